@@ -1,0 +1,290 @@
+/**
+ * The agent: polls processes, records sessions of the programs its rules
+ * name, writes them into usage documents and syncs those with its site.
+ *
+ * Two loops run side by side, each never overlapping itself. The poll loop
+ * (default every second) records sessions in the agent's database and never
+ * waits for the network. The sync
+ * loop flushes sessions into documents and syncs: every `syncInterval`, a few
+ * seconds after sessions start or end, and, while the site is away, with
+ * exponential backoff. Rules come from the local replica, so an agent that
+ * starts offline meters with the rules it last received.
+ *
+ * @module
+ */
+import type { Client } from "../sync/db.ts";
+import { inventoryDocId, parseDocId } from "../sync/doc_id.ts";
+import { DocStore } from "../sync/doc_store.ts";
+import { log } from "../sync/log.ts";
+import { Mutex } from "../sync/mutex.ts";
+import { Backoff } from "../sync/backoff.ts";
+import { SyncClient, SyncError, type SyncOutcome, type SyncTarget } from "../sync/sync_client.ts";
+import { SyncStateStore } from "../sync/sync_state_store.ts";
+import { openAgentDatabase } from "./agent_db.ts";
+import { enroll, type Enrolment, loadEnrolment, saveEnrolment } from "./enrolment.ts";
+import { ExeHasher } from "./exe_hash.ts";
+import { collectFacts, writeFacts } from "./facts_collector.ts";
+import { LinuxProcSource } from "./linux_proc_source.ts";
+import { PackageVersions } from "./package_version.ts";
+import type { ProcessSource } from "./process_source.ts";
+import { readRules } from "./rules_replica.ts";
+import { type PollResult, SessionRecorder } from "./session_recorder.ts";
+import { applyRetention } from "./usage_retention.ts";
+import { UsageWriter } from "./usage_writer.ts";
+
+export interface AgentOptions {
+  /** The agent's database file. */
+  db: string;
+  /** The site's base URL, e.g. `http://site:8080`. */
+  site: string;
+  /** Needed once, to enrol; later runs use the stored credential. */
+  enrollToken?: string;
+  pollIntervalMs?: number;
+  syncIntervalMs?: number;
+  /** How long after sessions start or end the agent syncs them. */
+  syncDelayMs?: number;
+  /** Days a usage document the site holds is kept locally. */
+  keepDays?: number;
+  /** The most unsent usage kept; beyond it the oldest days are dropped. */
+  maxUnsentBytes?: number;
+  factsIntervalMs?: number;
+  source?: ProcessSource;
+  fetch?: typeof fetch;
+}
+
+/** The site's name in the agent's sync states. */
+const SITE_PEER = "site";
+
+export class Agent {
+  readonly #o: Required<Omit<AgentOptions, "enrollToken" | "source" | "fetch">> & AgentOptions;
+  readonly #db: Client;
+  readonly #docs: DocStore;
+  readonly #states: SyncStateStore;
+  readonly #recorder: SessionRecorder;
+  readonly #writer: UsageWriter;
+  readonly #backoff = new Backoff(1_000, 300_000);
+  #enrolment: Enrolment | undefined;
+  #syncClient: SyncClient | undefined;
+  #pollTimer: ReturnType<typeof setTimeout> | undefined;
+  #syncTimer: ReturnType<typeof setTimeout> | undefined;
+  #nextSyncAt = 0;
+  #backingOff = false;
+  #factsDueAt = 0;
+  #polling: Promise<unknown> = Promise.resolve();
+  #syncing: Promise<unknown> = Promise.resolve();
+  #stopped = false;
+  lastPoll: PollResult | undefined;
+  lastSync: SyncOutcome | undefined;
+
+  private constructor(options: AgentOptions, db: Client) {
+    this.#o = {
+      pollIntervalMs: 1_000,
+      syncIntervalMs: 60_000,
+      syncDelayMs: 5_000,
+      keepDays: 2,
+      maxUnsentBytes: 100 * 1024 * 1024,
+      factsIntervalMs: 3_600_000,
+      ...options,
+    };
+    this.#db = db;
+    this.#docs = new DocStore(db);
+    this.#states = new SyncStateStore(db);
+    const lock = new Mutex();
+    const hasher = new ExeHasher();
+    const versions = new PackageVersions();
+    this.#recorder = new SessionRecorder({
+      db,
+      source: options.source ?? new LinuxProcSource(),
+      lock,
+      hashOf: (p) => hasher.sha256(p.pid),
+      versionOf: (exe) => versions.versionOf(exe),
+    });
+    this.#writer = new UsageWriter({ db, docs: this.#docs, lock });
+  }
+
+  /** Opens the agent's database; fails at once if it can never enrol. */
+  static async open(options: AgentOptions): Promise<Agent> {
+    const db = await openAgentDatabase(options.db);
+    const agent = new Agent(options, db);
+    agent.#enrolment = await loadEnrolment(db);
+    if (!agent.#enrolment && !options.enrollToken) {
+      db.close();
+      throw new Error(
+        "this agent has not enrolled yet: give --enroll-token (from 'meter token create --role enroll')",
+      );
+    }
+    await agent.#recorder.load();
+    if (agent.#enrolment) await agent.#loadRules();
+    return agent;
+  }
+
+  get clientId(): string | undefined {
+    return this.#enrolment?.clientId;
+  }
+
+  /** Starts both loops. */
+  start(): void {
+    log.info("agent started", { site: this.#o.site, clientId: this.clientId, db: this.#o.db });
+    this.#schedulePoll(0);
+    this.#scheduleSync(0);
+  }
+
+  /** Stops the loops after the work under way, writes what is pending, closes the database. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#pollTimer);
+    clearTimeout(this.#syncTimer);
+    await Promise.all([this.#polling.catch(() => {}), this.#syncing.catch(() => {})]);
+    if (this.#enrolment) await this.#writer.flush(this.#enrolment.clientId, this.#enrolment.actor);
+    this.#db.close();
+    log.info("agent stopped", { clientId: this.clientId });
+  }
+
+  /** Runs one sync cycle now (flush, sync, retention); for tests and tools. */
+  syncNow(): Promise<SyncOutcome> {
+    const result = this.#syncing.catch(() => {}).then(() => this.#syncCycle());
+    this.#syncing = result;
+    return result;
+  }
+
+  /** Polls processes once now. */
+  pollNow(): Promise<PollResult> {
+    const result = this.#polling.catch(() => {}).then(() => this.#recorder.poll());
+    this.#polling = result;
+    return result;
+  }
+
+  #schedulePoll(delay: number): void {
+    if (this.#stopped) return;
+    this.#pollTimer = setTimeout(async () => {
+      const started = Date.now();
+      try {
+        this.lastPoll = await this.pollNow();
+        if (this.lastPoll.started + this.lastPoll.ended > 0) this.#syncSoon();
+      } catch (error) {
+        log.error("poll failed", { error });
+      }
+      this.#schedulePoll(Math.max(0, this.#o.pollIntervalMs - (Date.now() - started)));
+    }, delay);
+  }
+
+  /** New usage: sync after the short delay, unless the site is away. */
+  #syncSoon(): void {
+    if (this.#backingOff) return;
+    const at = Date.now() + this.#o.syncDelayMs;
+    if (at < this.#nextSyncAt) this.#scheduleSync(this.#o.syncDelayMs);
+  }
+
+  #scheduleSync(delay: number): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#syncTimer);
+    this.#nextSyncAt = Date.now() + delay;
+    this.#syncTimer = setTimeout(async () => {
+      try {
+        this.lastSync = await this.syncNow();
+        this.#backoff.succeed();
+        this.#backingOff = false;
+        this.#scheduleSync(this.#o.syncIntervalMs);
+      } catch (error) {
+        this.#scheduleSync(this.#afterFailure(error));
+      }
+    }, delay);
+  }
+
+  /** Logs a failed sync and says when to try again. */
+  #afterFailure(error: unknown): number {
+    if (!(error instanceof SyncError)) {
+      log.error("sync failed", { error });
+      return this.#o.syncIntervalMs;
+    }
+    if (!error.retryable) {
+      log.error("sync refused by the site", { status: error.status, error: error.message });
+      return this.#o.syncIntervalMs;
+    }
+    this.#backingOff = true;
+    const wait = Math.max(error.retryAfterMs ?? 0, this.#backoff.fail());
+    log.warn("site unreachable; will retry", {
+      error: error.message,
+      retryInSeconds: Math.round(wait / 1000),
+      failures: this.#backoff.failures,
+    });
+    return wait;
+  }
+
+  async #syncCycle(): Promise<SyncOutcome> {
+    const enrolment = await this.#ensureEnrolled();
+    await this.#writer.flush(enrolment.clientId, enrolment.actor);
+    await this.#writeFactsIfDue(enrolment);
+    const outcome = await this.#client(enrolment).sync(await this.#targets(enrolment));
+    if (outcome.read.length > 0 && outcome.read.join() !== enrolment.read.join()) {
+      enrolment.read = outcome.read;
+      await saveEnrolment(this.#db, enrolment);
+      await this.#loadRules();
+    } else if (outcome.changed.some((docId) => parseDocId(docId)?.kind === "rules")) {
+      await this.#loadRules();
+    }
+    const retention = await applyRetention({
+      db: this.#db,
+      docs: this.#docs,
+      states: this.#states,
+      peer: SITE_PEER,
+      keepDays: this.#o.keepDays,
+      maxUnsentBytes: this.#o.maxUnsentBytes,
+    }, enrolment.clientId);
+    log.debug("synced", { ...outcome, deleted: retention.deleted.length });
+    return outcome;
+  }
+
+  async #ensureEnrolled(): Promise<Enrolment> {
+    if (this.#enrolment) return this.#enrolment;
+    const enrolment = await enroll(this.#o.site, this.#o.enrollToken!, Deno.hostname());
+    await saveEnrolment(this.#db, enrolment);
+    this.#enrolment = enrolment;
+    log.info("agent enrolled", { clientId: enrolment.clientId, site: enrolment.siteCode });
+    return enrolment;
+  }
+
+  #client(enrolment: Enrolment): SyncClient {
+    this.#syncClient ??= new SyncClient({
+      url: new URL("v1/sync", this.#o.site.endsWith("/") ? this.#o.site : this.#o.site + "/").href,
+      authorization: () => `Bearer ${enrolment.clientId}.${enrolment.secret}`,
+      db: this.#db,
+      docs: this.#docs,
+      states: this.#states,
+      peer: SITE_PEER,
+      fetch: this.#o.fetch,
+    });
+    return this.#syncClient;
+  }
+
+  async #targets(enrolment: Enrolment): Promise<SyncTarget[]> {
+    const { clientId, actor } = enrolment;
+    const written = await this.#docs.list(`usage/${clientId}/`);
+    return [
+      ...written.map((d): SyncTarget => ({ docId: d.docId, access: "write", actor })),
+      { docId: inventoryDocId(clientId), access: "write", actor },
+      ...enrolment.read.map((docId): SyncTarget => ({ docId, access: "read" })),
+    ];
+  }
+
+  async #writeFactsIfDue(enrolment: Enrolment): Promise<void> {
+    if (Date.now() < this.#factsDueAt) return;
+    await writeFacts(
+      this.#db,
+      this.#docs,
+      enrolment.clientId,
+      enrolment.actor,
+      await collectFacts(),
+    );
+    this.#factsDueAt = Date.now() + this.#o.factsIntervalMs;
+  }
+
+  async #loadRules(): Promise<void> {
+    const rules = await readRules(this.#docs, this.#enrolment?.read ?? []);
+    this.#recorder.setRules(rules);
+    log.info("rules loaded", {
+      rules: rules.length,
+      enabled: rules.filter((r) => r.enabled).length,
+    });
+  }
+}

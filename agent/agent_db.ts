@@ -1,0 +1,55 @@
+/**
+ * The agent's own libSQL file: everything is kept here first and synced
+ * later, so the agent loses nothing while its site is away.
+ *
+ * - `agent_state`: enrolment (client id, secret, actor, site), the last poll
+ *   time (the last moment the agent saw its open sessions running).
+ * - `agent_sessions`: sessions still running, and ended ones not yet written
+ *   to their usage document (`written = 0`).
+ * - `day_counters`: the next session number of each day's document.
+ * - the document store and sync states from `sync/`.
+ *
+ * @module
+ */
+import type { Client } from "../sync/db.ts";
+import { openDatabase } from "../sync/db.ts";
+import { docStoreSchema } from "../sync/doc_store.ts";
+import { KeyValueTable } from "../sync/key_value_table.ts";
+import { syncStateSchema } from "../sync/sync_state_store.ts";
+
+export const agentSchema = [
+  ...docStoreSchema,
+  ...syncStateSchema,
+  KeyValueTable.schema("agent_state"),
+  `CREATE TABLE IF NOT EXISTS agent_sessions (
+    id TEXT PRIMARY KEY,
+    day TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    rule_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    exe TEXT NOT NULL,
+    argv0 TEXT NOT NULL,
+    version TEXT,
+    pid INTEGER NOT NULL,
+    start_ticks INTEGER NOT NULL,
+    boot_id TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER,
+    start_not_captured INTEGER NOT NULL,
+    end_not_captured INTEGER NOT NULL,
+    remote INTEGER NOT NULL,
+    written INTEGER NOT NULL DEFAULT 0
+  )`,
+  `CREATE INDEX IF NOT EXISTS agent_sessions_unwritten ON agent_sessions (written, day)`,
+  `CREATE TABLE IF NOT EXISTS day_counters (day TEXT PRIMARY KEY, next INTEGER NOT NULL)`,
+] as const;
+
+export async function openAgentDatabase(path: string): Promise<Client> {
+  const db = await openDatabase(path, agentSchema);
+  // The file holds the agent's secret: readable by its owner only.
+  if (!/^[a-z]+:\/\//.test(path)) {
+    const file = path.replace(/^file:/, "");
+    await Deno.chmod(file, 0o600).catch(() => {});
+  }
+  return db;
+}

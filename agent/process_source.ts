@@ -1,0 +1,58 @@
+/**
+ * What the agent knows about a running process, and the interface every
+ * process source implements (Linux `/proc` polling now; the netlink process
+ * connector, macOS and Windows later).
+ *
+ * A process is identified by its pid and start time together, so a pid the
+ * kernel reuses is a new process.
+ *
+ * @module
+ */
+
+export interface ProcessInfo {
+  pid: number;
+  /** Start time in clock ticks since boot (`/proc/PID/stat` field 22). */
+  startTicks: number;
+  /** Start time in ms since the epoch. */
+  startMs: number;
+  ppid: number;
+  /** The kernel's short name of the process (`comm`, 15 characters at most). */
+  comm: string;
+  /** The executable's path (target of `/proc/PID/exe`); `null` if unreadable. */
+  exe: string | null;
+  /** argv[0] as the process was started (may be a link's name or a bare name). */
+  argv0: string;
+}
+
+/** Facts read only for processes that match a rule, because they cost more. */
+export interface ProcessDetails {
+  /** Real user id. */
+  uid: number;
+  /** User name for the uid, or `uid:<n>` when it has none. */
+  user: string;
+  /** Started in a remote login session (ssh). */
+  remote: boolean;
+  /** Language of the process's locale (`de` for `LANG=de_DE.UTF-8`), or `null`. */
+  language: string | null;
+}
+
+/** `pid:startTicks`, the identity of a process. */
+export function processKey(p: Pick<ProcessInfo, "pid" | "startTicks">): string {
+  return `${p.pid}:${p.startTicks}`;
+}
+
+export interface ProcessSnapshot {
+  /** When the snapshot was taken, ms since the epoch. */
+  at: number;
+  /** Identifies this boot: start ticks restart from zero at every boot. */
+  bootId: string;
+  /** Every process running, by {@linkcode processKey}. */
+  processes: Map<string, ProcessInfo>;
+}
+
+export interface ProcessSource {
+  /** Lists the processes running now. */
+  snapshot(): Promise<ProcessSnapshot>;
+  /** Reads the costlier facts of one process; `undefined` if it has gone. */
+  details(process: ProcessInfo): Promise<ProcessDetails | undefined>;
+}

@@ -1,0 +1,26 @@
+/**
+ * The rules this agent meters: every record of the rules documents it
+ * follows (its site's, later its ancestors'), read from the local replicas.
+ * A record that does not decode is logged and skipped, never guessed at.
+ *
+ * @module
+ */
+import type { DocStore } from "../sync/doc_store.ts";
+import { log } from "../sync/log.ts";
+import { decodeRule, type Rule } from "../sync/rule.ts";
+
+export async function readRules(docs: DocStore, docIds: readonly string[]): Promise<Rule[]> {
+  const rules: Rule[] = [];
+  for (const docId of docIds) {
+    const doc = await docs.load<Record<string, unknown>>(docId);
+    if (!doc) continue;
+    for (const [key, value] of Object.entries(doc)) {
+      try {
+        rules.push(decodeRule(key, value));
+      } catch (error) {
+        log.warn("skipping a rule that does not decode", { docId, key, error });
+      }
+    }
+  }
+  return rules;
+}

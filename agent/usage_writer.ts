@@ -1,0 +1,134 @@
+/**
+ * Writes the sessions the recorder changed into their usage documents:
+ * one Automerge change per document per flush, only for sessions whose row
+ * changed, in one transaction with marking the rows written and dropping
+ * the ended ones (their document holds them now).
+ *
+ * Flushing before each sync rather than at every poll means a short run
+ * that starts and ends between two syncs is written (and sent) once.
+ *
+ * @module
+ */
+import * as A from "@automerge/automerge";
+import type { Client, InStatement } from "../sync/db.ts";
+import { usageDocId } from "../sync/doc_id.ts";
+import type { DocStore } from "../sync/doc_store.ts";
+import type { Mutex } from "../sync/mutex.ts";
+import {
+  decodeProgram,
+  encodeProgram,
+  encodeSession,
+  isProgramKey,
+  programKey,
+  sessionKey,
+  type UsageProgram,
+  type UsageSession,
+} from "../sync/usage_record.ts";
+
+export interface UsageWriterOptions {
+  db: Client;
+  docs: DocStore;
+  lock: Mutex;
+}
+
+type UsageDoc = Record<string, Uint8Array>;
+
+interface Row {
+  day: string;
+  seq: number;
+  session: UsageSession;
+}
+
+export class UsageWriter {
+  readonly #o: UsageWriterOptions;
+
+  constructor(options: UsageWriterOptions) {
+    this.#o = options;
+  }
+
+  /** Writes every changed session; returns how many. */
+  flush(clientId: string, actor: string): Promise<number> {
+    return this.#o.lock.run(async () => {
+      const rows = await this.#changedRows();
+      if (rows.length === 0) return 0;
+      const statements: InStatement[] = [];
+      for (const [day, sessions] of groupByDay(rows)) {
+        statements.push(...await this.#writeDay(usageDocId(clientId, day), day, sessions, actor));
+      }
+      statements.push(
+        { sql: "UPDATE agent_sessions SET written = 1 WHERE written = 0", args: [] },
+        { sql: "DELETE FROM agent_sessions WHERE written = 1 AND end_ms IS NOT NULL", args: [] },
+      );
+      await this.#o.db.batch(statements, "write");
+      return rows.length;
+    });
+  }
+
+  async #changedRows(): Promise<Row[]> {
+    const result = await this.#o.db.execute(
+      "SELECT * FROM agent_sessions WHERE written = 0 ORDER BY day, seq",
+    );
+    return result.rows.map((row) => ({
+      day: row.day as string,
+      seq: row.seq as number,
+      session: {
+        id: row.id as string,
+        ruleId: row.rule_id as string,
+        user: row.user_name as string,
+        exe: row.exe as string,
+        argv0: row.argv0 as string,
+        version: row.version as string | null,
+        pid: row.pid as number,
+        start: row.start_ms as number,
+        end: row.end_ms as number | null,
+        startNotCaptured: row.start_not_captured === 1,
+        endNotCaptured: row.end_not_captured === 1,
+        remote: row.remote === 1,
+      },
+    }));
+  }
+
+  async #writeDay(docId: string, day: string, rows: Row[], actor: string): Promise<InStatement[]> {
+    const { docs } = this.#o;
+    const info = await docs.info(docId);
+    const doc = await docs.load<UsageDoc>(docId, actor) ?? A.init<UsageDoc>({ actor });
+    const programs = programIndex(doc);
+    const next = A.change(doc, (d) => {
+      for (const { seq, session } of rows) {
+        const key = programIdentity(session);
+        let n = programs.get(key);
+        if (n === undefined) {
+          n = programs.size;
+          programs.set(key, n);
+          d[programKey(n)] = encodeProgram(session);
+        }
+        d[sessionKey(seq)] = encodeSession(day, session, n);
+      }
+    });
+    return docs.prepareSave(docId, next, info).statements;
+  }
+}
+
+function groupByDay(rows: Row[]): Map<string, Row[]> {
+  const days = new Map<string, Row[]>();
+  for (const row of rows) {
+    const group = days.get(row.day);
+    if (group) group.push(row);
+    else days.set(row.day, [row]);
+  }
+  return days;
+}
+
+const programIdentity = (p: UsageProgram) =>
+  JSON.stringify([p.ruleId, p.user, p.exe, p.argv0, p.version]);
+
+/** The programs a document already names, by identity. */
+function programIndex(doc: UsageDoc): Map<string, number> {
+  const index = new Map<string, number>();
+  for (const key of Object.keys(doc)) {
+    if (isProgramKey(key)) {
+      index.set(programIdentity(decodeProgram(key, doc[key])), Number(key.slice(1)));
+    }
+  }
+  return index;
+}

@@ -1,0 +1,156 @@
+/**
+ * What polling `/proc` costs the agent: CPU per snapshot with 500 processes
+ * running, beside the cost of merely listing `/proc` (the floor any `/proc`
+ * poller pays), the share of one core that makes at one poll a second, and
+ * the agent's resident memory.
+ *
+ * It starts 500 real processes (a copy of `sleep` under a unique name, so
+ * agents of tests running alongside do not meter them), takes one cold
+ * snapshot (every pid read), 10 while the processes are still in the young
+ * window (read again each poll, as after a burst of starts), 200 once they are
+ * older (the steady state), and 20 with the once-a-minute recheck of every
+ * pid, and kills the processes after. It waits 5.5 s for the young window.
+ *
+ * Run alone with `deno run -A bench/agent_poll_cost.ts`.
+ *
+ * @module
+ */
+import process from "node:process";
+import { LinuxProcSource } from "../agent/linux_proc_source.ts";
+
+export interface BenchFigure {
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: { name: string; value: number };
+}
+
+// The agent's default: processes this young have their executable read again each poll.
+const YOUNG_WINDOW_MS = 5_000;
+
+export interface PollCostOptions {
+  processes?: number;
+  polls?: number;
+}
+
+/** CPU ms (user + system, all threads) per call of `work`, over `times` calls. */
+async function cpuMsPerCall(times: number, work: () => unknown): Promise<number> {
+  const before = process.cpuUsage();
+  for (let i = 0; i < times; i++) await work();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000 / times;
+}
+
+interface Sleepers {
+  /** A shell in a process group of its own, parent of the sleepers. */
+  shell: Deno.ChildProcess;
+  dir: string;
+}
+
+/**
+ * Starts the processes from a shell, not from here, so that this process
+ * holds no handle per child and its memory is the agent's alone.
+ */
+async function startSleepers(count: number): Promise<Sleepers> {
+  const dir = await Deno.makeTempDir({ prefix: "meter-bench-" });
+  const program = `${dir}/meter-bench-sleep-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.copyFile("/bin/sleep", program);
+  await Deno.chmod(program, 0o755);
+  const script =
+    `i=0; while [ $i -lt ${count} ]; do "$0" 600 >/dev/null 2>&1 & i=$((i+1)); done; ` +
+    "echo ready; wait";
+  const shell = new Deno.Command("setsid", {
+    args: ["sh", "-c", script, program],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = shell.stdout.getReader();
+  await reader.read(); // "ready": every sleeper has been started.
+  reader.releaseLock();
+  return { shell, dir };
+}
+
+async function stopSleepers({ shell, dir }: Sleepers): Promise<void> {
+  try {
+    Deno.kill(-shell.pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+  await shell.status;
+  await shell.stdout.cancel().catch(() => {});
+  await Deno.remove(dir, { recursive: true });
+}
+
+function listProc(): number {
+  let count = 0;
+  for (const entry of Deno.readDirSync("/proc")) {
+    const first = entry.name.charCodeAt(0);
+    if (first >= 48 && first <= 57) count++;
+  }
+  return count;
+}
+
+export async function benchAgentPollCost(options: PollCostOptions = {}): Promise<BenchFigure[]> {
+  const count = options.processes ?? 500;
+  const polls = options.polls ?? 200;
+  const rssBefore = Deno.memoryUsage().rss;
+  const sleepers = await startSleepers(count);
+  try {
+    const source = new LinuxProcSource({ youngWindowMs: YOUNG_WINDOW_MS });
+    const rechecking = new LinuxProcSource({ recheckMs: 0, youngWindowMs: YOUNG_WINDOW_MS });
+    const pids = listProc();
+    const firstMs = await cpuMsPerCall(1, () => source.snapshot());
+    await rechecking.snapshot();
+    // While young, every process is read again each poll: the cost of a burst, not the steady state.
+    const youngMs = await cpuMsPerCall(10, () => source.snapshot());
+    await new Promise((resolve) => setTimeout(resolve, YOUNG_WINDOW_MS + 500));
+    const pollMs = await cpuMsPerCall(polls, () => source.snapshot());
+    const listMs = await cpuMsPerCall(polls, listProc);
+    const recheckMs = await cpuMsPerCall(20, () => rechecking.snapshot());
+    // At one poll a second, plus the full recheck once a minute.
+    const corePercent = (pollMs + recheckMs / 60) / 1000 * 100;
+    const listing = { name: "readDirSync(/proc) alone", value: round(listMs) };
+    return [
+      {
+        name: `agent poll CPU per snapshot, ${pids} pids`,
+        value: round(pollMs),
+        unit: "ms",
+        baseline: listing,
+      },
+      {
+        name: "agent CPU at 1 s polling, recheck included",
+        value: round(corePercent),
+        unit: "% of a core",
+      },
+      { name: "agent first snapshot CPU (every pid read)", value: round(firstMs), unit: "ms" },
+      {
+        name: "agent snapshot CPU with full recheck (once a minute)",
+        value: round(recheckMs),
+        unit: "ms",
+      },
+      { name: "agent snapshot CPU while all are young", value: round(youngMs), unit: "ms" },
+      {
+        name: "agent resident memory",
+        value: round(Deno.memoryUsage().rss / 1e6),
+        unit: "MB",
+        baseline: { name: "before starting the processes", value: round(rssBefore / 1e6) },
+      },
+    ];
+  } finally {
+    await stopSleepers(sleepers);
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+if (import.meta.main) {
+  console.error("starting 500 processes and polling /proc ...");
+  for (const figure of await benchAgentPollCost()) {
+    const { baseline: base, unit } = figure;
+    const baseline = base ? `  (${base.name}: ${base.value} ${unit})` : "";
+    console.log(`${figure.name}: ${figure.value} ${figure.unit}${baseline}`);
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * `meter agent`: runs an agent until interrupted.
+ *
+ * @module
+ */
+import { Agent } from "../agent/agent.ts";
+import {
+  applyLogLevel,
+  type Command,
+  intOption,
+  numberOption,
+  stringOption,
+  UsageError,
+} from "./command.ts";
+import { waitForSignal } from "./wait_for_signal.ts";
+
+export const agentCommand: Command = {
+  name: "agent",
+  summary: "run an agent: meter the programs the site's rules name",
+  usage: `
+Usage: meter agent --site URL [options]
+
+Runs an agent: watches processes, records a usage session for every run of a
+program the site's rules name, keeps it in its own database and syncs it to
+the site. With the site away it keeps metering and delivers everything once
+the site is back. Run it as root to see every user's processes.
+
+Options:
+  --site URL              the site, e.g. http://site.example:8080 (required)
+  --enroll-token TOKEN    an enroll token, needed on the first run only
+  --db PATH               the agent's database file (default .meter/agent.db)
+  --interval SECONDS      sync at least this often (default 60)
+  --poll SECONDS          look at processes this often (default 1)
+  --sync-delay SECONDS    sync this long after sessions start or end (default 5)
+  --keep-days N           keep usage the site has confirmed for N days (default 2)
+  --max-unsent-mb N       keep at most N MB of unsent usage; beyond it the oldest
+                          days are dropped, with a warning (default 100)
+  --log-level LEVEL       debug, info, warn or error (default info; logs are JSON
+                          lines on stderr)
+  -h, --help              show this help
+`,
+  options: {
+    site: { type: "string" },
+    "enroll-token": { type: "string" },
+    db: { type: "string" },
+    interval: { type: "string" },
+    poll: { type: "string" },
+    "sync-delay": { type: "string" },
+    "keep-days": { type: "string" },
+    "max-unsent-mb": { type: "string" },
+    "log-level": { type: "string" },
+  },
+  async run(values) {
+    applyLogLevel(values);
+    const site = stringOption(values, "site", true);
+    if (!URL.canParse(site)) {
+      throw new UsageError(`--site is a URL like http://host:8080, not ${site}`);
+    }
+    const seconds = (name: string, fallback: number, min: number) =>
+      (numberOption(values, name, min, 86_400) ?? fallback) * 1000;
+    let agent: Agent;
+    try {
+      agent = await Agent.open({
+        site,
+        enrollToken: stringOption(values, "enroll-token"),
+        db: stringOption(values, "db") ?? ".meter/agent.db",
+        syncIntervalMs: seconds("interval", 60, 1),
+        pollIntervalMs: seconds("poll", 1, 0.1),
+        syncDelayMs: seconds("sync-delay", 5, 0),
+        keepDays: intOption(values, "keep-days", 0, 3650) ?? 2,
+        maxUnsentBytes: (intOption(values, "max-unsent-mb", 1) ?? 100) * 1024 * 1024,
+      });
+    } catch (error) {
+      console.error(`meter agent: ${(error as Error).message}`);
+      return 1;
+    }
+    agent.start();
+    await waitForSignal();
+    await agent.stop();
+  },
+};

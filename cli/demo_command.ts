@@ -1,0 +1,224 @@
+/**
+ * `meter demo`: Meter's main job on one machine. Starts a site on an
+ * embedded libSQL file and an agent enrolled with it, as two processes,
+ * adds rules for programs found on this machine, and shows the usage the
+ * agent records as it reaches the site.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { openSiteDatabase } from "../site/site_db.ts";
+import { createToken } from "../site/tokens.ts";
+import { apiRequest, type ApiTarget } from "./api_client.ts";
+import { type Command, intOption, stringOption } from "./command.ts";
+import { renderTable } from "./output.ts";
+import type { SessionOutput } from "../site/routes/usage_routes.ts";
+import type { Rule } from "../sync/rule.ts";
+
+/** Programs worth metering if this machine has them: [rule name, file name]. */
+const EXAMPLES: [string, string][] = [
+  ["Bash shell", "bash"],
+  ["Python 3", "python3*"],
+  ["Node.js", "node"],
+  ["Deno", "deno"],
+  ["Git", "git"],
+  ["Vim", "vim*"],
+  ["sleep (try: sleep 5)", "sleep"],
+];
+
+/**
+ * The site runs with just what it needs; the agent needs `--allow-all`,
+ * because Deno opens `/proc` to nothing less.
+ */
+const PERMISSIONS: Record<string, string[]> = {
+  site: [
+    "--allow-read",
+    "--allow-write",
+    "--allow-net",
+    "--allow-env",
+    "--allow-ffi",
+    "--allow-sys",
+  ],
+  agent: ["--allow-all"],
+};
+
+export const demoCommand: Command = {
+  name: "demo",
+  summary: "run a site and a local agent with example rules, and show this machine's usage",
+  usage: `
+Usage: meter demo [options]
+
+Starts a site (embedded libSQL file) and an agent enrolled with it, adds
+rules for programs found on this machine (bash, python3, node, deno, git,
+vim, sleep), and prints the usage sessions as they reach the site. Run a
+metered program (for example 'sleep 5') and watch it appear. Ctrl-C stops
+both processes; their logs are in the data folder.
+
+Options:
+  --port N          the site's port (default 8080; 0 picks a free one)
+  --data-dir DIR    where the databases and logs go (default .meter/demo)
+  --duration S      stop after S seconds (default: run until Ctrl-C)
+  -h, --help        show this help
+`,
+  options: {
+    port: { type: "string" },
+    "data-dir": { type: "string" },
+    duration: { type: "string" },
+  },
+  async run(values) {
+    const dataDir = resolve(stringOption(values, "data-dir") ?? ".meter/demo");
+    const port = intOption(values, "port", 0, 65535) ?? 8080;
+    const duration = intOption(values, "duration", 1);
+    await Deno.mkdir(dataDir, { recursive: true });
+    const siteDb = join(dataDir, "site.db");
+    const { admin, enroll } = await demoTokens(siteDb);
+    const site = await startChild("site", [
+      "--db",
+      siteDb,
+      "--port",
+      String(port),
+      "--hostname",
+      "127.0.0.1",
+    ], join(dataDir, "site.log"));
+    const siteUrl = await site.firstLine.then((line) => /(http:\/\/\S+)/.exec(line)?.[1]);
+    if (!siteUrl) {
+      console.error(`the site did not start; see ${join(dataDir, "site.log")}`);
+      site.process.kill("SIGTERM");
+      return 1;
+    }
+    const target = { site: siteUrl, token: admin };
+    const rules = await addExampleRules(target);
+    const agent = await startChild("agent", [
+      "--site",
+      siteUrl,
+      "--enroll-token",
+      enroll,
+      "--db",
+      join(dataDir, "agent.db"),
+      "--interval",
+      "10",
+      "--sync-delay",
+      "2",
+    ], join(dataDir, "agent.log"));
+    printIntro(siteUrl, admin, rules, dataDir);
+    const stop = stopSignal(duration);
+    while (!(await Promise.race([stop.then(() => true), delay(5000).then(() => false)]))) {
+      await showUsage(target).catch((error) => console.error(`(${(error as Error).message})`));
+    }
+    await showUsage(target).catch(() => {});
+    for (const child of [agent, site]) child.process.kill("SIGTERM");
+    await Promise.all([agent.process.status, site.process.status]);
+    console.log("stopped the agent and the site");
+  },
+};
+
+async function demoTokens(siteDb: string) {
+  const db = await openSiteDatabase(siteDb);
+  try {
+    const admin = await createToken(db, "admin", { label: "demo admin" });
+    const enroll = await createToken(db, "enroll", { label: "demo agent", uses: 1 });
+    return { admin: admin.token, enroll: enroll.token };
+  } finally {
+    db.close();
+  }
+}
+
+interface Child {
+  process: Deno.ChildProcess;
+  /** The first line the command prints on stdout. */
+  firstLine: Promise<string>;
+}
+
+async function startChild(command: string, args: string[], logFile: string): Promise<Child> {
+  const main = new URL("../main.ts", import.meta.url).pathname;
+  const log = await Deno.open(logFile, { create: true, write: true, append: true });
+  const process = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS[command], main, command, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  (async () => {
+    for await (const chunk of process.stderr) await log.write(chunk);
+  })().catch(() => {});
+  const firstLine = (async () => {
+    const decoder = new TextDecoder();
+    let text = "";
+    for await (const chunk of process.stdout) {
+      text += decoder.decode(chunk);
+      if (text.includes("\n")) break;
+    }
+    return text.split("\n")[0];
+  })();
+  return { process, firstLine };
+}
+
+/** Adds a rule for each example program found on the PATH, unless one exists. */
+async function addExampleRules(target: ApiTarget): Promise<Rule[]> {
+  const { data } = await apiRequest<{ rules: Rule[] }>(target, "GET", "v1/rules");
+  const rules = [...data.rules];
+  for (const [name, fileName] of EXAMPLES) {
+    if (rules.some((r) => r.fileName === fileName)) continue;
+    if (!onPath(fileName.replace("*", ""))) continue;
+    const { data: rule } = await apiRequest<Rule>(target, "POST", "v1/rules", { name, fileName });
+    rules.push(rule);
+  }
+  return rules;
+}
+
+function onPath(program: string): boolean {
+  return (Deno.env.get("PATH") ?? "").split(":").some((dir) => {
+    try {
+      return Deno.statSync(join(dir, program)).isFile;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function printIntro(siteUrl: string, admin: string, rules: Rule[], dataDir: string): void {
+  console.log(`
+Meter demo: a site and an agent on this machine.
+
+  site         ${siteUrl}   (API description: ${siteUrl}/openapi.json)
+  admin token  ${admin}
+  metering     ${rules.map((r) => `${r.fileName} (${r.id})`).join(", ")}
+  logs, data   ${dataDir}
+
+Run one of those programs (e.g. 'sleep 5') and it appears below within seconds.
+Try the API:  curl -H 'Authorization: Bearer ${admin}' '${siteUrl}/v1/usage?format=csv'
+Or:           deno task meter usage --site ${siteUrl} --token ${admin}
+Ctrl-C stops the demo.
+`);
+}
+
+async function showUsage(target: ApiTarget): Promise<void> {
+  const { data } = await apiRequest<{ sessions: SessionOutput[] }>(
+    target,
+    "GET",
+    "v1/usage?limit=10&order=desc",
+  );
+  const recent = data.sessions.reverse().map((s) => ({
+    ...s,
+    start: s.start.slice(11, 19),
+    end: s.end?.slice(11, 19) ?? "running",
+  }));
+  console.log(`\n${new Date().toISOString().slice(11, 19)}  the latest sessions at the site:`);
+  console.log(
+    recent.length
+      ? renderTable(["user", "ruleName", "exe", "pid", "start", "end", "durationSeconds"], recent)
+      : "(none yet)",
+  );
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function stopSignal(durationSeconds: number | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => resolve();
+    Deno.addSignalListener("SIGINT", done);
+    Deno.addSignalListener("SIGTERM", done);
+    if (durationSeconds) setTimeout(done, durationSeconds * 1000);
+  });
+}

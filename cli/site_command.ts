@@ -1,0 +1,62 @@
+/**
+ * `meter site`: runs a site until interrupted.
+ *
+ * @module
+ */
+import { loadSiteConfig } from "../site/site_config.ts";
+import { startSite } from "../site/site_server.ts";
+import { applyLogLevel, type Command, intOption, stringOption } from "./command.ts";
+import { waitForSignal } from "./wait_for_signal.ts";
+
+export const siteCommand: Command = {
+  name: "site",
+  summary: "run a site: the HTTP API, sync endpoint and database",
+  usage: `
+Usage: meter site [options]
+
+Runs a site: the HTTP API for administrators and tools, the sync endpoint
+for agents, and the database that stores rules and usage.
+
+Options:
+  --code CODE        site code, 3 capital letters or digits (default S01)
+  --port N           TCP port to listen on (default 8080; 0 picks a free one)
+  --hostname ADDR    address to listen on (default 0.0.0.0)
+  --db URL           libSQL database: a file path, file:, libsql:// or http(s)://
+                     (default <data-dir>/site-<code>.db; a server's token comes
+                     from METER_DB_AUTH_TOKEN)
+  --data-dir DIR     folder for the default database (default .meter)
+  --doc-cache N      documents kept in the hot cache (default 2000)
+  --config FILE      JSON file with any of: code, port, hostname, db,
+                     dataDir, docCacheSize (flags win over the file)
+  --log-level LEVEL  debug, info, warn or error (default info; logs are
+                     JSON lines on stderr)
+  -h, --help         show this help
+
+Make tokens with 'meter token create --db <same db> --role admin|viewer|enroll'.
+`,
+  options: {
+    code: { type: "string" },
+    port: { type: "string" },
+    hostname: { type: "string" },
+    db: { type: "string" },
+    "data-dir": { type: "string" },
+    "doc-cache": { type: "string" },
+    config: { type: "string" },
+    "log-level": { type: "string" },
+  },
+  async run(values) {
+    applyLogLevel(values);
+    const config = await loadSiteConfig(stringOption(values, "config"), {
+      code: stringOption(values, "code"),
+      port: intOption(values, "port", 0, 65535),
+      hostname: stringOption(values, "hostname"),
+      db: stringOption(values, "db"),
+      dataDir: stringOption(values, "data-dir"),
+      docCacheSize: intOption(values, "doc-cache", 10),
+    });
+    const site = await startSite(config);
+    console.log(`Meter site ${config.code} at ${site.url} (database ${config.db})`);
+    await waitForSignal();
+    await site.stop();
+  },
+};

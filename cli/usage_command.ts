@@ -1,0 +1,90 @@
+/**
+ * `meter usage`: lists usage sessions from a site, following the API's pages.
+ *
+ * @module
+ */
+import type { SessionOutput } from "../site/routes/usage_routes.ts";
+import { SESSION_COLUMNS } from "../site/routes/usage_routes.ts";
+import { ApiClientError, apiRequest } from "./api_client.ts";
+import { type Command, intOption, stringOption } from "./command.ts";
+import { formatOption, printList } from "./output.ts";
+import { apiTarget } from "./rules_command.ts";
+
+const TABLE_COLUMNS = [
+  "hostName",
+  "user",
+  "ruleName",
+  "exe",
+  "start",
+  "end",
+  "durationSeconds",
+  "remote",
+];
+
+export const usageCommand: Command = {
+  name: "usage",
+  summary: "list usage sessions recorded at a site",
+  usage: `
+Usage: meter usage [options]
+
+Lists the usage sessions a site holds, oldest first: sessions that overlap
+the time range given.
+
+Connection (or env METER_SITE, METER_TOKEN):
+  --site URL              the site, e.g. http://127.0.0.1:8080
+  --token TOKEN           a viewer or admin token
+
+Filters:
+  --rule ID               sessions of one rule, e.g. S01-1
+  --client ID             sessions of one client
+  --user NAME             sessions of one user
+  --from TIME             sessions still running at or after TIME
+  --to TIME               sessions that started before TIME
+                          (TIME: 2026-11-27, 2026-11-27T08:00:00Z or ms since 1970)
+  --limit N               at most N sessions (default: all)
+
+Output:
+  --format table|json|csv (default table)
+  -h, --help              show this help
+`,
+  options: {
+    site: { type: "string" },
+    token: { type: "string" },
+    rule: { type: "string" },
+    client: { type: "string" },
+    user: { type: "string" },
+    from: { type: "string" },
+    to: { type: "string" },
+    limit: { type: "string" },
+    format: { type: "string" },
+  },
+  async run(values) {
+    const target = apiTarget(values);
+    const format = formatOption(values);
+    const limit = intOption(values, "limit", 1);
+    const query = new URLSearchParams();
+    for (const name of ["rule", "client", "user", "from", "to"]) {
+      const value = stringOption(values, name);
+      if (value) query.set(name, value);
+    }
+    const sessions: SessionOutput[] = [];
+    try {
+      let cursor: string | null = null;
+      do {
+        const page = new URLSearchParams(query);
+        page.set("limit", String(Math.min(10_000, limit ? limit - sessions.length : 10_000)));
+        if (cursor) page.set("cursor", cursor);
+        const { data }: { data: { sessions: SessionOutput[]; nextCursor: string | null } } =
+          await apiRequest(target, "GET", `v1/usage?${page}`);
+        sessions.push(...data.sessions);
+        cursor = data.nextCursor;
+      } while (cursor && (!limit || sessions.length < limit));
+    } catch (error) {
+      if (!(error instanceof ApiClientError)) throw error;
+      console.error(`meter usage: ${error.message}`);
+      return 1;
+    }
+    const rows = sessions as unknown as Record<string, unknown>[];
+    printList(format, format === "table" ? TABLE_COLUMNS : SESSION_COLUMNS, rows, sessions);
+  },
+};

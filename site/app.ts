@@ -1,0 +1,42 @@
+/**
+ * The site's Hono app: every route, JSON errors for everything that goes
+ * wrong, and a JSON 404 for unknown paths.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { errorResponse } from "./api_error.ts";
+import type { SiteEnv } from "./auth.ts";
+import { clientsRoutes } from "./routes/clients_routes.ts";
+import { enrollRoute } from "./routes/enroll_route.ts";
+import { rulesRoutes } from "./routes/rules_routes.ts";
+import { syncRoute } from "./routes/sync_route.ts";
+import { systemRoutes } from "./routes/system_routes.ts";
+import { usageRoutes } from "./routes/usage_routes.ts";
+import type { SiteContext } from "./site_context.ts";
+
+export function createApp(site: SiteContext): Hono<SiteEnv> {
+  const app = new Hono<SiteEnv>();
+  app.onError(errorResponse);
+  app.notFound((c) =>
+    c.json({
+      error: {
+        code: "not_found",
+        message: `no route ${c.req.method} ${c.req.path}; see /openapi.json`,
+      },
+    }, 404)
+  );
+  app.use(async (c, next) => {
+    await next();
+    site.metrics.count("meter_http_responses_total", "HTTP responses by status", 1, {
+      status: String(c.res.status),
+    });
+  });
+  app.route("/", systemRoutes(site));
+  app.route("/v1/enroll", enrollRoute(site));
+  app.route("/v1/sync", syncRoute(site));
+  app.route("/v1/rules", rulesRoutes(site));
+  app.route("/v1/usage", usageRoutes(site));
+  app.route("/v1/clients", clientsRoutes(site));
+  return app;
+}

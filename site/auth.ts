@@ -1,0 +1,72 @@
+/**
+ * Authentication of HTTP requests: people and enrolment by bearer token
+ * (role-checked), agents by the client id and secret they got at enrolment,
+ * presented as `Bearer <clientId>.<secret>`.
+ *
+ * Missing or bad credentials answer 401, a good token of the wrong role 403.
+ *
+ * @module
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import type { Client } from "../sync/db.ts";
+import { hashSecret, sameHash } from "../sync/secret.ts";
+import { ApiError } from "./api_error.ts";
+import { checkToken, type TokenRecord, type TokenRole } from "./tokens.ts";
+
+export type SiteEnv = { Variables: { token: TokenRecord } };
+
+/** The bearer credential of a request, or a 401. */
+export function bearer(c: Context): string {
+  const header = c.req.header("authorization") ?? "";
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) {
+    throw new ApiError(401, "unauthenticated", "send the header 'Authorization: Bearer <token>'", {
+      "www-authenticate": "Bearer",
+    });
+  }
+  return match[1];
+}
+
+/** Middleware: the request must carry a token of one of the roles. */
+export function requireRole(db: Client, ...roles: TokenRole[]): MiddlewareHandler<SiteEnv> {
+  return async (c, next) => {
+    const check = await checkToken(db, bearer(c), roles);
+    if (!check.ok) {
+      const wrongRole = check.reason.includes("may not");
+      throw new ApiError(
+        wrongRole ? 403 : 401,
+        wrongRole ? "forbidden" : "unauthenticated",
+        check.reason,
+      );
+    }
+    c.set("token", check.token);
+    await next();
+  };
+}
+
+export interface AuthenticatedClient {
+  clientId: string;
+  actors: Set<string>;
+}
+
+/** Checks an agent's `<clientId>.<secret>` credential; throws 401. */
+export async function authenticateClient(
+  db: Client,
+  credential: string,
+): Promise<AuthenticatedClient> {
+  const dot = credential.indexOf(".");
+  const clientId = credential.slice(0, dot);
+  const refused = new ApiError(401, "unauthenticated", "unknown client credential; enrol again");
+  if (dot < 1) throw refused;
+  const result = await db.execute({
+    sql: "SELECT secret_hash FROM clients WHERE client_id = ?",
+    args: [clientId],
+  });
+  const stored = result.rows[0]?.secret_hash as string | undefined;
+  if (!stored || !sameHash(stored, hashSecret(credential.slice(dot + 1)))) throw refused;
+  const actors = await db.execute({
+    sql: "SELECT actor FROM client_actors WHERE client_id = ?",
+    args: [clientId],
+  });
+  return { clientId, actors: new Set(actors.rows.map((row) => row.actor as string)) };
+}

@@ -1,0 +1,48 @@
+/**
+ * CSV output for every listing and report: RFC 4180 quoting, a header row,
+ * and the choice between JSON and CSV made the same way everywhere
+ * (`?format=csv`, or `Accept: text/csv`).
+ *
+ * @module
+ */
+import type { Context } from "hono";
+
+function cell(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  const text = typeof value === "string"
+    ? value
+    : typeof value === "object"
+    ? JSON.stringify(value)
+    : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function toCsv(
+  columns: readonly string[],
+  rows: readonly Record<string, unknown>[],
+): string {
+  const lines = [columns.map(cell).join(",")];
+  for (const row of rows) lines.push(columns.map((c) => cell(row[c])).join(","));
+  return lines.join("\r\n") + "\r\n";
+}
+
+export function wantsCsv(c: Context): boolean {
+  const format = c.req.query("format");
+  if (format) return format === "csv";
+  return (c.req.header("accept") ?? "").includes("text/csv");
+}
+
+/** Answers with CSV of `rows` or with the JSON `body`, as the client asked. */
+export function listResponse(
+  c: Context,
+  columns: readonly string[],
+  rows: readonly Record<string, unknown>[],
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response {
+  if (!wantsCsv(c)) return c.json(body, 200, headers);
+  return c.body(toCsv(columns, rows), 200, {
+    ...headers,
+    "content-type": "text/csv; charset=utf-8",
+  });
+}

@@ -1,0 +1,34 @@
+/**
+ * Inventory documents into the `clients` row: host name, operating system,
+ * time zone and agent version, from the `facts` record. (Installed software
+ * joins this document with the inventory issue.)
+ *
+ * @module
+ */
+import type * as A from "@automerge/automerge";
+import { changedKeys } from "../sync/changed_keys.ts";
+import { decodeFacts, FACTS_KEY } from "../sync/client_facts.ts";
+import type { InStatement } from "../sync/db.ts";
+
+export function factsStatements(
+  client: string,
+  doc: A.Doc<unknown>,
+  before: A.Heads,
+): InStatement[] {
+  if (!changedKeys(doc, before).put.has(FACTS_KEY)) return [];
+  const facts = decodeFacts((doc as Record<string, unknown>)[FACTS_KEY]);
+  return [{
+    sql: `UPDATE clients SET host_name = ?, os_name = ?, os_version = ?, kernel = ?, arch = ?,
+      time_zone = ?, agent_version = ? WHERE client_id = ?`,
+    args: [
+      facts.hostName,
+      facts.osName,
+      facts.osVersion,
+      facts.kernel,
+      facts.arch,
+      facts.timeZone,
+      facts.agentVersion,
+      client,
+    ],
+  }];
+}

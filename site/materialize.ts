@@ -1,0 +1,25 @@
+/**
+ * Materialisation by document kind: the one {@linkcode Materializer} the
+ * sync handler and the rules editor call.
+ *
+ * @module
+ */
+import { parseDocId } from "../sync/doc_id.ts";
+import { factsStatements } from "./facts_materializer.ts";
+import { rulesStatements } from "./rules_materializer.ts";
+import type { Materializer } from "./sync_handler.ts";
+import { usageStatements } from "./usage_materializer.ts";
+
+export const materialize: Materializer = (docId, doc, before) => {
+  const id = parseDocId(docId);
+  switch (id?.kind) {
+    case "usage":
+      return usageStatements(id.client, id.day, doc, before);
+    case "inventory":
+      return factsStatements(id.client, doc, before);
+    case "rules":
+      return rulesStatements(doc, before);
+    default:
+      return [];
+  }
+};

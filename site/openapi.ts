@@ -1,0 +1,171 @@
+/**
+ * The OpenAPI 3.1 document served at `GET /openapi.json`, built from the
+ * same zod schemas that validate requests, so the description cannot drift
+ * from what the site accepts.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { ruleSchema } from "../sync/rule.ts";
+import { clientOutputSchema } from "./routes/clients_routes.ts";
+import { enrollReplySchema, enrollRequestSchema } from "./routes/enroll_route.ts";
+import { ruleUpdateSchema } from "./routes/rules_routes.ts";
+import { sessionOutputSchema, usageQuerySchema } from "./routes/usage_routes.ts";
+import { ruleFieldsSchema } from "../sync/rule.ts";
+
+const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+
+const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+function content(schema: z.ZodType, type = "application/json") {
+  return { content: { [type]: { schema: json(schema) } } };
+}
+
+function reply(description: string, schema?: z.ZodType, csv = false) {
+  if (!schema) return { description };
+  const body = content(schema);
+  if (csv) Object.assign(body.content, { "text/csv": { schema: { type: "string" } } });
+  return { description, ...body };
+}
+
+const errors = {
+  "400": reply("The input is invalid; the message names what", errorSchema),
+  "401": reply("Missing or unknown credentials", errorSchema),
+  "403": reply("The credentials may not do this", errorSchema),
+};
+
+function queryParameters(schema: z.ZodObject) {
+  return Object.entries(schema.shape).map(([name, field]) => ({
+    name,
+    in: "query",
+    required: false,
+    schema: json(field as z.ZodType),
+  }));
+}
+
+const idParameter = { name: "id", in: "path", required: true, schema: { type: "string" } };
+const formatParameter = {
+  name: "format",
+  in: "query",
+  required: false,
+  schema: { type: "string", enum: ["json", "csv"] },
+};
+
+export function openApiDocument(version: string) {
+  const viewer = [{ bearer: [] }];
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Meter site API",
+      version,
+      description: "Software metering: rules, usage sessions, clients, and the agents' sync.",
+    },
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          description: "An admin, viewer or enroll token; agents use <clientId>.<secret>",
+        },
+      },
+    },
+    paths: {
+      "/v1/health": {
+        get: { summary: "Liveness and site identity", responses: { "200": reply("OK") } },
+      },
+      "/openapi.json": { get: { summary: "This document", responses: { "200": reply("OK") } } },
+      "/metrics": {
+        get: { summary: "Prometheus metrics", responses: { "200": reply("text/plain metrics") } },
+      },
+      "/v1/enroll": {
+        post: {
+          summary: "Enrol an agent with an enroll token; returns its client id and secret",
+          security: viewer,
+          requestBody: content(enrollRequestSchema),
+          responses: { "201": reply("Enrolled", enrollReplySchema), ...errors },
+        },
+      },
+      "/v1/sync": {
+        post: {
+          summary: "Sync an agent's documents: a CBOR batch {items: [{doc, msg}]} of " +
+            "Automerge sync messages; the reply is {items, read, now}",
+          security: viewer,
+          requestBody: {
+            content: { "application/cbor": { schema: { type: "string", format: "binary" } } },
+          },
+          responses: {
+            "200": { description: "The site's messages", content: { "application/cbor": {} } },
+            ...errors,
+            "413": reply("Body too large", errorSchema),
+          },
+        },
+      },
+      "/v1/rules": {
+        get: {
+          summary: "List the rules that apply at this site (viewer)",
+          security: viewer,
+          parameters: [formatParameter],
+          responses: {
+            "200": reply("Rules", z.object({ rules: z.array(ruleSchema) }), true),
+            ...errors,
+          },
+        },
+        post: {
+          summary: "Create a rule (admin)",
+          security: viewer,
+          requestBody: content(ruleFieldsSchema),
+          responses: { "201": reply("Created", ruleSchema), ...errors },
+        },
+      },
+      "/v1/rules/{id}": {
+        parameters: [idParameter],
+        get: {
+          summary: "One rule",
+          security: viewer,
+          responses: { "200": reply("Rule", ruleSchema), ...errors },
+        },
+        patch: {
+          summary: "Change a rule (admin); only the fields given change",
+          security: viewer,
+          requestBody: content(ruleUpdateSchema),
+          responses: { "200": reply("Changed", ruleSchema), ...errors },
+        },
+        delete: {
+          summary: "Delete a rule (admin); its recorded sessions stay",
+          security: viewer,
+          responses: { "204": reply("Deleted"), ...errors },
+        },
+      },
+      "/v1/usage": {
+        get: {
+          summary: "Usage sessions overlapping [from, to), oldest first; the next page's cursor " +
+            "is in nextCursor and the X-Next-Cursor header",
+          security: viewer,
+          parameters: queryParameters(usageQuerySchema),
+          responses: {
+            "200": reply(
+              "Sessions",
+              z.object({
+                sessions: z.array(sessionOutputSchema),
+                nextCursor: z.string().nullable(),
+              }),
+              true,
+            ),
+            ...errors,
+          },
+        },
+      },
+      "/v1/clients": {
+        get: {
+          summary: "Enrolled clients",
+          security: viewer,
+          parameters: [formatParameter],
+          responses: {
+            "200": reply("Clients", z.object({ clients: z.array(clientOutputSchema) }), true),
+            ...errors,
+          },
+        },
+      },
+    },
+  };
+}

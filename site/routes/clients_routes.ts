@@ -1,0 +1,52 @@
+/**
+ * `GET /v1/clients`: the enrolled computers with their facts, when each last
+ * synced and when it last recorded usage, as JSON or CSV.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { requireRole, type SiteEnv } from "../auth.ts";
+import { listResponse } from "../csv.ts";
+import type { SiteContext } from "../site_context.ts";
+import { iso } from "../time_param.ts";
+
+export const clientOutputSchema = z.object({
+  clientId: z.string(),
+  hostName: z.string(),
+  osName: z.string(),
+  osVersion: z.string(),
+  kernel: z.string(),
+  arch: z.string(),
+  timeZone: z.string(),
+  agentVersion: z.string(),
+  enrolledAt: z.string(),
+  lastSyncAt: z.string().nullable(),
+  lastUsageAt: z.string().nullable(),
+});
+
+export type ClientOutput = z.infer<typeof clientOutputSchema>;
+const COLUMNS = Object.keys(clientOutputSchema.shape);
+
+export function clientsRoutes(site: SiteContext): Hono<SiteEnv> {
+  const app = new Hono<SiteEnv>();
+  app.get("/", requireRole(site.db, "viewer", "admin"), async (c) => {
+    await site.lastSeen.flush();
+    const result = await site.db.execute("SELECT * FROM clients ORDER BY host_name, client_id");
+    const clients: ClientOutput[] = result.rows.map((row) => ({
+      clientId: row.client_id as string,
+      hostName: row.host_name as string,
+      osName: row.os_name as string,
+      osVersion: row.os_version as string,
+      kernel: row.kernel as string,
+      arch: row.arch as string,
+      timeZone: row.time_zone as string,
+      agentVersion: row.agent_version as string,
+      enrolledAt: iso(row.enrolled_at as number)!,
+      lastSyncAt: iso(row.last_sync_at as number | null),
+      lastUsageAt: iso(row.last_usage_at as number | null),
+    }));
+    return listResponse(c, COLUMNS, clients, { clients });
+  });
+  return app;
+}

@@ -1,0 +1,87 @@
+/**
+ * `POST /v1/enroll`: an agent presents an enrolment token and its Automerge
+ * actor id, and gets a client id and a secret. The site stores only the
+ * secret's hash and binds the actor to the client, so that the client's
+ * documents accept changes from that actor alone.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import { clientIdSchema, rulesDocId } from "../../sync/doc_id.ts";
+import { log } from "../../sync/log.ts";
+import { hashSecret, newId, newSecret } from "../../sync/secret.ts";
+import { ApiError } from "../api_error.ts";
+import { bearer, type SiteEnv } from "../auth.ts";
+import { jsonBody } from "../request_input.ts";
+import type { SiteContext } from "../site_context.ts";
+import { checkToken } from "../tokens.ts";
+import { tooLarge } from "./too_large.ts";
+
+export const enrollRequestSchema = z.object({
+  hostName: z.string().trim().min(1).max(255),
+  actor: z.string().regex(/^[0-9a-f]{32}$/, "actor is an Automerge actor id: 32 hex digits"),
+}).strict();
+
+export const enrollReplySchema = z.object({
+  clientId: clientIdSchema,
+  secret: z.string(),
+  siteCode: z.string(),
+  read: z.array(z.string()),
+});
+
+export type EnrollReply = z.infer<typeof enrollReplySchema>;
+
+export function enrollRoute(site: SiteContext): Hono<SiteEnv> {
+  const app = new Hono<SiteEnv>();
+  app.post("/", bodyLimit({ maxSize: 4096, onError: tooLarge(4096) }), async (c) => {
+    const presented = bearer(c);
+    const body = await jsonBody(c, enrollRequestSchema);
+    return c.json(await enrollClient(site, presented, body), 201);
+  });
+  return app;
+}
+
+/** Creates the client; under the write lock, so two agents cannot both take a token's last use. */
+function enrollClient(
+  site: SiteContext,
+  presented: string,
+  body: z.infer<typeof enrollRequestSchema>,
+): Promise<EnrollReply> {
+  return site.lock.run(async () => {
+    const check = await checkToken(site.db, presented, ["enroll"]);
+    if (!check.ok) throw new ApiError(401, "unauthenticated", `cannot enrol: ${check.reason}`);
+    const clientId = newId(12);
+    const secret = newSecret();
+    const now = Date.now();
+    const taken = await site.db.execute({
+      sql: "SELECT client_id FROM client_actors WHERE actor = ?",
+      args: [body.actor],
+    });
+    if (taken.rows.length > 0) {
+      throw new ApiError(
+        409,
+        "actor_taken",
+        "that actor id is bound to another client; use a new one",
+      );
+    }
+    await site.db.batch([
+      {
+        sql: `INSERT INTO clients (client_id, secret_hash, host_name, enrolled_at, enrolled_with)
+          VALUES (?, ?, ?, ?, ?)`,
+        args: [clientId, hashSecret(secret), body.hostName, now, check.token.id],
+      },
+      {
+        sql: "INSERT INTO client_actors (actor, client_id) VALUES (?, ?)",
+        args: [body.actor, clientId],
+      },
+      {
+        sql: "UPDATE tokens SET last_used_at = ?, uses_left = uses_left - 1 WHERE id = ?",
+        args: [now, check.token.id],
+      },
+    ], "write");
+    log.info("client enrolled", { clientId, hostName: body.hostName, token: check.token.id });
+    return { clientId, secret, siteCode: site.code, read: [rulesDocId(site.code)] };
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * Editing the site's rules: every create, update and delete is one Automerge
+ * change to `rules/<site>`, stored together with the `rules` rows it
+ * materialises in one transaction. The HTTP API is a view and an editor of
+ * that document; agents receive the change at their next sync.
+ *
+ * @module
+ */
+import * as A from "@automerge/automerge";
+import { rulesDocId } from "../sync/doc_id.ts";
+import type { StoredDocInfo } from "../sync/doc_store.ts";
+import { encodeRule, type Rule, type RuleFields, ruleMatchProblem } from "../sync/rule.ts";
+import { badRequest, notFound } from "./api_error.ts";
+import { rulesStatements } from "./rules_materializer.ts";
+import type { SiteContext } from "./site_context.ts";
+
+type RulesDoc = Record<string, Uint8Array>;
+
+export class RulesEditor {
+  readonly #site: SiteContext;
+
+  constructor(site: SiteContext) {
+    this.#site = site;
+  }
+
+  create(fields: RuleFields, origin: Rule["origin"] = "manual"): Promise<Rule> {
+    return this.#edit(async () => {
+      const now = Date.now();
+      const rule: Rule = {
+        id: `${this.#site.code}-${await this.#nextNumber()}`,
+        name: fields.name,
+        fileName: fields.fileName ?? null,
+        originalFileName: fields.originalFileName ?? null,
+        sha256: fields.sha256 ?? null,
+        version: fields.version ?? "*",
+        language: fields.language ?? null,
+        siteCode: this.#site.code,
+        applyToChildSites: fields.applyToChildSites ?? false,
+        enabled: fields.enabled ?? true,
+        comment: fields.comment ?? "",
+        origin,
+        createdAt: now,
+        updatedAt: now,
+      };
+      return rule;
+    });
+  }
+
+  update(id: string, fields: Partial<RuleFields>, existing: Rule): Promise<Rule> {
+    if (existing.siteCode !== this.#site.code) {
+      throw badRequest(`rule ${id} belongs to site ${existing.siteCode}; change it there`);
+    }
+    return this.#edit(() => {
+      const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+      return Promise.resolve({ ...existing, ...defined, id, updatedAt: Date.now() } as Rule);
+    });
+  }
+
+  /** Deletes a rule; sessions already recorded under it stay. */
+  async remove(id: string): Promise<void> {
+    await this.#site.lock.run(async () => {
+      const { doc, info } = await this.#load();
+      if (!(id in doc)) throw notFound(`no rule ${id} at site ${this.#site.code}`);
+      const before = A.getHeads(doc);
+      await this.#store(info, before, A.change(doc, `delete rule ${id}`, (d) => delete d[id]));
+    });
+  }
+
+  /** Runs `make` under the write lock and stores the rule it returns. */
+  #edit(make: () => Promise<Rule>): Promise<Rule> {
+    return this.#site.lock.run(async () => {
+      const rule = await make();
+      const problem = ruleMatchProblem(rule);
+      if (problem) throw badRequest(problem, "invalid_input");
+      const { doc, info } = await this.#load();
+      const before = A.getHeads(doc);
+      const next = A.change(doc, `rule ${rule.id}`, (d) => {
+        d[rule.id] = encodeRule(rule);
+      });
+      await this.#store(info, before, next);
+      return rule;
+    });
+  }
+
+  async #load() {
+    const cached = await this.#site.cache.get(rulesDocId(this.#site.code));
+    return {
+      doc: (cached?.doc ?? A.init({ actor: this.#site.actor })) as A.Doc<RulesDoc>,
+      info: cached?.info,
+    };
+  }
+
+  async #store(info: StoredDocInfo | undefined, before: A.Heads, doc: A.Doc<RulesDoc>) {
+    const { db, docs, cache, code } = this.#site;
+    const docId = rulesDocId(code);
+    const save = docs.prepareSave(docId, doc, info);
+    try {
+      await db.batch([...save.statements, ...rulesStatements(doc, before)], "write");
+    } catch (error) {
+      cache.delete(docId);
+      throw error;
+    }
+    cache.set(docId, { doc, info: save.info });
+  }
+
+  /** Rule numbers are never reused, so an old session never names a new rule. */
+  async #nextNumber(): Promise<number> {
+    const { db } = this.#site;
+    const result = await db.execute(
+      "UPDATE site_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'rule_seq' RETURNING value",
+    );
+    if (result.rows[0]) return Number(result.rows[0].value);
+    await db.execute("INSERT INTO site_meta (key, value) VALUES ('rule_seq', '1')");
+    return 1;
+  }
+}

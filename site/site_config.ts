@@ -1,0 +1,55 @@
+/**
+ * Site settings: a JSON file (`--config`) overridden by command-line flags,
+ * with defaults that run a site on this machine at once.
+ *
+ * | setting | flag | default |
+ * | --- | --- | --- |
+ * | `code` | `--code` | `S01` |
+ * | `port` | `--port` | `8080` |
+ * | `hostname` | `--hostname` | `0.0.0.0` |
+ * | `db` | `--db` | `<dataDir>/site-<code>.db` |
+ * | `dbAuthToken` | (env `METER_DB_AUTH_TOKEN`) | none |
+ * | `dataDir` | `--data-dir` | `.meter` |
+ * | `docCacheSize` | `--doc-cache` | `2000` documents |
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { z } from "zod";
+import { siteCodeSchema } from "../sync/doc_id.ts";
+
+export const siteConfigSchema = z.object({
+  code: siteCodeSchema.default("S01"),
+  port: z.number().int().min(0).max(65535).default(8080),
+  hostname: z.string().default("0.0.0.0"),
+  db: z.string().optional(),
+  dbAuthToken: z.string().optional(),
+  dataDir: z.string().default(".meter"),
+  docCacheSize: z.number().int().min(10).default(2000),
+}).strict();
+
+export type SiteConfig = z.infer<typeof siteConfigSchema> & { db: string };
+
+/** Reads the config file (if any), applies the flags over it, and checks it. */
+export async function loadSiteConfig(
+  file: string | undefined,
+  flags: Partial<Record<keyof SiteConfig, unknown>>,
+): Promise<SiteConfig> {
+  let fromFile: unknown = {};
+  if (file) {
+    try {
+      fromFile = JSON.parse(await Deno.readTextFile(file));
+    } catch (error) {
+      throw new Error(`cannot read the config file ${file}: ${(error as Error).message}`);
+    }
+  }
+  const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  const parsed = siteConfigSchema.safeParse({
+    dbAuthToken: Deno.env.get("METER_DB_AUTH_TOKEN"),
+    ...(fromFile as object),
+    ...defined,
+  });
+  if (!parsed.success) throw new Error(`invalid site settings: ${z.prettifyError(parsed.error)}`);
+  const config = parsed.data;
+  return { ...config, db: config.db ?? join(config.dataDir, `site-${config.code}.db`) };
+}

@@ -1,0 +1,90 @@
+/**
+ * Everything a running site's routes and services share, created once at
+ * start-up by {@linkcode openSite}.
+ *
+ * @module
+ */
+import type { Client } from "../sync/db.ts";
+import { rulesDocId } from "../sync/doc_id.ts";
+import { DocStore } from "../sync/doc_store.ts";
+import { Mutex } from "../sync/mutex.ts";
+import { newActorId } from "../sync/secret.ts";
+import { SyncStateStore } from "../sync/sync_state_store.ts";
+import { DocCache } from "./doc_cache.ts";
+import { LastSeen } from "./last_seen.ts";
+import { materialize } from "./materialize.ts";
+import { Metrics } from "./metrics.ts";
+import { openSiteDatabase } from "./site_db.ts";
+import { KeyValueTable } from "../sync/key_value_table.ts";
+import { SyncHandler } from "./sync_handler.ts";
+
+export interface SiteContext {
+  db: Client;
+  /** This site's code, e.g. `S01`. */
+  code: string;
+  /** The Automerge actor of this site's own documents. */
+  actor: string;
+  docs: DocStore;
+  states: SyncStateStore;
+  cache: DocCache;
+  /** Serialises every change to stored documents. */
+  lock: Mutex;
+  sync: SyncHandler;
+  lastSeen: LastSeen;
+  metrics: Metrics;
+  startedAt: number;
+}
+
+export interface SiteOptions {
+  /** libSQL URL or file path. */
+  db: string;
+  dbAuthToken?: string;
+  code: string;
+  docCacheSize?: number;
+}
+
+/**
+ * Opens the site's database and binds it to its code: a database made for
+ * one site refuses to start as another.
+ */
+export async function openSite(options: SiteOptions): Promise<SiteContext> {
+  const db = await openSiteDatabase(options.db, options.dbAuthToken);
+  const meta = new KeyValueTable(db, "site_meta");
+  const storedCode = await meta.get("code");
+  if (storedCode && storedCode !== options.code) {
+    db.close();
+    throw new Error(
+      `the database ${options.db} belongs to site ${storedCode}, not ${options.code}; ` +
+        `start with --code ${storedCode} or give another --db`,
+    );
+  }
+  if (!storedCode) await meta.set("code", options.code);
+  let actor = await meta.get("actor");
+  if (!actor) {
+    actor = newActorId();
+    await meta.set("actor", actor);
+  }
+  const docs = new DocStore(db);
+  const states = new SyncStateStore(db);
+  const ownRules = rulesDocId(options.code);
+  const cache = new DocCache(
+    docs,
+    options.docCacheSize,
+    (docId) => docId === ownRules ? actor : undefined,
+  );
+  const lock = new Mutex();
+  const sync = new SyncHandler({ db, docs, states, cache, lock, materialize });
+  return {
+    db,
+    code: options.code,
+    actor,
+    docs,
+    states,
+    cache,
+    lock,
+    sync,
+    lastSeen: new LastSeen(db),
+    metrics: new Metrics(),
+    startedAt: Date.now(),
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * The site's libSQL schema: the document store and sync states from `sync/`,
+ * and the query-side tables materialised from documents (`rules`,
+ * `usage_sessions`, `clients`), plus tokens and the site's own identity.
+ *
+ * @module
+ */
+import type { Client } from "../sync/db.ts";
+import { openDatabase } from "../sync/db.ts";
+import { docStoreSchema } from "../sync/doc_store.ts";
+import { KeyValueTable } from "../sync/key_value_table.ts";
+import { syncStateSchema } from "../sync/sync_state_store.ts";
+
+export const siteSchema = [
+  ...docStoreSchema,
+  ...syncStateSchema,
+  KeyValueTable.schema("site_meta"),
+  `CREATE TABLE IF NOT EXISTS tokens (
+    id TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    revoked_at INTEGER,
+    uses_left INTEGER,
+    last_used_at INTEGER
+  )`,
+  `CREATE TABLE IF NOT EXISTS clients (
+    client_id TEXT PRIMARY KEY,
+    secret_hash TEXT NOT NULL,
+    host_name TEXT NOT NULL DEFAULT '',
+    os_name TEXT NOT NULL DEFAULT '',
+    os_version TEXT NOT NULL DEFAULT '',
+    kernel TEXT NOT NULL DEFAULT '',
+    arch TEXT NOT NULL DEFAULT '',
+    time_zone TEXT NOT NULL DEFAULT 'UTC',
+    agent_version TEXT NOT NULL DEFAULT '',
+    enrolled_at INTEGER NOT NULL,
+    enrolled_with TEXT NOT NULL,
+    last_sync_at INTEGER,
+    last_usage_at INTEGER
+  )`,
+  `CREATE TABLE IF NOT EXISTS client_actors (
+    actor TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES clients (client_id)
+  )`,
+  `CREATE TABLE IF NOT EXISTS rules (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    file_name TEXT,
+    original_file_name TEXT,
+    sha256 TEXT,
+    version TEXT NOT NULL,
+    language TEXT,
+    site_code TEXT NOT NULL,
+    apply_to_child_sites INTEGER NOT NULL,
+    enabled INTEGER NOT NULL,
+    comment TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS usage_sessions (
+    client_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    exe TEXT NOT NULL,
+    argv0 TEXT NOT NULL,
+    version TEXT,
+    pid INTEGER NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER,
+    start_not_captured INTEGER NOT NULL,
+    end_not_captured INTEGER NOT NULL,
+    remote INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (client_id, session_id)
+  )`,
+  `CREATE INDEX IF NOT EXISTS usage_by_start ON usage_sessions (start_ms)`,
+  `CREATE INDEX IF NOT EXISTS usage_by_rule ON usage_sessions (rule_id, start_ms)`,
+  `CREATE INDEX IF NOT EXISTS usage_by_user ON usage_sessions (user_name, start_ms)`,
+] as const;
+
+export function openSiteDatabase(pathOrUrl: string, authToken?: string): Promise<Client> {
+  return openDatabase(pathOrUrl, siteSchema, authToken);
+}

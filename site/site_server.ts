@@ -1,0 +1,50 @@
+/**
+ * Running a site: opens its database, serves the app with `Deno.serve`, and
+ * runs its background work (flushing last-sync times). `stop()` finishes the
+ * requests under way, flushes and closes the database.
+ *
+ * @module
+ */
+import { log } from "../sync/log.ts";
+import { createApp } from "./app.ts";
+import { openSite, type SiteContext, type SiteOptions } from "./site_context.ts";
+
+export interface SiteServerOptions extends SiteOptions {
+  port: number;
+  hostname?: string;
+}
+
+export interface RunningSite {
+  context: SiteContext;
+  /** e.g. `http://127.0.0.1:8080` */
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startSite(options: SiteServerOptions): Promise<RunningSite> {
+  const context = await openSite(options);
+  const app = createApp(context);
+  const hostname = options.hostname ?? "0.0.0.0";
+  const server = Deno.serve({ port: options.port, hostname, onListen: () => {} }, app.fetch);
+  const port = server.addr.port;
+  const shown = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
+  const url = `http://${shown}:${port}`;
+  const flushTimer = setInterval(() => context.lastSeen.flush(), 2_000);
+  log.info("site listening", { site: context.code, url, db: options.db });
+  let stopped = false;
+  return {
+    context,
+    url,
+    port,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(flushTimer);
+      await server.shutdown();
+      await context.lastSeen.flush();
+      context.db.close();
+      log.info("site stopped", { site: context.code });
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Bearer tokens for people and enrolment: created once (the secret is shown
+ * once and stored only as a hash), looked up by hash, and refused when
+ * revoked, expired or used up.
+ *
+ * Roles: `admin` edits rules and reads everything, `viewer` reads, `enroll`
+ * lets an agent enrol.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { Client } from "../sync/db.ts";
+import { hashSecret, newId, newSecret } from "../sync/secret.ts";
+
+export const tokenRoleSchema = z.enum(["admin", "viewer", "enroll"]);
+export type TokenRole = z.infer<typeof tokenRoleSchema>;
+
+export interface TokenRecord {
+  id: string;
+  role: TokenRole;
+  label: string;
+  createdAt: number;
+  expiresAt: number | null;
+  usesLeft: number | null;
+}
+
+export interface NewToken extends TokenRecord {
+  /** The secret to hand out; it is not stored and cannot be shown again. */
+  token: string;
+}
+
+/** Tokens start with this, so a leaked one is recognisable in a scan. */
+const PREFIX = "mtr_";
+
+export async function createToken(
+  db: Client,
+  role: TokenRole,
+  options: { label?: string; expiresAt?: number; uses?: number } = {},
+): Promise<NewToken> {
+  const token = PREFIX + newSecret();
+  const record: TokenRecord = {
+    id: newId(8),
+    role,
+    label: options.label ?? "",
+    createdAt: Date.now(),
+    expiresAt: options.expiresAt ?? null,
+    usesLeft: options.uses ?? null,
+  };
+  await db.execute({
+    sql: `INSERT INTO tokens (id, role, hash, label, created_at, expires_at, uses_left)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    args: [
+      record.id,
+      role,
+      hashSecret(token),
+      record.label,
+      record.createdAt,
+      record.expiresAt,
+      record.usesLeft,
+    ],
+  });
+  return { ...record, token };
+}
+
+/** Why a presented token was refused, or the token when it is good. */
+export type TokenCheck =
+  | { ok: true; token: TokenRecord }
+  | { ok: false; reason: string };
+
+/** Checks a presented token against the roles allowed. */
+export async function checkToken(
+  db: Client,
+  presented: string,
+  roles: readonly TokenRole[],
+  now = Date.now(),
+): Promise<TokenCheck> {
+  const result = await db.execute({
+    sql: `SELECT id, role, label, created_at, expires_at, revoked_at, uses_left
+      FROM tokens WHERE hash = ?`,
+    args: [hashSecret(presented)],
+  });
+  const row = result.rows[0];
+  if (!row) return { ok: false, reason: "unknown token" };
+  if (row.revoked_at !== null) return { ok: false, reason: "token revoked" };
+  if (row.expires_at !== null && (row.expires_at as number) <= now) {
+    return { ok: false, reason: "token expired" };
+  }
+  if (row.uses_left !== null && (row.uses_left as number) <= 0) {
+    return { ok: false, reason: "token used up" };
+  }
+  const token: TokenRecord = {
+    id: row.id as string,
+    role: row.role as TokenRole,
+    label: row.label as string,
+    createdAt: row.created_at as number,
+    expiresAt: row.expires_at as number | null,
+    usesLeft: row.uses_left as number | null,
+  };
+  if (!roles.includes(token.role)) {
+    return {
+      ok: false,
+      reason: `a ${token.role} token may not do this (needs ${roles.join(" or ")})`,
+    };
+  }
+  return { ok: true, token };
+}

@@ -1,0 +1,122 @@
+/**
+ * Usage documents into `usage_sessions` rows, idempotently: a session is
+ * keyed by client and session id, so a record written again (its end time
+ * arrived) updates its row, and a message applied twice changes nothing.
+ *
+ * @module
+ */
+import * as A from "@automerge/automerge";
+import { changedKeys } from "../sync/changed_keys.ts";
+import type { InStatement } from "../sync/db.ts";
+import {
+  decodeProgram,
+  decodeSession,
+  isProgramKey,
+  isSessionKey,
+  type UsageProgram,
+  type UsageSession,
+} from "../sync/usage_record.ts";
+
+/** Rows per multi-row statement: fewer statements, one parse each. */
+const ROWS_PER_STATEMENT = 100;
+
+const COLUMNS = [
+  "client_id",
+  "session_id",
+  "rule_id",
+  "user_name",
+  "exe",
+  "argv0",
+  "version",
+  "pid",
+  "start_ms",
+  "end_ms",
+  "start_not_captured",
+  "end_not_captured",
+  "remote",
+  "updated_at",
+];
+
+export function usageStatements(
+  client: string,
+  day: string,
+  doc: A.Doc<unknown>,
+  before: A.Heads,
+  now = Date.now(),
+): InStatement[] {
+  const records = doc as Record<string, unknown>;
+  const { put, deleted } = changedKeys(doc, before);
+  const programs = new Map<number, UsageProgram>();
+  const programOf = (n: number) => {
+    if (!programs.has(n)) {
+      const value = records[`p${n}`];
+      if (value !== undefined) programs.set(n, decodeProgram(`p${n}`, value));
+    }
+    return programs.get(n);
+  };
+  // A program rewritten in place changes every session that names it.
+  const programChanged = [...put].some(isProgramKey) && rewritesProgram(doc, before, put);
+  const keys = programChanged ? Object.keys(records).filter(isSessionKey) : [...put];
+  const sessions: UsageSession[] = [];
+  for (const key of keys) {
+    if (isProgramKey(key)) programOf(Number(key.slice(1))); // validates it
+    else if (isSessionKey(key)) sessions.push(decodeSession(day, key, records[key], programOf));
+    else throw new Error(`unexpected record ${key} in a usage document`);
+  }
+  const statements = upsertStatements(client, sessions, now);
+  const gone = [...deleted].filter(isSessionKey).map((key) => `${day}/${key}`);
+  if (gone.length > 0) {
+    statements.push({
+      sql: `DELETE FROM usage_sessions WHERE client_id = ? AND session_id IN (${
+        gone.map(() => "?").join(",")
+      })`,
+      args: [client, ...gone],
+    });
+  }
+  const lastUsage = Math.max(0, ...sessions.map((s) => s.end ?? s.start));
+  if (lastUsage > 0) {
+    statements.push({
+      sql:
+        "UPDATE clients SET last_usage_at = max(coalesce(last_usage_at, 0), ?) WHERE client_id = ?",
+      args: [lastUsage, client],
+    });
+  }
+  return statements;
+}
+
+function upsertStatements(client: string, sessions: UsageSession[], now: number): InStatement[] {
+  const statements: InStatement[] = [];
+  for (let i = 0; i < sessions.length; i += ROWS_PER_STATEMENT) {
+    const part = sessions.slice(i, i + ROWS_PER_STATEMENT);
+    const row = `(${COLUMNS.map(() => "?").join(",")})`;
+    statements.push({
+      sql: `INSERT INTO usage_sessions (${COLUMNS.join(",")}) VALUES ${
+        part.map(() => row).join(",")
+      } ON CONFLICT (client_id, session_id) DO UPDATE SET ${
+        COLUMNS.slice(2).map((c) => `${c} = excluded.${c}`).join(", ")
+      }`,
+      args: part.flatMap((s) => [
+        client,
+        s.id,
+        s.ruleId,
+        s.user,
+        s.exe,
+        s.argv0,
+        s.version,
+        s.pid,
+        s.start,
+        s.end,
+        s.startNotCaptured ? 1 : 0,
+        s.endNotCaptured ? 1 : 0,
+        s.remote ? 1 : 0,
+        now,
+      ]),
+    });
+  }
+  return statements;
+}
+
+function rewritesProgram(doc: A.Doc<unknown>, before: A.Heads, put: Set<string>): boolean {
+  const old = A.view(doc, before) as Record<string, unknown>;
+  return [...put].some((key) => isProgramKey(key) && old[key] !== undefined);
+}

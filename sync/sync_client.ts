@@ -1,0 +1,222 @@
+/**
+ * The HTTP sync client: brings a set of local documents in sync with a
+ * server over `POST` batches of Automerge sync messages, repeating rounds
+ * until neither side has anything to send.
+ *
+ * Nothing is stored until a reply arrives, and what a reply brings is stored
+ * in one transaction with the sync states, so a request that is lost, times
+ * out or is answered twice changes nothing: the next sync sends the same
+ * changes again and the server already has them.
+ *
+ * @module
+ */
+import * as A from "@automerge/automerge";
+import type { Client, InStatement } from "./db.ts";
+import type { DocStore, StoredDocInfo } from "./doc_store.ts";
+import { sameHeads } from "./heads.ts";
+import {
+  CBOR_TYPE,
+  decodeSyncBody,
+  encodeSyncBody,
+  MAX_SYNC_ITEMS,
+  type SyncItem,
+  type SyncReply,
+  syncReplySchema,
+} from "./sync_batch.ts";
+import { primeSyncState, type SyncStateStore } from "./sync_state_store.ts";
+
+/** A document to sync: one this side writes, or a replica it only reads. */
+export interface SyncTarget {
+  docId: string;
+  access: "write" | "read";
+  /** The actor id local changes to this document are made with. */
+  actor?: string;
+}
+
+export interface SyncClientOptions {
+  /** The server's sync endpoint, e.g. `http://site:8080/v1/sync`. */
+  url: string;
+  /** The `Authorization` header value. */
+  authorization: () => string;
+  db: Client;
+  docs: DocStore;
+  states: SyncStateStore;
+  /** The name the server's sync states are kept under locally. */
+  peer: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+  maxRounds?: number;
+}
+
+export interface SyncOutcome {
+  rounds: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Documents the server's messages changed here. */
+  changed: string[];
+  /** Documents the server says this peer should follow read-only. */
+  read: string[];
+  /** The server's clock when it answered the last round, in ms. */
+  serverNow: number;
+}
+
+/** A failed sync; `retryable` when the server was away or overloaded. */
+export class SyncError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly retryable: boolean,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = "SyncError";
+  }
+}
+
+interface Work {
+  target: SyncTarget;
+  doc: A.Doc<unknown>;
+  state: A.SyncState;
+  stored: StoredDocInfo | undefined;
+}
+
+export class SyncClient {
+  readonly #options: SyncClientOptions;
+
+  constructor(options: SyncClientOptions) {
+    this.#options = options;
+  }
+
+  /** Runs one sync of the targets; throws {@linkcode SyncError}. */
+  async sync(targets: readonly SyncTarget[]): Promise<SyncOutcome> {
+    const { maxRounds = 10 } = this.#options;
+    const work = await this.#load(targets);
+    const outcome: SyncOutcome = {
+      rounds: 0,
+      bytesSent: 0,
+      bytesReceived: 0,
+      changed: [],
+      read: [],
+      serverNow: 0,
+    };
+    // A written document the server already holds in full needs no message;
+    // a replica always announces its heads, or it would never learn of news.
+    let pending = [...work.values()].filter((w) =>
+      w.target.access === "read" || !sameHeads(w.state.sharedHeads, A.getHeads(w.doc))
+    );
+    while (pending.length > 0 && outcome.rounds < maxRounds) {
+      const items = this.#messages(pending);
+      if (items.length === 0) break;
+      outcome.rounds++;
+      const replies: SyncItem[] = [];
+      for (let i = 0; i < items.length; i += MAX_SYNC_ITEMS) {
+        const reply = await this.#post(items.slice(i, i + MAX_SYNC_ITEMS), outcome);
+        replies.push(...reply.items);
+        outcome.read = reply.read;
+        outcome.serverNow = reply.now;
+      }
+      pending = await this.#receive(work, replies, outcome);
+    }
+    return outcome;
+  }
+
+  async #load(targets: readonly SyncTarget[]): Promise<Map<string, Work>> {
+    const { docs, states, peer } = this.#options;
+    const loaded = await states.load(peer, targets.map((t) => t.docId));
+    const work = new Map<string, Work>();
+    for (const target of targets) {
+      const init = target.actor ? { actor: target.actor } : undefined;
+      const doc = await docs.load(target.docId, target.actor) ?? A.init(init);
+      const state = primeSyncState(loaded.get(target.docId)!);
+      work.set(target.docId, { target, doc, state, stored: await docs.info(target.docId) });
+    }
+    return work;
+  }
+
+  #messages(pending: Work[]): SyncItem[] {
+    const items: SyncItem[] = [];
+    for (const w of pending) {
+      const [state, msg] = A.generateSyncMessage(w.doc, w.state);
+      w.state = state;
+      if (msg) items.push({ doc: w.target.docId, msg });
+    }
+    return items;
+  }
+
+  /** Applies the server's messages and stores the result in one transaction. */
+  async #receive(work: Map<string, Work>, replies: SyncItem[], outcome: SyncOutcome) {
+    const statements: InStatement[] = [];
+    const next: Work[] = [];
+    for (const item of replies) {
+      const w = work.get(item.doc);
+      if (!w) continue; // not asked for: ignore rather than store
+      const before = A.getHeads(w.doc);
+      [w.doc, w.state] = A.receiveSyncMessage(w.doc, w.state, item.msg);
+      if (!sameHeads(before, A.getHeads(w.doc))) {
+        const save = this.#options.docs.prepareSave(item.doc, w.doc, w.stored);
+        statements.push(...save.statements);
+        w.stored = save.info;
+        outcome.changed.push(item.doc);
+      }
+      statements.push(this.#options.states.saveStatement(this.#options.peer, item.doc, w.state));
+      // Equal heads mean neither side lacks anything: no further round.
+      const theirHeads = (w.state as { theirHeads?: A.Heads | null }).theirHeads;
+      if (!theirHeads || !sameHeads(theirHeads, A.getHeads(w.doc))) next.push(w);
+    }
+    if (statements.length > 0) await this.#options.db.batch(statements, "write");
+    return next;
+  }
+
+  async #post(items: SyncItem[], outcome: SyncOutcome): Promise<SyncReply> {
+    const { url, authorization, timeoutMs = 30_000 } = this.#options;
+    const doFetch = this.#options.fetch ?? fetch;
+    const body = encodeSyncBody({ items });
+    outcome.bytesSent += body.length;
+    let response: Response;
+    try {
+      response = await doFetch(url, {
+        method: "POST",
+        headers: { "content-type": CBOR_TYPE, accept: CBOR_TYPE, authorization: authorization() },
+        body: body as Uint8Array<ArrayBuffer>,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new SyncError(`cannot reach ${url}: ${(error as Error).message}`, undefined, true);
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      throw new SyncError(
+        `connection lost reading the reply: ${(error as Error).message}`,
+        response.status,
+        true,
+      );
+    }
+    outcome.bytesReceived += bytes.length;
+    if (!response.ok) throw errorFromResponse(response, bytes);
+    try {
+      return decodeSyncBody(bytes, syncReplySchema);
+    } catch (error) {
+      throw new SyncError((error as Error).message, response.status, true);
+    }
+  }
+}
+
+function errorFromResponse(response: Response, bytes: Uint8Array): SyncError {
+  let message = `HTTP ${response.status}`;
+  try {
+    const body = JSON.parse(new TextDecoder().decode(bytes));
+    if (body?.error?.message) message += `: ${body.error.message}`;
+  } catch {
+    // not a JSON error body: the status says enough
+  }
+  const retryAfter = Number(response.headers.get("retry-after"));
+  const retryable = response.status >= 500 || response.status === 429 || response.status === 408;
+  return new SyncError(
+    message,
+    response.status,
+    retryable,
+    Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+  );
+}

@@ -1,0 +1,114 @@
+/**
+ * The records of a usage document, `usage/<client>/<day>`.
+ *
+ * Each record is one CBOR-encoded tuple under a short key, the layout that
+ * keeps a day of a busy client small on the wire and fast to load:
+ *
+ * - **program** `p<n>` → `[ruleId, user, exe, argv0, version]`: what ran, as
+ *   whom. Sessions of the same program share it, so its strings travel once.
+ * - **session** `<n>` (decimal) → `[program n, pid, startOffsetMs,
+ *   durationMs | null, flags]`: one run. The start is counted from 00:00 UTC
+ *   of the document's day; a null duration means it is still running.
+ *
+ * Flags: 1 start not captured (running when the agent started), 2 end not
+ * captured (the agent stopped before it did), 4 remote (a remote login).
+ *
+ * @module
+ */
+import { encode } from "cbor-x";
+import { z } from "zod";
+import { decodeRecord } from "./cbor_record.ts";
+import { DAY_MS, dayStart } from "./doc_id.ts";
+
+export const FLAG_START_NOT_CAPTURED = 1;
+export const FLAG_END_NOT_CAPTURED = 2;
+export const FLAG_REMOTE = 4;
+
+export interface UsageProgram {
+  ruleId: string;
+  user: string;
+  exe: string;
+  argv0: string;
+  version: string | null;
+}
+
+/** One usage session as agents record it and sites store it. */
+export interface UsageSession extends UsageProgram {
+  /** `<day>/<n>`: unique per client. */
+  id: string;
+  pid: number;
+  start: number;
+  /** `null` while the program still runs. */
+  end: number | null;
+  startNotCaptured: boolean;
+  endNotCaptured: boolean;
+  remote: boolean;
+}
+
+const text = (max: number) => z.string().max(max);
+const programTuple = z.tuple([
+  text(64).min(1),
+  text(256),
+  text(4096),
+  text(4096),
+  text(256).nullable(),
+]);
+const sessionTuple = z.tuple([
+  z.number().int().min(0).max(1_000_000),
+  z.number().int().min(0).max(2 ** 32),
+  z.number().int().min(0).max(DAY_MS - 1),
+  z.number().int().min(0).max(10 * 365 * DAY_MS).nullable(),
+  z.number().int().min(0).max(7),
+]);
+
+export const isProgramKey = (key: string) => /^p\d+$/.test(key);
+export const isSessionKey = (key: string) => /^\d+$/.test(key);
+export const programKey = (n: number) => `p${n}`;
+export const sessionKey = (n: number) => String(n);
+
+export function encodeProgram(p: UsageProgram): Uint8Array {
+  return encode([p.ruleId, p.user, p.exe, p.argv0, p.version]);
+}
+
+/** Decodes a program record; throws with a message naming the key. */
+export function decodeProgram(key: string, value: unknown): UsageProgram {
+  const [ruleId, user, exe, argv0, version] = decodeRecord(`program ${key}`, value, programTuple);
+  return { ruleId, user, exe, argv0, version };
+}
+
+export function encodeSession(day: string, s: UsageSession, program: number): Uint8Array {
+  const offset = s.start - dayStart(day);
+  const flags = (s.startNotCaptured ? FLAG_START_NOT_CAPTURED : 0) |
+    (s.endNotCaptured ? FLAG_END_NOT_CAPTURED : 0) | (s.remote ? FLAG_REMOTE : 0);
+  return encode([program, s.pid, offset, s.end === null ? null : s.end - s.start, flags]);
+}
+
+/**
+ * Decodes a session record, resolving its program with `programOf`; throws
+ * with a message naming the key when the record is malformed.
+ */
+export function decodeSession(
+  day: string,
+  key: string,
+  value: unknown,
+  programOf: (n: number) => UsageProgram | undefined,
+): UsageSession {
+  const [program, pid, offset, duration, flags] = decodeRecord(
+    `session ${key}`,
+    value,
+    sessionTuple,
+  );
+  const p = programOf(program);
+  if (!p) throw new Error(`session ${key} names program p${program}, which the document lacks`);
+  const start = dayStart(day) + offset;
+  return {
+    id: `${day}/${key}`,
+    ...p,
+    pid,
+    start,
+    end: duration === null ? null : start + duration,
+    startNotCaptured: (flags & FLAG_START_NOT_CAPTURED) !== 0,
+    endNotCaptured: (flags & FLAG_END_NOT_CAPTURED) !== 0,
+    remote: (flags & FLAG_REMOTE) !== 0,
+  };
+}
