@@ -6,22 +6,44 @@
  *
  * @module
  */
-import { agentCommand } from "./cli/agent_command.ts";
 import { type Command, runCommand } from "./cli/command.ts";
-import { demoCommand } from "./cli/demo_command.ts";
-import { rulesCommand } from "./cli/rules_command.ts";
-import { siteCommand } from "./cli/site_command.ts";
-import { tokenCommand } from "./cli/token_command.ts";
-import { usageCommand } from "./cli/usage_command.ts";
 import { METER_VERSION } from "./sync/version.ts";
 
-const commands: Command[] = [
-  demoCommand,
-  siteCommand,
-  agentCommand,
-  tokenCommand,
-  rulesCommand,
-  usageCommand,
+/**
+ * Each command is loaded only when it runs, so an agent never loads the
+ * site's code (and keeps its memory small), and the reverse.
+ */
+const commands: { name: string; summary: string; load: () => Promise<Command> }[] = [
+  {
+    name: "demo",
+    summary: "run a site and a local agent with example rules, and show this machine's usage",
+    load: async () => (await import("./cli/demo_command.ts")).demoCommand,
+  },
+  {
+    name: "site",
+    summary: "run a site: the HTTP API, sync endpoint and database",
+    load: async () => (await import("./cli/site_command.ts")).siteCommand,
+  },
+  {
+    name: "agent",
+    summary: "run an agent: meter the programs the site's rules name",
+    load: async () => (await import("./cli/agent_command.ts")).agentCommand,
+  },
+  {
+    name: "token",
+    summary: "create a token (admin, viewer, enroll) in a site's database",
+    load: async () => (await import("./cli/token_command.ts")).tokenCommand,
+  },
+  {
+    name: "rules",
+    summary: "list and edit a site's metering rules over its HTTP API",
+    load: async () => (await import("./cli/rules_command.ts")).rulesCommand,
+  },
+  {
+    name: "usage",
+    summary: "list usage sessions recorded at a site",
+    load: async () => (await import("./cli/usage_command.ts")).usageCommand,
+  },
 ];
 
 function help(): string {
@@ -52,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`meter: unknown command '${name}'\n\n${help()}`);
     return 2;
   }
-  return await runCommand(command, rest);
+  return await runCommand(await command.load(), rest);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

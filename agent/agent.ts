@@ -62,7 +62,7 @@ export class Agent {
   readonly #states: SyncStateStore;
   readonly #recorder: SessionRecorder;
   readonly #writer: UsageWriter;
-  readonly #backoff = new Backoff(1_000, 300_000);
+  readonly #backoff: Backoff;
   #enrolment: Enrolment | undefined;
   #syncClient: SyncClient | undefined;
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
@@ -86,6 +86,8 @@ export class Agent {
       factsIntervalMs: 3_600_000,
       ...options,
     };
+    // Retry an absent site at most every five sync intervals (five minutes at most).
+    this.#backoff = new Backoff(1_000, Math.min(300_000, 5 * this.#o.syncIntervalMs));
     this.#db = db;
     this.#docs = new DocStore(db);
     this.#states = new SyncStateStore(db);

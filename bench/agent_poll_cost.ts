@@ -41,26 +41,33 @@ async function cpuMsPerCall(times: number, work: () => unknown): Promise<number>
   return (used.user + used.system) / 1000 / times;
 }
 
-interface Sleepers {
-  /** A shell in a process group of its own, parent of the sleepers. */
+export interface Sleepers {
+  /** The shell that started the sleepers and will reap them. */
   shell: Deno.ChildProcess;
   dir: string;
+  /** The sleepers' program path; its base name is unique to this run. */
+  program: string;
 }
 
 /**
  * Starts the processes from a shell, not from here, so that this process
  * holds no handle per child and its memory is the agent's alone.
  */
-async function startSleepers(count: number): Promise<Sleepers> {
+export async function startSleepers(count: number): Promise<Sleepers> {
   const dir = await Deno.makeTempDir({ prefix: "meter-bench-" });
   const program = `${dir}/meter-bench-sleep-${crypto.randomUUID().slice(0, 8)}`;
   await Deno.copyFile("/bin/sleep", program);
   await Deno.chmod(program, 0o755);
-  const script =
-    `i=0; while [ $i -lt ${count} ]; do "$0" 600 >/dev/null 2>&1 & i=$((i+1)); done; ` +
-    "echo ready; wait";
-  const shell = new Deno.Command("setsid", {
-    args: ["sh", "-c", script, program],
+  // On SIGTERM the shell kills and reaps every sleeper, then exits.
+  const script = [
+    "trap 'kill -9 $pids; wait; exit 0' TERM",
+    "pids=; i=0",
+    `while [ $i -lt ${count} ]; do "$0" 600 >/dev/null 2>&1 & pids="$pids $!"; i=$((i+1)); done`,
+    "echo ready",
+    "wait",
+  ].join("\n");
+  const shell = new Deno.Command("sh", {
+    args: ["-c", script, program],
     stdin: "null",
     stdout: "piped",
     stderr: "null",
@@ -68,15 +75,11 @@ async function startSleepers(count: number): Promise<Sleepers> {
   const reader = shell.stdout.getReader();
   await reader.read(); // "ready": every sleeper has been started.
   reader.releaseLock();
-  return { shell, dir };
+  return { shell, dir, program };
 }
 
-async function stopSleepers({ shell, dir }: Sleepers): Promise<void> {
-  try {
-    Deno.kill(-shell.pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
+export async function stopSleepers({ shell, dir }: Sleepers): Promise<void> {
+  shell.kill("SIGTERM");
   await shell.status;
   await shell.stdout.cancel().catch(() => {});
   await Deno.remove(dir, { recursive: true });

@@ -16,7 +16,6 @@ import { waitForSignal } from "./wait_for_signal.ts";
 
 export const agentCommand: Command = {
   name: "agent",
-  summary: "run an agent: meter the programs the site's rules name",
   usage: `
 Usage: meter agent --site URL [options]
 

@@ -13,8 +13,6 @@ export type Values = Record<string, string | boolean | string[] | boolean[] | un
 
 export interface Command {
   name: string;
-  /** One line for `meter --help`. */
-  summary: string;
   /** The full `--help` text. */
   usage: string;
   options: Options;

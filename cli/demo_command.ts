@@ -44,7 +44,6 @@ const PERMISSIONS: Record<string, string[]> = {
 
 export const demoCommand: Command = {
   name: "demo",
-  summary: "run a site and a local agent with example rules, and show this machine's usage",
   usage: `
 Usage: meter demo [options]
 
@@ -55,7 +54,7 @@ metered program (for example 'sleep 5') and watch it appear. Ctrl-C stops
 both processes; their logs are in the data folder.
 
 Options:
-  --port N          the site's port (default 8080; 0 picks a free one)
+  --port N          the site's port (default 8080, or a free one if 8080 is taken)
   --data-dir DIR    where the databases and logs go (default .meter/demo)
   --duration S      stop after S seconds (default: run until Ctrl-C)
   -h, --help        show this help
@@ -67,7 +66,7 @@ Options:
   },
   async run(values) {
     const dataDir = resolve(stringOption(values, "data-dir") ?? ".meter/demo");
-    const port = intOption(values, "port", 0, 65535) ?? 8080;
+    const port = intOption(values, "port", 0, 65535) ?? (portFree(8080) ? 8080 : 0);
     const duration = intOption(values, "duration", 1);
     await Deno.mkdir(dataDir, { recursive: true });
     const siteDb = join(dataDir, "site.db");
@@ -208,6 +207,15 @@ async function showUsage(target: ApiTarget): Promise<void> {
       ? renderTable(["user", "ruleName", "exe", "pid", "start", "end", "durationSeconds"], recent)
       : "(none yet)",
   );
+}
+
+function portFree(port: number): boolean {
+  try {
+    Deno.listen({ port, hostname: "127.0.0.1" }).close();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function delay(ms: number): Promise<void> {

@@ -24,7 +24,6 @@ const FIELD_OPTIONS = {
 
 export const rulesCommand: Command = {
   name: "rules",
-  summary: "list and edit a site's metering rules over its HTTP API",
   usage: `
 Usage: meter rules <action> [options]
 

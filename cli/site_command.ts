@@ -10,7 +10,6 @@ import { waitForSignal } from "./wait_for_signal.ts";
 
 export const siteCommand: Command = {
   name: "site",
-  summary: "run a site: the HTTP API, sync endpoint and database",
   usage: `
 Usage: meter site [options]
 

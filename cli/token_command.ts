@@ -11,7 +11,6 @@ import { type Command, intOption, stringOption, UsageError } from "./command.ts"
 
 export const tokenCommand: Command = {
   name: "token",
-  summary: "create a token (admin, viewer, enroll) in a site's database",
   usage: `
 Usage: meter token create --role admin|viewer|enroll [options]
 

@@ -23,7 +23,6 @@ const TABLE_COLUMNS = [
 
 export const usageCommand: Command = {
   name: "usage",
-  summary: "list usage sessions recorded at a site",
   usage: `
 Usage: meter usage [options]
 

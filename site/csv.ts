@@ -6,6 +6,7 @@
  * @module
  */
 import type { Context } from "hono";
+import { badRequest } from "./api_error.ts";
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return "";
@@ -28,8 +29,11 @@ export function toCsv(
 
 export function wantsCsv(c: Context): boolean {
   const format = c.req.query("format");
-  if (format) return format === "csv";
-  return (c.req.header("accept") ?? "").includes("text/csv");
+  if (format === undefined) return (c.req.header("accept") ?? "").includes("text/csv");
+  if (format !== "json" && format !== "csv") {
+    throw badRequest(`format is json or csv, not '${format}'`, "invalid_input");
+  }
+  return format === "csv";
 }
 
 /** Answers with CSV of `rows` or with the JSON `body`, as the client asked. */

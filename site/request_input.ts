@@ -7,9 +7,12 @@
  */
 import type { Context } from "hono";
 import type { z } from "zod";
-import { badRequest, parseOr400 } from "./api_error.ts";
+import { ApiError, badRequest, parseOr400 } from "./api_error.ts";
 
 export async function jsonBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
+  if (!/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(c.req.header("content-type") ?? "")) {
+    throw new ApiError(415, "unsupported_media_type", "send the body as application/json");
+  }
   let value: unknown;
   try {
     value = JSON.parse(await c.req.text());

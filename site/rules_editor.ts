@@ -24,6 +24,13 @@ export class RulesEditor {
   }
 
   create(fields: RuleFields, origin: Rule["origin"] = "manual"): Promise<Rule> {
+    // Checked before a rule number is taken, so a refused rule leaves no trace.
+    const problem = ruleMatchProblem({
+      fileName: fields.fileName ?? null,
+      originalFileName: fields.originalFileName ?? null,
+      sha256: fields.sha256 ?? null,
+    });
+    if (problem) throw badRequest(problem, "invalid_input");
     return this.#edit(async () => {
       const now = Date.now();
       const rule: Rule = {

@@ -84,5 +84,9 @@ export const siteSchema = [
 ] as const;
 
 export function openSiteDatabase(pathOrUrl: string, authToken?: string): Promise<Client> {
-  return openDatabase(pathOrUrl, siteSchema, authToken);
+  return openDatabase(pathOrUrl, siteSchema, {
+    authToken,
+    cacheMiB: 64,
+    walAutocheckpointPages: 10_000,
+  });
 }

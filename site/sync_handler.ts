@@ -63,7 +63,13 @@ export class SyncHandler {
   }
 
   async handle(peer: SyncPeer, items: readonly SyncItem[]): Promise<SyncHandled> {
-    const incoming = checkItems(peer, items);
+    let incoming: Incoming[];
+    try {
+      incoming = checkItems(peer, items);
+    } catch (error) {
+      logRefusal(peer, error);
+      throw error;
+    }
     const active: Incoming[] = [];
     for (const entry of incoming) {
       if (!(await this.#isHeartbeat(entry))) active.push(entry);
@@ -93,11 +99,7 @@ export class SyncHandler {
       for (const { item, write } of active) {
         const entry = await cache.get(item.doc) ?? { doc: A.init(), info: undefined };
         const before = A.getHeads(entry.doc);
-        const [doc, received] = A.receiveSyncMessage(
-          entry.doc,
-          syncStates.get(item.doc)!,
-          item.msg,
-        );
+        const [doc, received] = receiveOr400(entry.doc, syncStates.get(item.doc)!, item);
         const after = A.getHeads(doc);
         if (write && !sameHeads(before, after)) {
           checkActors(peer, item.doc, doc, before);
@@ -117,18 +119,19 @@ export class SyncHandler {
       // Applying may have advanced cached handles; drop them so the next
       // request reloads what is stored.
       for (const { item } of active) cache.delete(item.doc);
-      if (!(error instanceof ApiError)) throw error;
-      log.warn("sync batch refused", {
-        peer: peer.id,
-        status: error.status,
-        reason: error.message,
-      });
+      logRefusal(peer, error);
       throw error;
     }
     for (const [docId, entry] of updated) cache.set(docId, entry);
     const changed = [...updated].filter(([, e]) => e.info).map(([docId]) => docId);
     return { items: reply, changed };
   }
+}
+
+/** Refusals are logged, so an operator sees a peer that sends what it may not. */
+function logRefusal(peer: SyncPeer, error: unknown): void {
+  if (!(error instanceof ApiError)) return;
+  log.warn("sync batch refused", { peer: peer.id, status: error.status, reason: error.message });
 }
 
 /** Access and form of every item, before anything is applied. */
@@ -153,6 +156,27 @@ function checkItems(peer: SyncPeer, items: readonly SyncItem[]): Incoming[] {
     }
     return { item, message, write: access === "write" };
   });
+}
+
+/**
+ * Applies a message; one that decoded but whose changes do not (a corrupted
+ * change, a bad checksum) is the peer's error, not the site's: 400.
+ */
+function receiveOr400(
+  doc: A.Doc<unknown>,
+  state: A.SyncState,
+  item: SyncItem,
+): [A.Doc<unknown>, A.SyncState] {
+  try {
+    const [next, received] = A.receiveSyncMessage(doc, state, item.msg);
+    return [next, received];
+  } catch (error) {
+    throw badRequest(
+      `the message for ${item.doc} is not a valid Automerge sync message: ` +
+        `${(error as Error).message}`,
+      "bad_message",
+    );
+  }
 }
 
 /** Every change new to the document must come from an actor of the peer. */

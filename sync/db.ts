@@ -25,10 +25,18 @@ export function databaseUrl(pathOrUrl: string): string {
  * Opens the database and applies the schema statements (each must be
  * idempotent, e.g. `CREATE TABLE IF NOT EXISTS`).
  */
+export interface DatabaseOptions {
+  authToken?: string;
+  /** Page cache in MiB (embedded files); a site wants more than an agent. */
+  cacheMiB?: number;
+  /** WAL pages written before a checkpoint; larger batches the checkpoint's fsync. */
+  walAutocheckpointPages?: number;
+}
+
 export async function openDatabase(
   pathOrUrl: string,
   schema: readonly string[],
-  authToken?: string,
+  { authToken, cacheMiB = 2, walAutocheckpointPages = 1000 }: DatabaseOptions = {},
 ): Promise<Client> {
   const url = databaseUrl(pathOrUrl);
   const db = createClient({ url, authToken, concurrency: 1, intMode: "number" });
@@ -39,6 +47,8 @@ export async function openDatabase(
     await db.execute("PRAGMA journal_mode = WAL");
     await db.execute("PRAGMA synchronous = NORMAL");
     await db.execute("PRAGMA busy_timeout = 5000");
+    await db.execute(`PRAGMA cache_size = ${-Math.round(cacheMiB * 1024)}`);
+    await db.execute(`PRAGMA wal_autocheckpoint = ${walAutocheckpointPages}`);
   }
   await db.batch(schema.map((sql) => ({ sql, args: [] })), "write");
   return db;

@@ -128,6 +128,10 @@ export class SyncClient {
       const init = target.actor ? { actor: target.actor } : undefined;
       const doc = await docs.load(target.docId, target.actor) ?? A.init(init);
       const state = primeSyncState(loaded.get(target.docId)!);
+      // The server refuses changes to a replica with 403, and the whole batch
+      // with them; a replica whose stored state is older than the document
+      // (lost or restored) would offer the server's own changes back forever.
+      if (target.access === "read") (state as { peerReadOnly?: boolean }).peerReadOnly = true;
       work.set(target.docId, { target, doc, state, stored: await docs.info(target.docId) });
     }
     return work;

@@ -45,14 +45,25 @@ async function writeSleep(path: string, extra = new Uint8Array()): Promise<void>
 }
 
 function start(program: string): Deno.ChildProcess {
-  const child = new Deno.Command(program, {
-    args: ["60"],
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const child = spawnFresh(
+    new Deno.Command(program, { args: ["60"], stdin: "null", stdout: "null", stderr: "null" }),
+  );
   children.push(child);
   return child;
+}
+
+/**
+ * Spawns, retrying on "Text file busy": a program just written can be briefly
+ * held open for writing by a child another thread is forking.
+ */
+function spawnFresh(command: Deno.Command): Deno.ChildProcess {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return command.spawn();
+    } catch (error) {
+      if (attempt >= 50 || !String(error).includes("Text file busy")) throw error;
+    }
+  }
 }
 
 async function stop(child: Deno.ChildProcess): Promise<void> {

@@ -63,15 +63,25 @@ function start(
   args: string[],
   options: { env?: Record<string, string>; clearEnv?: boolean } = {},
 ): Deno.ChildProcess {
-  const child = new Deno.Command(program, {
-    args,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-    ...options,
-  }).spawn();
+  const child = spawnFresh(
+    new Deno.Command(program, { args, stdin: "null", stdout: "null", stderr: "null", ...options }),
+  );
   children.push(child);
   return child;
+}
+
+/**
+ * Spawns, retrying on "Text file busy": a program just written can be briefly
+ * held open for writing by a child another thread is forking.
+ */
+function spawnFresh(command: Deno.Command): Deno.ChildProcess {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return command.spawn();
+    } catch (error) {
+      if (attempt >= 50 || !String(error).includes("Text file busy")) throw error;
+    }
+  }
 }
 
 async function stop(child: Deno.ChildProcess): Promise<void> {
@@ -396,19 +406,28 @@ describe("LinuxProcSource on a fake /proc", () => {
     fake.add({ pid: 42, startTicks: 90_000, comm: "going", exe: null, argv: [] });
     fake.add({ pid: 43, startTicks: 90_000, comm: "upgraded", exe: "/usr/bin/tool (deleted)" });
     Deno.mkdirSync(`${fake.root}/44`); // Vanished before its stat could be read.
+    // Another user's process, seen by an agent that is not root: no exe, but argv[0].
+    fake.add({
+      pid: 45,
+      startTicks: 90_000,
+      comm: "secret",
+      exe: null,
+      argv: ["/usr/bin/secret", "-v"],
+    });
     Deno.mkdirSync(`${fake.root}/self`);
     const before = Date.now();
     const source = fakeSource(fake);
     const snapshot = await source.snapshot();
     expect(snapshot.bootId).toBe("fake-boot");
     const byPid = new Map([...snapshot.processes.values()].map((p) => [p.pid, p]));
-    expect([...byPid.keys()].sort((a, b) => a - b)).toEqual([1, 40, 43]);
+    expect([...byPid.keys()].sort((a, b) => a - b)).toEqual([1, 40, 43, 45]);
     const app = byPid.get(40)!;
     expect(app).toMatchObject({ startTicks: 90_000, ppid: 1, comm: "app", exe: "/opt/app/app" });
     expect(app.argv0).toBe("app");
     // Booted 1,000 s ago; started 900 s after boot.
     expect(Math.abs(app.startMs - (before - 100_000))).toBeLessThan(200);
     expect(byPid.get(43)!.exe).toBe("/usr/bin/tool");
+    expect(byPid.get(45)).toMatchObject({ exe: null, argv0: "/usr/bin/secret", comm: "secret" });
   });
 
   it("reads a known pid's files only once", async () => {

@@ -1,0 +1,99 @@
+/**
+ * What a real agent process costs its computer: a `meter agent` polling
+ * every second with 500 processes running, all of them metered (so 500
+ * sessions are open), measured from outside through /proc over 30 seconds:
+ * CPU as a share of one core, and resident memory.
+ *
+ * @module
+ */
+import { basename, join } from "node:path";
+import { type BenchFigure, progress, round } from "./bench_figure.ts";
+import { startBenchSite } from "./bench_site.ts";
+import { startSleepers, stopSleepers } from "./agent_poll_cost.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+export async function benchAgentProcessCost(seconds = 30, processes = 500): Promise<BenchFigure[]> {
+  const dir = await Deno.makeTempDir({ prefix: "meter-bench-agent-" });
+  const site = await startBenchSite(dir);
+  const sleepers = await startSleepers(processes);
+  let agent: Deno.ChildProcess | undefined;
+  try {
+    await fetch(`${site.url}/v1/rules`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${site.admin}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "Bench sleepers", fileName: basename(sleepers.program) }),
+    });
+    agent = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        ...(Deno.env.get("AGENT_V8") ? [`--v8-flags=${Deno.env.get("AGENT_V8")}`] : []),
+        MAIN,
+        "agent",
+        "--site",
+        site.url,
+        "--enroll-token",
+        site.enroll,
+        "--db",
+        join(dir, "agent.db"),
+      ],
+      stdout: "null",
+      stderr: "null",
+      env: {
+        METER_LOG_LEVEL: "warn",
+        ...(Deno.env.get("AGENT_MALLOC")
+          ? { MALLOC_ARENA_MAX: Deno.env.get("AGENT_MALLOC")! }
+          : {}),
+      },
+    }).spawn();
+    progress(
+      `agent process: settling, then measuring ${seconds} s with ${processes} metered processes`,
+    );
+    await delay(15_000); // enrol, receive the rule, open every session, sync
+    const before = cpuSeconds(agent.pid);
+    await delay(seconds * 1000);
+    const used = cpuSeconds(agent.pid) - before;
+    if (Deno.env.get("AGENT_SMAPS")) {
+      await new Deno.Command("python3", { args: ["/tmp/smaps.py", String(agent.pid)] }).spawn()
+        .status;
+    }
+    return [
+      {
+        name: `agent process CPU at 1 s polling, ${processes} metered processes`,
+        value: round((used / seconds) * 100, 2),
+        unit: "% of a core",
+        target: "<= 0.5",
+      },
+      {
+        name: "agent process resident memory",
+        value: round(rssBytes(agent.pid) / 1e6, 0),
+        unit: "MB",
+        target: "<= 100",
+      },
+    ];
+  } finally {
+    agent?.kill("SIGTERM");
+    await agent?.status;
+    await stopSleepers(sleepers);
+    await site.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function cpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function rssBytes(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))![1]) * 1024;
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+if (import.meta.main) {
+  const { renderFigures } = await import("./bench_figure.ts");
+  console.log(renderFigures(await benchAgentProcessCost()));
+}

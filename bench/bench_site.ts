@@ -1,0 +1,129 @@
+/**
+ * A real site process for benchmarks, on a fresh database, with tokens and
+ * enrolled clients, and a way to read its CPU time and memory from /proc.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { openSiteDatabase } from "../site/site_db.ts";
+import { createToken } from "../site/tokens.ts";
+import { newActorId } from "../sync/secret.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+export interface BenchSite {
+  url: string;
+  db: string;
+  pid: number;
+  admin: string;
+  enroll: string;
+  stop(): Promise<void>;
+  /** CPU seconds (user + system) the site process has used. */
+  cpuSeconds(): number;
+  /** Resident memory of the site process, bytes. */
+  rssBytes(): number;
+}
+
+export async function startBenchSite(dir: string): Promise<BenchSite> {
+  const db = join(dir, "site.db");
+  const tokens = await openSiteDatabase(db);
+  const admin = (await createToken(tokens, "admin")).token;
+  const enroll = (await createToken(tokens, "enroll")).token;
+  tokens.close();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      ...(Deno.env.get("BENCH_SITE_PROFILE")
+        ? ["--cpu-prof", "--cpu-prof-dir=" + Deno.env.get("BENCH_SITE_PROFILE")]
+        : []),
+      MAIN,
+      "site",
+      "--db",
+      db,
+      "--port",
+      "0",
+      "--hostname",
+      "127.0.0.1",
+      "--doc-cache",
+      "20000",
+    ],
+    stdout: "piped",
+    stderr: "null",
+    env: { METER_LOG_LEVEL: "warn" },
+  }).spawn();
+  const url = await firstUrl(child.stdout);
+  const pid = child.pid;
+  return {
+    url,
+    db,
+    pid,
+    admin,
+    enroll,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+    cpuSeconds() {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    },
+    rssBytes() {
+      const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+      return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) * 1024;
+    },
+  };
+}
+
+async function firstUrl(stdout: ReadableStream<Uint8Array>): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  const reader = stdout.getReader();
+  while (!/http:\/\/\S+/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the site exited before listening");
+    text += decoder.decode(value);
+  }
+  reader.releaseLock();
+  stdout.cancel().catch(() => {});
+  return /(http:\/\/\S+)/.exec(text)![1];
+}
+
+export interface EnrolledClient {
+  clientId: string;
+  secret: string;
+  actor: string;
+}
+
+/** Enrols `count` clients, a few at a time. */
+export async function enrollClients(site: BenchSite, count: number): Promise<EnrolledClient[]> {
+  const clients: EnrolledClient[] = [];
+  await runConcurrently(count, 16, async () => {
+    const actor = newActorId();
+    const response = await fetch(`${site.url}/v1/enroll`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${site.enroll}`, "content-type": "application/json" },
+      body: JSON.stringify({ hostName: `bench-${clients.length}`, actor }),
+    });
+    if (response.status !== 201) {
+      throw new Error(`enrol: ${response.status} ${await response.text()}`);
+    }
+    const { clientId, secret } = await response.json();
+    clients.push({ clientId, secret, actor });
+  });
+  return clients;
+}
+
+/** Runs `task` `count` times with at most `concurrency` at once. */
+export async function runConcurrently(
+  count: number,
+  concurrency: number,
+  task: (index: number) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+}

@@ -1,0 +1,174 @@
+/**
+ * The `meter` command line: help for every command, usage errors that say
+ * what was wrong, and the rules, token and usage commands against a real
+ * site.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { join } from "node:path";
+import { tempDir } from "./helpers/metered_program.ts";
+import { type SiteHandle, startSite } from "./helpers/meter_process.ts";
+import { makeToken } from "./helpers/site_api.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function meter(...args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+const COMMANDS = ["demo", "site", "agent", "token", "rules", "usage"];
+
+describe("meter CLI", () => {
+  let temp: Awaited<ReturnType<typeof tempDir>>;
+  let site: SiteHandle;
+  let admin: string;
+
+  beforeAll(async () => {
+    temp = await tempDir();
+    site = await startSite(temp.dir);
+    admin = await makeToken(site.db, "admin");
+  });
+
+  afterAll(async () => {
+    await site?.process.stop();
+    await temp?.remove();
+  });
+
+  test("meter --help lists every command", async () => {
+    const { code, stdout } = await meter("--help");
+    expect(code).toBe(0);
+    for (const name of COMMANDS) expect(stdout).toMatch(new RegExp(`^  ${name}\\s`, "m"));
+  });
+
+  test("the deno task runs the CLI", async () => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "meter", "--help"],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    expect(output.code).toBe(0);
+    expect(new TextDecoder().decode(output.stdout)).toContain("Usage: meter <command>");
+  });
+
+  test.each(COMMANDS)("meter %s --help", async (name) => {
+    const { code, stdout } = await meter(name, "--help");
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Usage: meter ${name}`);
+  });
+
+  test("usage errors name the problem and exit 2", async () => {
+    const unknown = await meter("rules", "list", "--colour", "red");
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("--colour");
+    const missing = await meter("rules", "list", "--site", site.url);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--token is required");
+    const badCommand = await meter("frobnicate");
+    expect(badCommand.code).toBe(2);
+    expect(badCommand.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  test("token create prints a token that works once stored hashed", async () => {
+    const { code, stdout } = await meter(
+      "token",
+      "create",
+      "--db",
+      site.db,
+      "--role",
+      "viewer",
+      "--json",
+    );
+    expect(code).toBe(0);
+    const token = JSON.parse(stdout);
+    expect(token.role).toBe("viewer");
+    const response = await fetch(`${site.url}/v1/rules`, {
+      headers: { authorization: `Bearer ${token.token}` },
+    });
+    expect(response.status).toBe(200);
+    const bad = await meter("token", "create", "--db", site.db, "--role", "root");
+    expect(bad.code).toBe(2);
+  });
+
+  test("rules add, update, disable, list and delete", async () => {
+    const connect = ["--site", site.url, "--token", admin];
+    const added = await meter(
+      "rules",
+      "add",
+      ...connect,
+      "--name",
+      "Editor",
+      "--file-name",
+      "vim*",
+      "--format",
+      "json",
+    );
+    expect(added.code).toBe(0);
+    const [rule] = JSON.parse(added.stdout);
+    expect(rule).toMatchObject({ name: "Editor", fileName: "vim*", enabled: true, version: "*" });
+
+    const updated = await meter(
+      "rules",
+      "update",
+      rule.id,
+      ...connect,
+      "--version",
+      "9.*",
+      "--format",
+      "json",
+    );
+    expect(JSON.parse(updated.stdout)[0]).toMatchObject({
+      id: rule.id,
+      version: "9.*",
+      fileName: "vim*",
+    });
+    const disabled = await meter("rules", "disable", rule.id, ...connect, "--format", "json");
+    expect(JSON.parse(disabled.stdout)[0].enabled).toBe(false);
+
+    const csv = await meter("rules", "list", ...connect, "--format", "csv");
+    const [header, row] = csv.stdout.trim().split(/\r?\n/);
+    expect(header.split(",")).toContain("originalFileName");
+    expect(row).toContain(rule.id);
+    const table = await meter("rules", "list", ...connect);
+    expect(table.stdout).toMatch(new RegExp(`${rule.id}\\s+Editor\\s+vim\\*`));
+
+    const refused = await meter("rules", "add", ...connect, "--name", "Nothing to match");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("at least one of fileName, originalFileName, sha256");
+
+    expect((await meter("rules", "delete", rule.id, ...connect)).code).toBe(0);
+    const after = await meter("rules", "list", ...connect, "--format", "json");
+    expect(JSON.parse(after.stdout)).toEqual([]);
+  });
+
+  test("usage lists an empty site in every format", async () => {
+    const connect = ["--site", site.url, "--token", admin];
+    expect(JSON.parse((await meter("usage", ...connect, "--format", "json")).stdout)).toEqual([]);
+    const csv = await meter("usage", ...connect, "--format", "csv");
+    expect(csv.stdout.split(/\r?\n/)[0]).toBe(
+      "id,clientId,hostName,ruleId,ruleName,user,exe,argv0,version,pid,start,end,durationSeconds," +
+        "stillRunning,startNotCaptured,endNotCaptured,remote",
+    );
+    const badTime = await meter("usage", ...connect, "--from", "yesterday");
+    expect(badTime.code).toBe(1);
+    expect(badTime.stderr).toContain("yesterday is not a time");
+  });
+
+  test("agent refuses to start without an enrolment", async () => {
+    const { code, stderr } = await meter(
+      "agent",
+      "--site",
+      site.url,
+      "--db",
+      join(temp.dir, "never.db"),
+    );
+    expect(code).toBe(1);
+    expect(stderr).toContain("--enroll-token");
+  });
+});

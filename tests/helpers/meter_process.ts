@@ -1,0 +1,148 @@
+/**
+ * Real `meter site` and `meter agent` processes for end-to-end tests: started
+ * with `deno run main.ts`, their JSON-lines logs kept for the failure message,
+ * stopped with SIGTERM or killed with SIGKILL.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { waitFor } from "./wait_for.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+export class MeterProcess {
+  readonly logs: string[] = [];
+  readonly stdout: string[] = [];
+  readonly #child: Deno.ChildProcess;
+  #exited = false;
+  readonly status: Promise<Deno.CommandStatus>;
+
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, ...args],
+      stdout: "piped",
+      stderr: "piped",
+      env: { METER_LOG_LEVEL: "debug", ...env },
+    }).spawn();
+    this.status = this.#child.status.then((status) => {
+      this.#exited = true;
+      return status;
+    });
+    collectLines(this.#child.stdout, this.stdout);
+    collectLines(this.#child.stderr, this.logs);
+  }
+
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  /** Log lines (parsed) whose `msg` equals `msg`. */
+  logged(msg: string): Record<string, unknown>[] {
+    return this.logs.flatMap((line) => {
+      try {
+        const entry = JSON.parse(line);
+        return entry.msg === msg ? [entry] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.#exited) return;
+    this.#child.kill("SIGTERM");
+    await this.status;
+  }
+
+  async kill(): Promise<void> {
+    if (this.#exited) return;
+    this.#child.kill("SIGKILL");
+    await this.status;
+  }
+
+  /** The last log lines, for a failure message. */
+  tail(n = 30): string {
+    return this.logs.slice(-n).join("\n");
+  }
+}
+
+async function collectLines(stream: ReadableStream<Uint8Array>, into: string[]): Promise<void> {
+  const decoder = new TextDecoder();
+  let rest = "";
+  try {
+    for await (const chunk of stream) {
+      rest += decoder.decode(chunk, { stream: true });
+      const lines = rest.split("\n");
+      rest = lines.pop()!;
+      into.push(...lines);
+    }
+  } catch {
+    // the process went away
+  }
+  if (rest) into.push(rest);
+}
+
+export interface SiteHandle {
+  process: MeterProcess;
+  url: string;
+  db: string;
+  port: number;
+}
+
+/** Starts `meter site` on a free loopback port (or the given one). */
+export async function startSite(
+  dir: string,
+  { port = 0, code = "S01", extra = [] as string[] } = {},
+): Promise<SiteHandle> {
+  const db = join(dir, `site-${code}.db`);
+  const process = new MeterProcess([
+    "site",
+    "--db",
+    db,
+    "--port",
+    String(port),
+    "--hostname",
+    "127.0.0.1",
+    "--code",
+    code,
+    ...extra,
+  ]);
+  const line = await waitFor(`the site to start\n${process.tail()}`, () => {
+    if (process.exited) throw new Error(`site exited:\n${process.tail()}`);
+    return process.stdout.find((l) => l.includes("http://"));
+  }, { timeoutMs: 30_000 });
+  const url = /(http:\/\/\S+)/.exec(line)![1];
+  return { process, url, db, port: Number(new URL(url).port) };
+}
+
+export interface AgentHandleOptions {
+  enrollToken?: string;
+  db: string;
+  interval?: number;
+  poll?: number;
+  syncDelay?: number;
+  extra?: string[];
+}
+
+/** Starts `meter agent` against a site. */
+export function startAgent(siteUrl: string, o: AgentHandleOptions): MeterProcess {
+  return new MeterProcess([
+    "agent",
+    "--site",
+    siteUrl,
+    "--db",
+    o.db,
+    "--interval",
+    String(o.interval ?? 2),
+    "--poll",
+    String(o.poll ?? 0.5),
+    "--sync-delay",
+    String(o.syncDelay ?? 0.5),
+    ...(o.enrollToken ? ["--enroll-token", o.enrollToken] : []),
+    ...(o.extra ?? []),
+  ]);
+}
