@@ -54,7 +54,7 @@ export async function benchAgentProcessCost(seconds = 30, processes = 500): Prom
     const before = cpuSeconds(agent.pid);
     await delay(seconds * 1000);
     const used = cpuSeconds(agent.pid) - before;
-    if (Deno.env.get("AGENT_SMAPS")) {
+    
       await new Deno.Command("python3", { args: ["/tmp/smaps.py", String(agent.pid)] }).spawn()
         .status;
     }

@@ -56,14 +56,15 @@ export async function authenticateClient(
 ): Promise<AuthenticatedClient> {
   const dot = credential.indexOf(".");
   const clientId = credential.slice(0, dot);
-  const refused = new ApiError(401, "unauthenticated", "unknown client credential; enrol again");
-  if (dot < 1) throw refused;
+  const refused = () =>
+    new ApiError(401, "unauthenticated", "unknown client credential; enrol again");
+  if (dot < 1) throw refused();
   const result = await db.execute({
     sql: "SELECT secret_hash FROM clients WHERE client_id = ?",
     args: [clientId],
   });
   const stored = result.rows[0]?.secret_hash as string | undefined;
-  if (!stored || !sameHash(stored, hashSecret(credential.slice(dot + 1)))) throw refused;
+  if (!stored || !sameHash(stored, hashSecret(credential.slice(dot + 1)))) throw refused();
   const actors = await db.execute({
     sql: "SELECT actor FROM client_actors WHERE client_id = ?",
     args: [clientId],

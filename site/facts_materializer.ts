@@ -6,16 +6,16 @@
  * @module
  */
 import type * as A from "@automerge/automerge";
-import { changedKeys } from "../sync/changed_keys.ts";
+import type { ChangedKeys } from "../sync/changed_keys.ts";
 import { decodeFacts, FACTS_KEY } from "../sync/client_facts.ts";
 import type { InStatement } from "../sync/db.ts";
 
 export function factsStatements(
   client: string,
   doc: A.Doc<unknown>,
-  before: A.Heads,
+  changed: ChangedKeys,
 ): InStatement[] {
-  if (!changedKeys(doc, before).put.has(FACTS_KEY)) return [];
+  if (!changed.put.has(FACTS_KEY)) return [];
   const facts = decodeFacts((doc as Record<string, unknown>)[FACTS_KEY]);
   return [{
     sql: `UPDATE clients SET host_name = ?, os_name = ?, os_version = ?, kernel = ?, arch = ?,

@@ -10,15 +10,15 @@ import { rulesStatements } from "./rules_materializer.ts";
 import type { Materializer } from "./sync_handler.ts";
 import { usageStatements } from "./usage_materializer.ts";
 
-export const materialize: Materializer = (docId, doc, before) => {
+export const materialize: Materializer = (docId, doc, changed, before) => {
   const id = parseDocId(docId);
   switch (id?.kind) {
     case "usage":
-      return usageStatements(id.client, id.day, doc, before);
+      return usageStatements(id.client, id.day, doc, changed, before);
     case "inventory":
-      return factsStatements(id.client, doc, before);
+      return factsStatements(id.client, doc, changed);
     case "rules":
-      return rulesStatements(doc, before);
+      return rulesStatements(doc, changed);
     default:
       return [];
   }

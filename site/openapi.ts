@@ -34,6 +34,12 @@ const errors = {
   "403": reply("The credentials may not do this", errorSchema),
 };
 
+/** What a JSON body can be refused for besides invalid content. */
+const bodyErrors = {
+  "413": reply("Body too large", errorSchema),
+  "415": reply("The body is not application/json", errorSchema),
+};
+
 function queryParameters(schema: z.ZodObject) {
   return Object.entries(schema.shape).map(([name, field]) => ({
     name,
@@ -82,13 +88,19 @@ export function openApiDocument(version: string) {
           summary: "Enrol an agent with an enroll token; returns its client id and secret",
           security: viewer,
           requestBody: content(enrollRequestSchema),
-          responses: { "201": reply("Enrolled", enrollReplySchema), ...errors },
+          responses: {
+            "201": reply("Enrolled", enrollReplySchema),
+            ...errors,
+            ...bodyErrors,
+            "409": reply("The actor id is bound to another client", errorSchema),
+          },
         },
       },
       "/v1/sync": {
         post: {
           summary: "Sync an agent's documents: a CBOR batch {items: [{doc, msg}]} of " +
-            "Automerge sync messages; the reply is {items, read, now}",
+            "Automerge sync messages, optionally Content-Encoding: deflate; the reply is " +
+            "{items, read, now}, deflated when the request sends Accept-Encoding: deflate",
           security: viewer,
           requestBody: {
             content: { "application/cbor": { schema: { type: "string", format: "binary" } } },
@@ -96,7 +108,8 @@ export function openApiDocument(version: string) {
           responses: {
             "200": { description: "The site's messages", content: { "application/cbor": {} } },
             ...errors,
-            "413": reply("Body too large", errorSchema),
+            "413": reply("Body too large, or inflates past the limit", errorSchema),
+            "415": reply("Not application/cbor, or an encoding other than deflate", errorSchema),
           },
         },
       },
@@ -114,7 +127,7 @@ export function openApiDocument(version: string) {
           summary: "Create a rule (admin)",
           security: viewer,
           requestBody: content(ruleFieldsSchema),
-          responses: { "201": reply("Created", ruleSchema), ...errors },
+          responses: { "201": reply("Created", ruleSchema), ...errors, ...bodyErrors },
         },
       },
       "/v1/rules/{id}": {
@@ -128,7 +141,7 @@ export function openApiDocument(version: string) {
           summary: "Change a rule (admin); only the fields given change",
           security: viewer,
           requestBody: content(ruleUpdateSchema),
-          responses: { "200": reply("Changed", ruleSchema), ...errors },
+          responses: { "200": reply("Changed", ruleSchema), ...errors, ...bodyErrors },
         },
         delete: {
           summary: "Delete a rule (admin); its recorded sessions stay",

@@ -7,6 +7,7 @@
  * @module
  */
 import * as A from "@automerge/automerge";
+import { changedKeys } from "../sync/changed_keys.ts";
 import { rulesDocId } from "../sync/doc_id.ts";
 import type { StoredDocInfo } from "../sync/doc_store.ts";
 import { encodeRule, type Rule, type RuleFields, ruleMatchProblem } from "../sync/rule.ts";
@@ -102,7 +103,10 @@ export class RulesEditor {
     const docId = rulesDocId(code);
     const save = docs.prepareSave(docId, doc, info);
     try {
-      await db.batch([...save.statements, ...rulesStatements(doc, before)], "write");
+      await db.batch(
+        [...save.statements, ...rulesStatements(doc, changedKeys(doc, before))],
+        "write",
+      );
     } catch (error) {
       cache.delete(docId);
       throw error;

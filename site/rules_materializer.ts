@@ -6,13 +6,12 @@
  * @module
  */
 import type * as A from "@automerge/automerge";
-import { changedKeys } from "../sync/changed_keys.ts";
+import type { ChangedKeys } from "../sync/changed_keys.ts";
 import type { InStatement } from "../sync/db.ts";
 import { decodeRule, type Rule } from "../sync/rule.ts";
 
-export function rulesStatements(doc: A.Doc<unknown>, before: A.Heads): InStatement[] {
+export function rulesStatements(doc: A.Doc<unknown>, { put, deleted }: ChangedKeys): InStatement[] {
   const records = doc as Record<string, unknown>;
-  const { put, deleted } = changedKeys(doc, before);
   const statements: InStatement[] = [...put].map((key) => upsert(decodeRule(key, records[key])));
   for (const key of deleted) {
     statements.push({ sql: "DELETE FROM rules WHERE id = ?", args: [key] });

@@ -1,6 +1,6 @@
 /**
- * The server side of the sync protocol: answers one batch of Automerge sync
- * messages from one peer.
+ * The server side of the sync protocol: answers batches of Automerge sync
+ * messages from peers.
  *
  * - Every item is checked before anything is applied: a document the peer may
  *   not touch, or changes to one it may only read, refuse the whole batch
@@ -12,10 +12,15 @@
  *   not bound to the peer refuses the batch with 403; a record that does not
  *   validate refuses it with 400. Otherwise the new document chunks, the rows
  *   they materialise and the sync states are stored in one transaction.
+ * - Group commit: batches that arrive while one is being stored wait, and are
+ *   then applied one by one and stored together in one transaction. Each
+ *   batch is still all or nothing (a refused one contributes no statements),
+ *   and none is answered before its transaction commits.
  *
  * @module
  */
 import * as A from "@automerge/automerge";
+import { type ChangedKeys, changedKeysOf } from "../sync/changed_keys.ts";
 import type { Client, InStatement } from "../sync/db.ts";
 import type { DocStore } from "../sync/doc_store.ts";
 import { sameHeads } from "../sync/heads.ts";
@@ -27,10 +32,11 @@ import { ApiError, badRequest, forbidden } from "./api_error.ts";
 import type { CachedDoc, DocCache } from "./doc_cache.ts";
 import type { SyncPeer } from "./sync_peer.ts";
 
-/** Turns the records a change added into rows; throws on invalid records. */
+/** Turns the records a change put or deleted into rows; throws on invalid records. */
 export type Materializer = (
   docId: string,
   doc: A.Doc<unknown>,
+  changed: ChangedKeys,
   before: A.Heads,
 ) => InStatement[];
 
@@ -41,6 +47,8 @@ export interface SyncHandlerOptions {
   cache: DocCache;
   lock: Mutex;
   materialize: Materializer;
+  /** The most batches stored in one transaction. */
+  maxGroup?: number;
 }
 
 interface Incoming {
@@ -55,8 +63,24 @@ export interface SyncHandled {
   changed: string[];
 }
 
+/** A batch waiting for its group, and what applying it produced. */
+interface Pending {
+  peer: SyncPeer;
+  active: Incoming[];
+  resolve: (handled: SyncHandled) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Applied {
+  statements: InStatement[];
+  updated: Map<string, CachedDoc>;
+  reply: SyncItem[];
+}
+
 export class SyncHandler {
   readonly #o: SyncHandlerOptions;
+  #queue: Pending[] = [];
+  #draining = false;
 
   constructor(options: SyncHandlerOptions) {
     this.#o = options;
@@ -75,7 +99,10 @@ export class SyncHandler {
       if (!(await this.#isHeartbeat(entry))) active.push(entry);
     }
     if (active.length === 0) return { items: [], changed: [] };
-    return await this.#o.lock.run(() => this.#apply(peer, active));
+    return await new Promise<SyncHandled>((resolve, reject) => {
+      this.#queue.push({ peer, active, resolve, reject });
+      if (!this.#draining) this.#drain();
+    });
   }
 
   /** Nothing to apply and nothing to tell: the peer has what we have. */
@@ -85,46 +112,100 @@ export class SyncHandler {
     return sameHeads(message.heads, info?.heads ?? []);
   }
 
-  async #apply(peer: SyncPeer, active: Incoming[]): Promise<SyncHandled> {
-    const { db, docs, states, cache, materialize } = this.#o;
+  /** Stores queued batches, a group per transaction, until none wait. */
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#queue.length > 0) {
+        // Let requests that arrived meanwhile be read first, so they join
+        // this group instead of each paying for a transaction of its own.
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        const group = this.#takeGroup();
+        await this.#o.lock.run(() => this.#storeGroup(group));
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /** The next batches, none sharing a document with another (those wait a turn). */
+  #takeGroup(): Pending[] {
+    const group: Pending[] = [];
+    const docs = new Set<string>();
+    const rest: Pending[] = [];
+    for (const pending of this.#queue) {
+      const ids = pending.active.map((a) => a.item.doc);
+      if (group.length < (this.#o.maxGroup ?? 64) && ids.every((id) => !docs.has(id))) {
+        group.push(pending);
+        for (const id of ids) docs.add(id);
+      } else rest.push(pending);
+    }
+    this.#queue = rest;
+    return group;
+  }
+
+  async #storeGroup(group: Pending[]): Promise<void> {
+    const { db, cache } = this.#o;
+    const done: [Pending, Applied][] = [];
+    for (const pending of group) {
+      try {
+        done.push([pending, await this.#apply(pending.peer, pending.active)]);
+      } catch (error) {
+        this.#forget(pending);
+        logRefusal(pending.peer, error);
+        pending.reject(error);
+      }
+    }
+    try {
+      if (done.length > 0) await db.batch(done.flatMap(([, a]) => a.statements), "write");
+    } catch (error) {
+      for (const [pending] of done) {
+        this.#forget(pending);
+        pending.reject(error);
+      }
+      return;
+    }
+    for (const [pending, applied] of done) {
+      for (const [docId, entry] of applied.updated) cache.set(docId, entry);
+      const changed = [...applied.updated].filter(([, e]) => e.info).map(([docId]) => docId);
+      pending.resolve({ items: applied.reply, changed });
+    }
+  }
+
+  /** Applying may have advanced cached handles: drop them, the next use reloads. */
+  #forget(pending: Pending): void {
+    for (const { item } of pending.active) this.#o.cache.delete(item.doc);
+  }
+
+  /** Applies one batch in memory and returns what storing it takes. */
+  async #apply(peer: SyncPeer, active: Incoming[]): Promise<Applied> {
+    const { docs, states, cache, materialize } = this.#o;
     const syncStates = await states.load(
       peer.id,
       active.map((a) => a.item.doc),
       (docId) => peer.access(docId) === "read",
     );
-    const statements: InStatement[] = [];
-    const updated = new Map<string, CachedDoc>();
-    const reply: SyncItem[] = [];
-    try {
-      for (const { item, write } of active) {
-        const entry = await cache.get(item.doc) ?? { doc: A.init(), info: undefined };
-        const before = A.getHeads(entry.doc);
-        const [doc, received] = receiveOr400(entry.doc, syncStates.get(item.doc)!, item);
-        const after = A.getHeads(doc);
-        if (write && !sameHeads(before, after)) {
-          checkActors(peer, item.doc, doc, before);
-          statements.push(...materializeOr400(materialize, item.doc, doc, before));
-          const save = docs.prepareSave(item.doc, doc, entry.info);
-          statements.push(...save.statements);
-          updated.set(item.doc, { doc, info: save.info });
-        } else if (doc !== entry.doc) {
-          updated.set(item.doc, { doc, info: entry.info });
-        }
-        const [state, message] = A.generateSyncMessage(doc, received);
-        if (message) reply.push({ doc: item.doc, msg: message });
-        statements.push(states.saveStatement(peer.id, item.doc, state));
+    const applied: Applied = { statements: [], updated: new Map(), reply: [] };
+    for (const { item, write } of active) {
+      const entry = await cache.get(item.doc) ?? { doc: A.init(), info: undefined };
+      const before = A.getHeads(entry.doc);
+      const { doc, state, patches } = receiveOr400(entry.doc, syncStates.get(item.doc)!, item);
+      if (write && !sameHeads(before, A.getHeads(doc))) {
+        checkActors(peer, item.doc, doc, before);
+        applied.statements.push(
+          ...materializeOr400(materialize, item.doc, doc, changedKeysOf(patches), before),
+        );
+        const save = docs.prepareSave(item.doc, doc, entry.info);
+        applied.statements.push(...save.statements);
+        applied.updated.set(item.doc, { doc, info: save.info });
+      } else if (doc !== entry.doc) {
+        applied.updated.set(item.doc, { doc, info: entry.info });
       }
-      await db.batch(statements, "write");
-    } catch (error) {
-      // Applying may have advanced cached handles; drop them so the next
-      // request reloads what is stored.
-      for (const { item } of active) cache.delete(item.doc);
-      logRefusal(peer, error);
-      throw error;
+      const [next, message] = A.generateSyncMessage(doc, state);
+      if (message) applied.reply.push({ doc: item.doc, msg: message });
+      applied.statements.push(states.saveStatement(peer.id, item.doc, next));
     }
-    for (const [docId, entry] of updated) cache.set(docId, entry);
-    const changed = [...updated].filter(([, e]) => e.info).map(([docId]) => docId);
-    return { items: reply, changed };
+    return applied;
   }
 }
 
@@ -159,17 +240,17 @@ function checkItems(peer: SyncPeer, items: readonly SyncItem[]): Incoming[] {
 }
 
 /**
- * Applies a message; one that decoded but whose changes do not (a corrupted
- * change, a bad checksum) is the peer's error, not the site's: 400.
+ * Applies a message and collects the patches it made, which say what
+ * changed without a diff. A message that decoded but whose changes do not
+ * (a corrupted change, a bad checksum) is the peer's error: 400.
  */
-function receiveOr400(
-  doc: A.Doc<unknown>,
-  state: A.SyncState,
-  item: SyncItem,
-): [A.Doc<unknown>, A.SyncState] {
+function receiveOr400(doc: A.Doc<unknown>, state: A.SyncState, item: SyncItem) {
+  const patches: A.Patch[] = [];
   try {
-    const [next, received] = A.receiveSyncMessage(doc, state, item.msg);
-    return [next, received];
+    const [next, received] = A.receiveSyncMessage(doc, state, item.msg, {
+      patchCallback: (p) => patches.push(...p),
+    });
+    return { doc: next, state: received, patches };
   } catch (error) {
     throw badRequest(
       `the message for ${item.doc} is not a valid Automerge sync message: ` +
@@ -195,10 +276,11 @@ function materializeOr400(
   materialize: Materializer,
   docId: string,
   doc: A.Doc<unknown>,
+  changed: ChangedKeys,
   before: A.Heads,
 ): InStatement[] {
   try {
-    return materialize(docId, doc, before);
+    return materialize(docId, doc, changed, before);
   } catch (error) {
     if (error instanceof ApiError) throw error;
     throw badRequest(`${docId}: ${(error as Error).message}`, "invalid_record");

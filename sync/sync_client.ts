@@ -24,6 +24,10 @@ import {
   syncReplySchema,
 } from "./sync_batch.ts";
 import { primeSyncState, type SyncStateStore } from "./sync_state_store.ts";
+import { compressBody, decompressBody, DEFLATE } from "./body_compression.ts";
+
+/** The largest reply a client inflates: a server may send a lot to a new replica. */
+const MAX_REPLY_BYTES = 64 * 1024 * 1024;
 
 /** A document to sync: one this side writes, or a replica it only reads. */
 export interface SyncTarget {
@@ -174,13 +178,19 @@ export class SyncClient {
   async #post(items: SyncItem[], outcome: SyncOutcome): Promise<SyncReply> {
     const { url, authorization, timeoutMs = 30_000 } = this.#options;
     const doFetch = this.#options.fetch ?? fetch;
-    const body = encodeSyncBody({ items });
+    const { body, encoding } = compressBody(encodeSyncBody({ items }));
     outcome.bytesSent += body.length;
     let response: Response;
     try {
       response = await doFetch(url, {
         method: "POST",
-        headers: { "content-type": CBOR_TYPE, accept: CBOR_TYPE, authorization: authorization() },
+        headers: {
+          "content-type": CBOR_TYPE,
+          accept: CBOR_TYPE,
+          "accept-encoding": DEFLATE,
+          authorization: authorization(),
+          ...(encoding ? { "content-encoding": encoding } : {}),
+        },
         body: body as Uint8Array<ArrayBuffer>,
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -200,7 +210,8 @@ export class SyncClient {
     outcome.bytesReceived += bytes.length;
     if (!response.ok) throw errorFromResponse(response, bytes);
     try {
-      return decodeSyncBody(bytes, syncReplySchema);
+      const encoding = response.headers.get("content-encoding");
+      return decodeSyncBody(decompressBody(bytes, encoding, MAX_REPLY_BYTES), syncReplySchema);
     } catch (error) {
       throw new SyncError((error as Error).message, response.status, true);
     }

@@ -157,6 +157,7 @@ describe("sync client against a real site", () => {
           headers: {
             "content-type": CBOR_TYPE,
             authorization: `Bearer ${client.clientId}.${client.enrolled.secret}`,
+            ...(dataRequest.encoding ? { "content-encoding": dataRequest.encoding } : {}),
           },
           body: dataRequest.body as Uint8Array<ArrayBuffer>,
         });

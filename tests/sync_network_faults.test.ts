@@ -16,7 +16,7 @@ import * as A from "@automerge/automerge";
 import { bypass, http, HttpResponse, passthrough, type RequestHandler } from "msw";
 import { setupServer } from "msw/node";
 import { Backoff } from "../sync/backoff.ts";
-import { decodeSyncBody, syncRequestSchema } from "../sync/sync_batch.ts";
+import { decodeSentBatch } from "./helpers/sent_batch.ts";
 import { SyncError } from "../sync/sync_client.ts";
 import { type SiteHandle, startSite } from "./helpers/meter_process.ts";
 import { tempDir } from "./helpers/metered_program.ts";
@@ -74,7 +74,7 @@ class FaultPlan {
     return [
       http.post(syncUrl, async ({ request }) => {
         const body = new Uint8Array(await request.clone().arrayBuffer());
-        const { items } = decodeSyncBody(body, syncRequestSchema);
+        const { items } = decodeSentBatch(body, request.headers.get("content-encoding"));
         const fault = this.queue.shift() ?? "ok";
         this.seen.push({
           fault,

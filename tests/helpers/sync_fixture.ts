@@ -16,7 +16,7 @@ import { type Client, openDatabase } from "../../sync/db.ts";
 import { dayOf, dayStart, rulesDocId, usageDocId } from "../../sync/doc_id.ts";
 import { DocStore } from "../../sync/doc_store.ts";
 import { parseHeadsKey } from "../../sync/heads.ts";
-import { decodeSyncBody, syncRequestSchema } from "../../sync/sync_batch.ts";
+import { decodeSentBatch, sentEncoding } from "./sent_batch.ts";
 import {
   SyncClient,
   type SyncClientOptions,
@@ -262,6 +262,8 @@ export interface WireRequest {
   /** Changes carried per document. */
   changes: Record<string, number>;
   body: Uint8Array;
+  /** The body's `content-encoding`, if it was compressed. */
+  encoding: string | null;
   status: number;
 }
 
@@ -273,7 +275,7 @@ export function recordingFetch(): { fetch: typeof fetch; requests: WireRequest[]
   const requests: WireRequest[] = [];
   const recording = async (input: RequestInfo | URL, init?: RequestInit) => {
     const body = new Uint8Array(init?.body as Uint8Array);
-    const { items } = decodeSyncBody(body, syncRequestSchema);
+    const { items } = decodeSentBatch(body, sentEncoding(init));
     const response = await fetch(input, init);
     requests.push({
       docs: items.map((i) => i.doc),
@@ -281,6 +283,7 @@ export function recordingFetch(): { fetch: typeof fetch; requests: WireRequest[]
         items.map((i) => [i.doc, A.decodeSyncMessage(i.msg).changes.length]),
       ),
       body,
+      encoding: sentEncoding(init),
       status: response.status,
     });
     return response;
