@@ -54,6 +54,7 @@ export interface AgentOptions {
 
 /** The site's name in the agent's sync states. */
 const SITE_PEER = "site";
+const ANNOUNCE_ALL_INTERVAL_MS = 3_600_000;
 
 export class Agent {
   readonly #o: Required<Omit<AgentOptions, "enrollToken" | "source" | "fetch">> & AgentOptions;
@@ -70,6 +71,7 @@ export class Agent {
   #nextSyncAt = 0;
   #backingOff = false;
   #factsDueAt = 0;
+  #announceDueAt = 0;
   #polling: Promise<unknown> = Promise.resolve();
   #syncing: Promise<unknown> = Promise.resolve();
   #stopped = false;
@@ -217,7 +219,13 @@ export class Agent {
     const enrolment = await this.#ensureEnrolled();
     await this.#writer.flush(enrolment.clientId, enrolment.actor);
     await this.#writeFactsIfDue(enrolment);
-    const outcome = await this.#client(enrolment).sync(await this.#targets(enrolment));
+    // Once an hour every kept document is announced, not only unsent ones, so
+    // a site restored from an older backup gets back what the agent still has.
+    const announceAll = Date.now() >= this.#announceDueAt;
+    const outcome = await this.#client(enrolment).sync(await this.#targets(enrolment), {
+      announceAll,
+    });
+    if (announceAll) this.#announceDueAt = Date.now() + ANNOUNCE_ALL_INTERVAL_MS;
     if (outcome.read.length > 0 && outcome.read.join() !== enrolment.read.join()) {
       enrolment.read = outcome.read;
       await saveEnrolment(this.#db, enrolment);

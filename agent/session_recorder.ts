@@ -25,6 +25,9 @@ import {
 } from "./process_source.ts";
 import { RuleMatcher } from "./rule_matcher.ts";
 
+/** How often the last-seen time of open sessions is stored when nothing else changes. */
+const LAST_SEEN_EVERY_MS = 5_000;
+
 export interface SessionRecorderOptions {
   db: Client;
   source: ProcessSource;
@@ -60,6 +63,7 @@ export class SessionRecorder {
   #counters = new Map<string, number>();
   #firstPoll = true;
   #lastPoll = 0;
+  #lastSaved = 0;
 
   constructor(options: SessionRecorderOptions) {
     this.#o = options;
@@ -105,8 +109,15 @@ export class SessionRecorder {
     for (const key of this.#judged.keys()) {
       if (!snapshot.processes.has(key)) this.#judged.delete(key);
     }
-    if (this.#open.size > 0 || statements.length > 0) {
+    // The last moment the open sessions were seen running, for closing them
+    // after a crash: kept with every change, and otherwise every few seconds,
+    // so an idle agent does not write each second.
+    if (
+      statements.length > 0 ||
+      (this.#open.size > 0 && snapshot.at - this.#lastSaved >= LAST_SEEN_EVERY_MS)
+    ) {
       statements.push(this.#state.setStatement("last_poll", String(snapshot.at)));
+      this.#lastSaved = snapshot.at;
     }
     if (statements.length > 0) {
       await this.#o.lock.run(() => this.#o.db.batch(statements, "write"));

@@ -2,7 +2,8 @@
  * What polling `/proc` costs the agent: CPU per snapshot with 500 processes
  * running, beside the cost of merely listing `/proc` (the floor any `/proc`
  * poller pays), the share of one core that makes at one poll a second, and
- * the agent's resident memory.
+ * (the agent's resident memory is measured on a real agent process, in
+ * `agent_process_cost.ts`).
  *
  * It starts 500 real processes (a copy of `sleep` under a unique name, so
  * agents of tests running alongside do not meter them), takes one cold
@@ -97,7 +98,6 @@ function listProc(): number {
 export async function benchAgentPollCost(options: PollCostOptions = {}): Promise<BenchFigure[]> {
   const count = options.processes ?? 500;
   const polls = options.polls ?? 200;
-  const rssBefore = Deno.memoryUsage().rss;
   const sleepers = await startSleepers(count);
   try {
     const source = new LinuxProcSource({ youngWindowMs: YOUNG_WINDOW_MS });
@@ -133,12 +133,6 @@ export async function benchAgentPollCost(options: PollCostOptions = {}): Promise
         unit: "ms",
       },
       { name: "agent snapshot CPU while all are young", value: round(youngMs), unit: "ms" },
-      {
-        name: "agent resident memory",
-        value: round(Deno.memoryUsage().rss / 1e6),
-        unit: "MB",
-        baseline: { name: "before starting the processes", value: round(rssBefore / 1e6) },
-      },
     ];
   } finally {
     await stopSleepers(sleepers);

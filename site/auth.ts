@@ -32,7 +32,7 @@ export function requireRole(db: Client, ...roles: TokenRole[]): MiddlewareHandle
   return async (c, next) => {
     const check = await checkToken(db, bearer(c), roles);
     if (!check.ok) {
-      const wrongRole = check.reason.includes("may not");
+      const { wrongRole } = check;
       throw new ApiError(
         wrongRole ? 403 : 401,
         wrongRole ? "forbidden" : "unauthenticated",

@@ -65,7 +65,7 @@ export async function createToken(
 /** Why a presented token was refused, or the token when it is good. */
 export type TokenCheck =
   | { ok: true; token: TokenRecord }
-  | { ok: false; reason: string };
+  | { ok: false; reason: string; wrongRole?: boolean };
 
 /** Checks a presented token against the roles allowed. */
 export async function checkToken(
@@ -97,9 +97,11 @@ export async function checkToken(
     usesLeft: row.uses_left as number | null,
   };
   if (!roles.includes(token.role)) {
+    const article = token.role === "viewer" ? "a" : "an";
     return {
       ok: false,
-      reason: `a ${token.role} token may not do this (needs ${roles.join(" or ")})`,
+      reason: `${article} ${token.role} token may not do this (needs ${roles.join(" or ")})`,
+      wrongRole: true,
     };
   }
   return { ok: true, token };

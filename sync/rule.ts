@@ -25,7 +25,8 @@ const glob = z.string().trim().min(1).max(255).refine(
 
 /** What an administrator may set on a rule. */
 export const ruleFieldsSchema = z.object({
-  name: z.string().trim().min(1, "name is required: the product name shown in reports").max(200),
+  name: z.string({ error: "name is required: the product name shown in reports" }).trim()
+    .min(1, "name is required: the product name shown in reports").max(200),
   fileName: glob.nullable().optional(),
   originalFileName: glob.nullable().optional(),
   sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, "sha256 is 64 hexadecimal digits")

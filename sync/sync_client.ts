@@ -18,6 +18,7 @@ import {
   CBOR_TYPE,
   decodeSyncBody,
   encodeSyncBody,
+  MAX_SYNC_BODY_BYTES,
   MAX_SYNC_ITEMS,
   type SyncItem,
   type SyncReply,
@@ -91,10 +92,16 @@ export class SyncClient {
     this.#options = options;
   }
 
-  /** Runs one sync of the targets; throws {@linkcode SyncError}. */
-  async sync(targets: readonly SyncTarget[]): Promise<SyncOutcome> {
+  /**
+   * Runs one sync of the targets; throws {@linkcode SyncError}. With
+   * `announceAll`, written documents the server confirmed are announced too,
+   * so a server restored from an older backup learns what it lost.
+   */
+  async sync(
+    targets: readonly SyncTarget[],
+    { announceAll = false } = {},
+  ): Promise<SyncOutcome> {
     const { maxRounds = 10 } = this.#options;
-    const work = await this.#load(targets);
     const outcome: SyncOutcome = {
       rounds: 0,
       bytesSent: 0,
@@ -103,18 +110,15 @@ export class SyncClient {
       read: [],
       serverNow: 0,
     };
-    // A written document the server already holds in full needs no message;
-    // a replica always announces its heads, or it would never learn of news.
-    let pending = [...work.values()].filter((w) =>
-      w.target.access === "read" || !sameHeads(w.state.sharedHeads, A.getHeads(w.doc))
-    );
+    const work = await this.#load(targets, announceAll);
+    let pending = [...work.values()];
     while (pending.length > 0 && outcome.rounds < maxRounds) {
       const items = this.#messages(pending);
       if (items.length === 0) break;
       outcome.rounds++;
       const replies: SyncItem[] = [];
-      for (let i = 0; i < items.length; i += MAX_SYNC_ITEMS) {
-        const reply = await this.#post(items.slice(i, i + MAX_SYNC_ITEMS), outcome);
+      for (const batch of batchesOf(items)) {
+        const reply = await this.#post(batch, outcome);
         replies.push(...reply.items);
         outcome.read = reply.read;
         outcome.serverNow = reply.now;
@@ -124,19 +128,27 @@ export class SyncClient {
     return outcome;
   }
 
-  async #load(targets: readonly SyncTarget[]): Promise<Map<string, Work>> {
+  /**
+   * Loads what this sync needs. A written document the server already holds
+   * in full is left out (unless `announceAll`); a replica is always in, or
+   * it would never learn of news.
+   */
+  async #load(targets: readonly SyncTarget[], announceAll: boolean): Promise<Map<string, Work>> {
     const { docs, states, peer } = this.#options;
     const loaded = await states.load(peer, targets.map((t) => t.docId));
     const work = new Map<string, Work>();
     for (const target of targets) {
-      const init = target.actor ? { actor: target.actor } : undefined;
-      const doc = await docs.load(target.docId, target.actor) ?? A.init(init);
+      const stored = await docs.info(target.docId);
       const state = primeSyncState(loaded.get(target.docId)!);
+      const confirmed = sameHeads(state.sharedHeads, stored?.heads ?? []);
+      if (target.access === "write" && confirmed && !announceAll) continue;
       // The server refuses changes to a replica with 403, and the whole batch
       // with them; a replica whose stored state is older than the document
       // (lost or restored) would offer the server's own changes back forever.
       if (target.access === "read") (state as { peerReadOnly?: boolean }).peerReadOnly = true;
-      work.set(target.docId, { target, doc, state, stored: await docs.info(target.docId) });
+      const init = target.actor ? { actor: target.actor } : undefined;
+      const doc = await docs.load(target.docId, target.actor) ?? A.init(init);
+      work.set(target.docId, { target, doc, state, stored });
     }
     return work;
   }
@@ -216,6 +228,31 @@ export class SyncClient {
       throw new SyncError((error as Error).message, response.status, true);
     }
   }
+}
+
+/**
+ * Splits a round's messages into requests a server accepts: at most
+ * {@linkcode MAX_SYNC_ITEMS} documents and about half the body limit each
+ * (a message larger than that travels alone).
+ */
+function batchesOf(items: SyncItem[]): SyncItem[][] {
+  const batches: SyncItem[][] = [];
+  let batch: SyncItem[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = item.msg.length + item.doc.length + 16;
+    if (
+      batch.length > 0 && (batch.length >= MAX_SYNC_ITEMS || bytes + size > MAX_SYNC_BODY_BYTES / 2)
+    ) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(item);
+    bytes += size;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
 }
 
 function errorFromResponse(response: Response, bytes: Uint8Array): SyncError {

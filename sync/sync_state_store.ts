@@ -9,6 +9,7 @@
  */
 import * as A from "@automerge/automerge";
 import type { Client, InStatement } from "./db.ts";
+import { log } from "./log.ts";
 
 export const syncStateSchema = [
   `CREATE TABLE IF NOT EXISTS sync_states (
@@ -48,8 +49,7 @@ export class SyncStateStore {
     }
     const states = new Map<string, A.SyncState>();
     for (const docId of docIds) {
-      const bytes = stored.get(docId);
-      const state = bytes ? A.decodeSyncState(bytes) : A.initSyncState();
+      const state = decodeOrFresh(docId, stored.get(docId));
       if (readOnly(docId)) state.readOnly = true;
       states.set(docId, state);
     }
@@ -66,6 +66,20 @@ export class SyncStateStore {
 
   deleteStatement(docId: string): InStatement {
     return { sql: "DELETE FROM sync_states WHERE doc_id = ?", args: [docId] };
+  }
+}
+
+/**
+ * A stored state that does not decode (a damaged row) is replaced by a fresh
+ * one: the next sync then costs a round more, and nothing else.
+ */
+function decodeOrFresh(docId: string, bytes: Uint8Array | undefined): A.SyncState {
+  if (!bytes) return A.initSyncState();
+  try {
+    return A.decodeSyncState(bytes);
+  } catch (error) {
+    log.warn("sync state does not decode; starting afresh", { docId, error });
+    return A.initSyncState();
   }
 }
 
