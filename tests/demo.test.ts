@@ -1,0 +1,48 @@
+/**
+ * `meter demo`, Meter's main job on one machine: it starts a site and an
+ * agent as processes, adds example rules, and shows a metered program run
+ * on this machine as a session at the site.
+ */
+import { afterAll, describe, expect, test } from "vitest";
+import { join } from "node:path";
+import { copySleep, runProgram, tempDir } from "./helpers/metered_program.ts";
+import { MeterProcess } from "./helpers/meter_process.ts";
+import { waitFor } from "./helpers/wait_for.ts";
+
+describe("meter demo", () => {
+  let demo: MeterProcess | undefined;
+  let temp: Awaited<ReturnType<typeof tempDir>> | undefined;
+
+  afterAll(async () => {
+    await demo?.stop();
+    await temp?.remove();
+  });
+
+  test("a run of sleep shows up in the demo's listing, then both processes stop", async () => {
+    temp = await tempDir();
+    const dataDir = join(temp.dir, "demo");
+    demo = new MeterProcess(["demo", "--port", "0", "--data-dir", dataDir, "--duration", "60"]);
+    const output = () => demo!.stdout.join("\n");
+    await waitFor("the demo to start", () => output().includes("Ctrl-C stops the demo"), {
+      timeoutMs: 60_000,
+    });
+    expect(output()).toMatch(/admin token\s+mtr_\S+/);
+    expect(output()).toMatch(/metering\s+.*sleep \(S01-\d+\)/);
+    // A copy of sleep under its own name, in a folder of this test's.
+    const program = await copySleep(temp.dir, "sleep");
+    const run = runProgram(program, 2);
+    await run.ended;
+    await waitFor(
+      "the run in the demo's listing, ended",
+      () =>
+        demo!.stdout.some((line) =>
+          line.includes(program) && line.includes(` ${run.pid} `) && !line.includes("running")
+        ),
+      { timeoutMs: 60_000 },
+    );
+    await demo.stop();
+    expect(output()).toContain("stopped the agent and the site");
+    const logs = await Deno.readTextFile(join(dataDir, "agent.log"));
+    expect(logs).toContain('"msg":"agent stopped"');
+  });
+});
