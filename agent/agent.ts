@@ -63,6 +63,8 @@ export class Agent {
   readonly #states: SyncStateStore;
   readonly #recorder: SessionRecorder;
   readonly #writer: UsageWriter;
+  /** Serialises the recorder, the writer and retention on the sessions and documents. */
+  readonly #lock = new Mutex();
   readonly #backoff: Backoff;
   #enrolment: Enrolment | undefined;
   #syncClient: SyncClient | undefined;
@@ -93,7 +95,7 @@ export class Agent {
     this.#db = db;
     this.#docs = new DocStore(db);
     this.#states = new SyncStateStore(db);
-    const lock = new Mutex();
+    const lock = this.#lock;
     const hasher = new ExeHasher();
     const versions = new PackageVersions();
     this.#recorder = new SessionRecorder({
@@ -240,6 +242,7 @@ export class Agent {
       peer: SITE_PEER,
       keepDays: this.#o.keepDays,
       maxUnsentBytes: this.#o.maxUnsentBytes,
+      lock: this.#lock,
     }, enrolment.clientId);
     log.debug("synced", { ...outcome, deleted: retention.deleted.length });
     return outcome;

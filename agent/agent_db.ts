@@ -6,7 +6,10 @@
  *   time (the last moment the agent saw its open sessions running).
  * - `agent_sessions`: sessions still running, and ended ones not yet written
  *   to their usage document (`written = 0`).
- * - `day_counters`: the next session number of each day's document.
+ * - `day_counters`: the next session and program numbers of each day's
+ *   document, kept after the document is deleted, so numbers never repeat.
+ * - `doc_actors`: the actor that writes each usage document (see
+ *   `sync/actor_id.ts`).
  * - the document store and sync states from `sync/`.
  *
  * @module
@@ -41,7 +44,12 @@ export const agentSchema = [
     written INTEGER NOT NULL DEFAULT 0
   )`,
   `CREATE INDEX IF NOT EXISTS agent_sessions_unwritten ON agent_sessions (written, day)`,
-  `CREATE TABLE IF NOT EXISTS day_counters (day TEXT PRIMARY KEY, next INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS day_counters (
+    day TEXT PRIMARY KEY,
+    next INTEGER NOT NULL,
+    next_program INTEGER NOT NULL DEFAULT 0
+  )`,
+  `CREATE TABLE IF NOT EXISTS doc_actors (doc_id TEXT PRIMARY KEY, actor TEXT NOT NULL)`,
 ] as const;
 
 export async function openAgentDatabase(path: string): Promise<Client> {

@@ -7,8 +7,12 @@
  * restart after a crash reloads the open ones, carries on with those whose
  * process still runs (same pid, same start time, same boot), and closes the
  * others at the last moment the agent saw them, flagged `endNotCaptured`.
- * Processes already running when the agent starts are flagged
- * `startNotCaptured`.
+ * Processes that started before the agent did are flagged `startNotCaptured`
+ * (their start time still comes from the kernel, so it is exact).
+ *
+ * A poll plans its changes, stores them, and only then applies them to what
+ * it keeps in memory: a failed write (a full disk) leaves memory as the
+ * database is, and the next poll finds the same starts and ends again.
  *
  * @module
  */
@@ -55,11 +59,14 @@ export interface PollResult {
 export class SessionRecorder {
   readonly #o: SessionRecorderOptions;
   readonly #state: KeyValueTable;
+  /** Processes that started before this moment were running when the agent started. */
+  readonly #startedAt = Date.now();
   #matcher = new RuleMatcher([]);
   /** Open sessions by process key. */
   #open = new Map<string, OpenSession>();
   /** Processes already judged against the rules, with the exe judged. */
   #judged = new Map<string, string | null>();
+  /** The next session number of each day. */
   #counters = new Map<string, number>();
   #firstPoll = true;
   #lastPoll = 0;
@@ -91,10 +98,6 @@ export class SessionRecorder {
     this.#lastPoll = Number(await this.#state.get("last_poll") ?? 0);
   }
 
-  get openCount(): number {
-    return this.#open.size;
-  }
-
   /** New rules: every running process is judged again at the next poll. */
   setRules(rules: readonly Rule[]): void {
     this.#matcher = new RuleMatcher(rules);
@@ -103,85 +106,94 @@ export class SessionRecorder {
 
   async poll(): Promise<PollResult> {
     const snapshot = await this.#o.source.snapshot();
-    const statements: InStatement[] = [];
-    const ended = this.#endGone(snapshot, statements);
-    const started = await this.#startNew(snapshot, statements);
-    for (const key of this.#judged.keys()) {
-      if (!snapshot.processes.has(key)) this.#judged.delete(key);
-    }
+    const plan: Plan = { statements: [], ended: [], started: [], counters: new Map() };
+    this.#planEnds(snapshot, plan);
+    await this.#planStarts(snapshot, plan);
     // The last moment the open sessions were seen running, for closing them
     // after a crash: kept with every change, and otherwise every few seconds,
     // so an idle agent does not write each second.
-    if (
-      statements.length > 0 ||
-      (this.#open.size > 0 && snapshot.at - this.#lastSaved >= LAST_SEEN_EVERY_MS)
-    ) {
-      statements.push(this.#state.setStatement("last_poll", String(snapshot.at)));
-      this.#lastSaved = snapshot.at;
+    const saveLastSeen = plan.statements.length > 0 ||
+      (this.#open.size > 0 && snapshot.at - this.#lastSaved >= LAST_SEEN_EVERY_MS);
+    if (saveLastSeen) {
+      plan.statements.push(this.#state.setStatement("last_poll", String(snapshot.at)));
     }
-    if (statements.length > 0) {
-      await this.#o.lock.run(() => this.#o.db.batch(statements, "write"));
+    if (plan.statements.length > 0) {
+      try {
+        await this.#o.lock.run(() => this.#o.db.batch(plan.statements, "write"));
+      } catch (error) {
+        this.#judged.clear(); // judge again next time what this poll could not store
+        throw error;
+      }
     }
+    this.#apply(snapshot, plan, saveLastSeen);
+    return {
+      at: snapshot.at,
+      started: plan.started.length,
+      ended: plan.ended.length,
+      open: this.#open.size,
+    };
+  }
+
+  /** What a stored poll changes in memory. */
+  #apply(snapshot: ProcessSnapshot, plan: Plan, savedLastSeen: boolean): void {
+    for (const key of plan.ended) this.#open.delete(key);
+    for (const session of plan.started) this.#open.set(processKey(session), session);
+    for (const [day, next] of plan.counters) this.#counters.set(day, next);
+    for (const key of this.#judged.keys()) {
+      if (!snapshot.processes.has(key)) this.#judged.delete(key);
+    }
+    if (savedLastSeen) this.#lastSaved = snapshot.at;
     this.#lastPoll = snapshot.at;
     this.#firstPoll = false;
-    return { at: snapshot.at, started, ended, open: this.#open.size };
   }
 
   /** Ends sessions whose process is gone; after a restart, at the last poll seen. */
-  #endGone(snapshot: ProcessSnapshot, statements: InStatement[]): number {
-    let ended = 0;
+  #planEnds(snapshot: ProcessSnapshot, plan: Plan): void {
     for (const [key, session] of this.#open) {
       const running = session.bootId === snapshot.bootId && snapshot.processes.has(key);
       if (running) continue;
       const recovered = this.#firstPoll;
       const end = recovered ? Math.max(session.startMs, this.#lastPoll) : snapshot.at;
-      statements.push({
+      plan.statements.push({
         sql: "UPDATE agent_sessions SET end_ms = ?, end_not_captured = ?, written = 0 WHERE id = ?",
         args: [end, recovered ? 1 : 0, session.id],
       });
-      this.#open.delete(key);
-      ended++;
+      plan.ended.push(key);
     }
-    return ended;
   }
 
-  async #startNew(snapshot: ProcessSnapshot, statements: InStatement[]): Promise<number> {
-    let started = 0;
+  async #planStarts(snapshot: ProcessSnapshot, plan: Plan): Promise<void> {
     for (const [key, process] of snapshot.processes) {
       if (this.#open.has(key)) continue;
       if (this.#judged.has(key) && this.#judged.get(key) === process.exe) continue;
       this.#judged.set(key, process.exe);
       if (this.#matcher.candidates(process).length === 0) continue;
-      const statement = await this.#sessionFor(process, snapshot);
-      if (!statement) continue;
-      statements.push(...statement);
-      started++;
+      await this.#planSession(process, snapshot, plan);
     }
-    return started;
   }
 
-  async #sessionFor(p: ProcessInfo, snapshot: ProcessSnapshot): Promise<InStatement[] | undefined> {
+  async #planSession(p: ProcessInfo, snapshot: ProcessSnapshot, plan: Plan): Promise<void> {
     const details = await this.#o.source.details(p);
-    if (!details) return undefined;
+    if (!details) return;
     const match = await this.#matcher.match(
       p,
       details,
       () => this.#o.hashOf(p),
       () => p.exe ? this.#o.versionOf(p.exe) : Promise.resolve(null),
     );
-    if (!match) return undefined;
+    if (!match) return;
     const day = dayOf(p.startMs);
-    const seq = this.#counters.get(day) ?? 1;
-    this.#counters.set(day, seq + 1);
+    const seq = plan.counters.get(day) ?? this.#counters.get(day) ?? 1;
+    plan.counters.set(day, seq + 1);
     const id = `${day}/${seq}`;
-    this.#open.set(processKey(p), {
+    plan.started.push({
       id,
       pid: p.pid,
       startTicks: p.startTicks,
       bootId: snapshot.bootId,
       startMs: p.startMs,
     });
-    return [
+    plan.statements.push(
       {
         sql: "INSERT INTO day_counters (day, next) VALUES (?, ?) " +
           "ON CONFLICT (day) DO UPDATE SET next = excluded.next",
@@ -205,10 +217,20 @@ export class SessionRecorder {
           p.startTicks,
           snapshot.bootId,
           p.startMs,
-          this.#firstPoll ? 1 : 0,
+          p.startMs < this.#startedAt ? 1 : 0,
           details.remote ? 1 : 0,
         ],
       },
-    ];
+    );
   }
+}
+
+/** The changes one poll makes: stored first, then applied to memory. */
+interface Plan {
+  statements: InStatement[];
+  /** Process keys of sessions that ended. */
+  ended: string[];
+  started: OpenSession[];
+  /** Next session numbers, by day. */
+  counters: Map<string, number>;
 }

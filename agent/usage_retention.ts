@@ -15,6 +15,7 @@ import { DAY_MS, dayOf, parseDocId } from "../sync/doc_id.ts";
 import type { DocStore } from "../sync/doc_store.ts";
 import { sameHeads } from "../sync/heads.ts";
 import { log } from "../sync/log.ts";
+import type { Mutex } from "../sync/mutex.ts";
 import type { SyncStateStore } from "../sync/sync_state_store.ts";
 
 export interface RetentionOptions {
@@ -25,6 +26,8 @@ export interface RetentionOptions {
   peer: string;
   keepDays: number;
   maxUnsentBytes: number;
+  /** Shared with the recorder and writer, so no session starts in a day being deleted. */
+  lock: Mutex;
 }
 
 export interface RetentionResult {
@@ -33,10 +36,18 @@ export interface RetentionResult {
   unsentBytes: number;
 }
 
-export async function applyRetention(
+export function applyRetention(
   o: RetentionOptions,
   clientId: string,
   now = Date.now(),
+): Promise<RetentionResult> {
+  return o.lock.run(() => retain(o, clientId, now));
+}
+
+async function retain(
+  o: RetentionOptions,
+  clientId: string,
+  now: number,
 ): Promise<RetentionResult> {
   const docs = await o.docs.list(`usage/${clientId}/`);
   const states = await o.states.load(o.peer, docs.map((d) => d.docId));
@@ -75,7 +86,11 @@ export async function applyRetention(
 }
 
 function remove(o: RetentionOptions, docId: string): InStatement[] {
-  return [...o.docs.deleteStatements(docId), o.states.deleteStatement(docId)];
+  return [
+    ...o.docs.deleteStatements(docId),
+    o.states.deleteStatement(docId),
+    { sql: "DELETE FROM doc_actors WHERE doc_id = ?", args: [docId] },
+  ];
 }
 
 /** Days with a session running or not yet written: their documents stay. */

@@ -14,10 +14,12 @@ import type { Client, InStatement } from "../sync/db.ts";
 import { usageDocId } from "../sync/doc_id.ts";
 import type { DocStore } from "../sync/doc_store.ts";
 import type { Mutex } from "../sync/mutex.ts";
+import { DocActors } from "./doc_actors.ts";
 import {
   decodeProgram,
   encodeProgram,
   encodeSession,
+  fitSession,
   isProgramKey,
   programKey,
   sessionKey,
@@ -51,11 +53,13 @@ export class UsageWriter {
     return this.#o.lock.run(async () => {
       const rows = await this.#changedRows();
       if (rows.length === 0) return 0;
+      const actors = await DocActors.load(this.#o.db, actor);
       const statements: InStatement[] = [];
       for (const [day, sessions] of groupByDay(rows)) {
-        statements.push(...await this.#writeDay(usageDocId(clientId, day), day, sessions, actor));
+        statements.push(...await this.#writeDay(usageDocId(clientId, day), day, sessions, actors));
       }
       statements.push(
+        ...actors.statements(),
         { sql: "UPDATE agent_sessions SET written = 1 WHERE written = 0", args: [] },
         { sql: "DELETE FROM agent_sessions WHERE written = 1 AND end_ms IS NOT NULL", args: [] },
       );
@@ -88,24 +92,45 @@ export class UsageWriter {
     }));
   }
 
-  async #writeDay(docId: string, day: string, rows: Row[], actor: string): Promise<InStatement[]> {
-    const { docs } = this.#o;
+  async #writeDay(
+    docId: string,
+    day: string,
+    rows: Row[],
+    actors: DocActors,
+  ): Promise<InStatement[]> {
+    const { db, docs } = this.#o;
     const info = await docs.info(docId);
+    const actor = await actors.actorFor(docId, info !== undefined);
     const doc = await docs.load<UsageDoc>(docId, actor) ?? A.init<UsageDoc>({ actor });
     const programs = programIndex(doc);
+    // Program numbers come from a counter that outlives the document, so a
+    // document made again for an old day never reuses a number the site has.
+    const counter = await db.execute({
+      sql: "SELECT next_program FROM day_counters WHERE day = ?",
+      args: [day],
+    });
+    let nextProgram = Number(counter.rows[0]?.next_program ?? 0);
     const next = A.change(doc, (d) => {
       for (const { seq, session } of rows) {
-        const key = programIdentity(session);
+        const fitted = fitSession(session);
+        const key = programIdentity(fitted);
         let n = programs.get(key);
         if (n === undefined) {
-          n = programs.size;
+          n = nextProgram++;
           programs.set(key, n);
-          d[programKey(n)] = encodeProgram(session);
+          d[programKey(n)] = encodeProgram(fitted);
         }
-        d[sessionKey(seq)] = encodeSession(day, session, n);
+        d[sessionKey(seq)] = encodeSession(day, fitted, n);
       }
     });
-    return docs.prepareSave(docId, next, info).statements;
+    return [
+      ...docs.prepareSave(docId, next, info).statements,
+      {
+        sql: "INSERT INTO day_counters (day, next, next_program) VALUES (?, 1, ?) " +
+          "ON CONFLICT (day) DO UPDATE SET next_program = excluded.next_program",
+        args: [day, nextProgram],
+      },
+    ];
   }
 }
 

@@ -20,6 +20,7 @@
  * @module
  */
 import * as A from "@automerge/automerge";
+import { isActorOf } from "../sync/actor_id.ts";
 import { type ChangedKeys, changedKeysOf } from "../sync/changed_keys.ts";
 import type { Client, InStatement } from "../sync/db.ts";
 import type { DocStore } from "../sync/doc_store.ts";
@@ -58,24 +59,33 @@ interface Incoming {
 }
 
 export interface SyncHandled {
+  /** The site's messages in answer. */
   items: SyncItem[];
-  /** Documents whose stored version this batch changed. */
-  changed: string[];
 }
 
-/** A batch waiting for its group, and what applying it produced. */
+/** A batch waiting for its group. */
 interface Pending {
   peer: SyncPeer;
   active: Incoming[];
+  /** Store it in a transaction of its own (its group's transaction failed). */
+  alone?: boolean;
   resolve: (handled: SyncHandled) => void;
   reject: (error: unknown) => void;
 }
 
+/** What applying a batch produced, to store and then answer with. */
 interface Applied {
   statements: InStatement[];
   updated: Map<string, CachedDoc>;
   reply: SyncItem[];
 }
+
+/**
+ * The documents of a group as applying leaves them: a replica several
+ * batches read (the rules) must be passed from one to the next, because
+ * applying a message retires the handle it was applied to.
+ */
+type Working = Map<string, CachedDoc>;
 
 export class SyncHandler {
   readonly #o: SyncHandlerOptions;
@@ -98,7 +108,7 @@ export class SyncHandler {
     for (const entry of incoming) {
       if (!(await this.#isHeartbeat(entry))) active.push(entry);
     }
-    if (active.length === 0) return { items: [], changed: [] };
+    if (active.length === 0) return { items: [] };
     return await new Promise<SyncHandled>((resolve, reject) => {
       this.#queue.push({ peer, active, resolve, reject });
       if (!this.#draining) this.#drain();
@@ -128,57 +138,86 @@ export class SyncHandler {
     }
   }
 
-  /** The next batches, none sharing a document with another (those wait a turn). */
+  /**
+   * The next batches. Two batches that write the same document wait a turn
+   * (a refused one would spoil the other's base); replicas they only read may
+   * be shared. A batch to be stored alone forms a group by itself.
+   */
   #takeGroup(): Pending[] {
+    const first = this.#queue[0];
+    if (first.alone) return [this.#queue.shift()!];
     const group: Pending[] = [];
-    const docs = new Set<string>();
+    const written = new Set<string>();
     const rest: Pending[] = [];
     for (const pending of this.#queue) {
-      const ids = pending.active.map((a) => a.item.doc);
-      if (group.length < (this.#o.maxGroup ?? 64) && ids.every((id) => !docs.has(id))) {
-        group.push(pending);
-        for (const id of ids) docs.add(id);
-      } else rest.push(pending);
+      const ids = pending.active.filter((a) => a.write).map((a) => a.item.doc);
+      const fits = !pending.alone && group.length < (this.#o.maxGroup ?? 64) &&
+        ids.every((id) => !written.has(id));
+      if (!fits) {
+        rest.push(pending);
+        continue;
+      }
+      group.push(pending);
+      for (const id of ids) written.add(id);
     }
     this.#queue = rest;
     return group;
   }
 
   async #storeGroup(group: Pending[]): Promise<void> {
-    const { db, cache } = this.#o;
+    const working: Working = new Map();
     const done: [Pending, Applied][] = [];
     for (const pending of group) {
       try {
-        done.push([pending, await this.#apply(pending.peer, pending.active)]);
+        done.push([pending, await this.#apply(pending.peer, pending.active, working)]);
       } catch (error) {
-        this.#forget(pending);
+        this.#forget(pending.active, working);
         logRefusal(pending.peer, error);
         pending.reject(error);
       }
     }
+    if (done.length === 0) return;
     try {
-      if (done.length > 0) await db.batch(done.flatMap(([, a]) => a.statements), "write");
+      await this.#o.db.batch(done.flatMap(([, a]) => a.statements), "write");
     } catch (error) {
-      for (const [pending] of done) {
-        this.#forget(pending);
-        pending.reject(error);
-      }
+      this.#failed(done.map(([pending]) => pending), error);
       return;
     }
     for (const [pending, applied] of done) {
-      for (const [docId, entry] of applied.updated) cache.set(docId, entry);
-      const changed = [...applied.updated].filter(([, e]) => e.info).map(([docId]) => docId);
-      pending.resolve({ items: applied.reply, changed });
+      for (const [docId, entry] of applied.updated) this.#o.cache.set(docId, entry);
+      pending.resolve({ items: applied.reply });
     }
   }
 
-  /** Applying may have advanced cached handles: drop them, the next use reloads. */
-  #forget(pending: Pending): void {
-    for (const { item } of pending.active) this.#o.cache.delete(item.doc);
+  /**
+   * A group's transaction failed: nothing of it is stored. Alone, the batch
+   * gets the error; in company, each is tried again in a transaction of its
+   * own, so that one batch cannot sink the others.
+   */
+  #failed(group: Pending[], error: unknown): void {
+    for (const pending of group) this.#forget(pending.active, new Map());
+    if (group.length === 1) {
+      log.error("storing a sync batch failed", { peer: group[0].peer.id, error });
+      group[0].reject(error);
+      return;
+    }
+    this.#queue.unshift(...group.map((pending) => ({ ...pending, alone: true })));
+  }
+
+  /**
+   * Applying may have retired cached handles: drop them, the next use
+   * reloads. A replica's newest handle stays in the group's working set (its
+   * content is what is stored); a written document's does not.
+   */
+  #forget(items: Incoming[], working: Working): void {
+    for (const { item, write } of items) {
+      this.#o.cache.delete(item.doc);
+      if (write) working.delete(item.doc);
+    }
   }
 
   /** Applies one batch in memory and returns what storing it takes. */
-  async #apply(peer: SyncPeer, active: Incoming[]): Promise<Applied> {
+  async #apply(peer: SyncPeer, active: Incoming[], working: Working): Promise<Applied> {
     const { docs, states, cache, materialize } = this.#o;
     const syncStates = await states.load(
       peer.id,
@@ -187,20 +226,23 @@ export class SyncHandler {
     );
     const applied: Applied = { statements: [], updated: new Map(), reply: [] };
     for (const { item, write } of active) {
-      const entry = await cache.get(item.doc) ?? { doc: A.init(), info: undefined };
+      const entry = working.get(item.doc) ?? await cache.get(item.doc) ??
+        { doc: A.init(), info: undefined };
       const before = A.getHeads(entry.doc);
       const { doc, state, patches } = receiveOr400(entry.doc, syncStates.get(item.doc)!, item);
+      let updated: CachedDoc = { doc, info: entry.info };
       if (write && !sameHeads(before, A.getHeads(doc))) {
+        working.set(item.doc, updated); // the old handle is retired, even if this batch fails
         checkActors(peer, item.doc, doc, before);
         applied.statements.push(
           ...materializeOr400(materialize, item.doc, doc, changedKeysOf(patches), before),
         );
         const save = docs.prepareSave(item.doc, doc, entry.info);
         applied.statements.push(...save.statements);
-        applied.updated.set(item.doc, { doc, info: save.info });
-      } else if (doc !== entry.doc) {
-        applied.updated.set(item.doc, { doc, info: entry.info });
+        updated = { doc, info: save.info };
       }
+      working.set(item.doc, updated);
+      if (doc !== entry.doc) applied.updated.set(item.doc, updated);
       const [next, message] = A.generateSyncMessage(doc, state);
       if (message) applied.reply.push({ doc: item.doc, msg: message });
       applied.statements.push(states.saveStatement(peer.id, item.doc, next));
@@ -263,7 +305,7 @@ function receiveOr400(doc: A.Doc<unknown>, state: A.SyncState, item: SyncItem) {
 /** Every change new to the document must come from an actor of the peer. */
 function checkActors(peer: SyncPeer, docId: string, doc: A.Doc<unknown>, before: A.Heads): void {
   for (const change of A.getChangesMetaSince(doc, before)) {
-    if (!peer.actors.has(change.actor)) {
+    if (!isActorOf(peer.actors, change.actor)) {
       throw forbidden(
         `a change to ${docId} was made by actor ${change.actor}, which is not bound to ${peer.id}`,
         "foreign_actor",

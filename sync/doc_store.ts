@@ -58,13 +58,18 @@ export class DocStore {
 
   /** Loads a document, or `undefined` when none is stored under that id. */
   async load<T>(docId: string, actor?: string): Promise<A.Doc<T> | undefined> {
+    const bytes = await this.bytes(docId);
+    return bytes && A.load<T>(bytes, actor ? { actor } : undefined);
+  }
+
+  /** A document's stored chunks, concatenated as `A.load` takes them. */
+  async bytes(docId: string): Promise<Uint8Array | undefined> {
     const result = await this.#db.execute({
       sql: "SELECT bytes FROM doc_chunks WHERE doc_id = ? ORDER BY id",
       args: [docId],
     });
     if (result.rows.length === 0) return undefined;
-    const chunks = result.rows.map((row) => new Uint8Array(row.bytes as ArrayBuffer));
-    return A.load<T>(concat(chunks), actor ? { actor } : undefined);
+    return concat(result.rows.map((row) => new Uint8Array(row.bytes as ArrayBuffer)));
   }
 
   /** The stored document's info, or `undefined`. */

@@ -45,21 +45,46 @@ export interface UsageSession extends UsageProgram {
   remote: boolean;
 }
 
+/** The longest strings a record may hold; agents cut longer ones to fit. */
+const MAX_LENGTH = { ruleId: 64, user: 256, exe: 4096, argv0: 4096, version: 256 } as const;
+const MAX_DURATION_MS = 10 * 365 * DAY_MS;
+const MAX_PID = 2 ** 32;
+
 const text = (max: number) => z.string().max(max);
 const programTuple = z.tuple([
-  text(64).min(1),
-  text(256),
-  text(4096),
-  text(4096),
-  text(256).nullable(),
+  text(MAX_LENGTH.ruleId).min(1),
+  text(MAX_LENGTH.user),
+  text(MAX_LENGTH.exe),
+  text(MAX_LENGTH.argv0),
+  text(MAX_LENGTH.version).nullable(),
 ]);
 const sessionTuple = z.tuple([
   z.number().int().min(0).max(1_000_000),
-  z.number().int().min(0).max(2 ** 32),
+  z.number().int().min(0).max(MAX_PID),
   z.number().int().min(0).max(DAY_MS - 1),
-  z.number().int().min(0).max(10 * 365 * DAY_MS).nullable(),
+  z.number().int().min(0).max(MAX_DURATION_MS).nullable(),
   z.number().int().min(0).max(7),
 ]);
+
+/**
+ * The session cut to what a record may hold, so that a site never refuses
+ * what an agent wrote: over-long strings are shortened (argv[0] of a browser
+ * can be a whole command line), and an end before the start (the clock
+ * stepped back) becomes the start.
+ */
+export function fitSession(s: UsageSession): UsageSession {
+  const cut = (value: string, max: number) => value.length > max ? value.slice(0, max) : value;
+  return {
+    ...s,
+    ruleId: cut(s.ruleId, MAX_LENGTH.ruleId),
+    user: cut(s.user, MAX_LENGTH.user),
+    exe: cut(s.exe, MAX_LENGTH.exe),
+    argv0: cut(s.argv0, MAX_LENGTH.argv0),
+    version: s.version === null ? null : cut(s.version, MAX_LENGTH.version),
+    pid: Math.min(Math.max(0, s.pid), MAX_PID),
+    end: s.end === null ? null : Math.min(Math.max(s.end, s.start), s.start + MAX_DURATION_MS),
+  };
+}
 
 export const isProgramKey = (key: string) => /^p\d+$/.test(key);
 export const isSessionKey = (key: string) => /^\d+$/.test(key);

@@ -82,6 +82,7 @@ describe("usage retention", () => {
     peer: "site",
     keepDays: 2,
     maxUnsentBytes,
+    lock: new Mutex(),
   });
 
   test("deletes confirmed documents older than keepDays, keeps the rest", async () => {

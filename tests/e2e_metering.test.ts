@@ -6,68 +6,47 @@
  * program no rule names.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { copySleep, runProgram, tempDir, uniqueName } from "./helpers/metered_program.ts";
-import {
-  type MeterProcess,
-  type SiteHandle,
-  startAgent,
-  startSite,
-} from "./helpers/meter_process.ts";
-import { addRule, api, makeToken, sessions } from "./helpers/site_api.ts";
+import { copySleep, runProgram, uniqueName } from "./helpers/metered_program.ts";
+import { type MeteredSite, startSiteWithAgent } from "./helpers/meter_process.ts";
+import { addRule, api, sessions } from "./helpers/site_api.ts";
 import { waitFor } from "./helpers/wait_for.ts";
-import { join } from "node:path";
 
 const POLL_SECONDS = 0.5;
 
 describe("metering a real program end to end", () => {
-  let temp: Awaited<ReturnType<typeof tempDir>>;
-  let site: SiteHandle;
-  let agent: MeterProcess;
-  let admin: string;
+  let m: MeteredSite;
 
   beforeAll(async () => {
-    temp = await tempDir();
-    site = await startSite(temp.dir);
-    admin = await makeToken(site.db, "admin");
-    const enroll = await makeToken(site.db, "enroll");
-    agent = startAgent(site.url, {
-      db: join(temp.dir, "agent.db"),
-      enrollToken: enroll,
-      poll: POLL_SECONDS,
-    });
+    m = await startSiteWithAgent({ poll: POLL_SECONDS });
   });
 
-  afterAll(async () => {
-    await agent?.stop();
-    await site?.process.stop();
-    await temp?.remove();
-  });
+  afterAll(() => m?.stop());
 
   test("one session with the right user, start and end; none for an unmatched program", async () => {
     const metered = uniqueName("mtest-metered");
     const unmatched = uniqueName("mtest-unmatched");
-    const rule = await addRule(site.url, admin, {
+    const rule = await addRule(m.site.url, m.admin, {
       name: "Metered test program",
       fileName: metered,
     });
     // The agent takes the rule at its next sync (every 2 s here).
     await waitFor(
       "the agent to receive the rule",
-      () => agent.logged("rules loaded").some((e) => e.rules === 1),
+      () => m.agent.logged("rules loaded").some((e) => e.rules === 1),
     );
 
-    const meteredPath = await copySleep(temp.dir, metered);
-    const unmatchedPath = await copySleep(temp.dir, unmatched);
+    const meteredPath = await copySleep(m.dir, metered);
+    const unmatchedPath = await copySleep(m.dir, unmatched);
     const run = runProgram(meteredPath, 3);
     const other = runProgram(unmatchedPath, 3);
     const endedAt = await run.ended;
     await other.ended;
 
     const [session] = await waitFor("the session to reach the site, ended", async () => {
-      const found = await sessions(site.url, admin, { rule: rule.id });
+      const found = await sessions(m.site.url, m.admin, { rule: rule.id });
       return found.length > 0 && found.every((s) => s.end) ? found : undefined;
     });
-    const all = await sessions(site.url, admin);
+    const all = await sessions(m.site.url, m.admin);
     expect(all.filter((s) => s.ruleId === rule.id)).toHaveLength(1);
     expect(all.some((s) => s.exe.endsWith(unmatched) || s.argv0.endsWith(unmatched))).toBe(false);
 
@@ -84,7 +63,7 @@ describe("metering a real program end to end", () => {
   });
 
   test("the site lists the client with its facts", async () => {
-    const response = await api(site.url, admin, "GET", "/v1/clients");
+    const response = await api(m.site.url, m.admin, "GET", "/v1/clients");
     const { clients } = await response.json();
     expect(clients).toHaveLength(1);
     expect(clients[0].hostName).toBe(Deno.hostname());

@@ -6,52 +6,34 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { copySleep, runProgram, tempDir, uniqueName } from "./helpers/metered_program.ts";
-import {
-  type MeterProcess,
-  type SiteHandle,
-  startAgent,
-  startSite,
-} from "./helpers/meter_process.ts";
-import { addRule, makeToken, sessions } from "./helpers/site_api.ts";
+import { copySleep, runProgram, uniqueName } from "./helpers/metered_program.ts";
+import { type MeteredSite, startSiteWithAgent } from "./helpers/meter_process.ts";
+import { addRule, sessions } from "./helpers/site_api.ts";
 import { waitFor } from "./helpers/wait_for.ts";
 
 describe("renamed and linked executables", () => {
-  let temp: Awaited<ReturnType<typeof tempDir>>;
-  let site: SiteHandle;
-  let agent: MeterProcess;
-  let admin: string;
+  let m: MeteredSite;
 
   beforeAll(async () => {
-    temp = await tempDir();
-    site = await startSite(temp.dir);
-    admin = await makeToken(site.db, "admin");
-    agent = startAgent(site.url, {
-      db: join(temp.dir, "agent.db"),
-      enrollToken: await makeToken(site.db, "enroll"),
-    });
+    m = await startSiteWithAgent();
   });
 
-  afterAll(async () => {
-    await agent?.stop();
-    await site?.process.stop();
-    await temp?.remove();
-  });
+  afterAll(() => m?.stop());
 
   test("originalFileName matches the executable behind a symbolic link", async () => {
     const real = uniqueName("mtest-real");
-    const realPath = await copySleep(temp.dir, real);
-    const linkPath = join(temp.dir, uniqueName("mtest-alias"));
+    const realPath = await copySleep(m.dir, real);
+    const linkPath = join(m.dir, uniqueName("mtest-alias"));
     await Deno.symlink(realPath, linkPath);
-    const rule = await addRule(site.url, admin, { name: "Linked", originalFileName: real });
+    const rule = await addRule(m.site.url, m.admin, { name: "Linked", originalFileName: real });
     await waitFor(
       "the rule at the agent",
-      () => agent.logged("rules loaded").some((e) => e.rules === 1),
+      () => m.agent.logged("rules loaded").some((e) => e.rules === 1),
     );
     const run = runProgram(linkPath, 2);
     await run.ended;
     const [session] = await waitFor("the linked run at the site", async () => {
-      const rows = await sessions(site.url, admin, { rule: rule.id });
+      const rows = await sessions(m.site.url, m.admin, { rule: rule.id });
       return rows.length === 1 && rows[0].end ? rows : undefined;
     });
     expect(session.pid).toBe(run.pid);
@@ -61,21 +43,21 @@ describe("renamed and linked executables", () => {
 
   test("sha256 catches a renamed copy", async () => {
     // A copy made unique by trailing bytes, so no other test's sleep matches it.
-    const original = await copySleep(temp.dir, uniqueName("mtest-hashed"));
+    const original = await copySleep(m.dir, uniqueName("mtest-hashed"));
     await Deno.writeFile(original, crypto.getRandomValues(new Uint8Array(64)), { append: true });
     const sha256 = createHash("sha256").update(await Deno.readFile(original)).digest("hex");
-    const renamed = join(temp.dir, uniqueName("mtest-renamed"));
+    const renamed = join(m.dir, uniqueName("mtest-renamed"));
     await Deno.copyFile(original, renamed);
     await Deno.chmod(renamed, 0o755);
-    const rule = await addRule(site.url, admin, { name: "Hashed", sha256 });
+    const rule = await addRule(m.site.url, m.admin, { name: "Hashed", sha256 });
     await waitFor(
       "the rule at the agent",
-      () => agent.logged("rules loaded").some((e) => e.rules === 2),
+      () => m.agent.logged("rules loaded").some((e) => e.rules === 2),
     );
     const run = runProgram(renamed, 2);
     await run.ended;
     const rows = await waitFor("the renamed run at the site", async () => {
-      const rows = await sessions(site.url, admin, { rule: rule.id });
+      const rows = await sessions(m.site.url, m.admin, { rule: rule.id });
       return rows.length === 1 && rows[0].end ? rows : undefined;
     });
     expect(rows[0].pid).toBe(run.pid);

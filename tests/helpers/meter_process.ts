@@ -6,6 +6,7 @@
  * @module
  */
 import { join } from "node:path";
+import { makeToken } from "./site_api.ts";
 import { waitFor } from "./wait_for.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -145,4 +146,39 @@ export function startAgent(siteUrl: string, o: AgentHandleOptions): MeterProcess
     ...(o.enrollToken ? ["--enroll-token", o.enrollToken] : []),
     ...(o.extra ?? []),
   ]);
+}
+
+/** A site and an enrolled agent, as separate processes, in a temp folder of their own. */
+export interface MeteredSite {
+  dir: string;
+  site: SiteHandle;
+  agent: MeterProcess;
+  admin: string;
+  /** Stops both processes and removes the folder. */
+  stop(): Promise<void>;
+}
+
+export async function startSiteWithAgent(
+  agentOptions: Partial<AgentHandleOptions> = {},
+): Promise<MeteredSite> {
+  const dir = await Deno.makeTempDir({ prefix: "meter-test-" });
+  const site = await startSite(dir);
+  const admin = await makeToken(site.db, "admin");
+  const agent = startAgent(site.url, {
+    db: join(dir, "agent.db"),
+    enrollToken: await makeToken(site.db, "enroll"),
+    ...agentOptions,
+  });
+  const fixture: MeteredSite = {
+    dir,
+    site,
+    agent,
+    admin,
+    async stop() {
+      await fixture.agent.stop();
+      await fixture.site.process.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+  return fixture;
 }

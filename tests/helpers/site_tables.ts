@@ -10,6 +10,7 @@
  * @module
  */
 import { type Client, createClient } from "@libsql/client";
+import { DocStore } from "../../sync/doc_store.ts";
 
 /** Every row of the tables that requests write, blobs as hex, in a fixed order. */
 export interface TablesSnapshot {
@@ -84,21 +85,7 @@ export function storedDoc(path: string, docId: string) {
 
 /** The stored bytes of a document (its chunks, concatenated), or `undefined`. */
 export function storedDocBytes(path: string, docId: string): Promise<Uint8Array | undefined> {
-  return withSiteDb(path, async (db) => {
-    const result = await db.execute({
-      sql: "SELECT bytes FROM doc_chunks WHERE doc_id = ? ORDER BY id",
-      args: [docId],
-    });
-    if (result.rows.length === 0) return undefined;
-    const chunks = result.rows.map((row) => new Uint8Array(row.bytes as ArrayBuffer));
-    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const chunk of chunks) {
-      out.set(chunk, at);
-      at += chunk.length;
-    }
-    return out;
-  });
+  return withSiteDb(path, (db) => new DocStore(db).bytes(docId));
 }
 
 /**
