@@ -15,6 +15,7 @@
  * @module
  */
 import type { Client } from "../sync/db.ts";
+import { dirname } from "node:path";
 import { openDatabase } from "../sync/db.ts";
 import { docStoreSchema } from "../sync/doc_store.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
@@ -53,11 +54,18 @@ export const agentSchema = [
 ] as const;
 
 export async function openAgentDatabase(path: string): Promise<Client> {
-  const db = await openDatabase(path, agentSchema);
-  // The file holds the agent's secret: readable by its owner only.
-  if (!/^[a-z]+:\/\//.test(path)) {
-    const file = path.replace(/^file:/, "");
-    await Deno.chmod(file, 0o600).catch(() => {});
-  }
-  return db;
+  if (!/^[a-z]+:\/\//.test(path)) await ownerOnly(path.replace(/^file:/, ""));
+  return await openDatabase(path, agentSchema);
+}
+
+/**
+ * The file holds the agent's secret: it is made readable by its owner only
+ * before SQLite opens it, because SQLite gives the WAL and shared-memory
+ * files it creates the database file's permissions.
+ */
+async function ownerOnly(file: string): Promise<void> {
+  await Deno.mkdir(dirname(file), { recursive: true });
+  const handle = await Deno.open(file, { create: true, write: true, mode: 0o600 });
+  handle.close();
+  for (const suffix of ["", "-wal", "-shm"]) await Deno.chmod(file + suffix, 0o600).catch(() => {});
 }

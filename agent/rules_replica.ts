@@ -7,7 +7,8 @@
  */
 import type { DocStore } from "../sync/doc_store.ts";
 import { log } from "../sync/log.ts";
-import { decodeRule, type Rule } from "../sync/rule.ts";
+import { type Rule } from "../sync/rule.ts";
+import { decodeRule } from "../sync/rule_record.ts";
 
 export async function readRules(docs: DocStore, docIds: readonly string[]): Promise<Rule[]> {
   const rules: Rule[] = [];

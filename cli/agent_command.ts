@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { Agent } from "../agent/agent.ts";
 import {
   applyLogLevel,
   type Command,
@@ -57,7 +56,9 @@ Options:
     }
     const seconds = (name: string, fallback: number, min: number) =>
       (numberOption(values, name, min, 86_400) ?? fallback) * 1000;
-    let agent: Agent;
+    // Loaded here, so that --help needs no permissions and loads nothing.
+    const { Agent } = await import("../agent/agent.ts");
+    let agent: Awaited<ReturnType<typeof Agent.open>>;
     try {
       agent = await Agent.open({
         site,

@@ -7,12 +7,10 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { openSiteDatabase } from "../site/site_db.ts";
-import { createToken } from "../site/tokens.ts";
 import { apiRequest, type ApiTarget } from "./api_client.ts";
 import { type Command, intOption, stringOption } from "./command.ts";
 import { renderTable } from "./output.ts";
-import type { SessionOutput } from "../site/routes/usage_routes.ts";
+import type { SessionOutput } from "../site/session_output.ts";
 import type { Rule } from "../sync/rule.ts";
 
 /** Programs worth metering if this machine has them: [rule name, file name]. */
@@ -112,6 +110,9 @@ Options:
 };
 
 async function demoTokens(siteDb: string) {
+  // Loaded here, so that --help needs no permissions and loads nothing.
+  const { openSiteDatabase } = await import("../site/site_db.ts");
+  const { createToken } = await import("../site/tokens.ts");
   const db = await openSiteDatabase(siteDb);
   try {
     const admin = await createToken(db, "admin", { label: "demo admin" });

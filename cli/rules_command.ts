@@ -7,8 +7,7 @@
 import { ApiClientError, apiRequest, type ApiTarget } from "./api_client.ts";
 import { type Command, stringOption, UsageError, type Values } from "./command.ts";
 import { type Format, formatOption, printList } from "./output.ts";
-import { RULE_COLUMNS } from "../site/routes/rules_routes.ts";
-import type { Rule } from "../sync/rule.ts";
+import { type Rule, RULE_COLUMNS } from "../sync/rule.ts";
 
 const FIELD_OPTIONS = {
   name: { type: "string" },

@@ -3,8 +3,6 @@
  *
  * @module
  */
-import { loadSiteConfig } from "../site/site_config.ts";
-import { startSite } from "../site/site_server.ts";
 import { applyLogLevel, type Command, intOption, stringOption } from "./command.ts";
 import { waitForSignal } from "./wait_for_signal.ts";
 
@@ -44,6 +42,10 @@ Make tokens with 'meter token create --db <same db> --role admin|viewer|enroll'.
     "log-level": { type: "string" },
   },
   async run(values) {
+    // Loaded here, so that --help needs no permissions and loads nothing.
+    const { loadSiteConfig } = await import("../site/site_config.ts");
+    const { startSite } = await import("../site/site_server.ts");
+    const { shownDatabaseUrl } = await import("../sync/db.ts");
     applyLogLevel(values);
     const config = await loadSiteConfig(stringOption(values, "config"), {
       code: stringOption(values, "code"),
@@ -54,7 +56,9 @@ Make tokens with 'meter token create --db <same db> --role admin|viewer|enroll'.
       docCacheSize: intOption(values, "doc-cache", 10),
     });
     const site = await startSite(config);
-    console.log(`Meter site ${config.code} at ${site.url} (database ${config.db})`);
+    console.log(
+      `Meter site ${config.code} at ${site.url} (database ${shownDatabaseUrl(config.db)})`,
+    );
     await waitForSignal();
     await site.stop();
   },

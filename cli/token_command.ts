@@ -4,9 +4,6 @@
  *
  * @module
  */
-import { loadSiteConfig } from "../site/site_config.ts";
-import { openSiteDatabase } from "../site/site_db.ts";
-import { createToken, tokenRoleSchema } from "../site/tokens.ts";
 import { type Command, intOption, stringOption, UsageError } from "./command.ts";
 
 export const tokenCommand: Command = {
@@ -45,6 +42,10 @@ Options:
     if (positionals[0] !== "create" || positionals.length !== 1) {
       throw new UsageError("the only action is 'create'");
     }
+    // Loaded here, so that --help needs no permissions and loads nothing.
+    const { loadSiteConfig } = await import("../site/site_config.ts");
+    const { openSiteDatabase } = await import("../site/site_db.ts");
+    const { createToken, tokenRoleSchema } = await import("../site/tokens.ts");
     const role = tokenRoleSchema.safeParse(stringOption(values, "role", true));
     if (!role.success) throw new UsageError("--role is admin, viewer or enroll");
     const config = await loadSiteConfig(stringOption(values, "config"), {

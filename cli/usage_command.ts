@@ -3,8 +3,7 @@
  *
  * @module
  */
-import type { SessionOutput } from "../site/routes/usage_routes.ts";
-import { SESSION_COLUMNS } from "../site/routes/usage_routes.ts";
+import { SESSION_COLUMNS, type SessionOutput } from "../site/session_output.ts";
 import { ApiClientError, apiRequest } from "./api_client.ts";
 import { type Command, intOption, stringOption } from "./command.ts";
 import { formatOption, printList } from "./output.ts";

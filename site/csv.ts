@@ -3,6 +3,11 @@
  * and the choice between JSON and CSV made the same way everywhere
  * (`?format=csv`, or `Accept: text/csv`).
  *
+ * Text that agents report (program paths, argv[0], user and host names) is
+ * not trusted: a text cell starting with `=`, `+`, `-`, `@`, a tab or a
+ * carriage return gets a leading `'`, so a spreadsheet shows it instead of
+ * running it as a formula (OWASP's advice on CSV injection).
+ *
  * @module
  */
 import type { Context } from "hono";
@@ -11,7 +16,7 @@ import { badRequest } from "./api_error.ts";
 function cell(value: unknown): string {
   if (value === null || value === undefined) return "";
   const text = typeof value === "string"
-    ? value
+    ? (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value)
     : typeof value === "object"
     ? JSON.stringify(value)
     : String(value);

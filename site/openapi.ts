@@ -10,7 +10,8 @@ import { ruleSchema } from "../sync/rule.ts";
 import { clientOutputSchema } from "./routes/clients_routes.ts";
 import { enrollReplySchema, enrollRequestSchema } from "./routes/enroll_route.ts";
 import { ruleUpdateSchema } from "./routes/rules_routes.ts";
-import { sessionOutputSchema, usageQuerySchema } from "./routes/usage_routes.ts";
+import { usageQuerySchema } from "./routes/usage_routes.ts";
+import { sessionOutputSchema } from "./session_output.ts";
 import { ruleFieldsSchema } from "../sync/rule.ts";
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });

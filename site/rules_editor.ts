@@ -10,7 +10,8 @@ import * as A from "@automerge/automerge";
 import { changedKeys } from "../sync/changed_keys.ts";
 import { rulesDocId } from "../sync/doc_id.ts";
 import type { StoredDocInfo } from "../sync/doc_store.ts";
-import { encodeRule, type Rule, type RuleFields, ruleMatchProblem } from "../sync/rule.ts";
+import { type Rule, type RuleFields, ruleMatchProblem } from "../sync/rule.ts";
+import { decodeRule, encodeRule } from "../sync/rule_record.ts";
 import { badRequest, notFound } from "./api_error.ts";
 import { rulesStatements } from "./rules_materializer.ts";
 import type { SiteContext } from "./site_context.ts";
@@ -54,11 +55,11 @@ export class RulesEditor {
     });
   }
 
-  update(id: string, fields: Partial<RuleFields>, existing: Rule): Promise<Rule> {
-    if (existing.siteCode !== this.#site.code) {
-      throw badRequest(`rule ${id} belongs to site ${existing.siteCode}; change it there`);
-    }
-    return this.#edit(() => {
+  /** Changes the given fields, reading the rule under the lock so no concurrent edit is lost. */
+  update(id: string, fields: Partial<RuleFields>): Promise<Rule> {
+    return this.#edit((doc) => {
+      if (!(id in doc)) throw notFound(`no rule ${id} at site ${this.#site.code}`);
+      const existing = decodeRule(id, doc[id]);
       const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
       return Promise.resolve({ ...existing, ...defined, id, updatedAt: Date.now() } as Rule);
     });
@@ -74,13 +75,13 @@ export class RulesEditor {
     });
   }
 
-  /** Runs `make` under the write lock and stores the rule it returns. */
-  #edit(make: () => Promise<Rule>): Promise<Rule> {
+  /** Runs `make` on the current rules under the write lock and stores the rule it returns. */
+  #edit(make: (doc: A.Doc<RulesDoc>) => Promise<Rule>): Promise<Rule> {
     return this.#site.lock.run(async () => {
-      const rule = await make();
+      const { doc, info } = await this.#load();
+      const rule = await make(doc);
       const problem = ruleMatchProblem(rule);
       if (problem) throw badRequest(problem, "invalid_input");
-      const { doc, info } = await this.#load();
       const before = A.getHeads(doc);
       const next = A.change(doc, `rule ${rule.id}`, (d) => {
         d[rule.id] = encodeRule(rule);

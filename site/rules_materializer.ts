@@ -8,7 +8,8 @@
 import type * as A from "@automerge/automerge";
 import type { ChangedKeys } from "../sync/changed_keys.ts";
 import type { InStatement } from "../sync/db.ts";
-import { decodeRule, type Rule } from "../sync/rule.ts";
+import { type Rule } from "../sync/rule.ts";
+import { decodeRule } from "../sync/rule_record.ts";
 
 export function rulesStatements(doc: A.Doc<unknown>, { put, deleted }: ChangedKeys): InStatement[] {
   const records = doc as Record<string, unknown>;

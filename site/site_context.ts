@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Client } from "../sync/db.ts";
+import { type Client, shownDatabaseUrl } from "../sync/db.ts";
 import { rulesDocId } from "../sync/doc_id.ts";
 import { DocStore } from "../sync/doc_store.ts";
 import { Mutex } from "../sync/mutex.ts";
@@ -54,7 +54,9 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
   if (storedCode && storedCode !== options.code) {
     db.close();
     throw new Error(
-      `the database ${options.db} belongs to site ${storedCode}, not ${options.code}; ` +
+      `the database ${
+        shownDatabaseUrl(options.db)
+      } belongs to site ${storedCode}, not ${options.code}; ` +
         `start with --code ${storedCode} or give another --db`,
     );
   }

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { shownDatabaseUrl } from "../sync/db.ts";
 import { log } from "../sync/log.ts";
 import { createApp } from "./app.ts";
 import { openSite, type SiteContext, type SiteOptions } from "./site_context.ts";
@@ -31,7 +32,7 @@ export async function startSite(options: SiteServerOptions): Promise<RunningSite
   const shown = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
   const url = `http://${shown}:${port}`;
   const flushTimer = setInterval(() => context.lastSeen.flush(), 2_000);
-  log.info("site listening", { site: context.code, url, db: options.db });
+  log.info("site listening", { site: context.code, url, db: shownDatabaseUrl(options.db) });
   let stopped = false;
   return {
     context,

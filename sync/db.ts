@@ -21,6 +21,11 @@ export function databaseUrl(pathOrUrl: string): string {
   return `file:${pathOrUrl}`;
 }
 
+/** The URL for logs and output, with any `authToken` in it hidden. */
+export function shownDatabaseUrl(pathOrUrl: string): string {
+  return pathOrUrl.replace(/([?&]authToken=)[^&]*/gi, "$1***");
+}
+
 /**
  * Opens the database and applies the schema statements (each must be
  * idempotent, e.g. `CREATE TABLE IF NOT EXISTS`).

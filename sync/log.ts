@@ -20,9 +20,14 @@ export type LogFields = Record<string, unknown>;
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const encoder = new TextEncoder();
 
+/** The level from the environment; without permission to read it, `info`. */
 function configuredLevel(): LogLevel {
-  const value = Deno.env.get("METER_LOG_LEVEL");
-  return value && value in rank ? value as LogLevel : "info";
+  try {
+    const value = Deno.env.get("METER_LOG_LEVEL");
+    return value && value in rank ? value as LogLevel : "info";
+  } catch {
+    return "info";
+  }
 }
 
 let threshold = rank[configuredLevel()];

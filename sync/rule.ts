@@ -1,7 +1,7 @@
 /**
- * Metering rules: which programs to meter. A site keeps its rules in the
- * `rules/<site>` document, one CBOR-encoded map per rule under the rule id;
- * agents read them from their replica.
+ * Metering rules: which programs to meter, and what an administrator may set
+ * on one. How a rule is stored in the `rules/<site>` document is in
+ * `rule_record.ts`.
  *
  * A process matches a rule when any of `fileName` (a glob on the executable's
  * base name or argv[0]), `originalFileName` (the base name of the real
@@ -10,9 +10,7 @@
  *
  * @module
  */
-import { encode } from "cbor-x";
 import { z } from "zod";
-import { decodeRecord } from "./cbor_record.ts";
 import { siteCodeSchema } from "./doc_id.ts";
 
 /** `<site>-<n>`, e.g. `S01-7`. */
@@ -59,20 +57,12 @@ export const ruleSchema = z.object({
 
 export type Rule = z.infer<typeof ruleSchema>;
 
+/** A rule's fields in the order listings and CSV show them. */
+export const RULE_COLUMNS = Object.keys(ruleSchema.shape) as (keyof Rule)[];
+
 /** A rule needs something to match on. */
 export function ruleMatchProblem(rule: Pick<Rule, "fileName" | "originalFileName" | "sha256">) {
   return rule.fileName || rule.originalFileName || rule.sha256
     ? undefined
     : "a rule needs at least one of fileName, originalFileName, sha256";
-}
-
-export function encodeRule(rule: Rule): Uint8Array {
-  return encode(rule);
-}
-
-/** Decodes a rule record; throws with a message naming the key. */
-export function decodeRule(key: string, value: unknown): Rule {
-  const rule = decodeRecord(`rule ${key}`, value, ruleSchema);
-  if (rule.id !== key) throw new Error(`rule ${key} carries the id ${rule.id}`);
-  return rule;
 }

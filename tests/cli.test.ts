@@ -63,6 +63,17 @@ describe("meter CLI", () => {
     expect(stdout).toContain(`Usage: meter ${name}`);
   });
 
+  test.each(["", ...COMMANDS])("deno run main.ts %s --help needs no permissions", async (name) => {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", MAIN, ...(name ? [name] : []), "--help"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    expect(new TextDecoder().decode(output.stderr)).toBe("");
+    expect(output.code).toBe(0);
+    expect(new TextDecoder().decode(output.stdout)).toContain("Usage: meter");
+  });
+
   test("usage errors name the problem and exit 2", async () => {
     const unknown = await meter("rules", "list", "--colour", "red");
     expect(unknown.code).toBe(2);

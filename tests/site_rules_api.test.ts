@@ -10,12 +10,12 @@
 import * as A from "@automerge/automerge";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createApp } from "../site/app.ts";
-import { RULE_COLUMNS } from "../site/routes/rules_routes.ts";
 import { openSite } from "../site/site_context.ts";
 import { openSiteDatabase } from "../site/site_db.ts";
 import { createToken } from "../site/tokens.ts";
 import { rulesDocId } from "../sync/doc_id.ts";
-import { decodeRule, type Rule, type RuleFields } from "../sync/rule.ts";
+import { type Rule, RULE_COLUMNS, type RuleFields } from "../sync/rule.ts";
+import { decodeRule } from "../sync/rule_record.ts";
 import { csvCell, parseCsv } from "./helpers/csv_parse.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 import { type SiteHandle, startSite } from "./helpers/meter_process.ts";

@@ -15,7 +15,7 @@
  */
 import type * as A from "@automerge/automerge";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { SESSION_COLUMNS, type SessionOutput } from "../site/routes/usage_routes.ts";
+import { SESSION_COLUMNS, type SessionOutput } from "../site/session_output.ts";
 import { dayOf, usageDocId } from "../sync/doc_id.ts";
 import type { Rule } from "../sync/rule.ts";
 import { encodeSyncBody } from "../sync/sync_batch.ts";

@@ -7,8 +7,8 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { type Rule, ruleFieldsSchema, ruleIdSchema } from "../../sync/rule.ts";
-import { badRequest, notFound } from "../api_error.ts";
+import { type Rule, RULE_COLUMNS, ruleFieldsSchema, ruleIdSchema } from "../../sync/rule.ts";
+import { badRequest, forbidden, notFound } from "../api_error.ts";
 import { requireRole, type SiteEnv } from "../auth.ts";
 import { listResponse } from "../csv.ts";
 import { jsonBody } from "../request_input.ts";
@@ -16,23 +16,6 @@ import { RulesEditor } from "../rules_editor.ts";
 import { ruleFromRow } from "../rules_materializer.ts";
 import type { SiteContext } from "../site_context.ts";
 import { tooLarge } from "./too_large.ts";
-
-export const RULE_COLUMNS = [
-  "id",
-  "name",
-  "fileName",
-  "originalFileName",
-  "sha256",
-  "version",
-  "language",
-  "siteCode",
-  "applyToChildSites",
-  "enabled",
-  "comment",
-  "origin",
-  "createdAt",
-  "updatedAt",
-] as const;
 
 export const ruleUpdateSchema = ruleFieldsSchema.partial();
 const JSON_LIMIT = 64 * 1024;
@@ -54,13 +37,13 @@ export function rulesRoutes(site: SiteContext): Hono<SiteEnv> {
   });
   app.get("/:id", read, async (c) => c.json(await getRule(site, c.req.param("id"))));
   app.patch("/:id", write, limit, async (c) => {
-    const existing = await getRule(site, c.req.param("id"));
+    const existing = await ownRule(site, c.req.param("id"));
     const fields = await jsonBody(c, ruleUpdateSchema);
     if (Object.keys(fields).length === 0) throw badRequest("the body changes nothing");
-    return c.json(await editor.update(existing.id, fields, existing));
+    return c.json(await editor.update(existing.id, fields));
   });
   app.delete("/:id", write, async (c) => {
-    const existing = await getRule(site, c.req.param("id"));
+    const existing = await ownRule(site, c.req.param("id"));
     await editor.remove(existing.id);
     return c.body(null, 204);
   });
@@ -70,6 +53,15 @@ export function rulesRoutes(site: SiteContext): Hono<SiteEnv> {
 export async function listRules(site: SiteContext): Promise<Rule[]> {
   const result = await site.db.execute("SELECT * FROM rules ORDER BY site_code, id");
   return result.rows.map((row) => ruleFromRow(row));
+}
+
+/** A rule this site may change: another site's rule is changed at its origin (403). */
+async function ownRule(site: SiteContext, id: string): Promise<Rule> {
+  const rule = await getRule(site, id);
+  if (rule.siteCode !== site.code) {
+    throw forbidden(`rule ${id} belongs to site ${rule.siteCode}; change it there`);
+  }
+  return rule;
 }
 
 async function getRule(site: SiteContext, id: string): Promise<Rule> {

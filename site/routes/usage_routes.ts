@@ -14,6 +14,7 @@ import { listResponse } from "../csv.ts";
 import { queryInput } from "../request_input.ts";
 import type { SiteContext } from "../site_context.ts";
 import { instantSchema, iso } from "../time_param.ts";
+import { SESSION_COLUMNS, type SessionOutput } from "../session_output.ts";
 
 export const usageQuerySchema = z.object({
   rule: z.string().max(64).optional(),
@@ -28,29 +29,6 @@ export const usageQuerySchema = z.object({
 }).strict();
 
 export type UsageQuery = z.infer<typeof usageQuerySchema>;
-
-export const sessionOutputSchema = z.object({
-  id: z.string(),
-  clientId: z.string(),
-  hostName: z.string(),
-  ruleId: z.string(),
-  ruleName: z.string().nullable(),
-  user: z.string(),
-  exe: z.string(),
-  argv0: z.string(),
-  version: z.string().nullable(),
-  pid: z.number(),
-  start: z.string(),
-  end: z.string().nullable(),
-  durationSeconds: z.number().nullable(),
-  stillRunning: z.boolean(),
-  startNotCaptured: z.boolean(),
-  endNotCaptured: z.boolean(),
-  remote: z.boolean(),
-});
-
-export type SessionOutput = z.infer<typeof sessionOutputSchema>;
-export const SESSION_COLUMNS = Object.keys(sessionOutputSchema.shape);
 
 export function usageRoutes(site: SiteContext): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();

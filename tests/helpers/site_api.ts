@@ -7,7 +7,7 @@
 import { openSiteDatabase } from "../../site/site_db.ts";
 import { createToken, type TokenRole } from "../../site/tokens.ts";
 import type { Rule, RuleFields } from "../../sync/rule.ts";
-import type { SessionOutput } from "../../site/routes/usage_routes.ts";
+import type { SessionOutput } from "../../site/session_output.ts";
 
 export async function makeToken(db: string, role: TokenRole, uses?: number): Promise<string> {
   const client = await openSiteDatabase(db);
