@@ -13,12 +13,12 @@
  * @module
  */
 import type { Client } from "../sync/db.ts";
-import { inventoryDocId, parseDocId } from "../sync/doc_id.ts";
+import { parseDocId } from "../sync/doc_id.ts";
 import { DocStore } from "../sync/doc_store.ts";
 import { log } from "../sync/log.ts";
 import { Mutex } from "../sync/mutex.ts";
 import { Backoff } from "../sync/backoff.ts";
-import { SyncClient, SyncError, type SyncOutcome, type SyncTarget } from "../sync/sync_client.ts";
+import { SyncClient, SyncError, type SyncOutcome } from "../sync/sync_client.ts";
 import { SyncStateStore } from "../sync/sync_state_store.ts";
 import { openAgentDatabase } from "./agent_db.ts";
 import { enroll, type Enrolment, loadEnrolment, saveEnrolment } from "./enrolment.ts";
@@ -31,6 +31,7 @@ import { readRules } from "./rules_replica.ts";
 import { type PollResult, SessionRecorder } from "./session_recorder.ts";
 import { applyRetention } from "./usage_retention.ts";
 import { UsageWriter } from "./usage_writer.ts";
+import { agentSyncTargets } from "./sync_targets.ts";
 
 export interface AgentOptions {
   /** The agent's database file. */
@@ -224,9 +225,12 @@ export class Agent {
     // Once an hour every kept document is announced, not only unsent ones, so
     // a site restored from an older backup gets back what the agent still has.
     const announceAll = Date.now() >= this.#announceDueAt;
-    const outcome = await this.#client(enrolment).sync(await this.#targets(enrolment), {
-      announceAll,
-    });
+    const outcome = await this.#client(enrolment).sync(
+      await agentSyncTargets(this.#docs, enrolment),
+      {
+        announceAll,
+      },
+    );
     if (announceAll) this.#announceDueAt = Date.now() + ANNOUNCE_ALL_INTERVAL_MS;
     if (outcome.read.length > 0 && outcome.read.join() !== enrolment.read.join()) {
       enrolment.read = outcome.read;
@@ -270,20 +274,9 @@ export class Agent {
     return this.#syncClient;
   }
 
-  async #targets(enrolment: Enrolment): Promise<SyncTarget[]> {
-    const { clientId, actor } = enrolment;
-    const written = await this.#docs.list(`usage/${clientId}/`);
-    return [
-      ...written.map((d): SyncTarget => ({ docId: d.docId, access: "write", actor })),
-      { docId: inventoryDocId(clientId), access: "write", actor },
-      ...enrolment.read.map((docId): SyncTarget => ({ docId, access: "read" })),
-    ];
-  }
-
   async #writeFactsIfDue(enrolment: Enrolment): Promise<void> {
     if (Date.now() < this.#factsDueAt) return;
     await writeFacts(
-      this.#db,
       this.#docs,
       enrolment.clientId,
       enrolment.actor,

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { z } from "zod";
+import { enrollReplySchema } from "../sync/enrolment_body.ts";
+import { errorMessageOf } from "../sync/error_body.ts";
 import type { Client } from "../sync/db.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
 import { newActorId } from "../sync/secret.ts";
@@ -19,13 +20,6 @@ export interface Enrolment {
   /** Documents to follow read-only. */
   read: string[];
 }
-
-const replySchema = z.object({
-  clientId: z.string(),
-  secret: z.string(),
-  siteCode: z.string(),
-  read: z.array(z.string()),
-});
 
 /** The stored enrolment, or `undefined` if the agent has not enrolled. */
 export async function loadEnrolment(db: Client): Promise<Enrolment | undefined> {
@@ -58,18 +52,13 @@ export async function enroll(site: string, token: string, hostName: string): Pro
   }
   const text = await response.text();
   if (!response.ok) {
-    let message = text;
-    try {
-      message = JSON.parse(text).error.message;
-    } catch {
-      // keep the raw text
-    }
+    const message = errorMessageOf(text) ?? text;
     throw new SyncError(
       `enrolment refused (HTTP ${response.status}): ${message}`,
       response.status,
       response.status >= 500,
     );
   }
-  const reply = replySchema.parse(JSON.parse(text));
+  const reply = enrollReplySchema.parse(JSON.parse(text));
   return { ...reply, actor };
 }

@@ -7,7 +7,6 @@
  */
 import * as A from "@automerge/automerge";
 import { type ClientFacts, decodeFacts, encodeFacts, FACTS_KEY } from "../sync/client_facts.ts";
-import type { Client } from "../sync/db.ts";
 import { inventoryDocId } from "../sync/doc_id.ts";
 import type { DocStore } from "../sync/doc_store.ts";
 import { METER_VERSION } from "../sync/version.ts";
@@ -41,7 +40,6 @@ async function readOsRelease(): Promise<Record<string, string>> {
 
 /** Stores the facts if they differ from what the document holds; true if written. */
 export async function writeFacts(
-  db: Client,
   docs: DocStore,
   clientId: string,
   actor: string,
@@ -54,7 +52,6 @@ export async function writeFacts(
   const next = A.change(doc, "facts", (d) => {
     d[FACTS_KEY] = encodeFacts(facts);
   });
-  const { statements } = docs.prepareSave(docId, next, await docs.info(docId));
-  await db.batch(statements, "write");
+  await docs.save(docId, next);
   return true;
 }

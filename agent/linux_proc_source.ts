@@ -43,6 +43,7 @@ import {
   type ProcessSource,
 } from "./process_source.ts";
 import { UserNames } from "./user_names.ts";
+import { readTextOrUndefined } from "./read_text.ts";
 
 export interface LinuxProcSourceOptions {
   /** Where procfs is mounted; `/proc` unless a test points at a fixture. */
@@ -140,7 +141,8 @@ export class LinuxProcSource implements ProcessSource {
 
   async #initialise(): Promise<string> {
     this.#clockTicks ??= await readClockTicks();
-    this.#bootId ??= readText(`${this.#root}/sys/kernel/random/boot_id`)?.trim() || "unknown";
+    this.#bootId ??= readTextOrUndefined(`${this.#root}/sys/kernel/random/boot_id`)?.trim() ||
+      "unknown";
     return this.#bootId;
   }
 
@@ -166,7 +168,7 @@ export class LinuxProcSource implements ProcessSource {
 
   /** The last pid the kernel handed out, or `undefined` without `ns_last_pid`. */
   #readLastPid(): number | undefined {
-    const text = readText(`${this.#root}/sys/kernel/ns_last_pid`);
+    const text = readTextOrUndefined(`${this.#root}/sys/kernel/ns_last_pid`);
     const pid = text === undefined ? NaN : Number(text.trim());
     return Number.isInteger(pid) ? pid : undefined;
   }
@@ -301,7 +303,7 @@ export class LinuxProcSource implements ProcessSource {
   }
 
   #readStat(pid: number): ProcStat | undefined {
-    const text = readText(`${this.#root}/${pid}/stat`);
+    const text = readTextOrUndefined(`${this.#root}/${pid}/stat`);
     return text === undefined ? undefined : parseStat(text);
   }
 
@@ -330,13 +332,13 @@ export class LinuxProcSource implements ProcessSource {
 
   /** The wall-clock time of boot: `/proc/uptime` has 10 ms precision, `btime` whole seconds. */
   #bootMs(): number {
-    const uptime = Number(readText(`${this.#root}/uptime`)?.split(" ")[0]);
+    const uptime = Number(readTextOrUndefined(`${this.#root}/uptime`)?.split(" ")[0]);
     return Date.now() - (Number.isFinite(uptime) ? uptime * 1000 : 0);
   }
 
   async #readDetails(process: ProcessInfo): Promise<ProcessDetails | undefined> {
     const dir = `${this.#root}/${process.pid}`;
-    const uid = parseRealUid(readText(`${dir}/status`));
+    const uid = parseRealUid(readTextOrUndefined(`${dir}/status`));
     if (uid === undefined) return undefined;
     const environment = this.#readEnvironment(process.pid);
     if (environment === undefined) return undefined;
@@ -442,13 +444,5 @@ async function readClockTicks(): Promise<number> {
   } catch {
     // Not installed or not permitted: 100 is the value on every common architecture.
     return 100;
-  }
-}
-
-function readText(path: string): string | undefined {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return undefined;
   }
 }

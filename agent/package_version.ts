@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { readTextOrUndefined } from "./read_text.ts";
 
 export interface PackageInfo {
   name: string;
@@ -91,7 +92,7 @@ function buildIndex(root: string, statusMtime: number): OwnerIndex {
   let entries = new Float64Array(1 << 16);
   let count = 0;
   lists.forEach((list, number) => {
-    const text = readOrEmpty(`${root}/info/${list}.list`);
+    const text = readTextOrUndefined(`${root}/info/${list}.list`) ?? "";
     for (let start = 0; start < text.length;) {
       let end = text.indexOf("\n", start);
       if (end < 0) end = text.length;
@@ -103,7 +104,12 @@ function buildIndex(root: string, statusMtime: number): OwnerIndex {
     }
   });
   entries = entries.slice(0, count).sort();
-  return { statusMtime, lists, entries, installed: parseStatus(readOrEmpty(`${root}/status`)) };
+  return {
+    statusMtime,
+    lists,
+    entries,
+    installed: parseStatus(readTextOrUndefined(`${root}/status`) ?? ""),
+  };
 }
 
 function listFiles(dir: string): string[] {
@@ -121,7 +127,7 @@ function listFiles(dir: string): string[] {
 function findOwner(root: string, index: OwnerIndex, path: string): PackageInfo | null {
   for (const candidate of usrMergeAliases(path)) {
     for (const list of listsWithHash(index, fnv1a(candidate, 0, candidate.length))) {
-      const text = readOrEmpty(`${root}/info/${list}.list`);
+      const text = readTextOrUndefined(`${root}/info/${list}.list`) ?? "";
       // Confirms the hash hit; the list may also have changed since indexing.
       if (!`\n${text}\n`.includes(`\n${candidate}\n`)) continue;
       const owner = installedPackage(index.installed, list);
@@ -208,12 +214,4 @@ function grow(entries: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
   const larger = new Float64Array(entries.length * 2);
   larger.set(entries);
   return larger;
-}
-
-function readOrEmpty(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
 }

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { readTextOrUndefined } from "./read_text.ts";
 
 export interface UserNamesOptions {
   /** The passwd file; `/etc/passwd` unless a test points elsewhere. */
@@ -54,7 +55,9 @@ export class UserNames {
     }
     if (mtime === this.#mtime) return;
     this.#mtime = mtime;
-    this.#local = mtime === null ? new Map() : parsePasswd(readOrEmpty(this.#passwdPath));
+    this.#local = mtime === null
+      ? new Map()
+      : parsePasswd(readTextOrUndefined(this.#passwdPath) ?? "");
     this.#looked.clear();
   }
 
@@ -86,12 +89,4 @@ export function parsePasswd(text: string): Map<number, string> {
     if (Number.isInteger(uid) && fields[2] !== "" && !names.has(uid)) names.set(uid, fields[0]);
   }
   return names;
-}
-
-function readOrEmpty(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
 }

@@ -18,13 +18,7 @@
  */
 import process from "node:process";
 import { LinuxProcSource } from "../agent/linux_proc_source.ts";
-
-export interface BenchFigure {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: { name: string; value: number };
-}
+import { type BenchFigure, round } from "./bench_figure.ts";
 
 // The agent's default: processes this young have their executable read again each poll.
 const YOUNG_WINDOW_MS = 5_000;
@@ -113,34 +107,30 @@ export async function benchAgentPollCost(options: PollCostOptions = {}): Promise
     const recheckMs = await cpuMsPerCall(20, () => rechecking.snapshot());
     // At one poll a second, plus the full recheck once a minute.
     const corePercent = (pollMs + recheckMs / 60) / 1000 * 100;
-    const listing = { name: "readDirSync(/proc) alone", value: round(listMs) };
+    const listing = { name: "readDirSync(/proc) alone", value: round(listMs, 3) };
     return [
       {
         name: `agent poll CPU per snapshot, ${pids} pids`,
-        value: round(pollMs),
+        value: round(pollMs, 3),
         unit: "ms",
         baseline: listing,
       },
       {
         name: "agent CPU at 1 s polling, recheck included",
-        value: round(corePercent),
+        value: round(corePercent, 3),
         unit: "% of a core",
       },
-      { name: "agent first snapshot CPU (every pid read)", value: round(firstMs), unit: "ms" },
+      { name: "agent first snapshot CPU (every pid read)", value: round(firstMs, 3), unit: "ms" },
       {
         name: "agent snapshot CPU with full recheck (once a minute)",
-        value: round(recheckMs),
+        value: round(recheckMs, 3),
         unit: "ms",
       },
-      { name: "agent snapshot CPU while all are young", value: round(youngMs), unit: "ms" },
+      { name: "agent snapshot CPU while all are young", value: round(youngMs, 3), unit: "ms" },
     ];
   } finally {
     await stopSleepers(sleepers);
   }
-}
-
-function round(value: number): number {
-  return Math.round(value * 1000) / 1000;
 }
 
 if (import.meta.main) {

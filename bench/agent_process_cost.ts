@@ -10,6 +10,7 @@ import { basename, join } from "node:path";
 import { type BenchFigure, progress, round } from "./bench_figure.ts";
 import { startBenchSite } from "./bench_site.ts";
 import { startSleepers, stopSleepers } from "./agent_poll_cost.ts";
+import { cpuSeconds, residentMemory } from "./process_stats.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -79,19 +80,6 @@ export async function benchAgentProcessCost(seconds = 60, processes = 500): Prom
     await site.stop();
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-function cpuSeconds(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** Resident memory, split into the process's own pages and file-backed shared ones. */
-function residentMemory(pid: number) {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const kB = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]) * 1024;
-  return { total: kB("VmRSS"), anonymous: kB("RssAnon"), file: kB("RssFile") };
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { openSiteDatabase } from "../site/site_db.ts";
 import { createToken } from "../site/tokens.ts";
 import { newActorId } from "../sync/secret.ts";
+import { cpuSeconds, residentMemory } from "./process_stats.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -64,15 +65,8 @@ export async function startBenchSite(dir: string): Promise<BenchSite> {
       child.kill("SIGTERM");
       await child.status;
     },
-    cpuSeconds() {
-      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return (Number(fields[11]) + Number(fields[12])) / 100;
-    },
-    rssBytes() {
-      const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-      return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) * 1024;
-    },
+    cpuSeconds: () => cpuSeconds(pid),
+    rssBytes: () => residentMemory(pid).total,
   };
 }
 

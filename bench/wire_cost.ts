@@ -13,12 +13,13 @@
  */
 import { join } from "node:path";
 import { agentSchema } from "../agent/agent_db.ts";
+import { agentSyncTargets } from "../agent/sync_targets.ts";
 import { UsageWriter } from "../agent/usage_writer.ts";
 import { openDatabase } from "../sync/db.ts";
-import { dayOf, inventoryDocId, rulesDocId } from "../sync/doc_id.ts";
+import { dayOf, rulesDocId } from "../sync/doc_id.ts";
 import { DocStore } from "../sync/doc_store.ts";
 import { Mutex } from "../sync/mutex.ts";
-import { SyncClient, type SyncTarget } from "../sync/sync_client.ts";
+import { SyncClient } from "../sync/sync_client.ts";
 import { SyncStateStore } from "../sync/sync_state_store.ts";
 import { type BenchFigure, progress, round } from "./bench_figure.ts";
 import { enrollClients, startBenchSite } from "./bench_site.ts";
@@ -45,15 +46,7 @@ export async function benchWireCost(): Promise<BenchFigure[]> {
       states: new SyncStateStore(db),
       peer: "site",
     });
-    const targets = async (): Promise<SyncTarget[]> => [
-      ...(await docs.list(`usage/${client.clientId}/`)).map((d): SyncTarget => ({
-        docId: d.docId,
-        access: "write",
-        actor: client.actor,
-      })),
-      { docId: inventoryDocId(client.clientId), access: "write", actor: client.actor },
-      { docId: rulesDocId("S01"), access: "read" },
-    ];
+    const targets = () => agentSyncTargets(docs, { ...client, read: [rulesDocId("S01")] });
     const now = Date.now();
     let seq = 0;
     const record = async (count: number, open: boolean) => {

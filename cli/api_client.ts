@@ -5,6 +5,8 @@
  * @module
  */
 
+import { errorMessageOf } from "../sync/error_body.ts";
+
 export class ApiClientError extends Error {}
 
 export interface ApiTarget {
@@ -39,12 +41,7 @@ export async function apiRequest<T>(
   }
   const text = await response.text();
   if (!response.ok) {
-    let message = text;
-    try {
-      message = JSON.parse(text).error.message;
-    } catch {
-      // not a JSON error: show the text as it came
-    }
+    const message = errorMessageOf(text) ?? text;
     throw new ApiClientError(`${method} ${url.pathname}: HTTP ${response.status}: ${message}`);
   }
   const data = (accept === "application/json" && text ? JSON.parse(text) : text) as T;

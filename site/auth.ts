@@ -60,14 +60,12 @@ export async function authenticateClient(
     new ApiError(401, "unauthenticated", "unknown client credential; enrol again");
   if (dot < 1) throw refused();
   const result = await db.execute({
-    sql: "SELECT secret_hash FROM clients WHERE client_id = ?",
+    sql: `SELECT c.secret_hash, a.actor FROM clients c
+      LEFT JOIN client_actors a ON a.client_id = c.client_id WHERE c.client_id = ?`,
     args: [clientId],
   });
   const stored = result.rows[0]?.secret_hash as string | undefined;
   if (!stored || !sameHash(stored, hashSecret(credential.slice(dot + 1)))) throw refused();
-  const actors = await db.execute({
-    sql: "SELECT actor FROM client_actors WHERE client_id = ?",
-    args: [clientId],
-  });
-  return { clientId, actors: new Set(actors.rows.map((row) => row.actor as string)) };
+  const actors = result.rows.map((row) => row.actor as string | null).filter((a) => a !== null);
+  return { clientId, actors: new Set(actors) };
 }

@@ -22,11 +22,6 @@ export class LastSeen {
     this.#pending.set(clientId, at);
   }
 
-  /** The unflushed time for a client, for reads that must be current. */
-  pending(clientId: string): number | undefined {
-    return this.#pending.get(clientId);
-  }
-
   async flush(): Promise<void> {
     if (this.#pending.size === 0) return;
     const batch = this.#pending;

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { ruleSchema } from "../sync/rule.ts";
 import { clientOutputSchema } from "./routes/clients_routes.ts";
-import { enrollReplySchema, enrollRequestSchema } from "./routes/enroll_route.ts";
+import { enrollReplySchema, enrollRequestSchema } from "../sync/enrolment_body.ts";
 import { ruleUpdateSchema } from "./routes/rules_routes.ts";
 import { usageQuerySchema } from "./routes/usage_routes.ts";
 import { sessionOutputSchema } from "./session_output.ts";
@@ -35,6 +35,8 @@ const errors = {
   "403": reply("The credentials may not do this", errorSchema),
 };
 
+const notFoundReply = reply("No such rule", errorSchema);
+
 /** What a JSON body can be refused for besides invalid content. */
 const bodyErrors = {
   "413": reply("Body too large", errorSchema),
@@ -59,7 +61,8 @@ const formatParameter = {
 };
 
 export function openApiDocument(version: string) {
-  const viewer = [{ bearer: [] }];
+  // Every route takes a bearer credential; which one is in each summary.
+  const bearer = [{ bearer: [] }];
   return {
     openapi: "3.1.0",
     info: {
@@ -87,7 +90,7 @@ export function openApiDocument(version: string) {
       "/v1/enroll": {
         post: {
           summary: "Enrol an agent with an enroll token; returns its client id and secret",
-          security: viewer,
+          security: bearer,
           requestBody: content(enrollRequestSchema),
           responses: {
             "201": reply("Enrolled", enrollReplySchema),
@@ -99,10 +102,11 @@ export function openApiDocument(version: string) {
       },
       "/v1/sync": {
         post: {
-          summary: "Sync an agent's documents: a CBOR batch {items: [{doc, msg}]} of " +
+          summary: "Sync an agent's documents (the agent's <clientId>.<secret>): a CBOR " +
+            "batch {items: [{doc, msg}]} of " +
             "Automerge sync messages, optionally Content-Encoding: deflate; the reply is " +
             "{items, read, now}, deflated when the request sends Accept-Encoding: deflate",
-          security: viewer,
+          security: bearer,
           requestBody: {
             content: { "application/cbor": { schema: { type: "string", format: "binary" } } },
           },
@@ -116,8 +120,8 @@ export function openApiDocument(version: string) {
       },
       "/v1/rules": {
         get: {
-          summary: "List the rules that apply at this site (viewer)",
-          security: viewer,
+          summary: "List the rules that apply at this site (viewer or admin)",
+          security: bearer,
           parameters: [formatParameter],
           responses: {
             "200": reply("Rules", z.object({ rules: z.array(ruleSchema) }), true),
@@ -126,7 +130,7 @@ export function openApiDocument(version: string) {
         },
         post: {
           summary: "Create a rule (admin)",
-          security: viewer,
+          security: bearer,
           requestBody: content(ruleFieldsSchema),
           responses: { "201": reply("Created", ruleSchema), ...errors, ...bodyErrors },
         },
@@ -134,27 +138,33 @@ export function openApiDocument(version: string) {
       "/v1/rules/{id}": {
         parameters: [idParameter],
         get: {
-          summary: "One rule",
-          security: viewer,
-          responses: { "200": reply("Rule", ruleSchema), ...errors },
+          summary: "One rule (viewer or admin)",
+          security: bearer,
+          responses: { "200": reply("Rule", ruleSchema), ...errors, "404": notFoundReply },
         },
         patch: {
           summary: "Change a rule (admin); only the fields given change",
-          security: viewer,
+          security: bearer,
           requestBody: content(ruleUpdateSchema),
-          responses: { "200": reply("Changed", ruleSchema), ...errors, ...bodyErrors },
+          responses: {
+            "200": reply("Changed", ruleSchema),
+            ...errors,
+            ...bodyErrors,
+            "404": notFoundReply,
+          },
         },
         delete: {
           summary: "Delete a rule (admin); its recorded sessions stay",
-          security: viewer,
-          responses: { "204": reply("Deleted"), ...errors },
+          security: bearer,
+          responses: { "204": reply("Deleted"), ...errors, "404": notFoundReply },
         },
       },
       "/v1/usage": {
         get: {
-          summary: "Usage sessions overlapping [from, to), oldest first; the next page's cursor " +
-            "is in nextCursor and the X-Next-Cursor header",
-          security: viewer,
+          summary: "Usage sessions (viewer or admin) that started before `to` and ended at or " +
+            "after `from` (or still run), oldest first; the next page's cursor is in " +
+            "nextCursor and the X-Next-Cursor header",
+          security: bearer,
           parameters: queryParameters(usageQuerySchema),
           responses: {
             "200": reply(
@@ -171,8 +181,8 @@ export function openApiDocument(version: string) {
       },
       "/v1/clients": {
         get: {
-          summary: "Enrolled clients",
-          security: viewer,
+          summary: "Enrolled clients (viewer or admin)",
+          security: bearer,
           parameters: [formatParameter],
           responses: {
             "200": reply("Clients", z.object({ clients: z.array(clientOutputSchema) }), true),

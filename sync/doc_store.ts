@@ -8,8 +8,8 @@
  * The stored heads sit in their own column so that a peer's heads can be
  * compared without loading the document.
  *
- * Callers serialise writes to one document (the site holds a write lock, the
- * agent has a single loop).
+ * Callers serialise writes to one document: the site and the agent each hold
+ * a write lock around reading a document, changing it and storing it.
  *
  * @module
  */

@@ -26,6 +26,7 @@ import {
 } from "./sync_batch.ts";
 import { primeSyncState, type SyncStateStore } from "./sync_state_store.ts";
 import { compressBody, decompressBody, DEFLATE } from "./body_compression.ts";
+import { errorMessageOf } from "./error_body.ts";
 
 /** The largest reply a client inflates: a server may send a lot to a new replica. */
 const MAX_REPLY_BYTES = 64 * 1024 * 1024;
@@ -256,13 +257,8 @@ function batchesOf(items: SyncItem[]): SyncItem[][] {
 }
 
 function errorFromResponse(response: Response, bytes: Uint8Array): SyncError {
-  let message = `HTTP ${response.status}`;
-  try {
-    const body = JSON.parse(new TextDecoder().decode(bytes));
-    if (body?.error?.message) message += `: ${body.error.message}`;
-  } catch {
-    // not a JSON error body: the status says enough
-  }
+  const reason = errorMessageOf(new TextDecoder().decode(bytes));
+  const message = `HTTP ${response.status}${reason ? `: ${reason}` : ""}`;
   const retryAfter = Number(response.headers.get("retry-after"));
   const retryable = response.status >= 500 || response.status === 429 || response.status === 408;
   return new SyncError(

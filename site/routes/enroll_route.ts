@@ -8,8 +8,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { z } from "zod";
-import { clientIdSchema, rulesDocId } from "../../sync/doc_id.ts";
+import { rulesDocId } from "../../sync/doc_id.ts";
 import { log } from "../../sync/log.ts";
 import { hashSecret, newId, newSecret } from "../../sync/secret.ts";
 import { ApiError } from "../api_error.ts";
@@ -17,21 +16,12 @@ import { bearer, type SiteEnv } from "../auth.ts";
 import { jsonBody } from "../request_input.ts";
 import type { SiteContext } from "../site_context.ts";
 import { checkToken } from "../tokens.ts";
+import {
+  type EnrollReply,
+  type EnrollRequest,
+  enrollRequestSchema,
+} from "../../sync/enrolment_body.ts";
 import { tooLarge } from "./too_large.ts";
-
-export const enrollRequestSchema = z.object({
-  hostName: z.string().trim().min(1).max(255),
-  actor: z.string().regex(/^[0-9a-f]{32}$/, "actor is an Automerge actor id: 32 hex digits"),
-}).strict();
-
-export const enrollReplySchema = z.object({
-  clientId: clientIdSchema,
-  secret: z.string(),
-  siteCode: z.string(),
-  read: z.array(z.string()),
-});
-
-export type EnrollReply = z.infer<typeof enrollReplySchema>;
 
 export function enrollRoute(site: SiteContext): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();
@@ -47,7 +37,7 @@ export function enrollRoute(site: SiteContext): Hono<SiteEnv> {
 function enrollClient(
   site: SiteContext,
   presented: string,
-  body: z.infer<typeof enrollRequestSchema>,
+  body: EnrollRequest,
 ): Promise<EnrollReply> {
   return site.lock.run(async () => {
     const check = await checkToken(site.db, presented, ["enroll"]);
