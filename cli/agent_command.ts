@@ -21,7 +21,8 @@ Usage: meter agent --site URL [options]
 Runs an agent: watches processes, records a usage session for every run of a
 program the site's rules name, keeps it in its own database and syncs it to
 the site. With the site away it keeps metering and delivers everything once
-the site is back. Run it as root to see every user's processes.
+the site is back. Run it as root: as another user it cannot read other
+users' executables, and matches their programs by argv[0] alone.
 
 Options:
   --site URL              the site, e.g. http://site.example:8080 (required)
