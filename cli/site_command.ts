@@ -24,7 +24,11 @@ Options:
   --data-dir DIR     folder for the default database (default .meter)
   --doc-cache N      documents kept in the hot cache (default 2000)
   --config FILE      JSON file with any of: code, port, hostname, db,
-                     dataDir, docCacheSize (flags win over the file)
+                     dataDir, docCacheSize (flags win over the file), and the
+                     defaults of rawRetentionDays (30), summaryRetentionDays
+                     (400), summarizeIntervalSeconds (15) and
+                     runningRefreshSeconds (300), which an admin can change
+                     later with PATCH /v1/settings
   --log-level LEVEL  debug, info, warn or error (default info; logs are
                      JSON lines on stderr)
   -h, --help         show this help
@@ -55,7 +59,21 @@ Make tokens with 'meter token create --db <same db> --role admin|viewer|enroll'.
       dataDir: stringOption(values, "data-dir"),
       docCacheSize: intOption(values, "doc-cache", 10),
     });
-    const site = await startSite(config);
+    const {
+      rawRetentionDays,
+      summaryRetentionDays,
+      summarizeIntervalSeconds,
+      runningRefreshSeconds,
+    } = config;
+    const settings = Object.fromEntries(
+      Object.entries({
+        rawRetentionDays,
+        summaryRetentionDays,
+        summarizeIntervalSeconds,
+        runningRefreshSeconds,
+      }).filter(([, v]) => v !== undefined),
+    );
+    const site = await startSite({ ...config, settings });
     console.log(
       `Meter site ${config.code} at ${site.url} (database ${shownDatabaseUrl(config.db)})`,
     );

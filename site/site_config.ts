@@ -11,6 +11,7 @@
  * | `dbAuthToken` | (env `METER_DB_AUTH_TOKEN`) | none |
  * | `dataDir` | `--data-dir` | `.meter` |
  * | `docCacheSize` | `--doc-cache` | `2000` documents |
+ * | `rawRetentionDays`, `summaryRetentionDays`, `summarizeIntervalSeconds`, `runningRefreshSeconds` | (file only) | see `site_settings.ts`; these are defaults, `PATCH /v1/settings` overrides them |
  *
  * @module
  */
@@ -26,6 +27,10 @@ export const siteConfigSchema = z.object({
   dbAuthToken: z.string().optional(),
   dataDir: z.string().default(".meter"),
   docCacheSize: z.number().int().min(10).default(2000),
+  rawRetentionDays: z.number().int().min(1).optional(),
+  summaryRetentionDays: z.number().int().min(1).optional(),
+  summarizeIntervalSeconds: z.number().int().min(1).optional(),
+  runningRefreshSeconds: z.number().int().min(10).optional(),
 }).strict();
 
 export type SiteConfig = z.infer<typeof siteConfigSchema> & { db: string };

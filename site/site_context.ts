@@ -17,6 +17,7 @@ import { Metrics } from "./metrics.ts";
 import { openSiteDatabase } from "./site_db.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
 import { SyncHandler } from "./sync_handler.ts";
+import { DEFAULT_SETTINGS, loadSettings, type SiteSettings } from "./site_settings.ts";
 
 export interface SiteContext {
   db: Client;
@@ -33,6 +34,8 @@ export interface SiteContext {
   lastSeen: LastSeen;
   metrics: Metrics;
   startedAt: number;
+  /** The settings in force; `PATCH /v1/settings` replaces them. */
+  settings: SiteSettings;
 }
 
 export interface SiteOptions {
@@ -41,6 +44,8 @@ export interface SiteOptions {
   dbAuthToken?: string;
   code: string;
   docCacheSize?: number;
+  /** Defaults for the settings an administrator can change later. */
+  settings?: Partial<SiteSettings>;
 }
 
 /**
@@ -88,5 +93,6 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
     lastSeen: new LastSeen(db),
     metrics: new Metrics(),
     startedAt: Date.now(),
+    settings: await loadSettings(db, { ...DEFAULT_SETTINGS, ...options.settings }),
   };
 }

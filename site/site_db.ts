@@ -10,6 +10,7 @@ import { openDatabase } from "../sync/db.ts";
 import { docStoreSchema } from "../sync/doc_store.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
 import { syncStateSchema } from "../sync/sync_state_store.ts";
+import { summarySchema } from "./summaries/summary_schema.ts";
 
 export const siteSchema = [
   ...docStoreSchema,
@@ -81,6 +82,7 @@ export const siteSchema = [
   `CREATE INDEX IF NOT EXISTS usage_by_start ON usage_sessions (start_ms)`,
   `CREATE INDEX IF NOT EXISTS usage_by_rule ON usage_sessions (rule_id, start_ms)`,
   `CREATE INDEX IF NOT EXISTS usage_by_user ON usage_sessions (user_name, start_ms)`,
+  ...summarySchema,
 ] as const;
 
 export function openSiteDatabase(pathOrUrl: string, authToken?: string): Promise<Client> {

@@ -1,0 +1,125 @@
+/**
+ * The summary tables, built from `usage_sessions` by the summariser and read
+ * by every report. What each figure means:
+ *
+ * - A session runs over `[start, end)`; one still running counts up to the
+ *   moment the summariser last refreshed running sessions.
+ * - **runs** of a bucket are the sessions that *started* in it, so runs add
+ *   up over hours, days and months; **run_ms** is the time sessions ran
+ *   *within* it, so it adds up too.
+ * - **Peaks** are exact: a sweep over the intervals of the sessions that
+ *   overlap the hour, ends before starts at the same instant. `peak_sessions`
+ *   counts sessions, `peak_users` distinct user names (one user with three
+ *   windows open counts once); `*_at` is the first instant the peak was
+ *   reached.
+ * - **remote** figures count sessions flagged `remote` only.
+ * - **pairs** are distinct (user, computer) pairs.
+ * - `local_presence` says which user ran a rule's program on which computer
+ *   in which hour of that computer's local clock; `local_hour_users` counts
+ *   its distinct users per rule, local date and local hour (weekday 1 =
+ *   Monday ... 7 = Sunday), for the time-of-day report.
+ * - `monthly_totals` is per rule and month what `total-usage` and
+ *   `remote-usage` show, so those reports read one row per rule.
+ *
+ * Every table is rebuilt from raw sessions bucket by bucket (an hour, a
+ * computer's day, a month): see `summarizer.ts`. `summary_pending` lists the
+ * sessions that changed since the summaries last saw them; materialisation
+ * adds to it in the same transaction as the session.
+ *
+ * @module
+ */
+export const summarySchema = [
+  `CREATE TABLE IF NOT EXISTS summary_pending (
+    id INTEGER PRIMARY KEY,
+    rule_id TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER
+  )`,
+  `CREATE TABLE IF NOT EXISTS hourly_usage (
+    rule_id TEXT NOT NULL,
+    hour_ms INTEGER NOT NULL,
+    pairs INTEGER NOT NULL,
+    users INTEGER NOT NULL,
+    computers INTEGER NOT NULL,
+    runs INTEGER NOT NULL,
+    run_ms INTEGER NOT NULL,
+    peak_sessions INTEGER NOT NULL,
+    peak_sessions_at INTEGER,
+    peak_users INTEGER NOT NULL,
+    peak_users_at INTEGER,
+    remote_runs INTEGER NOT NULL,
+    remote_run_ms INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (rule_id, hour_ms)
+  ) WITHOUT ROWID`,
+  `CREATE INDEX IF NOT EXISTS hourly_usage_by_hour ON hourly_usage (hour_ms)`,
+  `CREATE TABLE IF NOT EXISTS daily_usage (
+    client_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    runs INTEGER NOT NULL,
+    run_ms INTEGER NOT NULL,
+    last_use_ms INTEGER NOT NULL,
+    remote_runs INTEGER NOT NULL,
+    remote_run_ms INTEGER NOT NULL,
+    PRIMARY KEY (client_id, day, rule_id, user_name)
+  ) WITHOUT ROWID`,
+  `CREATE INDEX IF NOT EXISTS daily_usage_by_day ON daily_usage (day)`,
+  `CREATE TABLE IF NOT EXISTS monthly_usage (
+    rule_id TEXT NOT NULL,
+    month TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    runs INTEGER NOT NULL,
+    run_ms INTEGER NOT NULL,
+    last_use_ms INTEGER NOT NULL,
+    remote_runs INTEGER NOT NULL,
+    remote_run_ms INTEGER NOT NULL,
+    PRIMARY KEY (rule_id, month, user_name, client_id)
+  ) WITHOUT ROWID`,
+  `CREATE INDEX IF NOT EXISTS monthly_usage_by_client ON monthly_usage (client_id, month)`,
+  `CREATE INDEX IF NOT EXISTS monthly_usage_last_use ON monthly_usage (rule_id, client_id, last_use_ms)`,
+  `CREATE TABLE IF NOT EXISTS monthly_totals (
+    rule_id TEXT NOT NULL,
+    month TEXT NOT NULL,
+    users INTEGER NOT NULL,
+    computers INTEGER NOT NULL,
+    runs INTEGER NOT NULL,
+    run_ms INTEGER NOT NULL,
+    remote_users INTEGER NOT NULL,
+    remote_computers INTEGER NOT NULL,
+    remote_runs INTEGER NOT NULL,
+    remote_run_ms INTEGER NOT NULL,
+    PRIMARY KEY (rule_id, month)
+  ) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS local_presence (
+    rule_id TEXT NOT NULL,
+    local_date TEXT NOT NULL,
+    local_hour INTEGER NOT NULL,
+    user_name TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    utc_day TEXT NOT NULL,
+    PRIMARY KEY (rule_id, local_date, local_hour, user_name, client_id)
+  ) WITHOUT ROWID`,
+  `CREATE INDEX IF NOT EXISTS local_presence_by_client ON local_presence (client_id, utc_day)`,
+  `CREATE TABLE IF NOT EXISTS local_hour_users (
+    rule_id TEXT NOT NULL,
+    local_date TEXT NOT NULL,
+    local_hour INTEGER NOT NULL,
+    weekday INTEGER NOT NULL,
+    users INTEGER NOT NULL,
+    PRIMARY KEY (rule_id, local_date, local_hour)
+  ) WITHOUT ROWID`,
+  // Sessions by duration, so that the sessions overlapping a time window are
+  // found by bounded ranges: short ones (up to an hour) start at most an
+  // hour before it, medium ones (up to a day) a day before; long and running
+  // ones are few and indexed on their own.
+  `CREATE INDEX IF NOT EXISTS usage_medium ON usage_sessions (start_ms)
+    WHERE end_ms - start_ms > 3600000 AND end_ms - start_ms <= 86400000`,
+  `CREATE INDEX IF NOT EXISTS usage_long ON usage_sessions (start_ms)
+    WHERE end_ms IS NULL OR end_ms - start_ms > 86400000`,
+  `CREATE INDEX IF NOT EXISTS usage_long_by_client ON usage_sessions (client_id, start_ms)
+    WHERE end_ms IS NULL OR end_ms - start_ms > 86400000`,
+] as const;
