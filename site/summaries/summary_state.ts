@@ -1,0 +1,35 @@
+/**
+ * How fresh the summaries are: the moment up to which every session the
+ * site held had been summarised (`summarizedUntil`), and when the run time
+ * of sessions still running was last brought up to date. Reports state the
+ * first as the time of the freshest data they used.
+ *
+ * @module
+ */
+import type { Client, InStatement } from "../../sync/db.ts";
+import { KeyValueTable } from "../../sync/key_value_table.ts";
+
+const SUMMARIZED_UNTIL = "summarized_until";
+const RUNNING_REFRESHED_AT = "running_refreshed_at";
+
+export interface SummaryState {
+  /** ms since the epoch; 0 before the first run. */
+  summarizedUntil: number;
+  runningRefreshedAt: number;
+}
+
+export async function loadSummaryState(db: Client): Promise<SummaryState> {
+  const meta = new KeyValueTable(db, "site_meta");
+  return {
+    summarizedUntil: Number(await meta.get(SUMMARIZED_UNTIL) ?? 0),
+    runningRefreshedAt: Number(await meta.get(RUNNING_REFRESHED_AT) ?? 0),
+  };
+}
+
+export function summaryStateStatements(db: Client, state: SummaryState): InStatement[] {
+  const meta = new KeyValueTable(db, "site_meta");
+  return [
+    meta.setStatement(SUMMARIZED_UNTIL, String(state.summarizedUntil)),
+    meta.setStatement(RUNNING_REFRESHED_AT, String(state.runningRefreshedAt)),
+  ];
+}
