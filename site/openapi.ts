@@ -12,6 +12,7 @@ import { enrollReplySchema, enrollRequestSchema } from "../sync/enrolment_body.t
 import { ruleUpdateSchema } from "./routes/rules_routes.ts";
 import { usageQuerySchema } from "./routes/usage_routes.ts";
 import { sessionOutputSchema } from "./session_output.ts";
+import { summaryRunReplySchema, summaryRunRequestSchema } from "./routes/summaries_route.ts";
 import { ruleFieldsSchema } from "../sync/rule.ts";
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
@@ -176,6 +177,19 @@ export function openApiDocument(version: string) {
               true,
             ),
             ...errors,
+          },
+        },
+      },
+      "/v1/summaries/run": {
+        post: {
+          summary: "Summarise what changed now (admin); with {rebuild: true}, recompute every " +
+            "summary from the raw sessions",
+          security: bearer,
+          requestBody: content(summaryRunRequestSchema),
+          responses: {
+            "200": reply("What was done", summaryRunReplySchema),
+            ...errors,
+            ...bodyErrors,
           },
         },
       },

@@ -17,6 +17,7 @@ import { Metrics } from "./metrics.ts";
 import { openSiteDatabase } from "./site_db.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
 import { SyncHandler } from "./sync_handler.ts";
+import { Summarizer } from "./summaries/summarizer.ts";
 import { DEFAULT_SETTINGS, loadSettings, type SiteSettings } from "./site_settings.ts";
 
 export interface SiteContext {
@@ -36,6 +37,7 @@ export interface SiteContext {
   startedAt: number;
   /** The settings in force; `PATCH /v1/settings` replaces them. */
   settings: SiteSettings;
+  summarizer: Summarizer;
 }
 
 export interface SiteOptions {
@@ -81,7 +83,7 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
   );
   const lock = new Mutex();
   const sync = new SyncHandler({ db, docs, states, cache, lock, materialize });
-  return {
+  const context: SiteContext = {
     db,
     code: options.code,
     actor,
@@ -94,5 +96,7 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
     metrics: new Metrics(),
     startedAt: Date.now(),
     settings: await loadSettings(db, { ...DEFAULT_SETTINGS, ...options.settings }),
+    summarizer: new Summarizer({ db, lock, settings: () => context.settings }),
   };
+  return context;
 }

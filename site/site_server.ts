@@ -8,6 +8,8 @@
 import { shownDatabaseUrl } from "../sync/db.ts";
 import { log } from "../sync/log.ts";
 import { createApp } from "./app.ts";
+import { runMaintenance } from "./maintenance.ts";
+import { RepeatingTask } from "./repeating_task.ts";
 import { openSite, type SiteContext, type SiteOptions } from "./site_context.ts";
 
 export interface SiteServerOptions extends SiteOptions {
@@ -23,6 +25,27 @@ export interface RunningSite {
   stop(): Promise<void>;
 }
 
+/**
+ * What a site does on its own: record last-sync times, summarise new usage
+ * (and refresh running sessions), and delete what retention no longer keeps.
+ */
+function backgroundWork(site: SiteContext): RepeatingTask[] {
+  return [
+    new RepeatingTask("recording last sync times", () => 2_000, () => site.lastSeen.flush()),
+    new RepeatingTask(
+      "summarising",
+      () => site.settings.summarizeIntervalSeconds * 1000,
+      () => site.summarizer.run(),
+    ),
+    new RepeatingTask("retention", () => 3_600_000, async () => {
+      const deleted = await runMaintenance(site.db, site.lock, site.settings);
+      if (deleted.rawSessions + deleted.summaryRows > 0) {
+        log.info("retention applied", { ...deleted });
+      }
+    }),
+  ];
+}
+
 export async function startSite(options: SiteServerOptions): Promise<RunningSite> {
   const context = await openSite(options);
   const app = createApp(context);
@@ -31,7 +54,8 @@ export async function startSite(options: SiteServerOptions): Promise<RunningSite
   const port = server.addr.port;
   const shown = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
   const url = `http://${shown}:${port}`;
-  const flushTimer = setInterval(() => context.lastSeen.flush(), 2_000);
+  const background = backgroundWork(context);
+  for (const task of background) task.start();
   log.info("site listening", { site: context.code, url, db: shownDatabaseUrl(options.db) });
   let stopped = false;
   return {
@@ -41,8 +65,8 @@ export async function startSite(options: SiteServerOptions): Promise<RunningSite
     async stop() {
       if (stopped) return;
       stopped = true;
-      clearInterval(flushTimer);
       await server.shutdown();
+      await Promise.all(background.map((task) => task.stop()));
       await context.lastSeen.flush();
       context.db.close();
       log.info("site stopped", { site: context.code });

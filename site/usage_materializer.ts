@@ -34,6 +34,12 @@ const COLUMNS = [
   "updated_at",
 ];
 
+const PENDING_SQL = `INSERT INTO summary_pending (rule_id, client_id, start_ms, end_ms, was_running)
+  SELECT j.value ->> 2, j.value ->> 0, j.value ->> 8, j.value ->> 9,
+    u.session_id IS NOT NULL AND u.end_ms IS NULL
+  FROM json_each(?) j LEFT JOIN usage_sessions u
+    ON u.client_id = j.value ->> 0 AND u.session_id = j.value ->> 1`;
+
 const UPSERT_SQL = `INSERT INTO usage_sessions (${COLUMNS.join(", ")})
   SELECT ${COLUMNS.map((_, i) => `value ->> ${i}`).join(", ")} FROM json_each(?) WHERE true
   ON CONFLICT (client_id, session_id) DO UPDATE SET
@@ -68,12 +74,15 @@ export function usageStatements(
   const statements = upsertStatements(client, sessions, now);
   const gone = [...deleted].filter(isSessionKey).map((key) => `${day}/${key}`);
   if (gone.length > 0) {
-    statements.push({
-      sql: `DELETE FROM usage_sessions WHERE client_id = ? AND session_id IN (${
-        gone.map(() => "?").join(",")
-      })`,
-      args: [client, ...gone],
-    });
+    const inGone = `client_id = ? AND session_id IN (${gone.map(() => "?").join(",")})`;
+    statements.push(
+      {
+        sql: `INSERT INTO summary_pending (rule_id, client_id, start_ms, end_ms)
+          SELECT rule_id, client_id, start_ms, end_ms FROM usage_sessions WHERE ${inGone}`,
+        args: [client, ...gone],
+      },
+      { sql: `DELETE FROM usage_sessions WHERE ${inGone}`, args: [client, ...gone] },
+    );
   }
   const lastUsage = Math.max(0, ...sessions.map((s) => s.end ?? s.start));
   if (lastUsage > 0) {
@@ -109,7 +118,10 @@ function upsertStatements(client: string, sessions: UsageSession[], now: number)
     s.remote ? 1 : 0,
     now,
   ]);
-  return [{ sql: UPSERT_SQL, args: [JSON.stringify(rows)] }];
+  const json = JSON.stringify(rows);
+  // The summaries learn of every change, and of whether the session was
+  // known as running before (its summarised time then reached further).
+  return [{ sql: PENDING_SQL, args: [json] }, { sql: UPSERT_SQL, args: [json] }];
 }
 
 function rewritesProgram(doc: A.Doc<unknown>, before: A.Heads, put: Set<string>): boolean {

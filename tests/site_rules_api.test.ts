@@ -346,6 +346,7 @@ describe("rules API", () => {
       "DELETE /v1/rules/{id}",
       "GET /v1/usage",
       "GET /v1/clients",
+      "POST /v1/summaries/run",
     ];
     for (const route of exercised) {
       const [method, path] = route.split(" ");

@@ -23,8 +23,9 @@
  *
  * Every table is rebuilt from raw sessions bucket by bucket (an hour, a
  * computer's day, a month): see `summarizer.ts`. `summary_pending` lists the
- * sessions that changed since the summaries last saw them; materialisation
- * adds to it in the same transaction as the session.
+ * sessions that changed since the summaries last saw them (with whether the
+ * site knew them as running before); materialisation adds to it in the same
+ * transaction as the session.
  *
  * @module
  */
@@ -34,7 +35,8 @@ export const summarySchema = [
     rule_id TEXT NOT NULL,
     client_id TEXT NOT NULL,
     start_ms INTEGER NOT NULL,
-    end_ms INTEGER
+    end_ms INTEGER,
+    was_running INTEGER NOT NULL DEFAULT 0
   )`,
   `CREATE TABLE IF NOT EXISTS hourly_usage (
     rule_id TEXT NOT NULL,
@@ -101,9 +103,10 @@ export const summarySchema = [
     user_name TEXT NOT NULL,
     client_id TEXT NOT NULL,
     utc_day TEXT NOT NULL,
-    PRIMARY KEY (rule_id, local_date, local_hour, user_name, client_id)
+    PRIMARY KEY (rule_id, local_date, local_hour, user_name, client_id, utc_day)
   ) WITHOUT ROWID`,
   `CREATE INDEX IF NOT EXISTS local_presence_by_client ON local_presence (client_id, utc_day)`,
+  `CREATE INDEX IF NOT EXISTS local_presence_by_day ON local_presence (utc_day)`,
   `CREATE TABLE IF NOT EXISTS local_hour_users (
     rule_id TEXT NOT NULL,
     local_date TEXT NOT NULL,
