@@ -44,6 +44,11 @@ const commands: { name: string; summary: string; load: () => Promise<Command> }[
     summary: "list usage sessions recorded at a site",
     load: async () => (await import("./cli/usage_command.ts")).usageCommand,
   },
+  {
+    name: "report",
+    summary: "print one of a site's reports (usage, concurrency, time of day, ...)",
+    load: async () => (await import("./cli/report_command.ts")).reportCommand,
+  },
 ];
 
 function help(): string {

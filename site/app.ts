@@ -11,6 +11,7 @@ import { clientsRoutes } from "./routes/clients_routes.ts";
 import { enrollRoute } from "./routes/enroll_route.ts";
 import { rulesRoutes } from "./routes/rules_routes.ts";
 import { syncRoute } from "./routes/sync_route.ts";
+import { reportsRoute } from "./routes/reports_route.ts";
 import { summariesRoute } from "./routes/summaries_route.ts";
 import { systemRoutes } from "./routes/system_routes.ts";
 import { usageRoutes } from "./routes/usage_routes.ts";
@@ -40,5 +41,6 @@ export function createApp(site: SiteContext): Hono<SiteEnv> {
   app.route("/v1/usage", usageRoutes(site));
   app.route("/v1/clients", clientsRoutes(site));
   app.route("/v1/summaries", summariesRoute(site));
+  app.route("/v1/reports", reportsRoute(site));
   return app;
 }

@@ -13,6 +13,7 @@ import { ruleUpdateSchema } from "./routes/rules_routes.ts";
 import { usageQuerySchema } from "./routes/usage_routes.ts";
 import { sessionOutputSchema } from "./session_output.ts";
 import { summaryRunReplySchema, summaryRunRequestSchema } from "./routes/summaries_route.ts";
+import { reportsOpenApiPaths } from "./reports/reports_openapi.ts";
 import { ruleFieldsSchema } from "../sync/rule.ts";
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
@@ -180,6 +181,7 @@ export function openApiDocument(version: string) {
           },
         },
       },
+      ...reportsOpenApiPaths(),
       "/v1/summaries/run": {
         post: {
           summary: "Summarise what changed now (admin); with {rebuild: true}, recompute every " +

@@ -38,6 +38,8 @@ export const summarySchema = [
     end_ms INTEGER,
     was_running INTEGER NOT NULL DEFAULT 0
   )`,
+  // For summarization-progress: what waits, per rule, during a backfill.
+  `CREATE INDEX IF NOT EXISTS summary_pending_by_rule ON summary_pending (rule_id, start_ms)`,
   `CREATE TABLE IF NOT EXISTS hourly_usage (
     rule_id TEXT NOT NULL,
     hour_ms INTEGER NOT NULL,

@@ -1,0 +1,43 @@
+/**
+ * The `concurrent-trend` report: one rule's exact peak of concurrent users
+ * (and sessions) in each of the last N months (default 12) ending with the
+ * current UTC month, with the first instant each was reached; a month with
+ * no usage has a peak of zero and no instant.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { addMonths, monthStart } from "./months.ts";
+import { peakFields, peaksOf, shownPeaks } from "./peak_hours.ts";
+import { formatParam, monthsParam, ruleParam } from "./report_params.ts";
+import type { Report } from "./report.ts";
+import { requireRule } from "./report_rules.ts";
+import { trendMonths } from "./report_window.ts";
+
+const query = z.object({ rule: ruleParam, months: monthsParam, format: formatParam }).strict();
+
+const row = z.object({ month: z.string(), ...peakFields });
+
+export const concurrentTrendReport: Report<typeof query, typeof row> = {
+  name: "concurrent-trend",
+  summary: "one rule's peak concurrent users (and sessions) per month, for the last N months",
+  query,
+  row,
+  freshness: "summaries",
+  async run(site, { rule, months }, now) {
+    const { ruleName } = await requireRule(site, rule);
+    const window = trendMonths(site, months, now);
+    const peaks = await peaksOf(
+      site,
+      window.list.map((month) => ({
+        key: month,
+        ruleId: rule,
+        from: monthStart(month),
+        to: monthStart(addMonths(month, 1)),
+      })),
+    );
+    const rows = window.list.map((month) => ({ month, ...shownPeaks(peaks.get(month)) }));
+    const { firstMonth, lastMonth } = window;
+    return { parameters: { rule, ruleName, months: window.months, firstMonth, lastMonth }, rows };
+  },
+};

@@ -1,0 +1,44 @@
+/**
+ * The `concurrent-usage` report: per rule, the exact peak of concurrent
+ * distinct users in a month and the first instant it was reached, and the
+ * same for concurrent sessions (one user with three windows open is one
+ * user, three sessions). Every rule that applies here has a row.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { addMonths, monthStart } from "./months.ts";
+import { totalsOfMonth } from "./monthly_totals.ts";
+import { peakFields, peaksOf, shownPeaks } from "./peak_hours.ts";
+import { formatParam, monthParam } from "./report_params.ts";
+import type { Report } from "./report.ts";
+import { rulesAnd } from "./report_rules.ts";
+import { checkMonth } from "./report_window.ts";
+
+const query = z.object({ month: monthParam, format: formatParam }).strict();
+
+const row = z.object({ ruleId: z.string(), ruleName: z.string().nullable(), ...peakFields });
+
+export const concurrentUsageReport: Report<typeof query, typeof row> = {
+  name: "concurrent-usage",
+  summary: "per rule: the exact peak of concurrent users that month and when, and of sessions",
+  query,
+  row,
+  freshness: "summaries",
+  async run(site, { month }, now) {
+    checkMonth(site, month, now);
+    const rules = await rulesAnd(site, (await totalsOfMonth(site, month)).keys());
+    const from = monthStart(month);
+    const to = monthStart(addMonths(month, 1));
+    const peaks = await peaksOf(
+      site,
+      rules.map((r) => ({ key: r.ruleId, ruleId: r.ruleId, from, to })),
+    );
+    const rows = rules.map(({ ruleId, ruleName }) => ({
+      ruleId,
+      ruleName,
+      ...shownPeaks(peaks.get(ruleId)),
+    }));
+    return { parameters: { month }, rows };
+  },
+};

@@ -1,0 +1,82 @@
+/**
+ * The exact peaks of concurrency over a stretch of hours: the highest
+ * `hourly_usage.peak_users` (and `peak_sessions`) of a rule's hours in
+ * `[from, to)` and the first instant it was reached (the earliest on ties).
+ * Each hour's peak is exact, so the highest of them is the exact peak of
+ * the stretch.
+ *
+ * Every (rule, stretch) is answered in one statement: per stretch, the hour
+ * holding the peak is found within a range of the primary key (rule, hour),
+ * then read by its key.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { SiteContext } from "../site_context.ts";
+import { iso } from "./figures.ts";
+
+export interface Stretch {
+  /** What the caller knows this stretch by (a rule id or a month). */
+  key: string;
+  ruleId: string;
+  from: number;
+  to: number;
+}
+
+export interface Peaks {
+  peakUsers: number;
+  peakUsersAt: number | null;
+  peakSessions: number;
+  peakSessionsAt: number | null;
+}
+
+const peakHour = (figure: string) =>
+  `(SELECT h.hour_ms FROM hourly_usage h
+    WHERE h.rule_id = s.rule_id AND h.hour_ms >= s.from_ms AND h.hour_ms < s.to_ms
+    ORDER BY h.${figure} DESC, h.${figure}_at, h.hour_ms LIMIT 1)`;
+
+const SQL = `WITH s AS (
+    SELECT value ->> '$.key' AS key, value ->> '$.ruleId' AS rule_id,
+      value ->> '$.from' AS from_ms, value ->> '$.to' AS to_ms
+    FROM json_each(?)
+  ), best AS (
+    SELECT s.key, s.rule_id, ${peakHour("peak_users")} AS users_hour,
+      ${peakHour("peak_sessions")} AS sessions_hour
+    FROM s
+  )
+  SELECT best.key, u.peak_users, u.peak_users_at, p.peak_sessions, p.peak_sessions_at
+  FROM best
+  LEFT JOIN hourly_usage u ON u.rule_id = best.rule_id AND u.hour_ms = best.users_hour
+  LEFT JOIN hourly_usage p ON p.rule_id = best.rule_id AND p.hour_ms = best.sessions_hour`;
+
+/** The peaks of each stretch, by its key; zero (and no instant) where nothing ran. */
+export async function peaksOf(
+  site: SiteContext,
+  stretches: Stretch[],
+): Promise<Map<string, Peaks>> {
+  const result = await site.db.execute({ sql: SQL, args: [JSON.stringify(stretches)] });
+  return new Map(result.rows.map((r) => [r.key as string, {
+    peakUsers: (r.peak_users as number | null) ?? 0,
+    peakUsersAt: r.peak_users_at as number | null,
+    peakSessions: (r.peak_sessions as number | null) ?? 0,
+    peakSessionsAt: r.peak_sessions_at as number | null,
+  }]));
+}
+
+/** The peak columns of a report row. */
+export const peakFields = {
+  peakUsers: z.number(),
+  peakUsersAt: z.string().nullable(),
+  peakSessions: z.number(),
+  peakSessionsAt: z.string().nullable(),
+};
+
+/** Peaks as a report shows them: instants in ISO, zero where nothing ran. */
+export function shownPeaks(peak: Peaks | undefined) {
+  return {
+    peakUsers: peak?.peakUsers ?? 0,
+    peakUsersAt: iso(peak?.peakUsersAt),
+    peakSessions: peak?.peakSessions ?? 0,
+    peakSessionsAt: iso(peak?.peakSessionsAt),
+  };
+}

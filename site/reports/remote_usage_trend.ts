@@ -1,0 +1,49 @@
+/**
+ * The `remote-usage-trend` report: one rule's `remote-usage` figures for
+ * each of the last N months (default 12) ending with the current UTC month,
+ * oldest first; a month with no remote usage is a row of zeros.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { hours } from "./figures.ts";
+import { NO_USAGE, totalsOfRule } from "./monthly_totals.ts";
+import { formatParam, monthsParam, ruleParam } from "./report_params.ts";
+import type { Report } from "./report.ts";
+import { requireRule } from "./report_rules.ts";
+import { trendMonths } from "./report_window.ts";
+
+const query = z.object({ rule: ruleParam, months: monthsParam, format: formatParam }).strict();
+
+const row = z.object({
+  month: z.string(),
+  remoteUsers: z.number(),
+  remoteComputers: z.number(),
+  remoteRuns: z.number(),
+  remoteHours: z.number(),
+});
+
+export const remoteUsageTrendReport: Report<typeof query, typeof row> = {
+  name: "remote-usage-trend",
+  summary: "one rule's usage from remote login sessions per month, for the last N months",
+  query,
+  row,
+  freshness: "summaries",
+  async run(site, { rule, months }, now) {
+    const { ruleName } = await requireRule(site, rule);
+    const window = trendMonths(site, months, now);
+    const byMonth = await totalsOfRule(site, rule, window.firstMonth, window.lastMonth);
+    const rows = window.list.map((month) => {
+      const totals = byMonth.get(month) ?? NO_USAGE;
+      return {
+        month,
+        remoteUsers: totals.remoteUsers,
+        remoteComputers: totals.remoteComputers,
+        remoteRuns: totals.remoteRuns,
+        remoteHours: hours(totals.remoteRunMs),
+      };
+    });
+    const { firstMonth, lastMonth } = window;
+    return { parameters: { rule, ruleName, months: window.months, firstMonth, lastMonth }, rows };
+  },
+};

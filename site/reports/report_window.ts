@@ -1,0 +1,118 @@
+/**
+ * The stretch of time a report covers (one month, the last N months, the
+ * last N days, everything since an instant) and the one rule they share:
+ * summaries are kept for `summaryRetentionDays`, so a range that reaches
+ * back further (starts before now minus that many days) is refused with a
+ * 400 naming the parameter and the limit rather than answered with figures
+ * that silently miss what was deleted. A default range is shortened to fit.
+ *
+ * @module
+ */
+import { badRequest } from "../api_error.ts";
+import type { SiteContext } from "../site_context.ts";
+import { DAY_MS, dayOf, dayStart } from "../../sync/doc_id.ts";
+import { addMonths, monthOf, monthsEnding, monthStart } from "./months.ts";
+
+export const DEFAULT_MONTHS = 12;
+export const DEFAULT_DAYS = 90;
+
+/** The earliest instant summaries are kept for. */
+function retentionStart(site: SiteContext, now: number): number {
+  return now - site.settings.summaryRetentionDays * DAY_MS;
+}
+
+function beyondRetention(site: SiteContext, what: string, from: number, allowed: string) {
+  const days = site.settings.summaryRetentionDays;
+  return badRequest(
+    `invalid query: ${what} reaches back to ${dayOf(from)}, beyond the ${days} days ` +
+      `summaries are kept (summaryRetentionDays); ${allowed}`,
+    "invalid_input",
+  );
+}
+
+/** A month parameter, refused when it starts before summary retention. */
+export function checkMonth(site: SiteContext, month: string, now: number): string {
+  const limit = retentionStart(site, now);
+  if (monthStart(month) < limit) {
+    const first = monthOf(limit);
+    const earliest = monthStart(first) === limit ? first : addMonths(first, 1);
+    throw beyondRetention(
+      site,
+      `month: ${month}`,
+      monthStart(month),
+      `ask for ${earliest} or later`,
+    );
+  }
+  return month;
+}
+
+export interface MonthsWindow {
+  months: number;
+  firstMonth: string;
+  lastMonth: string;
+  list: string[];
+}
+
+/** How many months ending with the current one start within retention. */
+function monthsKept(site: SiteContext, now: number): number {
+  const last = monthOf(now);
+  const limit = retentionStart(site, now);
+  let n = 0;
+  while (n < 100_000 && monthStart(addMonths(last, -n)) >= limit) n++;
+  return n;
+}
+
+/** The last `given` months (default 12, shortened to retention) ending this month. */
+export function trendMonths(site: SiteContext, given: number | undefined, now: number) {
+  const kept = monthsKept(site, now);
+  const months = given ?? Math.max(1, Math.min(DEFAULT_MONTHS, kept));
+  const lastMonth = monthOf(now);
+  const list = monthsEnding(lastMonth, months);
+  if (given !== undefined && given > kept) {
+    throw beyondRetention(
+      site,
+      `months: ${given} months`,
+      monthStart(list[0]),
+      kept ? `ask for at most ${kept}` : "not even this month is kept whole",
+    );
+  }
+  return { months, firstMonth: list[0], lastMonth, list } satisfies MonthsWindow;
+}
+
+export interface DaysWindow {
+  days: number;
+  firstDate: string;
+  lastDate: string;
+  dates: string[];
+}
+
+/** The last `given` UTC dates (default 90, shortened to retention) ending today. */
+export function lastDays(site: SiteContext, given: number | undefined, now: number): DaysWindow {
+  const kept = site.settings.summaryRetentionDays;
+  const days = given ?? Math.min(DEFAULT_DAYS, kept);
+  const today = dayStart(dayOf(now));
+  const dates = Array.from({ length: days }, (_, i) => dayOf(today - (days - 1 - i) * DAY_MS));
+  if (days > kept) {
+    throw beyondRetention(
+      site,
+      `days: ${days} days`,
+      dayStart(dates[0]),
+      `ask for at most ${kept}`,
+    );
+  }
+  return { days, firstDate: dates[0], lastDate: dayOf(today), dates };
+}
+
+/** An instant parameter, refused when it is before summary retention. */
+export function checkSince(site: SiteContext, since: number, now: number): number {
+  const limit = retentionStart(site, now);
+  if (since < limit) {
+    throw beyondRetention(
+      site,
+      `since: ${new Date(since).toISOString()}`,
+      since,
+      `ask for ${new Date(limit).toISOString()} or later`,
+    );
+  }
+  return since;
+}
