@@ -6,6 +6,7 @@
  * @module
  */
 import { join } from "node:path";
+import type { SystemUser } from "./system_users.ts";
 
 /** A unique program name such as `mtest-sleep-k3j9x2`. */
 export function uniqueName(prefix = "mtest"): string {
@@ -32,11 +33,22 @@ export interface RunningProgram {
 export function runProgram(
   path: string,
   seconds: number,
-  options: { argv0?: string; env?: Record<string, string> } = {},
+  options: { env?: Record<string, string>; user?: SystemUser } = {},
 ): RunningProgram {
   const startedAt = Date.now();
-  const child = new Deno.Command(path, {
-    args: [String(seconds)],
+  const { user } = options;
+  // setpriv execs the program as the user, keeping its own pid.
+  const [program, args] = user
+    ? ["setpriv", [
+      `--reuid=${user.uid}`,
+      `--regid=${user.gid}`,
+      "--clear-groups",
+      path,
+      String(seconds),
+    ]]
+    : [path, [String(seconds)]];
+  const child = new Deno.Command(program, {
+    args,
     stdout: "null",
     stderr: "null",
     env: options.env,
