@@ -11,7 +11,10 @@ import { clientsRoutes } from "./routes/clients_routes.ts";
 import { enrollRoute } from "./routes/enroll_route.ts";
 import { rulesRoutes } from "./routes/rules_routes.ts";
 import { syncRoute } from "./routes/sync_route.ts";
+import { collectionsRoutes } from "./routes/collections_routes.ts";
+import { queryRoute } from "./routes/query_route.ts";
 import { reportsRoute } from "./routes/reports_route.ts";
+import { settingsRoutes } from "./routes/settings_routes.ts";
 import { summariesRoute } from "./routes/summaries_route.ts";
 import { systemRoutes } from "./routes/system_routes.ts";
 import { usageRoutes } from "./routes/usage_routes.ts";
@@ -42,5 +45,8 @@ export function createApp(site: SiteContext): Hono<SiteEnv> {
   app.route("/v1/clients", clientsRoutes(site));
   app.route("/v1/summaries", summariesRoute(site));
   app.route("/v1/reports", reportsRoute(site));
+  app.route("/v1/collections", collectionsRoutes(site));
+  app.route("/v1/query", queryRoute(site, { runner: site.queries }));
+  app.route("/v1/settings", settingsRoutes(site));
   return app;
 }

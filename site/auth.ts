@@ -60,8 +60,8 @@ export async function authenticateClient(
     new ApiError(401, "unauthenticated", "unknown client credential; enrol again");
   if (dot < 1) throw refused();
   const result = await db.execute({
-    sql: `SELECT c.secret_hash, a.actor FROM clients c
-      LEFT JOIN client_actors a ON a.client_id = c.client_id WHERE c.client_id = ?`,
+    sql: `SELECT s.secret_hash, a.actor FROM client_secrets s
+      LEFT JOIN client_actors a ON a.client_id = s.client_id WHERE s.client_id = ?`,
     args: [clientId],
   });
   const stored = result.rows[0]?.secret_hash as string | undefined;

@@ -14,6 +14,12 @@ import { usageQuerySchema } from "./routes/usage_routes.ts";
 import { sessionOutputSchema } from "./session_output.ts";
 import { summaryRunReplySchema, summaryRunRequestSchema } from "./routes/summaries_route.ts";
 import { reportsOpenApiPaths } from "./reports/reports_openapi.ts";
+import {
+  collectionsOpenApiComponents,
+  collectionsOpenApiPaths,
+} from "./routes/collections_routes.ts";
+import { queryOpenApiPaths } from "./routes/query_route.ts";
+import { settingsOpenApiPaths } from "./routes/settings_routes.ts";
 import { ruleFieldsSchema } from "../sync/rule.ts";
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
@@ -80,6 +86,7 @@ export function openApiDocument(version: string) {
           description: "An admin, viewer or enroll token; agents use <clientId>.<secret>",
         },
       },
+      schemas: collectionsOpenApiComponents(),
     },
     paths: {
       "/v1/health": {
@@ -182,6 +189,9 @@ export function openApiDocument(version: string) {
         },
       },
       ...reportsOpenApiPaths(),
+      ...collectionsOpenApiPaths(),
+      ...queryOpenApiPaths(),
+      ...settingsOpenApiPaths(),
       "/v1/summaries/run": {
         post: {
           summary: "Summarise what changed now (admin); with {rebuild: true}, recompute every " +

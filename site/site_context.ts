@@ -18,6 +18,7 @@ import { openSiteDatabase } from "./site_db.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
 import { SyncHandler } from "./sync_handler.ts";
 import { Summarizer } from "./summaries/summarizer.ts";
+import { QueryRunner } from "./query/query_runner.ts";
 import { DEFAULT_SETTINGS, loadSettings, type SiteSettings } from "./site_settings.ts";
 
 export interface SiteContext {
@@ -38,6 +39,8 @@ export interface SiteContext {
   /** The settings in force; `PATCH /v1/settings` replaces them. */
   settings: SiteSettings;
   summarizer: Summarizer;
+  /** Runs `POST /v1/query` statements in worker threads. */
+  queries: QueryRunner;
 }
 
 export interface SiteOptions {
@@ -97,6 +100,7 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
     startedAt: Date.now(),
     settings: await loadSettings(db, { ...DEFAULT_SETTINGS, ...options.settings }),
     summarizer: new Summarizer({ db, lock, settings: () => context.settings }),
+    queries: new QueryRunner(db),
   };
   return context;
 }

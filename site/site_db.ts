@@ -3,6 +3,11 @@
  * and the query-side tables materialised from documents (`rules`,
  * `usage_sessions`, `clients`), plus tokens and the site's own identity.
  *
+ * Secrets live apart from what may be shown: an agent's secret hash is in
+ * `client_secrets`, not in `clients`, so `clients` can be offered to
+ * queries as it is. A database made before that split is moved over when it
+ * is opened.
+ *
  * @module
  */
 import type { Client } from "../sync/db.ts";
@@ -11,6 +16,7 @@ import { docStoreSchema } from "../sync/doc_store.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
 import { syncStateSchema } from "../sync/sync_state_store.ts";
 import { summarySchema } from "./summaries/summary_schema.ts";
+import { collectionsSchema } from "./collections/collection_store.ts";
 
 export const siteSchema = [
   ...docStoreSchema,
@@ -29,7 +35,6 @@ export const siteSchema = [
   )`,
   `CREATE TABLE IF NOT EXISTS clients (
     client_id TEXT PRIMARY KEY,
-    secret_hash TEXT NOT NULL,
     host_name TEXT NOT NULL DEFAULT '',
     os_name TEXT NOT NULL DEFAULT '',
     os_version TEXT NOT NULL DEFAULT '',
@@ -41,6 +46,10 @@ export const siteSchema = [
     enrolled_with TEXT NOT NULL,
     last_sync_at INTEGER,
     last_usage_at INTEGER
+  )`,
+  `CREATE TABLE IF NOT EXISTS client_secrets (
+    client_id TEXT PRIMARY KEY REFERENCES clients (client_id),
+    secret_hash TEXT NOT NULL
   )`,
   `CREATE TABLE IF NOT EXISTS client_actors (
     actor TEXT PRIMARY KEY,
@@ -83,12 +92,28 @@ export const siteSchema = [
   `CREATE INDEX IF NOT EXISTS usage_by_rule ON usage_sessions (rule_id, start_ms)`,
   `CREATE INDEX IF NOT EXISTS usage_by_user ON usage_sessions (user_name, start_ms)`,
   ...summarySchema,
+  ...collectionsSchema,
 ] as const;
 
-export function openSiteDatabase(pathOrUrl: string, authToken?: string): Promise<Client> {
-  return openDatabase(pathOrUrl, siteSchema, {
+export async function openSiteDatabase(pathOrUrl: string, authToken?: string): Promise<Client> {
+  const db = await openDatabase(pathOrUrl, siteSchema, {
     authToken,
     cacheMiB: 64,
     walAutocheckpointPages: 10_000,
   });
+  await moveClientSecrets(db);
+  return db;
+}
+
+/** Moves secret hashes out of a `clients` table made before `client_secrets` existed. */
+async function moveClientSecrets(db: Client): Promise<void> {
+  const old = await db.execute(
+    "SELECT 1 FROM pragma_table_info('clients') WHERE name = 'secret_hash'",
+  );
+  if (old.rows.length === 0) return;
+  await db.batch([
+    `INSERT OR IGNORE INTO client_secrets (client_id, secret_hash)
+      SELECT client_id, secret_hash FROM clients`,
+    "ALTER TABLE clients DROP COLUMN secret_hash",
+  ], "write");
 }

@@ -67,6 +67,7 @@ export async function startSite(options: SiteServerOptions): Promise<RunningSite
       stopped = true;
       await server.shutdown();
       await Promise.all(background.map((task) => task.stop()));
+      context.queries.close();
       await context.lastSeen.flush();
       context.db.close();
       log.info("site stopped", { site: context.code });

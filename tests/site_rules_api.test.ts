@@ -349,6 +349,14 @@ describe("rules API", () => {
       "GET /v1/clients",
       "POST /v1/summaries/run",
       "GET /v1/reports",
+      "GET /v1/collections",
+      "POST /v1/collections",
+      "GET /v1/collections/{id}",
+      "DELETE /v1/collections/{id}",
+      "GET /v1/collections/{id}/members",
+      "POST /v1/query",
+      "GET /v1/settings",
+      "PATCH /v1/settings",
       ...REPORTS.map((report) => `GET /v1/reports/${report.name}`),
     ];
     for (const route of exercised) {

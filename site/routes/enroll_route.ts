@@ -1,8 +1,9 @@
 /**
  * `POST /v1/enroll`: an agent presents an enrolment token and its Automerge
  * actor id, and gets a client id and a secret. The site stores only the
- * secret's hash and binds the actor to the client, so that the client's
- * documents accept changes from that actor alone.
+ * secret's hash, in `client_secrets` (never in `clients`), and binds the
+ * actor to the client, so that the client's documents accept changes from
+ * that actor alone.
  *
  * @module
  */
@@ -58,9 +59,13 @@ function enrollClient(
     }
     await site.db.batch([
       {
-        sql: `INSERT INTO clients (client_id, secret_hash, host_name, enrolled_at, enrolled_with)
-          VALUES (?, ?, ?, ?, ?)`,
-        args: [clientId, hashSecret(secret), body.hostName, now, check.token.id],
+        sql: `INSERT INTO clients (client_id, host_name, enrolled_at, enrolled_with)
+          VALUES (?, ?, ?, ?)`,
+        args: [clientId, body.hostName, now, check.token.id],
+      },
+      {
+        sql: "INSERT INTO client_secrets (client_id, secret_hash) VALUES (?, ?)",
+        args: [clientId, hashSecret(secret)],
       },
       {
         sql: "INSERT INTO client_actors (actor, client_id) VALUES (?, ?)",
