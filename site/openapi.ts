@@ -21,56 +21,40 @@ import {
 import { queryOpenApiPaths } from "./routes/query_route.ts";
 import { settingsOpenApiPaths } from "./routes/settings_routes.ts";
 import { ruleFieldsSchema } from "../sync/rule.ts";
+import {
+  authErrors,
+  bearerSecurity,
+  bodyErrors,
+  errorReply,
+  formatParameter,
+  jsonBodyOf,
+  jsonSchema,
+  reply,
+} from "./openapi_parts.ts";
 
-const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
-
-const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-
-function content(schema: z.ZodType, type = "application/json") {
-  return { content: { [type]: { schema: json(schema) } } };
-}
-
-function reply(description: string, schema?: z.ZodType, csv = false) {
-  if (!schema) return { description };
-  const body = content(schema);
-  if (csv) Object.assign(body.content, { "text/csv": { schema: { type: "string" } } });
-  return { description, ...body };
-}
+const content = jsonBodyOf;
 
 const errors = {
-  "400": reply("The input is invalid; the message names what", errorSchema),
-  "401": reply("Missing or unknown credentials", errorSchema),
-  "403": reply("The credentials may not do this", errorSchema),
+  "400": errorReply("The input is invalid; the message names what"),
+  ...authErrors,
 };
 
-const notFoundReply = reply("No such rule", errorSchema);
-
-/** What a JSON body can be refused for besides invalid content. */
-const bodyErrors = {
-  "413": reply("Body too large", errorSchema),
-  "415": reply("The body is not application/json", errorSchema),
-};
+const notFoundReply = errorReply("No such rule");
 
 function queryParameters(schema: z.ZodObject) {
   return Object.entries(schema.shape).map(([name, field]) => ({
     name,
     in: "query",
     required: false,
-    schema: json(field as z.ZodType),
+    schema: jsonSchema(field as z.ZodType),
   }));
 }
 
 const idParameter = { name: "id", in: "path", required: true, schema: { type: "string" } };
-const formatParameter = {
-  name: "format",
-  in: "query",
-  required: false,
-  schema: { type: "string", enum: ["json", "csv"] },
-};
 
 export function openApiDocument(version: string) {
   // Every route takes a bearer credential; which one is in each summary.
-  const bearer = [{ bearer: [] }];
+  const bearer = bearerSecurity;
   return {
     openapi: "3.1.0",
     info: {
@@ -105,7 +89,7 @@ export function openApiDocument(version: string) {
             "201": reply("Enrolled", enrollReplySchema),
             ...errors,
             ...bodyErrors,
-            "409": reply("The actor id is bound to another client", errorSchema),
+            "409": errorReply("The actor id is bound to another client"),
           },
         },
       },
@@ -122,8 +106,8 @@ export function openApiDocument(version: string) {
           responses: {
             "200": { description: "The site's messages", content: { "application/cbor": {} } },
             ...errors,
-            "413": reply("Body too large, or inflates past the limit", errorSchema),
-            "415": reply("Not application/cbor, or an encoding other than deflate", errorSchema),
+            "413": errorReply("Body too large, or inflates past the limit"),
+            "415": errorReply("Not application/cbor, or an encoding other than deflate"),
           },
         },
       },

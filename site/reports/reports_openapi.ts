@@ -8,22 +8,17 @@
 import { z } from "zod";
 import { isRequired, type Report, reportColumns } from "./report.ts";
 import { REPORTS } from "./report_registry.ts";
-
-const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
-
-const errorSchema = json(
-  z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
-);
-
-const errorReply = (description: string) => ({
-  description,
-  content: { "application/json": { schema: errorSchema } },
-});
+import {
+  authErrors,
+  bearerSecurity,
+  errorReply,
+  formatParameter,
+  jsonSchema,
+} from "../openapi_parts.ts";
 
 const errors = {
   "400": errorReply("An invalid, unknown or out-of-retention parameter; the message names it"),
-  "401": errorReply("Missing or unknown credentials"),
-  "403": errorReply("The token is neither a viewer nor an admin token"),
+  ...authErrors,
 };
 
 const dataAsOfHeader = {
@@ -41,7 +36,7 @@ function parameters(report: Report) {
       in: "query",
       required: isRequired(report, name),
       ...(schema.description ? { description: schema.description } : {}),
-      schema: json(schema),
+      schema: jsonSchema(schema),
     };
   });
 }
@@ -63,14 +58,14 @@ function pathItem(report: Report) {
       description: `JSON, or CSV with the columns ${reportColumns(report).join(", ")} ` +
         "(?format=csv or Accept: text/csv).",
       tags: ["reports"],
-      security: [{ bearer: [] }],
+      security: bearerSecurity,
       parameters: parameters(report),
       responses: {
         "200": {
           description: `The ${report.name} report`,
           headers: dataAsOfHeader,
           content: {
-            "application/json": { schema: json(envelope(report)) },
+            "application/json": { schema: jsonSchema(envelope(report)) },
             "text/csv": { schema: { type: "string" } },
           },
         },
@@ -95,18 +90,13 @@ export function reportsOpenApiPaths(): Record<string, unknown> {
       get: {
         summary: "The reports this site answers, with their parameters (viewer or admin)",
         tags: ["reports"],
-        security: [{ bearer: [] }],
-        parameters: [{
-          name: "format",
-          in: "query",
-          required: false,
-          schema: { type: "string", enum: ["json", "csv"] },
-        }],
+        security: bearerSecurity,
+        parameters: [formatParameter],
         responses: {
           "200": {
             description: "The reports",
             content: {
-              "application/json": { schema: json(listSchema) },
+              "application/json": { schema: jsonSchema(listSchema) },
               "text/csv": { schema: { type: "string" } },
             },
           },

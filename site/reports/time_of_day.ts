@@ -11,7 +11,7 @@
  * @module
  */
 import { z } from "zod";
-import { dayStart } from "../../sync/doc_id.ts";
+import { weekdayOf } from "../summaries/local_clock.ts";
 import { twoDecimals } from "./figures.ts";
 import { daysParam, formatParam, ruleParam } from "./report_params.ts";
 import type { Report } from "./report.ts";
@@ -33,11 +33,6 @@ const extra = z.object({
   /** How many dates of each weekday (Monday first) the window holds. */
   datesPerWeekday: z.array(z.number()),
 });
-
-/** 1 = Monday ... 7 = Sunday. */
-export function weekdayOf(date: string): number {
-  return (new Date(dayStart(date)).getUTCDay() + 6) % 7 + 1;
-}
 
 export const timeOfDayReport: Report<typeof query, typeof row> = {
   name: "time-of-day",
