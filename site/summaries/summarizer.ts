@@ -15,30 +15,37 @@
  * Reads happen outside the site's write lock; the results are stored in
  * bounded transactions under it, the pending entries they cover removed
  * last, so a crash at any point only means a bucket is computed again.
+ * Computers' days are read and written a day at a time in bulk, so a
+ * refresh of ten thousand running sessions is a handful of statements.
  *
  * `rebuild()` computes everything from scratch, one UTC day at a time.
  *
  * @module
  */
 import type { Client, InStatement } from "../../sync/db.ts";
-import { dayOf } from "../../sync/doc_id.ts";
+import { dayOf, dayStart } from "../../sync/doc_id.ts";
 import { log } from "../../sync/log.ts";
 import type { Mutex } from "../../sync/mutex.ts";
 import type { SiteSettings } from "../site_settings.ts";
-import { clientDayFigures } from "./client_day_figures.ts";
+import { type ClientDayFigures, clientDayFigures } from "./client_day_figures.ts";
 import { DirtyBuckets } from "./dirty_buckets.ts";
 import { hourFigures } from "./hour_figures.ts";
 import { clientSessionsOfDay, sessionsInWindow } from "./session_reader.ts";
 import {
   aggregateAllStatements,
-  clientDayStatements,
-  clientMonthStatements,
+  clientDaysStatements,
+  clientMonthsStatements,
   hourStatements,
-  localHourStatements,
+  localHoursStatements,
   ruleMonthStatements,
 } from "./summary_statements.ts";
 import { DAY_MS, HOUR_MS, type SummarySession } from "./summary_session.ts";
 import { loadSummaryState, type SummaryState, summaryStateStatements } from "./summary_state.ts";
+
+/** Computers whose day is stored per transaction, so ingest never waits long. */
+const CLIENTS_PER_TRANSACTION = 1_000;
+/** More computers than this on one day are read with one window query. */
+const WINDOW_READ_FROM = 100;
 
 export interface SummarizerOptions {
   db: Client;
@@ -59,6 +66,15 @@ export interface SummaryRun {
   ms: number;
 }
 
+interface Pending {
+  clientId: string;
+  start: number;
+  end: number | null;
+  wasRunning: boolean;
+}
+
+type DayEntry = { clientId: string; figures: ClientDayFigures };
+
 export class Summarizer {
   readonly #o: SummarizerOptions;
   #running: Promise<unknown> = Promise.resolve();
@@ -69,34 +85,29 @@ export class Summarizer {
 
   /** Summarises what changed; runs never overlap. */
   run(now = Date.now()): Promise<SummaryRun> {
-    const result = this.#running.catch(() => {}).then(() => this.#run(now));
-    this.#running = result;
-    return result;
+    return this.#serial(() => this.#run(now));
   }
 
   /** Throws away every summary and computes them again from the raw sessions. */
   rebuild(now = Date.now(), progress: (day: string) => void = () => {}): Promise<SummaryRun> {
-    const result = this.#running.catch(() => {}).then(() => this.#rebuild(now, progress));
+    return this.#serial(() => this.#rebuild(now, progress));
+  }
+
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#running.catch(() => {}).then(work);
     this.#running = result;
     return result;
   }
 
   async #run(now: number): Promise<SummaryRun> {
     const started = performance.now();
-    const { db } = this.#o;
-    const state = await loadSummaryState(db);
-    const total: SummaryRun = {
-      sessions: 0,
-      hours: 0,
-      clientDays: 0,
-      refreshedRunning: false,
-      ms: 0,
-    };
-    const refresh =
-      now - state.runningRefreshedAt >= this.#o.settings().runningRefreshSeconds * 1000;
+    const state = await loadSummaryState(this.#o.db);
+    const total = emptyRun(false);
+    const settings = this.#o.settings();
+    const refresh = now - state.runningRefreshedAt >= settings.runningRefreshSeconds * 1000;
     for (let pass = 0;; pass++) {
       const pending = await this.#pending();
-      const dirty = new DirtyBuckets(now - this.#o.settings().rawRetentionDays * DAY_MS);
+      const dirty = new DirtyBuckets(now - settings.rawRetentionDays * DAY_MS);
       // A session that was running when last summarised counted until then.
       const lastSeen = Math.min(now, Math.max(state.summarizedUntil, state.runningRefreshedAt));
       for (const p of pending.rows) {
@@ -110,12 +121,10 @@ export class Summarizer {
         summarizedUntil: drained ? now : state.summarizedUntil,
         runningRefreshedAt: refreshing ? now : state.runningRefreshedAt,
       };
-      await this.#recompute(dirty, now, [
-        ...(pending.maxId === undefined
-          ? []
-          : [{ sql: "DELETE FROM summary_pending WHERE id <= ?", args: [pending.maxId] }]),
-        ...summaryStateStatements(db, next),
-      ]);
+      const done = pending.maxId === undefined
+        ? []
+        : [{ sql: "DELETE FROM summary_pending WHERE id <= ?", args: [pending.maxId] }];
+      await this.#recompute(dirty, now, [...done, ...summaryStateStatements(this.#o.db, next)]);
       Object.assign(state, next);
       total.sessions += pending.rows.length;
       total.hours += dirty.hours.size;
@@ -132,7 +141,7 @@ export class Summarizer {
     return this.#o.batchSize ?? 5_000;
   }
 
-  async #pending() {
+  async #pending(): Promise<{ rows: Pending[]; maxId?: number }> {
     const result = await this.#o.db.execute({
       sql: "SELECT id, client_id, start_ms, end_ms, was_running FROM summary_pending " +
         "ORDER BY id LIMIT ?",
@@ -164,28 +173,43 @@ export class Summarizer {
     const writes: InStatement[][] = [];
     for (const window of dirty.hourWindows()) {
       const sessions = await sessionsInWindow(this.#o.db, window.from, window.to);
-      writes.push(
-        hourStatements(window.from, window.to, hourFigures(sessions, window.hours, now), now),
-      );
+      const figures = hourFigures(sessions, window.hours, now);
+      writes.push(hourStatements(window.from, window.to, figures, now));
     }
     const above = new AboveDays();
     const zones = await this.#timeZones([...dirty.clientDays.keys()]);
-    for (const [clientId, days] of dirty.clientDays) {
-      for (const day of days) {
-        const sessions = await clientSessionsOfDay(this.#o.db, clientId, day);
-        const figures = clientDayFigures(sessions, day, zones.get(clientId) ?? "UTC", now);
-        await above.noteOld(this.#o.db, clientId, day);
-        above.noteNew(clientId, day, figures.cells, figures.presence);
-        writes.push(clientDayStatements(clientId, day, figures));
-      }
+    for (const [day, clientIds] of byDay(dirty.clientDays)) {
+      const sessions = await this.#sessionsOfClients(day, clientIds);
+      const entries = clientIds.map((clientId) => ({
+        clientId,
+        figures: clientDayFigures(sessions.get(clientId) ?? [], day, zone(zones, clientId), now),
+      }));
+      await above.noteOld(this.#o.db, day, clientIds);
+      above.noteNew(day, entries);
+      writes.push(...dayWrites(day, entries));
     }
     writes.push(...above.statements(), last);
     await this.#store(writes);
   }
 
+  /** The sessions of some computers that may overlap a day: one window read when they are many. */
+  async #sessionsOfClients(day: string, clientIds: string[]) {
+    if (clientIds.length > WINDOW_READ_FROM) {
+      const wanted = new Set(clientIds);
+      const from = dayStart(day);
+      const all = await sessionsInWindow(this.#o.db, from, from + DAY_MS);
+      return byClient(all.filter((s) => wanted.has(s.clientId)));
+    }
+    const sessions = new Map<string, SummarySession[]>();
+    for (const clientId of clientIds) {
+      sessions.set(clientId, await clientSessionsOfDay(this.#o.db, clientId, day));
+    }
+    return sessions;
+  }
+
   /** Stores groups of statements, a bounded transaction at a time, in order. */
   async #store(groups: InStatement[][]): Promise<void> {
-    const limit = this.#o.statementsPerTransaction ?? 2_000;
+    const limit = this.#o.statementsPerTransaction ?? 200;
     let batch: InStatement[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
@@ -201,78 +225,70 @@ export class Summarizer {
   }
 
   async #timeZones(clientIds: string[]): Promise<Map<string, string>> {
-    const zones = new Map<string, string>();
-    for (let i = 0; i < clientIds.length; i += 500) {
-      const part = clientIds.slice(i, i + 500);
-      const result = await this.#o.db.execute({
-        sql: `SELECT client_id, time_zone FROM clients WHERE client_id IN (${
-          part.map(() => "?").join(",")
-        })`,
-        args: part,
-      });
-      for (const row of result.rows) zones.set(row.client_id as string, row.time_zone as string);
-    }
-    return zones;
+    const result = await this.#o.db.execute({
+      sql: "SELECT client_id, time_zone FROM clients WHERE client_id IN " +
+        "(SELECT value FROM json_each(?))",
+      args: [JSON.stringify(clientIds)],
+    });
+    return new Map(result.rows.map((r) => [r.client_id as string, r.time_zone as string]));
   }
 
   async #rebuild(now: number, progress: (day: string) => void): Promise<SummaryRun> {
     const started = performance.now();
     const { db } = this.#o;
-    const pendingMax = Number(
-      (await db.execute("SELECT coalesce(max(id), 0) AS id FROM summary_pending")).rows[0].id,
-    );
-    const range = await db.execute("SELECT min(start_ms) AS first FROM usage_sessions");
-    const first = range.rows[0].first as number | null;
-    await this.#store([[
-      ..."hourly_usage daily_usage local_presence".split(" ").map((t) => ({
+    const pendingMax = await db.execute("SELECT coalesce(max(id), 0) AS id FROM summary_pending");
+    const first = (await db.execute("SELECT min(start_ms) AS first FROM usage_sessions")).rows[0]
+      .first as number | null;
+    await this.#store([
+      ["hourly_usage", "daily_usage", "local_presence"].map((t) => ({
         sql: `DELETE FROM ${t}`,
         args: [],
       })),
-    ]]);
-    const zones = await this.#allTimeZones();
-    const total: SummaryRun = {
-      sessions: 0,
-      hours: 0,
-      clientDays: 0,
-      refreshedRunning: true,
-      ms: 0,
-    };
-    for (
-      let day = first === null ? now + 1 : Math.floor(first / DAY_MS) * DAY_MS;
-      day <= now;
-      day += DAY_MS
-    ) {
+    ]);
+    const zones = await this.#timeZones(
+      (await db.execute("SELECT client_id FROM clients")).rows.map((r) => r.client_id as string),
+    );
+    const total = emptyRun(true);
+    const firstDay = first === null ? now + 1 : Math.floor(first / DAY_MS) * DAY_MS;
+    for (let day = firstDay; day <= now; day += DAY_MS) {
       const sessions = await sessionsInWindow(db, day, day + DAY_MS);
       const hours = new Set(Array.from({ length: 24 }, (_, i) => day + i * HOUR_MS));
-      const writes = [hourStatements(day, day + DAY_MS, hourFigures(sessions, hours, now), now)];
-      for (const [clientId, own] of byClient(sessions)) {
-        writes.push(
-          clientDayStatements(
-            clientId,
-            dayOf(day),
-            clientDayFigures(own, dayOf(day), zones.get(clientId) ?? "UTC", now),
-          ),
-        );
-        total.clientDays++;
-      }
-      await this.#store(writes);
+      const entries = [...byClient(sessions)].map(([clientId, own]) => ({
+        clientId,
+        figures: clientDayFigures(own, dayOf(day), zone(zones, clientId), now),
+      }));
+      await this.#store([
+        hourStatements(day, day + DAY_MS, hourFigures(sessions, hours, now), now),
+        ...dayWrites(dayOf(day), entries),
+      ]);
       total.sessions += sessions.filter((s) => s.start >= day).length;
       total.hours += 24;
+      total.clientDays += entries.length;
       progress(dayOf(day));
     }
     await this.#store([aggregateAllStatements, [
-      { sql: "DELETE FROM summary_pending WHERE id <= ?", args: [pendingMax] },
+      { sql: "DELETE FROM summary_pending WHERE id <= ?", args: [pendingMax.rows[0].id] },
       ...summaryStateStatements(db, { summarizedUntil: now, runningRefreshedAt: now }),
     ]]);
     total.ms = Math.round(performance.now() - started);
     log.info("summaries rebuilt", { ...total });
     return total;
   }
+}
 
-  async #allTimeZones(): Promise<Map<string, string>> {
-    const result = await this.#o.db.execute("SELECT client_id, time_zone FROM clients");
-    return new Map(result.rows.map((r) => [r.client_id as string, r.time_zone as string]));
-  }
+const emptyRun = (refreshedRunning: boolean): SummaryRun => ({
+  sessions: 0,
+  hours: 0,
+  clientDays: 0,
+  refreshedRunning,
+  ms: 0,
+});
+
+const zone = (zones: Map<string, string>, clientId: string) => zones.get(clientId) ?? "UTC";
+
+/** A day's computers, stored a thousand at a time. */
+function dayWrites(day: string, entries: DayEntry[]): InStatement[][] {
+  return chunks(entries, CLIENTS_PER_TRANSACTION).map((part) => clientDaysStatements(day, part));
 }
 
 function byClient(sessions: SummarySession[]): Map<string, SummarySession[]> {
@@ -285,58 +301,81 @@ function byClient(sessions: SummarySession[]): Map<string, SummarySession[]> {
   return groups;
 }
 
+/** Dirty client-days regrouped by day. */
+function byDay(clientDays: Map<string, Set<string>>): Map<string, string[]> {
+  const days = new Map<string, string[]>();
+  for (const [clientId, set] of clientDays) {
+    for (const day of set) {
+      const group = days.get(day);
+      if (group) group.push(clientId);
+      else days.set(day, [clientId]);
+    }
+  }
+  return days;
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+const key = (...parts: (string | number)[]) => parts.join("\u0000");
+
 /**
  * What changed above the days recomputed: the computers' months to re-add,
  * the rules' months whose totals change, and the local hours whose users
  * are recounted, both those the days touched before and those they touch now.
  */
 class AboveDays {
-  readonly #clientMonths = new Set<string>();
+  /** Client ids by month. */
+  readonly #clientMonths = new Map<string, Set<string>>();
   readonly #ruleMonths = new Set<string>();
   readonly #cells = new Set<string>();
 
-  async noteOld(db: Client, clientId: string, day: string): Promise<void> {
+  async noteOld(db: Client, day: string, clientIds: string[]): Promise<void> {
     const month = day.slice(0, 7);
+    const ids = JSON.stringify(clientIds);
+    const ofClients = "client_id IN (SELECT value FROM json_each(?))";
     const rules = await db.execute({
-      sql: "SELECT DISTINCT rule_id FROM monthly_usage WHERE client_id = ? AND month = ?",
-      args: [clientId, month],
+      sql: `SELECT DISTINCT rule_id FROM monthly_usage WHERE month = ? AND ${ofClients}`,
+      args: [month, ids],
     });
-    for (const row of rules.rows) this.#ruleMonths.add(`${row.rule_id}\u0000${month}`);
+    for (const row of rules.rows) this.#ruleMonths.add(key(row.rule_id as string, month));
     const cells = await db.execute({
-      sql:
-        "SELECT DISTINCT rule_id, local_date, local_hour FROM local_presence WHERE client_id = ? AND utc_day = ?",
-      args: [clientId, day],
+      sql: `SELECT DISTINCT rule_id, local_date, local_hour FROM local_presence
+        WHERE utc_day = ? AND ${ofClients}`,
+      args: [day, ids],
     });
-    for (const row of cells.rows) {
-      this.#cells.add(`${row.rule_id}\u0000${row.local_date}\u0000${row.local_hour}`);
+    for (const r of cells.rows) {
+      this.#cells.add(key(r.rule_id as string, r.local_date as string, r.local_hour as number));
     }
   }
 
-  noteNew(
-    clientId: string,
-    day: string,
-    cells: { ruleId: string }[],
-    presence: { ruleId: string; localDate: string; localHour: number }[],
-  ): void {
+  noteNew(day: string, entries: DayEntry[]): void {
     const month = day.slice(0, 7);
-    this.#clientMonths.add(`${clientId}\u0000${month}`);
-    for (const cell of cells) this.#ruleMonths.add(`${cell.ruleId}\u0000${month}`);
-    for (const p of presence) {
-      this.#cells.add(`${p.ruleId}\u0000${p.localDate}\u0000${p.localHour}`);
+    let clients = this.#clientMonths.get(month);
+    if (!clients) this.#clientMonths.set(month, clients = new Set());
+    for (const { clientId, figures } of entries) {
+      clients.add(clientId);
+      for (const cell of figures.cells) this.#ruleMonths.add(key(cell.ruleId, month));
+      for (const p of figures.presence) this.#cells.add(key(p.ruleId, p.localDate, p.localHour));
     }
   }
 
   statements(): InStatement[][] {
-    const split = (key: string) => key.split("\u0000");
-    return [
-      ...[...this.#clientMonths].map((k) =>
-        clientMonthStatements(...(split(k) as [string, string]))
-      ),
-      ...[...this.#ruleMonths].map((k) => ruleMonthStatements(...(split(k) as [string, string]))),
-      ...[...this.#cells].map((k) => {
-        const [rule, date, hour] = split(k);
-        return localHourStatements(rule, date, Number(hour));
-      }),
-    ];
+    const cells = [...this.#cells].map((k): [string, string, number] => {
+      const [rule, date, hour] = k.split("\u0000");
+      return [rule, date, Number(hour)];
+    });
+    const months = [...this.#clientMonths].flatMap(([month, clients]) =>
+      chunks([...clients], CLIENTS_PER_TRANSACTION).map((part) =>
+        clientMonthsStatements(month, part)
+      )
+    );
+    const totals = [...this.#ruleMonths].map((k) =>
+      ruleMonthStatements(...(k.split("\u0000") as [string, string]))
+    );
+    return [...months, ...totals, ...chunks(cells, 5_000).map(localHoursStatements)];
   }
 }

@@ -13,13 +13,17 @@ import type { InStatement } from "../../sync/db.ts";
 import type { ClientDayFigures } from "./client_day_figures.ts";
 import type { HourFigures } from "./hour_figures.ts";
 
+/** Rows per bulk statement: keeps each JSON parameter to a few megabytes. */
+const ROWS_PER_STATEMENT = 20_000;
+
 function bulkInsert(table: string, columns: string[], rows: unknown[][]): InStatement[] {
-  if (rows.length === 0) return [];
   const values = columns.map((_, i) => `value ->> ${i}`).join(", ");
-  return [{
-    sql: `INSERT INTO ${table} (${columns.join(", ")}) SELECT ${values} FROM json_each(?)`,
-    args: [JSON.stringify(rows)],
-  }];
+  const sql = `INSERT INTO ${table} (${columns.join(", ")}) SELECT ${values} FROM json_each(?)`;
+  const statements: InStatement[] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    statements.push({ sql, args: [JSON.stringify(rows.slice(i, i + ROWS_PER_STATEMENT))] });
+  }
+  return statements;
 }
 
 /** Replaces the hourly rows of the hours `[from, to)`. */
@@ -69,14 +73,15 @@ export function hourStatements(
   ];
 }
 
-/** Replaces one computer's daily cells and local-hour presence of a UTC day. */
-export function clientDayStatements(
-  clientId: string,
+/** Replaces the daily cells and local-hour presence of some computers for one UTC day. */
+export function clientDaysStatements(
   day: string,
-  figures: ClientDayFigures,
+  clients: { clientId: string; figures: ClientDayFigures }[],
 ): InStatement[] {
+  const ids = JSON.stringify(clients.map((c) => c.clientId));
+  const ofClients = "client_id IN (SELECT value FROM json_each(?))";
   return [
-    { sql: "DELETE FROM daily_usage WHERE client_id = ? AND day = ?", args: [clientId, day] },
+    { sql: `DELETE FROM daily_usage WHERE day = ? AND ${ofClients}`, args: [day, ids] },
     ...bulkInsert(
       "daily_usage",
       [
@@ -90,28 +95,29 @@ export function clientDayStatements(
         "remote_runs",
         "remote_run_ms",
       ],
-      figures.cells.map((
-        c,
-      ) => [
-        clientId,
-        day,
-        c.ruleId,
-        c.user,
-        c.runs,
-        c.runMs,
-        c.lastUseMs,
-        c.remoteRuns,
-        c.remoteRunMs,
-      ]),
+      clients.flatMap(({ clientId, figures }) =>
+        figures.cells.map((
+          c,
+        ) => [
+          clientId,
+          day,
+          c.ruleId,
+          c.user,
+          c.runs,
+          c.runMs,
+          c.lastUseMs,
+          c.remoteRuns,
+          c.remoteRunMs,
+        ])
+      ),
     ),
-    {
-      sql: "DELETE FROM local_presence WHERE client_id = ? AND utc_day = ?",
-      args: [clientId, day],
-    },
+    { sql: `DELETE FROM local_presence WHERE utc_day = ? AND ${ofClients}`, args: [day, ids] },
     ...bulkInsert(
       "local_presence",
       ["rule_id", "local_date", "local_hour", "user_name", "client_id", "utc_day"],
-      figures.presence.map((p) => [p.ruleId, p.localDate, p.localHour, p.user, clientId, day]),
+      clients.flatMap(({ clientId, figures }) =>
+        figures.presence.map((p) => [p.ruleId, p.localDate, p.localHour, p.user, clientId, day])
+      ),
     ),
   ];
 }
@@ -121,14 +127,16 @@ const MONTHLY_FROM_DAILY = `SELECT rule_id, substr(day, 1, 7), user_name, client
 const MONTHLY_COLUMNS = "rule_id, month, user_name, client_id, runs, run_ms, last_use_ms, " +
   "remote_runs, remote_run_ms";
 
-/** Re-adds one computer's monthly rows from its daily cells. */
-export function clientMonthStatements(clientId: string, month: string): InStatement[] {
+/** Re-adds some computers' monthly rows of a month from their daily cells. */
+export function clientMonthsStatements(month: string, clientIds: string[]): InStatement[] {
+  const ids = JSON.stringify(clientIds);
+  const ofClients = "client_id IN (SELECT value FROM json_each(?))";
   return [
-    { sql: "DELETE FROM monthly_usage WHERE client_id = ? AND month = ?", args: [clientId, month] },
+    { sql: `DELETE FROM monthly_usage WHERE month = ? AND ${ofClients}`, args: [month, ids] },
     {
       sql: `INSERT INTO monthly_usage (${MONTHLY_COLUMNS}) ${MONTHLY_FROM_DAILY}
-        WHERE client_id = ? AND day >= ? AND day < ? GROUP BY rule_id, user_name`,
-      args: [clientId, `${month}-01`, `${month}-32`],
+        WHERE day >= ? AND day < ? AND ${ofClients} GROUP BY rule_id, user_name, client_id`,
+      args: [`${month}-01`, `${month}-32`, ids],
     },
   ];
 }
@@ -157,15 +165,18 @@ const CELLS_FROM_PRESENCE = `SELECT rule_id, local_date, local_hour,
   CAST(strftime('%u', local_date) AS INTEGER), count(DISTINCT user_name) FROM local_presence`;
 const CELL_COLUMNS = "rule_id, local_date, local_hour, weekday, users";
 
-/** Recounts the distinct users of a rule in one local hour of one local date. */
-export function localHourStatements(ruleId: string, date: string, hour: number): InStatement[] {
-  const where = "rule_id = ? AND local_date = ? AND local_hour = ?";
+/** Recounts the distinct users of rules in local hours, given as [rule, date, hour]. */
+export function localHoursStatements(cells: [string, string, number][]): InStatement[] {
+  if (cells.length === 0) return [];
+  const json = JSON.stringify(cells);
+  const inCells = "(rule_id, local_date, local_hour) IN " +
+    "(SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?))";
   return [
-    { sql: `DELETE FROM local_hour_users WHERE ${where}`, args: [ruleId, date, hour] },
+    { sql: `DELETE FROM local_hour_users WHERE ${inCells}`, args: [json] },
     {
       sql: `INSERT INTO local_hour_users (${CELL_COLUMNS}) ${CELLS_FROM_PRESENCE}
-        WHERE ${where} GROUP BY rule_id, local_date, local_hour`,
-      args: [ruleId, date, hour],
+        WHERE ${inCells} GROUP BY rule_id, local_date, local_hour`,
+      args: [json],
     },
   ];
 }

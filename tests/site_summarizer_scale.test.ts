@@ -1,0 +1,108 @@
+/**
+ * The summariser's bulk paths: with more computers in a day than it reads
+ * one by one, incremental runs (new sessions, late ones, a refresh of
+ * running ones) must leave exactly the tables a rebuild from scratch makes.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { join } from "node:path";
+import { openSite, type SiteContext } from "../site/site_context.ts";
+import { usageStatements } from "../site/usage_materializer.ts";
+import * as A from "@automerge/automerge";
+import { dayOf } from "../sync/doc_id.ts";
+import { tempDir } from "./helpers/metered_program.ts";
+import { newRecordDoc, session, writeSessions } from "./helpers/fake_agent.ts";
+import { SeededRandom } from "./helpers/seeded_random.ts";
+
+const CLIENTS = 150;
+const MINUTE = 60_000;
+const NOW = Date.UTC(2026, 10, 20, 12);
+
+describe("summariser at a few hundred computers", () => {
+  let temp: Awaited<ReturnType<typeof tempDir>>;
+  let site: SiteContext;
+  const random = new SeededRandom(7);
+  let seq = 0;
+
+  beforeAll(async () => {
+    temp = await tempDir();
+    site = await openSite({ db: join(temp.dir, "site.db"), code: "S01" });
+    const zones = ["UTC", "Europe/Paris", "Asia/Kolkata"];
+    await site.db.batch(
+      Array.from({ length: CLIENTS }, (_, i) => ({
+        sql:
+          "INSERT INTO clients (client_id, host_name, time_zone, enrolled_at, enrolled_with) VALUES (?, ?, ?, 0, 't')",
+        args: [`c${i}`, `host${i}`, zones[i % 3]],
+      })),
+      "write",
+    );
+  });
+
+  afterAll(async () => {
+    site?.db.close();
+    await temp?.remove();
+  });
+
+  /** Sessions for every computer, through the same statements a sync uses. */
+  async function ingest(from: number, span: number, running = false) {
+    for (let c = 0; c < CLIENTS; c++) {
+      const sessions = Array.from({ length: 3 }, () => {
+        const start = from + random.int(span / MINUTE) * MINUTE;
+        return session({
+          id: `${dayOf(start)}/${++seq}`,
+          ruleId: `S01-${1 + random.int(3)}`,
+          user: `u${c % 40}`,
+          start,
+          end: running ? null : start + (1 + random.int(240)) * MINUTE,
+          remote: random.next() < 0.1,
+        });
+      });
+      for (const [day, own] of Map.groupBy(sessions, (s) => dayOf(s.start))) {
+        const doc = writeSessions(newRecordDoc("ab".repeat(16)), day, own);
+        await site.db.batch(
+          usageStatements(
+            `c${c}`,
+            day,
+            doc,
+            { put: new Set(Object.keys(doc)), deleted: new Set() },
+            A.getHeads(A.init()),
+            NOW,
+          ),
+          "write",
+        );
+      }
+    }
+  }
+
+  async function tables() {
+    const read = async (sql: string) => (await site.db.execute(sql)).rows.map((r) => ({ ...r }));
+    return {
+      hourly: await read("SELECT * FROM hourly_usage ORDER BY rule_id, hour_ms"),
+      daily: await read("SELECT * FROM daily_usage ORDER BY client_id, day, rule_id, user_name"),
+      monthly: await read(
+        "SELECT * FROM monthly_usage ORDER BY rule_id, month, user_name, client_id",
+      ),
+      totals: await read("SELECT * FROM monthly_totals ORDER BY rule_id, month"),
+      local: await read("SELECT * FROM local_hour_users ORDER BY rule_id, local_date, local_hour"),
+    };
+  }
+
+  const withoutUpdatedAt = (t: Awaited<ReturnType<typeof tables>>) => ({
+    ...t,
+    hourly: t.hourly.map(({ updated_at: _, ...rest }) => rest),
+  });
+
+  test("incremental runs equal a rebuild", async () => {
+    await ingest(NOW - 2 * 86_400_000, 2 * 86_400_000);
+    let run = await site.summarizer.run(NOW);
+    expect(run.clientDays).toBeGreaterThan(CLIENTS);
+    // Late sessions for days already summarised, and sessions still running.
+    await ingest(NOW - 5 * 86_400_000, 86_400_000);
+    await ingest(NOW - 3 * 3_600_000, 3_600_000, true);
+    run = await site.summarizer.run(NOW);
+    expect(run.sessions).toBe(2 * 3 * CLIENTS);
+    const incremental = withoutUpdatedAt(await tables());
+    expect(incremental.daily.length).toBeGreaterThan(CLIENTS);
+    await site.summarizer.rebuild(NOW);
+    expect(withoutUpdatedAt(await tables())).toEqual(incremental);
+  });
+});
