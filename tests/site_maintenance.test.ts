@@ -1,0 +1,69 @@
+/**
+ * Retention: raw sessions that ended before `rawRetentionDays` and summaries
+ * older than `summaryRetentionDays` are deleted, in batches (more rows than
+ * one batch holds go in several), and nothing younger is touched.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { join } from "node:path";
+import { runMaintenance } from "../site/maintenance.ts";
+import { openSite, type SiteContext } from "../site/site_context.ts";
+import { tempDir } from "./helpers/metered_program.ts";
+
+const DAY = 86_400_000;
+const NOW = Date.UTC(2026, 10, 27, 12);
+
+describe("retention", () => {
+  let temp: Awaited<ReturnType<typeof tempDir>>;
+  let site: SiteContext;
+
+  beforeAll(async () => {
+    temp = await tempDir();
+    site = await openSite({ db: join(temp.dir, "site.db"), code: "S01" });
+  });
+
+  afterAll(async () => {
+    site?.db.close();
+    await temp?.remove();
+  });
+
+  const count = async (sql: string) => Number((await site.db.execute(sql)).rows[0][0]);
+
+  test("deletes what is past retention, in batches, and keeps the rest", async () => {
+    // 12,000 old sessions (more than two batches), 10 recent, 3 running since long ago.
+    const rows: unknown[][] = [];
+    for (let i = 0; i < 12_000; i++) {
+      rows.push(["c1", `old/${i}`, NOW - 40 * DAY + i, NOW - 40 * DAY + i + 1000]);
+    }
+    for (let i = 0; i < 10; i++) rows.push(["c1", `new/${i}`, NOW - DAY + i, NOW - DAY + i + 1000]);
+    for (let i = 0; i < 3; i++) rows.push(["c1", `run/${i}`, NOW - 60 * DAY, null]);
+    await site.db.execute({
+      sql:
+        `INSERT INTO usage_sessions (client_id, session_id, rule_id, user_name, exe, argv0, version,
+          pid, start_ms, end_ms, start_not_captured, end_not_captured, remote, updated_at)
+        SELECT value ->> 0, value ->> 1, 'S01-1', 'ann', '/x', 'x', NULL, 1, value ->> 2, value ->> 3,
+          0, 0, 0, 0 FROM json_each(?)`,
+      args: [JSON.stringify(rows)],
+    });
+    const hourly = (hour: number) =>
+      `('S01-1', ${hour}, 1, 1, 1, 1, 1, 1, ${hour}, 1, ${hour}, 0, 0, 0)`;
+    await site.db.execute(
+      `INSERT INTO hourly_usage VALUES ${hourly(NOW - 500 * DAY)}, ${hourly(NOW - 10 * DAY)}`,
+    );
+    await site.db.execute(
+      `INSERT INTO monthly_usage VALUES ('S01-1', '2025-01', 'ann', 'c1', 1, 1, 1, 0, 0),
+        ('S01-1', '2026-11', 'ann', 'c1', 1, 1, 1, 0, 0)`,
+    );
+    const result = await runMaintenance(site.db, site.lock, site.settings, NOW);
+    expect(result.rawSessions).toBe(12_000);
+    expect(await count("SELECT count(*) FROM usage_sessions")).toBe(13);
+    expect(await count("SELECT count(*) FROM usage_sessions WHERE end_ms IS NULL")).toBe(3);
+    expect(result.summaryRows).toBe(2);
+    expect(await count("SELECT count(*) FROM hourly_usage")).toBe(1);
+    expect(await count("SELECT count(*) FROM monthly_usage WHERE month = '2026-11'")).toBe(1);
+    // Nothing left to do the second time.
+    expect(await runMaintenance(site.db, site.lock, site.settings, NOW)).toEqual({
+      rawSessions: 0,
+      summaryRows: 0,
+    });
+  });
+});
