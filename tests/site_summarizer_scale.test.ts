@@ -1,11 +1,12 @@
 /**
- * The summariser's bulk paths: with more computers in a day than it reads
- * one by one, incremental runs (new sessions, late ones, a refresh of
- * running ones) must leave exactly the tables a rebuild from scratch makes.
+ * The summariser's two ways of reading a day (one computer at a time, and
+ * one window over the fleet's day): incremental runs (new sessions, late
+ * ones, running ones) must leave exactly the tables a rebuild makes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { join } from "node:path";
 import { openSite, type SiteContext } from "../site/site_context.ts";
+import { Summarizer } from "../site/summaries/summarizer.ts";
 import { usageStatements } from "../site/usage_materializer.ts";
 import * as A from "@automerge/automerge";
 import { dayOf } from "../sync/doc_id.ts";
@@ -92,8 +93,15 @@ describe("summariser at a few hundred computers", () => {
   });
 
   test("incremental runs equal a rebuild", async () => {
+    // Few enough computers to read one by one, and a summariser that reads them by window.
+    const byWindow = new Summarizer({
+      db: site.db,
+      lock: site.lock,
+      settings: () => site.settings,
+      windowReadFrom: CLIENTS / 2,
+    });
     await ingest(NOW - 2 * 86_400_000, 2 * 86_400_000);
-    let run = await site.summarizer.run(NOW);
+    let run = await byWindow.run(NOW);
     expect(run.clientDays).toBeGreaterThan(CLIENTS);
     // Late sessions for days already summarised, and sessions still running.
     await ingest(NOW - 5 * 86_400_000, 86_400_000);
@@ -104,5 +112,60 @@ describe("summariser at a few hundred computers", () => {
     expect(incremental.daily.length).toBeGreaterThan(CLIENTS);
     await site.summarizer.rebuild(NOW);
     expect(withoutUpdatedAt(await tables())).toEqual(incremental);
+  });
+});
+
+describe("a session that ends after runs that did not refresh it", () => {
+  test("changes exactly what a rebuild gives", async () => {
+    const temp = await tempDir();
+    const site = await openSite({
+      db: join(temp.dir, "site.db"),
+      code: "S01",
+      settings: { runningRefreshSeconds: 86_400 },
+    });
+    try {
+      const HOUR = 3_600_000;
+      const T0 = Date.UTC(2026, 10, 20, 9, 30);
+      await site.db.execute(
+        "INSERT INTO clients (client_id, host_name, time_zone, enrolled_at, enrolled_with) VALUES ('c1', 'h', 'Asia/Kolkata', 0, 't')",
+      );
+      const send = async (end: number | null, at: number) => {
+        const s = session({
+          id: `${dayOf(T0)}/1`,
+          ruleId: "S01-1",
+          user: "ann",
+          start: T0 - 2 * HOUR,
+          end,
+        });
+        const doc = writeSessions(newRecordDoc("cd".repeat(16)), dayOf(T0), [s]);
+        const keys = { put: new Set(Object.keys(doc)), deleted: new Set<string>() };
+        await site.db.batch(
+          usageStatements("c1", dayOf(T0), doc, keys, A.getHeads(A.init()), at),
+          "write",
+        );
+      };
+      await site.summarizer.run(T0); // the first run refreshes: nothing runs yet
+      await send(null, T0 + 10 * 60_000);
+      await site.summarizer.run(T0 + 10 * 60_000); // counted as running, up to then
+      await site.summarizer.run(T0 + 2 * HOUR); // nothing new, no refresh
+      await send(T0 + 90 * 60_000, T0 + 2 * HOUR + 5 * 60_000);
+      const end = T0 + 2 * HOUR + 10 * 60_000;
+      await site.summarizer.run(end);
+      const read = async (sql: string) => (await site.db.execute(sql)).rows.map((r) => ({ ...r }));
+      const tables = async () => ({
+        hourly: (await read("SELECT * FROM hourly_usage ORDER BY hour_ms")).map((
+          { updated_at: _, ...r },
+        ) => r),
+        daily: await read("SELECT * FROM daily_usage"),
+        local: await read("SELECT * FROM local_hour_users ORDER BY local_date, local_hour"),
+      });
+      const incremental = await tables();
+      expect(incremental.daily[0]).toMatchObject({ run_ms: 210 * 60_000, runs: 1 });
+      await site.summarizer.rebuild(end);
+      expect(await tables()).toEqual(incremental);
+    } finally {
+      site.db.close();
+      await temp.remove();
+    }
   });
 });

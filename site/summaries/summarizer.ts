@@ -44,16 +44,21 @@ import { loadSummaryState, type SummaryState, summaryStateStatements } from "./s
 
 /** Computers whose day is stored per transaction, so ingest never waits long. */
 const CLIENTS_PER_TRANSACTION = 1_000;
-/** More computers than this on one day are read with one window query. */
-const WINDOW_READ_FROM = 100;
+/**
+ * More computers than this on one day are read with one window query over
+ * the whole fleet's day; fewer, one computer at a time (cheaper until then).
+ */
+const WINDOW_READ_FROM = 2_000;
 
 export interface SummarizerOptions {
   db: Client;
   /** The site's write lock, held while results are stored. */
   lock: Mutex;
   settings: () => SiteSettings;
-  /** Pending sessions taken per pass. */
+  /** The most pending sessions one run takes. */
   batchSize?: number;
+  /** Days with more computers than this are read with one window query. */
+  windowReadFrom?: number;
   /** Statements per transaction, so ingest never waits long. */
   statementsPerTransaction?: number;
 }
@@ -102,58 +107,71 @@ export class Summarizer {
   async #run(now: number): Promise<SummaryRun> {
     const started = performance.now();
     const state = await loadSummaryState(this.#o.db);
-    const total = emptyRun(false);
     const settings = this.#o.settings();
     const refresh = now - state.runningRefreshedAt >= settings.runningRefreshSeconds * 1000;
-    for (let pass = 0;; pass++) {
-      const pending = await this.#pending();
-      const dirty = new DirtyBuckets(now - settings.rawRetentionDays * DAY_MS);
-      // A session that was running when last summarised counted until then.
-      const lastSeen = Math.min(now, Math.max(state.summarizedUntil, state.runningRefreshedAt));
-      for (const p of pending.rows) {
-        const end = p.end ?? now;
-        dirty.add(p.clientId, p.start, p.wasRunning ? Math.max(end, lastSeen) : end);
-      }
-      const refreshing = refresh && pass === 0;
-      if (refreshing) await this.#markRunning(dirty, state, now);
-      const drained = pending.rows.length < this.#batchSize;
-      const next: SummaryState = {
-        summarizedUntil: drained ? now : state.summarizedUntil,
-        runningRefreshedAt: refreshing ? now : state.runningRefreshedAt,
-      };
-      const done = pending.maxId === undefined
-        ? []
-        : [{ sql: "DELETE FROM summary_pending WHERE id <= ?", args: [pending.maxId] }];
-      await this.#recompute(dirty, now, [...done, ...summaryStateStatements(this.#o.db, next)]);
-      Object.assign(state, next);
-      total.sessions += pending.rows.length;
-      total.hours += dirty.hours.size;
-      total.clientDays += dirty.size - dirty.hours.size;
-      total.refreshedRunning ||= refreshing;
-      if (drained) break;
+    const dirty = new DirtyBuckets(now - settings.rawRetentionDays * DAY_MS);
+    // A session known as running was last recomputed between the latest
+    // refresh and the latest run, counted up to then: its end changes the
+    // buckets from the earlier of its end and that refresh, up to the later
+    // of its end and that run.
+    const refreshed = Math.min(now, state.runningRefreshedAt);
+    const lastRun = Math.min(now, Math.max(state.lastRunAt, state.runningRefreshedAt));
+    const pending = await this.#pending();
+    for (const p of pending.rows) {
+      const end = p.end ?? now;
+      if (p.wasRunning) {
+        dirty.add(p.clientId, Math.max(p.start, Math.min(end, refreshed)), Math.max(end, lastRun));
+      } else dirty.add(p.clientId, p.start, end);
     }
-    total.ms = Math.round(performance.now() - started);
+    if (refresh) await this.#markRunning(dirty, state, now);
+    // Everything waiting is taken in one pass, so a backlog costs each bucket once.
+    const drained = pending.rows.length < this.#batchSize;
+    const next: SummaryState = {
+      summarizedUntil: drained ? now : state.summarizedUntil,
+      runningRefreshedAt: refresh ? now : state.runningRefreshedAt,
+      lastRunAt: now,
+    };
+    const done = pending.maxId === undefined
+      ? []
+      : [{ sql: "DELETE FROM summary_pending WHERE id <= ?", args: [pending.maxId] }];
+    await this.#recompute(dirty, now, [...done, ...summaryStateStatements(this.#o.db, next)]);
+    const total: SummaryRun = {
+      sessions: pending.rows.length,
+      hours: dirty.hours.size,
+      clientDays: dirty.size - dirty.hours.size,
+      refreshedRunning: refresh,
+      ms: Math.round(performance.now() - started),
+    };
     if (total.sessions > 0 || total.refreshedRunning) log.debug("summarised", { ...total });
+    // Past the batch, the rest waits for the next run (and shows as waiting meanwhile).
     return total;
   }
 
   get #batchSize(): number {
-    return this.#o.batchSize ?? 5_000;
+    return this.#o.batchSize ?? 500_000;
   }
 
   async #pending(): Promise<{ rows: Pending[]; maxId?: number }> {
-    const result = await this.#o.db.execute({
-      sql: "SELECT id, client_id, start_ms, end_ms, was_running FROM summary_pending " +
-        "ORDER BY id LIMIT ?",
-      args: [this.#batchSize],
-    });
-    const rows = result.rows.map((r) => ({
-      clientId: r.client_id as string,
-      start: r.start_ms as number,
-      end: r.end_ms as number | null,
-      wasRunning: r.was_running === 1,
-    }));
-    const maxId = result.rows.length > 0 ? result.rows.at(-1)!.id as number : undefined;
+    const rows: Pending[] = [];
+    let maxId: number | undefined;
+    // Read in pages by id, so no single result holds the whole backlog.
+    while (rows.length < this.#batchSize) {
+      const result = await this.#o.db.execute({
+        sql: "SELECT id, client_id, start_ms, end_ms, was_running FROM summary_pending " +
+          "WHERE id > ? ORDER BY id LIMIT ?",
+        args: [maxId ?? 0, Math.min(20_000, this.#batchSize - rows.length)],
+      });
+      for (const r of result.rows) {
+        rows.push({
+          clientId: r.client_id as string,
+          start: r.start_ms as number,
+          end: r.end_ms as number | null,
+          wasRunning: r.was_running === 1,
+        });
+        maxId = r.id as number;
+      }
+      if (result.rows.length < 20_000) break;
+    }
     return { rows, maxId };
   }
 
@@ -194,7 +212,7 @@ export class Summarizer {
 
   /** The sessions of some computers that may overlap a day: one window read when they are many. */
   async #sessionsOfClients(day: string, clientIds: string[]) {
-    if (clientIds.length > WINDOW_READ_FROM) {
+    if (clientIds.length > (this.#o.windowReadFrom ?? WINDOW_READ_FROM)) {
       const wanted = new Set(clientIds);
       const from = dayStart(day);
       const all = await sessionsInWindow(this.#o.db, from, from + DAY_MS);
@@ -268,7 +286,11 @@ export class Summarizer {
     }
     await this.#store([aggregateAllStatements, [
       { sql: "DELETE FROM summary_pending WHERE id <= ?", args: [pendingMax.rows[0].id] },
-      ...summaryStateStatements(db, { summarizedUntil: now, runningRefreshedAt: now }),
+      ...summaryStateStatements(db, {
+        summarizedUntil: now,
+        runningRefreshedAt: now,
+        lastRunAt: now,
+      }),
     ]]);
     total.ms = Math.round(performance.now() - started);
     log.info("summaries rebuilt", { ...total });

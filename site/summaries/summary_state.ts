@@ -11,11 +11,14 @@ import { KeyValueTable } from "../../sync/key_value_table.ts";
 
 const SUMMARIZED_UNTIL = "summarized_until";
 const RUNNING_REFRESHED_AT = "running_refreshed_at";
+const LAST_RUN_AT = "summarizer_last_run_at";
 
 export interface SummaryState {
   /** ms since the epoch; 0 before the first run. */
   summarizedUntil: number;
   runningRefreshedAt: number;
+  /** When the summariser last recomputed anything. */
+  lastRunAt: number;
 }
 
 export async function loadSummaryState(db: Client): Promise<SummaryState> {
@@ -23,6 +26,7 @@ export async function loadSummaryState(db: Client): Promise<SummaryState> {
   return {
     summarizedUntil: Number(await meta.get(SUMMARIZED_UNTIL) ?? 0),
     runningRefreshedAt: Number(await meta.get(RUNNING_REFRESHED_AT) ?? 0),
+    lastRunAt: Number(await meta.get(LAST_RUN_AT) ?? 0),
   };
 }
 
@@ -31,5 +35,6 @@ export function summaryStateStatements(db: Client, state: SummaryState): InState
   return [
     meta.setStatement(SUMMARIZED_UNTIL, String(state.summarizedUntil)),
     meta.setStatement(RUNNING_REFRESHED_AT, String(state.runningRefreshedAt)),
+    meta.setStatement(LAST_RUN_AT, String(state.lastRunAt)),
   ];
 }
