@@ -3,20 +3,46 @@
  * baseline measured in the same run and the target it is held to.
  * `--json` prints the figures as JSON instead. Progress goes to stderr.
  *
+ * The summaries benchmark (a generated fleet of 10,000 clients over 90
+ * days, about 18 million sessions) runs last; `--summaries-only` runs it
+ * alone, and `--summaries-clients N` / `--summaries-days N` make its data
+ * set smaller.
+ *
  * @module
  */
+import { parseArgs } from "node:util";
 import { benchAgentPollCost } from "./agent_poll_cost.ts";
 import { benchAgentProcessCost } from "./agent_process_cost.ts";
 import { type BenchFigure, progress, renderFigures } from "./bench_figure.ts";
 import { benchSiteLoad } from "./site_ingest.ts";
+import { benchSummaries } from "./summaries_bench.ts";
 import { benchWireCost } from "./wire_cost.ts";
 
-const figures: BenchFigure[] = [];
-figures.push(...await benchSiteLoad());
-figures.push(...await benchWireCost());
-progress("agent poll cost: 500 processes, polled in this process");
-figures.push(...await benchAgentPollCost());
-figures.push(...await benchAgentProcessCost());
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    json: { type: "boolean" },
+    "summaries-only": { type: "boolean" },
+    "summaries-clients": { type: "string" },
+    "summaries-days": { type: "string" },
+  },
+});
+const count = (value: string | undefined) => value === undefined ? undefined : Number(value);
 
-if (Deno.args.includes("--json")) console.log(JSON.stringify(figures, null, 2));
+const figures: BenchFigure[] = [];
+if (!values["summaries-only"]) {
+  figures.push(...await benchSiteLoad());
+  figures.push(...await benchWireCost());
+  progress("agent poll cost: 500 processes, polled in this process");
+  figures.push(...await benchAgentPollCost());
+  figures.push(...await benchAgentProcessCost());
+}
+figures.push(
+  ...await benchSummaries({
+    clients: count(values["summaries-clients"]),
+    days: count(values["summaries-days"]),
+  }),
+);
+
+if (values.json) console.log(JSON.stringify(figures, null, 2));
 else console.log("\n" + renderFigures(figures));
