@@ -176,6 +176,7 @@ function onPath(program: string): boolean {
 }
 
 function printIntro(siteUrl: string, admin: string, rules: Rule[], dataDir: string): void {
+  const month = new Date().toISOString().slice(0, 7);
   console.log(`
 Meter demo: a site and an agent on this machine.
 
@@ -187,7 +188,7 @@ Meter demo: a site and an agent on this machine.
 Run one of those programs (e.g. 'sleep 5') and it appears below within seconds.
 Try the API:  curl -H 'Authorization: Bearer ${admin}' '${siteUrl}/v1/usage?format=csv'
 Or:           deno task meter usage --site ${siteUrl} --token ${admin}
-Reports:      deno task meter report total-usage --month ${new Date().toISOString().slice(0, 7)} --site ${siteUrl} --token ${admin}
+Reports:      deno task meter report total-usage --month ${month} --site ${siteUrl} --token ${admin}
 Ctrl-C stops the demo.
 `);
 }

@@ -361,7 +361,11 @@ describe("reports", () => {
       { rule: "S01-77", client: "c1aaaa", start: NOW - HOUR },
     ]);
     await db.batch(
-      summaryStateStatements(db, { summarizedUntil: U, runningRefreshedAt: U + 1000, lastRunAt: U + 1000 }),
+      summaryStateStatements(db, {
+        summarizedUntil: U,
+        runningRefreshedAt: U + 1000,
+        lastRunAt: U + 1000,
+      }),
       "write",
     );
   });
