@@ -8,7 +8,9 @@
  * loop flushes sessions into documents and syncs: every `syncInterval`, a few
  * seconds after sessions start or end, and, while the site is away, with
  * exponential backoff. Rules come from the local replica, so an agent that
- * starts offline meters with the rules it last received.
+ * starts offline meters with the rules it last received. A third loop takes
+ * the software inventory (at start, daily, and when installed software
+ * changes) and hands it to the sync loop, which alone writes documents.
  *
  * @module
  */
@@ -29,6 +31,16 @@ import { PackageVersions } from "./package_version.ts";
 import type { ProcessSource } from "./process_source.ts";
 import { readRules } from "./rules_replica.ts";
 import { type PollResult, SessionRecorder } from "./session_recorder.ts";
+import { ExecutableHashes } from "./inventory/executable_hashes.ts";
+import {
+  collectInventory,
+  type Inventory,
+  type InventorySource,
+} from "./inventory/inventory_collector.ts";
+import { InventorySchedule } from "./inventory/inventory_schedule.ts";
+import { defaultInventorySources } from "./inventory/inventory_sources.ts";
+import { InventoryVersions } from "./inventory/inventory_versions.ts";
+import { writeInventory } from "./inventory/inventory_writer.ts";
 import { applyRetention } from "./usage_retention.ts";
 import { UsageWriter } from "./usage_writer.ts";
 import { agentSyncTargets } from "./sync_targets.ts";
@@ -49,6 +61,12 @@ export interface AgentOptions {
   /** The most unsent usage kept; beyond it the oldest days are dropped. */
   maxUnsentBytes?: number;
   factsIntervalMs?: number;
+  /** How often the software inventory is taken when nothing changes (default a day). */
+  inventoryIntervalMs?: number;
+  /** How often the package databases are checked for changes (default 10 s). */
+  inventoryCheckMs?: number;
+  /** Where the inventory comes from; this computer's package managers unless a test says. */
+  inventorySources?: InventorySource[];
   source?: ProcessSource;
   fetch?: typeof fetch;
 }
@@ -58,7 +76,11 @@ const SITE_PEER = "site";
 const ANNOUNCE_ALL_INTERVAL_MS = 3_600_000;
 
 export class Agent {
-  readonly #o: Required<Omit<AgentOptions, "enrollToken" | "source" | "fetch">> & AgentOptions;
+  readonly #o:
+    & Required<
+      Omit<AgentOptions, "enrollToken" | "source" | "fetch" | "inventorySources">
+    >
+    & AgentOptions;
   readonly #db: Client;
   readonly #docs: DocStore;
   readonly #states: SyncStateStore;
@@ -67,6 +89,10 @@ export class Agent {
   /** Serialises the recorder, the writer and retention on the sessions and documents. */
   readonly #lock = new Mutex();
   readonly #backoff: Backoff;
+  readonly #inventorySchedule: InventorySchedule;
+  readonly #inventoryVersions = new InventoryVersions();
+  /** Taken by the inventory loop, written into the document by the next sync cycle. */
+  #pendingInventory: Inventory | undefined;
   #enrolment: Enrolment | undefined;
   #syncClient: SyncClient | undefined;
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
@@ -89,6 +115,8 @@ export class Agent {
       keepDays: 2,
       maxUnsentBytes: 100 * 1024 * 1024,
       factsIntervalMs: 3_600_000,
+      inventoryIntervalMs: 86_400_000,
+      inventoryCheckMs: 10_000,
       ...options,
     };
     // Retry an absent site at most every five sync intervals (five minutes at most).
@@ -104,9 +132,17 @@ export class Agent {
       source: options.source ?? new LinuxProcSource(),
       lock,
       hashOf: (p) => hasher.sha256(p.pid),
-      versionOf: (exe) => versions.versionOf(exe),
+      versionOf: async (exe) =>
+        await versions.versionOf(exe) ?? this.#inventoryVersions.versionOf(exe),
     });
     this.#writer = new UsageWriter({ db, docs: this.#docs, lock });
+    const hashes = new ExecutableHashes(db);
+    const sources = options.inventorySources ?? defaultInventorySources();
+    this.#inventorySchedule = new InventorySchedule({
+      intervalMs: this.#o.inventoryIntervalMs,
+      checkMs: this.#o.inventoryCheckMs,
+      run: (reason) => this.#takeInventory(reason, () => collectInventory(sources, hashes)),
+    });
   }
 
   /** Opens the agent's database; fails at once if it can never enrol. */
@@ -134,6 +170,7 @@ export class Agent {
     log.info("agent started", { site: this.#o.site, clientId: this.clientId, db: this.#o.db });
     this.#schedulePoll(0);
     this.#scheduleSync(0);
+    this.#inventorySchedule.start();
   }
 
   /** Stops the loops after the work under way, writes what is pending, closes the database. */
@@ -141,7 +178,11 @@ export class Agent {
     this.#stopped = true;
     clearTimeout(this.#pollTimer);
     clearTimeout(this.#syncTimer);
-    await Promise.all([this.#polling.catch(() => {}), this.#syncing.catch(() => {})]);
+    await Promise.all([
+      this.#polling.catch(() => {}),
+      this.#syncing.catch(() => {}),
+      this.#inventorySchedule.stop(),
+    ]);
     if (this.#enrolment) await this.#writer.flush(this.#enrolment.clientId, this.#enrolment.actor);
     this.#db.close();
     log.info("agent stopped", { clientId: this.clientId });
@@ -222,6 +263,7 @@ export class Agent {
     const enrolment = await this.#ensureEnrolled();
     await this.#writer.flush(enrolment.clientId, enrolment.actor);
     await this.#writeFactsIfDue(enrolment);
+    await this.#writePendingInventory(enrolment);
     // Once an hour every kept document is announced, not only unsent ones, so
     // a site restored from an older backup gets back what the agent still has.
     const announceAll = Date.now() >= this.#announceDueAt;
@@ -283,6 +325,37 @@ export class Agent {
       await collectFacts(),
     );
     this.#factsDueAt = Date.now() + this.#o.factsIntervalMs;
+  }
+
+  /** Takes the inventory and has the sync loop deliver it soon; resolves to the pending hashes. */
+  async #takeInventory(reason: string, collect: () => Promise<Inventory>): Promise<number> {
+    const started = performance.now();
+    const inventory = await collect();
+    this.#inventoryVersions.update(inventory.products);
+    this.#pendingInventory = inventory;
+    log.info("inventory taken", {
+      reason,
+      products: inventory.products.size,
+      problems: inventory.problems.length,
+      filesHashed: inventory.filesHashed,
+      pendingHashes: inventory.pendingHashes,
+      ms: Math.round(performance.now() - started),
+    });
+    this.#syncSoon();
+    return inventory.pendingHashes;
+  }
+
+  async #writePendingInventory(enrolment: Enrolment): Promise<void> {
+    const inventory = this.#pendingInventory;
+    if (!inventory) return;
+    this.#pendingInventory = undefined;
+    const written = await writeInventory(
+      this.#docs,
+      enrolment.clientId,
+      enrolment.actor,
+      inventory,
+    );
+    if (written.put + written.deleted > 0) log.info("inventory changed", { ...written });
   }
 
   async #loadRules(): Promise<void> {

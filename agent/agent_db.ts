@@ -10,6 +10,7 @@
  *   document, kept after the document is deleted, so numbers never repeat.
  * - `doc_actors`: the actor that writes each usage document (see
  *   `sync/actor_id.ts`).
+ * - `executable_hashes`: the inventory's cache of executables' sha256.
  * - the document store and sync states from `sync/`.
  *
  * @module
@@ -18,12 +19,14 @@ import type { Client } from "../sync/db.ts";
 import { dirname } from "node:path";
 import { openDatabase } from "../sync/db.ts";
 import { docStoreSchema } from "../sync/doc_store.ts";
+import { executableHashesSchema } from "./inventory/executable_hashes.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
 import { syncStateSchema } from "../sync/sync_state_store.ts";
 
 export const agentSchema = [
   ...docStoreSchema,
   ...syncStateSchema,
+  ...executableHashesSchema,
   KeyValueTable.schema("agent_state"),
   `CREATE TABLE IF NOT EXISTS agent_sessions (
     id TEXT PRIMARY KEY,

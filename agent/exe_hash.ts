@@ -72,19 +72,9 @@ export class ExeHasher {
   }
 
   async #hashFile(file: Deno.FsFile): Promise<string | null> {
-    const hash = createHash("sha256");
-    const buffer = new Uint8Array(256 * 1024);
-    try {
-      for (;;) {
-        const read = await file.read(buffer);
-        if (read === null) break;
-        hash.update(buffer.subarray(0, read));
-      }
-    } catch {
-      return null;
-    }
-    this.#filesHashed++;
-    return hash.digest("hex");
+    const hash = await sha256OfOpenFile(file);
+    if (hash !== null) this.#filesHashed++;
+    return hash;
   }
 
   #remember(key: string, hashing: Promise<string | null>): void {
@@ -95,6 +85,23 @@ export class ExeHasher {
   }
 }
 
-function fileKey(info: Deno.FileInfo): string {
+/** The lowercase hex sha256 of an open file read from where it stands, or `null` on a read error. */
+export async function sha256OfOpenFile(file: Deno.FsFile): Promise<string | null> {
+  const hash = createHash("sha256");
+  const buffer = new Uint8Array(256 * 1024);
+  try {
+    for (;;) {
+      const read = await file.read(buffer);
+      if (read === null) break;
+      hash.update(buffer.subarray(0, read));
+    }
+  } catch {
+    return null;
+  }
+  return hash.digest("hex");
+}
+
+/** A file's identity for caching its hash: a rewrite changes the size or mtime, a replacement the inode. */
+export function fileKey(info: Deno.FileInfo): string {
   return `${info.dev}:${info.ino}:${info.size}:${info.mtime?.getTime()}`;
 }

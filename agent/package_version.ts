@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { parseDpkgStatus } from "./inventory/dpkg_source.ts";
 import { readTextOrUndefined } from "./read_text.ts";
 
 export interface PackageInfo {
@@ -170,33 +171,16 @@ export function usrMergeAliases(path: string): string[] {
 
 /**
  * Installed packages from dpkg's `status` file, keyed by `name:arch` and by
- * `name`. Only stanzas whose state (the last word of `Status`, as in
- * `install ok installed` or `hold ok installed`) is `installed` count: a
- * package removed but for its configuration files owns no program.
+ * `name` (only installed ones: a package removed but for its configuration
+ * files owns no program).
  */
 export function parseStatus(text: string): Map<string, PackageInfo> {
   const installed = new Map<string, PackageInfo>();
-  let fields: Record<string, string> = {};
-  const finish = () => {
-    if (fields.Status?.split(" ")[2] === "installed" && fields.Package && fields.Version) {
-      const info = {
-        name: fields.Package,
-        version: fields.Version,
-        architecture: fields.Architecture ?? "",
-      };
-      installed.set(`${info.name}:${info.architecture}`, info);
-      if (!installed.has(info.name)) installed.set(info.name, info);
-    }
-    fields = {};
-  };
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") finish();
-    else if (line[0] !== " " && line[0] !== "\t") {
-      const colon = line.indexOf(":");
-      if (colon > 0) fields[line.slice(0, colon)] = line.slice(colon + 1).trim();
-    }
+  for (const { name, version, architecture } of parseDpkgStatus(text).installed) {
+    const info = { name, version, architecture };
+    installed.set(`${name}:${architecture}`, info);
+    if (!installed.has(name)) installed.set(name, info);
   }
-  finish();
   return installed;
 }
 

@@ -17,7 +17,7 @@
  * @module
  */
 import type { Rule } from "../sync/rule.ts";
-import { compileGlob, type GlobMatcher, hasWildcard } from "./glob.ts";
+import { compileGlob, type GlobMatcher, hasWildcard } from "../sync/glob.ts";
 import type { ProcessDetails, ProcessInfo } from "./process_source.ts";
 
 export interface RuleMatch {

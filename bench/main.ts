@@ -6,7 +6,8 @@
  * The summaries benchmark (a generated fleet of 10,000 clients over 90
  * days, about 18 million sessions) runs last; `--summaries-only` runs it
  * alone, and `--summaries-clients N` / `--summaries-days N` make its data
- * set smaller.
+ * set smaller. `--inventory-only` runs the inventory benchmark alone
+ * (`--inventory-clients N` makes its fleet smaller).
  *
  * @module
  */
@@ -14,6 +15,7 @@ import { parseArgs } from "node:util";
 import { benchAgentPollCost } from "./agent_poll_cost.ts";
 import { benchAgentProcessCost } from "./agent_process_cost.ts";
 import { type BenchFigure, progress, renderFigures } from "./bench_figure.ts";
+import { benchInventory } from "./inventory_bench.ts";
 import { benchSiteLoad } from "./site_ingest.ts";
 import { benchSummaries } from "./summaries_bench.ts";
 import { benchWireCost } from "./wire_cost.ts";
@@ -25,24 +27,32 @@ const { values } = parseArgs({
     "summaries-only": { type: "boolean" },
     "summaries-clients": { type: "string" },
     "summaries-days": { type: "string" },
+    "inventory-only": { type: "boolean" },
+    "inventory-clients": { type: "string" },
   },
 });
 const count = (value: string | undefined) => value === undefined ? undefined : Number(value);
 
 const figures: BenchFigure[] = [];
-if (!values["summaries-only"]) {
+const only = values["summaries-only"] ? "summaries" : values["inventory-only"] ? "inventory" : "";
+if (!only) {
   figures.push(...await benchSiteLoad());
   figures.push(...await benchWireCost());
   progress("agent poll cost: 500 processes, polled in this process");
   figures.push(...await benchAgentPollCost());
   figures.push(...await benchAgentProcessCost());
 }
-figures.push(
-  ...await benchSummaries({
-    clients: count(values["summaries-clients"]),
-    days: count(values["summaries-days"]),
-  }),
-);
+if (!only || only === "inventory") {
+  figures.push(...await benchInventory({ clients: count(values["inventory-clients"]) }));
+}
+if (!only || only === "summaries") {
+  figures.push(
+    ...await benchSummaries({
+      clients: count(values["summaries-clients"]),
+      days: count(values["summaries-days"]),
+    }),
+  );
+}
 
 if (values.json) console.log(JSON.stringify(figures, null, 2));
 else console.log("\n" + renderFigures(figures));

@@ -34,6 +34,12 @@ Options:
   --keep-days N           keep usage the site has confirmed for N days (default 2)
   --max-unsent-mb N       keep at most N MB of unsent usage; beyond it the oldest
                           days are dropped, with a warning (default 100)
+  --inventory-hours N     take the software inventory this often (default 24); it is
+                          also taken at start and soon after software is installed
+                          or removed
+  --inventory-check SECONDS
+                          look for installed or removed software this often
+                          (default 10)
   --log-level LEVEL       debug, info, warn or error (default info; logs are JSON
                           lines on stderr)
   -h, --help              show this help
@@ -47,6 +53,8 @@ Options:
     "sync-delay": { type: "string" },
     "keep-days": { type: "string" },
     "max-unsent-mb": { type: "string" },
+    "inventory-hours": { type: "string" },
+    "inventory-check": { type: "string" },
     "log-level": { type: "string" },
   },
   async run(values) {
@@ -70,6 +78,9 @@ Options:
         syncDelayMs: seconds("sync-delay", 5, 0),
         keepDays: intOption(values, "keep-days", 0, 3650) ?? 2,
         maxUnsentBytes: (intOption(values, "max-unsent-mb", 1) ?? 100) * 1024 * 1024,
+        inventoryIntervalMs: (numberOption(values, "inventory-hours", 0.01, 8760) ?? 24) *
+          3_600_000,
+        inventoryCheckMs: seconds("inventory-check", 10, 1),
       });
     } catch (error) {
       console.error(`meter agent: ${(error as Error).message}`);

@@ -6,6 +6,7 @@
  */
 import { parseDocId } from "../sync/doc_id.ts";
 import { factsStatements } from "./facts_materializer.ts";
+import { softwareStatements } from "./inventory/software_materializer.ts";
 import { rulesStatements } from "./rules_materializer.ts";
 import type { Materializer } from "./sync_handler.ts";
 import { usageStatements } from "./usage_materializer.ts";
@@ -16,7 +17,10 @@ export const materialize: Materializer = (docId, doc, changed, before) => {
     case "usage":
       return usageStatements(id.client, id.day, doc, changed, before);
     case "inventory":
-      return factsStatements(id.client, doc, changed);
+      return [
+        ...factsStatements(id.client, doc, changed),
+        ...softwareStatements(id.client, doc, changed),
+      ];
     case "rules":
       return rulesStatements(doc, changed);
     default:

@@ -52,6 +52,13 @@ function queryParameters(schema: z.ZodObject) {
 
 const idParameter = { name: "id", in: "path", required: true, schema: { type: "string" } };
 
+const autoRulesRunSchema = z.object({
+  computers: z.number().describe("computers that sent an inventory"),
+  threshold: z.number().describe("computers a program must be installed on"),
+  candidates: z.number().describe("programs at or over the threshold"),
+  created: z.array(ruleSchema),
+});
+
 export function openApiDocument(version: string) {
   // Every route takes a bearer credential; which one is in each summary.
   const bearer = bearerSecurity;
@@ -126,6 +133,18 @@ export function openApiDocument(version: string) {
           security: bearer,
           requestBody: content(ruleFieldsSchema),
           responses: { "201": reply("Created", ruleSchema), ...errors, ...bodyErrors },
+        },
+      },
+      "/v1/rules/auto": {
+        post: {
+          summary: "Create disabled automatic rules now for programs installed on at least " +
+            "autoRulesPercent of the inventoried computers, up to autoRulesMax (admin)",
+          security: bearer,
+          responses: {
+            "201": reply("Rules created", autoRulesRunSchema),
+            "200": reply("Nothing to create", autoRulesRunSchema),
+            ...errors,
+          },
         },
       },
       "/v1/rules/{id}": {

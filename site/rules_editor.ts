@@ -25,44 +25,59 @@ export class RulesEditor {
     this.#site = site;
   }
 
-  create(fields: RuleFields, origin: Rule["origin"] = "manual"): Promise<Rule> {
+  async create(fields: RuleFields, origin: Rule["origin"] = "manual"): Promise<Rule> {
+    return (await this.createAll([fields], origin))[0];
+  }
+
+  /** Creates rules in one change (the automatic rules of a run arrive together). */
+  createAll(list: RuleFields[], origin: Rule["origin"] = "manual"): Promise<Rule[]> {
     // Checked before a rule number is taken, so a refused rule leaves no trace.
-    const problem = ruleMatchProblem({
-      fileName: fields.fileName ?? null,
-      originalFileName: fields.originalFileName ?? null,
-      sha256: fields.sha256 ?? null,
-    });
-    if (problem) throw badRequest(problem, "invalid_input");
-    return this.#edit(async () => {
-      const now = Date.now();
-      const rule: Rule = {
-        id: `${this.#site.code}-${await this.#nextNumber()}`,
-        name: fields.name,
+    for (const fields of list) {
+      const problem = ruleMatchProblem({
         fileName: fields.fileName ?? null,
         originalFileName: fields.originalFileName ?? null,
         sha256: fields.sha256 ?? null,
-        version: fields.version ?? "*",
-        language: fields.language ?? null,
-        siteCode: this.#site.code,
-        applyToChildSites: fields.applyToChildSites ?? false,
-        enabled: fields.enabled ?? true,
-        comment: fields.comment ?? "",
-        origin,
-        createdAt: now,
-        updatedAt: now,
-      };
-      return rule;
+      });
+      if (problem) throw badRequest(problem, "invalid_input");
+    }
+    return this.#edit(async () => {
+      const rules: Rule[] = [];
+      for (const fields of list) {
+        rules.push(this.#newRule(fields, origin, await this.#nextNumber()));
+      }
+      return rules;
     });
   }
 
+  #newRule(fields: RuleFields, origin: Rule["origin"], number: number): Rule {
+    const now = Date.now();
+    return {
+      id: `${this.#site.code}-${number}`,
+      name: fields.name,
+      fileName: fields.fileName ?? null,
+      originalFileName: fields.originalFileName ?? null,
+      sha256: fields.sha256 ?? null,
+      version: fields.version ?? "*",
+      language: fields.language ?? null,
+      siteCode: this.#site.code,
+      applyToChildSites: fields.applyToChildSites ?? false,
+      enabled: fields.enabled ?? true,
+      comment: fields.comment ?? "",
+      origin,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
   /** Changes the given fields, reading the rule under the lock so no concurrent edit is lost. */
-  update(id: string, fields: Partial<RuleFields>): Promise<Rule> {
-    return this.#edit((doc) => {
+  async update(id: string, fields: Partial<RuleFields>): Promise<Rule> {
+    const [rule] = await this.#edit((doc) => {
       if (!(id in doc)) throw notFound(`no rule ${id} at site ${this.#site.code}`);
       const existing = decodeRule(id, doc[id]);
       const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
-      return Promise.resolve({ ...existing, ...defined, id, updatedAt: Date.now() } as Rule);
+      return Promise.resolve([{ ...existing, ...defined, id, updatedAt: Date.now() } as Rule]);
     });
+    return rule;
   }
 
   /** Deletes a rule; sessions already recorded under it stay. */
@@ -75,19 +90,22 @@ export class RulesEditor {
     });
   }
 
-  /** Runs `make` on the current rules under the write lock and stores the rule it returns. */
-  #edit(make: (doc: A.Doc<RulesDoc>) => Promise<Rule>): Promise<Rule> {
+  /** Runs `make` on the current rules under the write lock and stores the rules it returns. */
+  #edit(make: (doc: A.Doc<RulesDoc>) => Promise<Rule[]>): Promise<Rule[]> {
     return this.#site.lock.run(async () => {
       const { doc, info } = await this.#load();
-      const rule = await make(doc);
-      const problem = ruleMatchProblem(rule);
-      if (problem) throw badRequest(problem, "invalid_input");
+      const rules = await make(doc);
+      for (const rule of rules) {
+        const problem = ruleMatchProblem(rule);
+        if (problem) throw badRequest(problem, "invalid_input");
+      }
+      if (rules.length === 0) return rules;
       const before = A.getHeads(doc);
-      const next = A.change(doc, `rule ${rule.id}`, (d) => {
-        d[rule.id] = encodeRule(rule);
+      const next = A.change(doc, `rules ${rules.map((rule) => rule.id).join(" ")}`, (d) => {
+        for (const rule of rules) d[rule.id] = encodeRule(rule);
       });
       await this.#store(info, before, next);
-      return rule;
+      return rules;
     });
   }
 

@@ -18,6 +18,7 @@ import { openSiteDatabase } from "./site_db.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
 import { SyncHandler } from "./sync_handler.ts";
 import { Summarizer } from "./summaries/summarizer.ts";
+import { AutoRules } from "./inventory/auto_rules.ts";
 import { QueryRunner } from "./query/query_runner.ts";
 import { DEFAULT_SETTINGS, loadSettings, type SiteSettings } from "./site_settings.ts";
 
@@ -41,6 +42,8 @@ export interface SiteContext {
   summarizer: Summarizer;
   /** Runs `POST /v1/query` statements in worker threads. */
   queries: QueryRunner;
+  /** Creates disabled rules for widely installed programs. */
+  autoRules: AutoRules;
 }
 
 export interface SiteOptions {
@@ -101,6 +104,7 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
     settings: await loadSettings(db, { ...DEFAULT_SETTINGS, ...options.settings }),
     summarizer: new Summarizer({ db, lock, settings: () => context.settings }),
     queries: new QueryRunner(db),
+    autoRules: new AutoRules(() => context),
   };
   return context;
 }

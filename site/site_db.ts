@@ -16,6 +16,7 @@ import { docStoreSchema } from "../sync/doc_store.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
 import { syncStateSchema } from "../sync/sync_state_store.ts";
 import { summarySchema } from "./summaries/summary_schema.ts";
+import { softwareSchema } from "./inventory/software_schema.ts";
 import { collectionsSchema } from "./collections/collection_store.ts";
 
 export const siteSchema = [
@@ -93,6 +94,7 @@ export const siteSchema = [
   `CREATE INDEX IF NOT EXISTS usage_by_user ON usage_sessions (user_name, start_ms)`,
   ...summarySchema,
   ...collectionsSchema,
+  ...softwareSchema,
 ] as const;
 
 export async function openSiteDatabase(pathOrUrl: string, authToken?: string): Promise<Client> {

@@ -27,7 +27,8 @@ export interface RunningSite {
 
 /**
  * What a site does on its own: record last-sync times, summarise new usage
- * (and refresh running sessions), and delete what retention no longer keeps.
+ * (and refresh running sessions), create automatic rules when that is on,
+ * and delete what retention no longer keeps.
  */
 function backgroundWork(site: SiteContext): RepeatingTask[] {
   return [
@@ -37,6 +38,7 @@ function backgroundWork(site: SiteContext): RepeatingTask[] {
       () => site.settings.summarizeIntervalSeconds * 1000,
       () => site.summarizer.run(),
     ),
+    new RepeatingTask("automatic rules", () => 3_600_000, () => site.autoRules.runIfOn()),
     new RepeatingTask("retention", () => 3_600_000, async () => {
       const deleted = await runMaintenance(site.db, site.lock, site.settings);
       if (deleted.rawSessions + deleted.summaryRows > 0) {

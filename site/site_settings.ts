@@ -9,6 +9,10 @@
  * | `summaryRetentionDays` | 400 | summaries older than this are deleted |
  * | `summarizeIntervalSeconds` | 15 | how often new sessions are summarised |
  * | `runningRefreshSeconds` | 300 | how often the run time of sessions still running is brought up to date |
+ * | `autoRules` | false | create disabled rules, hourly, for programs installed on many computers |
+ * | `autoRulesPercent` | 10 | ... on at least this share of the computers that sent an inventory |
+ * | `autoRulesMax` | 100 | never more automatic rules than this at the site |
+ * | `autoRulesApplicationsOnly` | true | only programs a desktop entry, snap or flatpak starts |
  *
  * @module
  */
@@ -21,6 +25,10 @@ export const siteSettingsSchema = z.object({
   summaryRetentionDays: z.number().int().min(1).max(36500),
   summarizeIntervalSeconds: z.number().int().min(1).max(3600),
   runningRefreshSeconds: z.number().int().min(10).max(86400),
+  autoRules: z.boolean(),
+  autoRulesPercent: z.number().min(0.01).max(100),
+  autoRulesMax: z.number().int().min(0).max(10_000),
+  autoRulesApplicationsOnly: z.boolean(),
 }).strict().refine(
   (s) => s.summaryRetentionDays >= s.rawRetentionDays,
   "summaryRetentionDays must be at least rawRetentionDays: summaries are built from raw sessions",
@@ -33,6 +41,10 @@ export const DEFAULT_SETTINGS: SiteSettings = {
   summaryRetentionDays: 400,
   summarizeIntervalSeconds: 15,
   runningRefreshSeconds: 300,
+  autoRules: false,
+  autoRulesPercent: 10,
+  autoRulesMax: 100,
+  autoRulesApplicationsOnly: true,
 };
 
 const KEY = "settings";

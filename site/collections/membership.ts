@@ -11,6 +11,7 @@
  * | `{notRunSince: {rule, since}}` | it ran the program before `since` and never at or after it |
  * | `{timeZone: {equals}}` | its time zone is exactly `equals` (an IANA name, e.g. `Europe/Paris`) |
  * | `{hostName: {glob}}` | its host name matches the glob (`*` any run of characters, `?` one; any case) |
+ * | `{installed: {product, version?}}` | its inventory holds a product whose name matches the glob `product`, and whose version matches the glob `version` when given (any case) |
  * | `{and: [e, ...]}`, `{or: [e, ...]}`, `{not: e}` | all of, any of, or not the expressions |
  *
  * Expressions nest at most {@linkcode MAX_DEPTH} levels and hold at most
@@ -62,6 +63,11 @@ const hostNameSchema = z.object({
   glob: z.string().min(1).max(255).describe("* matches any run of characters, ? one; any case"),
 }).strict().describe("the computer's host name matches the glob");
 
+const installedSchema = z.object({
+  product: z.string().min(1).max(255).describe("a glob on the product name, e.g. code or python3*"),
+  version: z.string().min(1).max(255).optional().describe("a glob on its version, e.g. 1.9*"),
+}).strict().describe("the computer's inventory holds a matching product");
+
 export type RanRule = z.infer<typeof ranRuleSchema>;
 export type NotRunSince = z.infer<typeof notRunSinceSchema>;
 
@@ -70,12 +76,23 @@ export interface Membership {
   notRunSince?: NotRunSince;
   timeZone?: { equals: string };
   hostName?: { glob: string };
+  installed?: { product: string; version?: string };
   and?: Membership[];
   or?: Membership[];
   not?: Membership;
 }
 
-const KINDS = ["ranRule", "notRunSince", "timeZone", "hostName", "and", "or", "not"] as const;
+const KINDS = [
+  "ranRule",
+  "notRunSince",
+  "timeZone",
+  "hostName",
+  "installed",
+  "and",
+  ,
+  "or",
+  "not",
+] as const;
 
 export const membershipSchema: z.ZodType<Membership> = z.lazy(() =>
   z.object({
@@ -83,6 +100,7 @@ export const membershipSchema: z.ZodType<Membership> = z.lazy(() =>
     notRunSince: notRunSinceSchema.optional(),
     timeZone: timeZoneSchema.optional(),
     hostName: hostNameSchema.optional(),
+    installed: installedSchema.optional(),
     and: z.array(membershipSchema).min(1).max(MAX_NODES).optional()
       .describe("the computers that match every expression"),
     or: z.array(membershipSchema).min(1).max(MAX_NODES).optional()

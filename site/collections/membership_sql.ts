@@ -22,6 +22,7 @@
  * @module
  */
 import type { InStatement, InValue } from "@libsql/client";
+import { sqliteGlob } from "../inventory/installed_match.ts";
 import { instantOf, type Membership } from "./membership.ts";
 
 const DAY_MS = 86_400_000;
@@ -63,6 +64,15 @@ export function likePattern(glob: string): string {
   return glob.replace(/[\\%_]/g, (ch) => `\\${ch}`).replaceAll("*", "%").replaceAll("?", "_");
 }
 
+/** Computers whose inventory holds a product matching the globs (any case). */
+function installed(product: string, version: string | undefined): Fragment {
+  const versionClause = version === undefined ? "" : " AND lower(version) GLOB ?";
+  return inSet({
+    sql: `SELECT client_id FROM software WHERE lower(name) GLOB ?${versionClause}`,
+    args: [sqliteGlob(product), ...(version === undefined ? [] : [sqliteGlob(version)])],
+  });
+}
+
 /** The condition on the row `c` of `clients` that `expr` means, at the instant `now`. */
 export function membershipCondition(expr: Membership, now: number): Fragment {
   if (expr.ranRule) {
@@ -82,6 +92,7 @@ export function membershipCondition(expr: Membership, now: number): Fragment {
   if (expr.hostName) {
     return { sql: "c.host_name LIKE ? ESCAPE '\\'", args: [likePattern(expr.hostName.glob)] };
   }
+  if (expr.installed) return installed(expr.installed.product, expr.installed.version);
   if (expr.and) return combine(expr.and.map((e) => membershipCondition(e, now)), "AND");
   if (expr.or) return combine(expr.or.map((e) => membershipCondition(e, now)), "OR");
   if (expr.not) {

@@ -145,6 +145,32 @@ export const QUERY_VIEWS: readonly QueryView[] = [
       ["updated_at", "when it last changed"],
     ],
   },
+  {
+    name: "software",
+    table: "software",
+    description: "installed products, one row per computer and product, from the inventory",
+    columns: [
+      clientId,
+      ["product_key", "<source>/<identity>, e.g. dpkg/coreutils:amd64"],
+      ["name", "the product name"],
+      ["version", "its version"],
+      ["publisher", "maintainer, vendor or publisher; empty if the source names none"],
+      ["source", "dpkg, rpm, flatpak, snap or desktop"],
+      ["installed_at", "when it was installed, where the source knows; else NULL"],
+    ],
+  },
+  {
+    name: "software_files",
+    table: "software_files",
+    description: "the executables each installed product provides",
+    columns: [
+      clientId,
+      ["product_key", "the product (see software)"],
+      ["path", "the executable's path"],
+      ["file_name", "its base name, lower-cased: what rules' fileName globs match"],
+      ["sha256", "its SHA-256; NULL until the agent has read it"],
+    ],
+  },
 ];
 
 /** The site tables queries may open: the ones the views show. */

@@ -9,6 +9,9 @@
 import { computersRanReport } from "./computers_ran.ts";
 import { concurrentTrendReport } from "./concurrent_trend.ts";
 import { concurrentUsageReport } from "./concurrent_usage.ts";
+import { installBaseReport } from "./install_base.ts";
+import { installedNotRunReport } from "./installed_not_run.ts";
+import { softwareReport } from "./software.ts";
 import { remoteUsageReport } from "./remote_usage.ts";
 import { remoteUsageTrendReport } from "./remote_usage_trend.ts";
 import type { Report } from "./report.ts";
@@ -32,6 +35,9 @@ export const REPORTS: readonly Report[] = [
   remoteUsageReport,
   remoteUsageTrendReport,
   unusedReport,
+  installBaseReport,
+  installedNotRunReport,
+  softwareReport,
   summarizationProgressReport,
 ];
 

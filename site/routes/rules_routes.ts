@@ -35,6 +35,11 @@ export function rulesRoutes(site: SiteContext): Hono<SiteEnv> {
     const fields = await jsonBody(c, ruleFieldsSchema);
     return c.json(await editor.create(fields), 201);
   });
+  // Before `/:id`; runs whether or not the `autoRules` setting is on: an admin asked.
+  app.post("/auto", write, async (c) => {
+    const run = await site.autoRules.run();
+    return c.json(run, run.created.length > 0 ? 201 : 200);
+  });
   app.get("/:id", read, async (c) => c.json(await getRule(site, c.req.param("id"))));
   app.patch("/:id", write, limit, async (c) => {
     const existing = await ownRule(site, c.req.param("id"));

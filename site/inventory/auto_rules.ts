@@ -1,0 +1,129 @@
+/**
+ * Automatic rules, as Configuration Manager makes them from inventory: for
+ * each program whose executable is installed on at least
+ * `autoRulesPercent` of the computers that sent an inventory, a **disabled**
+ * rule with `origin: "auto"` on its file name, for an admin to enable or
+ * delete. A program an existing rule already names (by `fileName` or
+ * `originalFileName`, enabled or not, automatic or not) gets none, and the
+ * site never holds more than `autoRulesMax` automatic rules; the most widely
+ * installed programs come first.
+ *
+ * By default only applications count (`autoRulesApplicationsOnly`): the
+ * programs a desktop entry, snap or flatpak starts. Every Linux computer has
+ * `ls`, `cat` and hundreds of other commands; rules for those would fill the
+ * maximum and meter nothing a licence is bought for.
+ *
+ * @module
+ */
+import { compileGlob } from "../../sync/glob.ts";
+import { log } from "../../sync/log.ts";
+import { Mutex } from "../../sync/mutex.ts";
+import type { Rule } from "../../sync/rule.ts";
+import { RulesEditor } from "../rules_editor.ts";
+import type { SiteContext } from "../site_context.ts";
+
+export interface AutoRulesRun {
+  /** Computers that sent an inventory: the whole the percentage is of. */
+  computers: number;
+  /** Computers a program must be installed on to get a rule. */
+  threshold: number;
+  /** Programs at or over the threshold, before existing rules and the maximum. */
+  candidates: number;
+  created: Rule[];
+}
+
+interface Candidate {
+  fileName: string;
+  product: string;
+  computers: number;
+}
+
+/** Runs one at a time, so two runs never create the same rule twice. */
+export class AutoRules {
+  readonly #site: () => SiteContext;
+  readonly #runs = new Mutex();
+
+  constructor(site: () => SiteContext) {
+    this.#site = site;
+  }
+
+  run(): Promise<AutoRulesRun> {
+    return this.#runs.run(async () => {
+      const site = this.#site();
+      const run = await runAutoRules(site, new RulesEditor(site));
+      if (run.created.length > 0) {
+        log.info("automatic rules created", {
+          rules: run.created.map((rule) => rule.id),
+          computers: run.computers,
+          threshold: run.threshold,
+        });
+      }
+      return run;
+    });
+  }
+
+  /** The scheduled run: only while the `autoRules` setting is on. */
+  async runIfOn(): Promise<void> {
+    if (this.#site().settings.autoRules) await this.run();
+  }
+}
+
+async function runAutoRules(site: SiteContext, editor: RulesEditor): Promise<AutoRulesRun> {
+  const { autoRulesPercent: percent, autoRulesMax: max } = site.settings;
+  const computers = await inventoriedComputers(site);
+  const threshold = Math.max(1, Math.ceil((percent * computers) / 100 - 1e-9));
+  const candidates = computers === 0 ? [] : await widelyInstalled(site, threshold);
+  const { covered, autoCount } = await existingRules(site);
+  const room = Math.max(0, max - autoCount);
+  const chosen = candidates.filter((c) => !covered(c.fileName)).slice(0, room);
+  const created = await editor.createAll(
+    chosen.map((c) => ({
+      name: c.product,
+      fileName: c.fileName,
+      enabled: false,
+      comment: `created automatically: installed on ${c.computers} of ${computers} computers`,
+    })),
+    "auto",
+  );
+  return { computers, threshold, candidates: candidates.length, created };
+}
+
+async function inventoriedComputers(site: SiteContext): Promise<number> {
+  const result = await site.db.execute("SELECT count(DISTINCT client_id) AS n FROM software");
+  return Number(result.rows[0].n);
+}
+
+/** Programs installed on at least `threshold` computers, most widely installed first. */
+async function widelyInstalled(site: SiteContext, threshold: number): Promise<Candidate[]> {
+  const applications = site.settings.autoRulesApplicationsOnly
+    ? "WHERE s.source IN ('desktop', 'snap', 'flatpak')"
+    : "";
+  const result = await site.db.execute({
+    sql: `SELECT f.file_name, min(s.name) AS product, count(DISTINCT f.client_id) AS computers
+      FROM software_files f JOIN software s
+        ON s.client_id = f.client_id AND s.product_key = f.product_key
+      ${applications}
+      GROUP BY f.file_name HAVING computers >= ?
+      ORDER BY computers DESC, f.file_name`,
+    args: [threshold],
+  });
+  return result.rows.map((r) => ({
+    fileName: r.file_name as string,
+    product: r.product as string,
+    computers: Number(r.computers),
+  }));
+}
+
+/** Which file names existing rules name, and how many automatic rules there are. */
+async function existingRules(site: SiteContext) {
+  const result = await site.db.execute(
+    "SELECT file_name, original_file_name, origin FROM rules",
+  );
+  const globs = result.rows.flatMap((r) => [r.file_name, r.original_file_name])
+    .filter((glob): glob is string => typeof glob === "string" && glob !== "")
+    .map((glob) => compileGlob(glob, { caseInsensitive: true }));
+  return {
+    covered: (fileName: string) => globs.some((matches) => matches(fileName)),
+    autoCount: result.rows.filter((r) => r.origin === "auto").length,
+  };
+}

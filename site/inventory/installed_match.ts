@@ -1,0 +1,57 @@
+/**
+ * Where a rule's program is installed: the `(client, product)` pairs of
+ * `software_files` whose executable the rule names, as the agent would
+ * match a process of it. `fileName` and `originalFileName` are globs on the
+ * executable's base name, without regard to case (the table keeps base names
+ * lower-cased); `sha256` compares the file's hash; `version`, when the rule
+ * sets one, is a glob on the owning product's version. A rule's language
+ * cannot be told from an inventory and is not checked.
+ *
+ * Each way of matching is its own SELECT joined by UNION, so each uses an
+ * index (`software_files_by_name` for a name, with a glob's fixed prefix as
+ * its range; `software_files_by_sha256` for a hash).
+ *
+ * @module
+ */
+import type { InValue } from "@libsql/client";
+
+export interface RuleMatchFields {
+  fileName: string | null;
+  originalFileName: string | null;
+  sha256: string | null;
+  version: string;
+}
+
+/** A rule's glob (`*`, `?`, nothing else special) as an SQLite GLOB pattern. */
+export function sqliteGlob(glob: string, lowerCase = true): string {
+  return (lowerCase ? glob.toLowerCase() : glob).replaceAll("[", "[[]");
+}
+
+/**
+ * A SELECT of the `client_id`s (one row per matching product, so wrap it in
+ * DISTINCT or EXISTS) where the rule's program is installed; `undefined` for
+ * a rule with nothing to match on.
+ */
+export function installedSql(rule: RuleMatchFields): { sql: string; args: InValue[] } | undefined {
+  const branches: string[] = [];
+  const args: InValue[] = [];
+  for (const name of [rule.fileName, rule.originalFileName]) {
+    if (!name) continue;
+    branches.push("SELECT client_id, product_key FROM software_files WHERE file_name GLOB ?");
+    args.push(sqliteGlob(name));
+  }
+  if (rule.sha256) {
+    branches.push("SELECT client_id, product_key FROM software_files WHERE sha256 = ?");
+    args.push(rule.sha256.toLowerCase());
+  }
+  if (branches.length === 0) return undefined;
+  const matched = branches.join(" UNION ");
+  const version = rule.version.trim();
+  if (/^\**$/.test(version)) return { sql: `SELECT client_id FROM (${matched})`, args };
+  return {
+    sql: `SELECT m.client_id FROM (${matched}) m JOIN software s
+      ON s.client_id = m.client_id AND s.product_key = m.product_key
+      WHERE lower(s.version) GLOB ?`,
+    args: [...args, sqliteGlob(version)],
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Product records of inventory documents into `software` and
+ * `software_files`: a put record replaces the product's rows, a deleted one
+ * removes them. A product's executables go in with one statement (a JSON
+ * array read by `json_each`), so a first inventory of thousands of products
+ * stays a few thousand statements in its sync transaction.
+ *
+ * @module
+ */
+import type * as A from "@automerge/automerge";
+import type { ChangedKeys } from "../../sync/changed_keys.ts";
+import type { InStatement } from "../../sync/db.ts";
+import { decodeProduct, isProductKey } from "../../sync/inventory_record.ts";
+
+export function softwareStatements(
+  client: string,
+  doc: A.Doc<unknown>,
+  changed: ChangedKeys,
+): InStatement[] {
+  const statements: InStatement[] = [];
+  const record = doc as Record<string, unknown>;
+  for (const key of changed.put) {
+    if (!isProductKey(key)) continue;
+    statements.push(...removeProduct(client, key), ...insertProduct(client, key, record[key]));
+  }
+  for (const key of changed.deleted) {
+    if (isProductKey(key)) statements.push(...removeProduct(client, key));
+  }
+  return statements;
+}
+
+function removeProduct(client: string, key: string): InStatement[] {
+  return ["software", "software_files"].map((table) => ({
+    sql: `DELETE FROM ${table} WHERE client_id = ? AND product_key = ?`,
+    args: [client, key],
+  }));
+}
+
+function insertProduct(client: string, key: string, value: unknown): InStatement[] {
+  const product = decodeProduct(key, value);
+  const files = product.files.map((file) => [file.path, baseName(file.path), file.sha256]);
+  return [{
+    sql: `INSERT INTO software (client_id, product_key, name, version, publisher, source,
+      installed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    args: [
+      client,
+      key,
+      product.name,
+      product.version,
+      product.publisher,
+      product.source,
+      product.installedAt,
+    ],
+  }, {
+    sql: `INSERT OR IGNORE INTO software_files (client_id, product_key, path, file_name, sha256)
+      SELECT ?, ?, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`,
+    args: [client, key, JSON.stringify(files)],
+  }];
+}
+
+/** The lower-cased base name: what a rule's `fileName` glob is compared with. */
+export function baseName(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1).toLowerCase();
+}
