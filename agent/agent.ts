@@ -65,6 +65,8 @@ export interface AgentOptions {
   inventoryIntervalMs?: number;
   /** How often the package databases are checked for changes (default 10 s). */
   inventoryCheckMs?: number;
+  /** The most bytes of executables one inventory run reads to hash them (default 256 MB). */
+  inventoryHashBytes?: number;
   /** Where the inventory comes from; this computer's package managers unless a test says. */
   inventorySources?: InventorySource[];
   source?: ProcessSource;
@@ -117,6 +119,7 @@ export class Agent {
       factsIntervalMs: 3_600_000,
       inventoryIntervalMs: 86_400_000,
       inventoryCheckMs: 10_000,
+      inventoryHashBytes: 256 * 1024 * 1024,
       ...options,
     };
     // Retry an absent site at most every five sync intervals (five minutes at most).
@@ -136,7 +139,7 @@ export class Agent {
         await versions.versionOf(exe) ?? this.#inventoryVersions.versionOf(exe),
     });
     this.#writer = new UsageWriter({ db, docs: this.#docs, lock });
-    const hashes = new ExecutableHashes(db);
+    const hashes = new ExecutableHashes(db, this.#o.inventoryHashBytes);
     const sources = options.inventorySources ?? defaultInventorySources();
     this.#inventorySchedule = new InventorySchedule({
       intervalMs: this.#o.inventoryIntervalMs,

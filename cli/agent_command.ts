@@ -40,6 +40,8 @@ Options:
   --inventory-check SECONDS
                           look for installed or removed software this often
                           (default 10)
+  --inventory-hash-mb N   read at most N MB of programs per inventory run to hash
+                          them; the rest are hashed in later runs (default 256)
   --log-level LEVEL       debug, info, warn or error (default info; logs are JSON
                           lines on stderr)
   -h, --help              show this help
@@ -55,6 +57,7 @@ Options:
     "max-unsent-mb": { type: "string" },
     "inventory-hours": { type: "string" },
     "inventory-check": { type: "string" },
+    "inventory-hash-mb": { type: "string" },
     "log-level": { type: "string" },
   },
   async run(values) {
@@ -81,6 +84,7 @@ Options:
         inventoryIntervalMs: (numberOption(values, "inventory-hours", 0.01, 8760) ?? 24) *
           3_600_000,
         inventoryCheckMs: seconds("inventory-check", 10, 1),
+        inventoryHashBytes: (intOption(values, "inventory-hash-mb", 0) ?? 256) * 1024 * 1024,
       });
     } catch (error) {
       console.error(`meter agent: ${(error as Error).message}`);

@@ -189,6 +189,7 @@ Run one of those programs (e.g. 'sleep 5') and it appears below within seconds.
 Try the API:  curl -H 'Authorization: Bearer ${admin}' '${siteUrl}/v1/usage?format=csv'
 Or:           deno task meter usage --site ${siteUrl} --token ${admin}
 Reports:      deno task meter report total-usage --month ${month} --site ${siteUrl} --token ${admin}
+Installed:    deno task meter report install-base --site ${siteUrl} --token ${admin}
 Ctrl-C stops the demo.
 `);
 }

@@ -25,6 +25,13 @@ const PARAMETERS: Record<string, { value: string; help: string }> = {
   months: { value: "N", help: "the last N months, ending with this one (default 12)" },
   days: { value: "N", help: "the last N days, ending today (UTC) (default 90)" },
   since: { value: "DATE", help: "2026-05-01 (midnight UTC) or 2026-05-01T08:00:00Z" },
+  product: { value: "GLOB", help: "a product name, * and ? allowed, any case" },
+  version: { value: "GLOB", help: "a product version, e.g. 1.9*" },
+  publisher: { value: "GLOB", help: "a maintainer, vendor or publisher" },
+  source: { value: "NAME", help: "dpkg, rpm, flatpak, snap or desktop" },
+  client: { value: "ID|HOST", help: "a client id or host name" },
+  limit: { value: "N", help: "rows per page (default 10000)" },
+  offset: { value: "N", help: "rows to skip (default 0)" },
 };
 
 interface ReportAnswer {

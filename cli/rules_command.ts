@@ -1,5 +1,5 @@
 /**
- * `meter rules list|add|update|enable|disable|delete`: edits a site's rules
+ * `meter rules list|add|update|enable|disable|delete|auto`: edits a site's rules
  * through its HTTP API.
  *
  * @module
@@ -21,6 +21,13 @@ const FIELD_OPTIONS = {
   disabled: { type: "boolean" },
 } as const;
 
+interface AutoRun {
+  computers: number;
+  threshold: number;
+  candidates: number;
+  created: Rule[];
+}
+
 export const rulesCommand: Command = {
   name: "rules",
   usage: `
@@ -32,6 +39,8 @@ Actions:
   update ID [field options] change the given fields of a rule
   enable ID | disable ID    switch a rule on or off
   delete ID                 delete a rule (its recorded sessions stay)
+  auto                      create disabled rules now for programs installed on many
+                            computers (the site's autoRules* settings); lists them
 
 Connection (or env METER_SITE, METER_TOKEN):
   --site URL                the site, e.g. http://127.0.0.1:8080
@@ -91,12 +100,21 @@ Output:
             })).data,
           ];
           break;
+        case "auto": {
+          const { data } = await apiRequest<AutoRun>(target, "POST", "v1/rules/auto");
+          console.error(
+            `${data.created.length} created: ${data.candidates} programs on at least ` +
+              `${data.threshold} of ${data.computers} inventoried computers`,
+          );
+          rules = data.created;
+          break;
+        }
         case "delete":
           await apiRequest(target, "DELETE", `v1/rules/${needId()}`);
           console.log(`deleted ${id}`);
           return 0;
         default:
-          throw new UsageError("the action is list, add, update, enable, disable or delete");
+          throw new UsageError("the action is list, add, update, enable, disable, delete or auto");
       }
     } catch (error) {
       if (!(error instanceof ApiClientError)) throw error;

@@ -25,6 +25,7 @@ import { type ReportSite, startReportSite } from "./helpers/report_site.ts";
 import { addRule, api } from "./helpers/site_api.ts";
 
 const CLIENTS = 20;
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const NOW = Date.now();
 const WINDOW_DAYS = 14;
 
@@ -256,5 +257,16 @@ describe("inventory reports on simulated clients", () => {
     expect(gimp).toMatchObject({ installed: 2, used: 0, enabled: false, origin: "auto" });
     const viewerRun = await api(r.url, r.viewer, "POST", "/v1/rules/auto");
     expect(viewerRun.status).toBe(403);
+
+    // The command line runs the same; everything is created already.
+    const cli = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "rules", "auto", "--site", r.url, "--token", r.admin],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    expect(cli.code, new TextDecoder().decode(cli.stderr)).toBe(0);
+    expect(new TextDecoder().decode(cli.stderr)).toMatch(
+      /^0 created: 10 programs on at least 2 of 20/,
+    );
   });
 });
