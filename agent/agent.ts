@@ -40,7 +40,7 @@ import {
 import { InventorySchedule } from "./inventory/inventory_schedule.ts";
 import { defaultInventorySources } from "./inventory/inventory_sources.ts";
 import { InventoryVersions } from "./inventory/inventory_versions.ts";
-import { writeInventory } from "./inventory/inventory_writer.ts";
+import { readInventory, writeInventory } from "./inventory/inventory_writer.ts";
 import { applyRetention } from "./usage_retention.ts";
 import { UsageWriter } from "./usage_writer.ts";
 import { agentSyncTargets } from "./sync_targets.ts";
@@ -160,7 +160,10 @@ export class Agent {
       );
     }
     await agent.#recorder.load();
-    if (agent.#enrolment) await agent.#loadRules();
+    if (agent.#enrolment) {
+      await agent.#loadRules();
+      agent.#inventoryVersions.update(await readInventory(agent.#docs, agent.#enrolment.clientId));
+    }
     return agent;
   }
 
@@ -334,7 +337,9 @@ export class Agent {
   async #takeInventory(reason: string, collect: () => Promise<Inventory>): Promise<number> {
     const started = performance.now();
     const inventory = await collect();
-    this.#inventoryVersions.update(inventory.products);
+    if (this.#inventoryVersions.update(inventory.products, inventory.failedSources)) {
+      this.#recorder.judgeAgain();
+    }
     this.#pendingInventory = inventory;
     log.info("inventory taken", {
       reason,
@@ -351,13 +356,14 @@ export class Agent {
   async #writePendingInventory(enrolment: Enrolment): Promise<void> {
     const inventory = this.#pendingInventory;
     if (!inventory) return;
-    this.#pendingInventory = undefined;
     const written = await writeInventory(
       this.#docs,
       enrolment.clientId,
       enrolment.actor,
       inventory,
     );
+    // Kept until written: a failed write is tried again at the next sync.
+    if (this.#pendingInventory === inventory) this.#pendingInventory = undefined;
     if (written.put + written.deleted > 0) log.info("inventory changed", { ...written });
   }
 

@@ -98,6 +98,14 @@ export class SessionRecorder {
     this.#lastPoll = Number(await this.#state.get("last_poll") ?? 0);
   }
 
+  /**
+   * What a match depends on changed (package versions, after an inventory):
+   * every running process is judged again at the next poll.
+   */
+  judgeAgain(): void {
+    this.#judged.clear();
+  }
+
   /** New rules: every running process is judged again at the next poll. */
   setRules(rules: readonly Rule[]): void {
     this.#matcher = new RuleMatcher(rules);

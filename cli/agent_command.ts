@@ -84,7 +84,7 @@ Options:
         inventoryIntervalMs: (numberOption(values, "inventory-hours", 0.01, 8760) ?? 24) *
           3_600_000,
         inventoryCheckMs: seconds("inventory-check", 10, 1),
-        inventoryHashBytes: (intOption(values, "inventory-hash-mb", 0) ?? 256) * 1024 * 1024,
+        inventoryHashBytes: (intOption(values, "inventory-hash-mb", 1) ?? 256) * 1024 * 1024,
       });
     } catch (error) {
       console.error(`meter agent: ${(error as Error).message}`);

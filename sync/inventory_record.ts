@@ -7,8 +7,9 @@
  * `snap/firefox`, `flatpak/system/org.gimp.GIMP/stable`,
  * `desktop/code.desktop`), holding one CBOR tuple:
  * `[name, version, publisher, source, installedAtMs | null, files]` where
- * `files` is `[[path, sha256 | null], ...]`, the executables the product
- * provides. The agent rewrites a record only when it changed and deletes the
+ * `files` is `[[path, sha256 | null, realName?], ...]`, the executables the
+ * product provides (`realName`, the base name behind a link, only where it
+ * differs). The agent rewrites a record only when it changed and deletes the
  * records of products that went away, so an unchanged computer sends nothing.
  *
  * @module
@@ -22,11 +23,20 @@ export { PRODUCT_SOURCES, type ProductSource } from "./product_source.ts";
 
 /** Executables listed per product; a product with more keeps the first ones. */
 export const MAX_PRODUCT_FILES = 500;
+/** The longest name, version or publisher. */
+export const MAX_PRODUCT_TEXT = 255;
+export const MAX_PATH = 4096;
 
 export interface ProductFile {
   path: string;
   /** Lowercase hex, or `null` until the agent has read the file. */
   sha256: string | null;
+  /**
+   * The base name of the file a link leads to (`python3.11` for
+   * `/usr/bin/python3`), where it differs: what a rule's
+   * `originalFileName` names.
+   */
+  realName?: string;
 }
 
 export interface InstalledProduct {
@@ -40,15 +50,18 @@ export interface InstalledProduct {
   files: ProductFile[];
 }
 
+const text = z.string().max(MAX_PRODUCT_TEXT);
+const path = z.string().min(1).max(MAX_PATH);
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/).nullable();
 const productTuple = z.tuple([
-  z.string().min(1).max(255),
-  z.string().max(255),
-  z.string().max(255),
+  text.min(1),
+  text,
+  text,
   z.enum(PRODUCT_SOURCES),
   z.number().int().min(0).nullable(),
-  z.array(z.tuple([
-    z.string().min(1).max(4096),
-    z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  z.array(z.union([
+    z.tuple([path, sha256]),
+    z.tuple([path, sha256, z.string().min(1).max(MAX_PRODUCT_TEXT)]),
   ])).max(MAX_PRODUCT_FILES),
 ]);
 
@@ -69,7 +82,11 @@ export function encodeProduct(product: InstalledProduct): Uint8Array {
     product.publisher,
     product.source,
     product.installedAt,
-    product.files.map((file) => [file.path, file.sha256]),
+    product.files.map((file) =>
+      file.realName === undefined
+        ? [file.path, file.sha256]
+        : [file.path, file.sha256, file.realName]
+    ),
   ]);
 }
 
@@ -85,6 +102,8 @@ export function decodeProduct(key: string, value: unknown): InstalledProduct {
     publisher,
     source,
     installedAt,
-    files: files.map(([path, sha256]) => ({ path, sha256 })),
+    files: files.map(([path, sha256, realName]) =>
+      realName === undefined ? { path, sha256 } : { path, sha256, realName }
+    ),
   };
 }

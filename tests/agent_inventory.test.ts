@@ -12,7 +12,8 @@ import { parseDpkgStatus, readDpkgProducts } from "../agent/inventory/dpkg_sourc
 import { ExecutableHashes, executableHashesSchema } from "../agent/inventory/executable_hashes.ts";
 import type { FoundProduct } from "../agent/inventory/found_product.ts";
 import { collectInventory, type InventorySource } from "../agent/inventory/inventory_collector.ts";
-import { InventorySchedule } from "../agent/inventory/inventory_schedule.ts";
+import { InventorySchedule, MAX_DEFERRALS } from "../agent/inventory/inventory_schedule.ts";
+import { fitProduct } from "../agent/inventory/product_fit.ts";
 import { writeInventory } from "../agent/inventory/inventory_writer.ts";
 import { openDatabase } from "../sync/db.ts";
 import { inventoryDocId } from "../sync/doc_id.ts";
@@ -114,6 +115,10 @@ describe("executable hashes", () => {
     expect(fourth.filesRead).toBe(1);
     expect(fourth.hashes.get(a)).not.toBe(first.hashes.get(a));
     expect(fourth.hashes.get(`${dir}/missing`)).toBeNull();
+    // A program larger than the whole budget is still hashed: one file a run at least.
+    await Deno.writeTextFile(b, "w".repeat(5000));
+    const fifth = await bounded.hashAll([b]);
+    expect(fifth).toMatchObject({ filesRead: 1, pending: 0 });
     db.close();
   });
 });
@@ -200,7 +205,43 @@ describe("collecting and writing the inventory", () => {
     const keys = Object.keys((await docs.load<Record<string, Uint8Array>>(docId, actor))!)
       .filter(isProductKey).sort();
     expect(keys).toEqual(["dpkg/b", "dpkg/tool:amd64", "rpm/kept.x86_64"]);
+
+    // A tool that failed part way: what it listed counts, nothing of it is deleted.
+    const partial = await collectInventory([
+      {
+        name: "dpkg",
+        read: () =>
+          Promise.resolve({ products: [product("dpkg/b", "2.2")], problems: [], failed: true }),
+      },
+      source("rpm", []),
+    ], hashes);
+    expect(partial.failedSources).toEqual(["dpkg"]);
+    expect(await writeInventory(docs, "c1", actor, partial)).toEqual({
+      put: 1,
+      deleted: 1,
+      products: 2,
+    });
+    const after = (await docs.load<Record<string, Uint8Array>>(docId, actor))!;
+    expect(Object.keys(after).filter(isProductKey).sort()).toEqual(["dpkg/b", "dpkg/tool:amd64"]);
+    expect(decodeProduct("dpkg/b", after["dpkg/b"]).version).toBe("2.2");
     db.close();
+  });
+});
+
+describe("fitting products to the record", () => {
+  it("cuts long texts, drops a time before 1970 and bad paths, and names a bad key", () => {
+    const fitted = fitProduct({
+      ...product("rpm/tool.x86_64", "1.0", ["/usr/bin/tool", "relative/tool", "/usr/bin/tool"]),
+      publisher: "P".repeat(300),
+      installedAt: -1000,
+    });
+    expect(fitted).toMatchObject({
+      publisher: "P".repeat(255),
+      installedAt: null,
+      executables: ["/usr/bin/tool"],
+    });
+    expect(fitProduct(product("nosuchsource/x", "1"))).toMatch(/is not valid/);
+    expect(fitProduct({ ...product("dpkg/x", "1"), name: "  " })).toMatch(/has no name/);
   });
 });
 
@@ -224,6 +265,25 @@ describe("inventory schedule", () => {
     expect(runs).toEqual(["start", "software changed"]);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(runs).toHaveLength(2);
+    await schedule.stop();
+  });
+
+  it("runs even while the signature never settles", async () => {
+    let checks = 0;
+    const runs: string[] = [];
+    const schedule = new InventorySchedule({
+      intervalMs: 60_000,
+      checkMs: 10,
+      signature: () => Promise.resolve(String(checks++)),
+      run: (reason) => {
+        runs.push(reason);
+        return Promise.resolve(0);
+      },
+    });
+    schedule.start();
+    await waitFor("a run after the deferrals", () => runs.length >= 2, { intervalMs: 10 });
+    expect(runs.slice(0, 2)).toEqual(["start", "software changed"]);
+    expect(checks).toBeGreaterThanOrEqual(MAX_DEFERRALS + 2);
     await schedule.stop();
   });
 });

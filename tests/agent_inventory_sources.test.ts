@@ -185,7 +185,7 @@ describe("readRpmProducts", () => {
   it("runs rpm -qa with the query format and parses what it prints", async () => {
     const rpm = await fakeCommand(RPM_QA);
     const result = await readRpmProducts({ command: rpm.path });
-    expect(result).toEqual(parseRpmQuery(RPM_QA));
+    expect(result).toEqual({ ...parseRpmQuery(RPM_QA), failed: false });
     const args = await argsOf(rpm.argsFile);
     expect(args.slice(0, 2)).toEqual(["-qa", "--queryformat"]);
     expect(args[2]).toContain("%{FILEMODES:perms}");
@@ -201,6 +201,8 @@ describe("readRpmProducts", () => {
     expect(result.problems).toEqual([
       `rpm: ${rpm.path} -qa exited with code 1: error: cannot open Packages database in /var/lib/rpm`,
     ]);
+    // Marked failed: the inventory keeps the rpm products it did not list this time.
+    expect(result.failed).toBe(true);
   });
 
   it("stops an rpm that runs past its time", async () => {
@@ -209,6 +211,7 @@ describe("readRpmProducts", () => {
     const result = await readRpmProducts({ command: rpm.path, timeoutMs: 300 });
     expect(performance.now() - started).toBeLessThan(5_000);
     expect(result.problems).toEqual([`rpm: ${rpm.path} -qa was stopped after 0.3 s`]);
+    expect(result.failed).toBe(true);
   });
 });
 
@@ -326,6 +329,7 @@ describe("readSnapProducts", () => {
         `snap: ${snap.path} list exited with code 1: ` +
         "error: cannot communicate with server: connection refused",
       ],
+      failed: true,
     });
   });
 });

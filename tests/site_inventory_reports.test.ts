@@ -69,6 +69,13 @@ function inventoryOf(i: number): Map<string, InstalledProduct> {
   }
   if (i < 2) products.set("desktop/gimp.desktop", desktop("GIMP", "/usr/bin/gimp")); // exactly 10%
   if (i === 0) products.set("desktop/inkscape.desktop", desktop("Inkscape", "/usr/bin/inkscape")); // 5%
+  if (i % 5 === 0) {
+    // A link: processes of it run python3.11, the name originalFileName gives.
+    const python = dpkg("python3-minimal", "3.11.2-1", []);
+    python.files = [{ path: "/usr/bin/python3", sha256: null, realName: "python3.11" }];
+    products.set("dpkg/python3-minimal:amd64", python);
+  }
+  if (i === 4) products.set("desktop/emacs.desktop", desktop("Émacs", "/usr/bin/emacs"));
   return products;
 }
 
@@ -85,12 +92,18 @@ describe("inventory reports on simulated clients", () => {
   let r: ReportSite;
   let code: Rule;
   let code19: Rule;
+  let python: Rule;
+  let pythonReal: Rule;
+  let pythonLink: Rule;
   const agents: FakeAgent[] = [];
 
   beforeAll(async () => {
     r = await startReportSite();
     code = await addRule(r.url, r.admin, { name: "Code", fileName: "code" });
     code19 = await addRule(r.url, r.admin, { name: "Code 1.9", fileName: "Code", version: "1.9*" });
+    python = await addRule(r.url, r.admin, { name: "Python", fileName: "python3" });
+    pythonReal = await addRule(r.url, r.admin, { name: "Python", originalFileName: "python3.1?" });
+    pythonLink = await addRule(r.url, r.admin, { name: "Python", originalFileName: "python3" });
     for (let i = 0; i < CLIENTS; i++) {
       const agent = await enrollFakeAgent(r.url, r.enroll, `host-${String(i).padStart(2, "0")}`);
       agents.push(agent);
@@ -156,6 +169,16 @@ describe("inventory reports on simulated clients", () => {
     });
   });
 
+  test("a link counts under its own name for fileName, under its target's for originalFileName", async () => {
+    const { rows } = await report("install-base");
+    const installed = (rule: Rule) =>
+      rows.find((row: { ruleId: string }) => row.ruleId === rule.id).installed;
+    const withPython = indexes((i) => i % 5 === 0).length;
+    expect(installed(python)).toBe(withPython);
+    expect(installed(pythonReal)).toBe(withPython);
+    expect(installed(pythonLink)).toBe(0);
+  });
+
   test("installed-not-run lists installed computers without use since the date, never included", async () => {
     const since = new Date(NOW - WINDOW_DAYS * DAY_MS).toISOString();
     const { rows } = await report("installed-not-run", { rule: code.id, since });
@@ -195,6 +218,9 @@ describe("inventory reports on simulated clients", () => {
     expect(host0.rows).toHaveLength(
       [...inventoryOf(0).values()].filter((p) => p.source === "desktop").length,
     );
+    // Any case, beyond ASCII too.
+    const emacs = await report("software", { product: "émacs" });
+    expect(emacs.rows.map((row: { hostName: string }) => row.hostName)).toEqual(["host-04"]);
     const page = await report("software", { limit: "5", offset: "5" });
     expect(page.rows).toEqual(all.rows.slice(5, 10));
   });
@@ -266,7 +292,7 @@ describe("inventory reports on simulated clients", () => {
     }).output();
     expect(cli.code, new TextDecoder().decode(cli.stderr)).toBe(0);
     expect(new TextDecoder().decode(cli.stderr)).toMatch(
-      /^0 created: 10 programs on at least 2 of 20/,
+      /^0 created: 11 programs on at least 2 of 20/,
     );
   });
 });

@@ -130,12 +130,13 @@ describe("queries", () => {
       T0 + 60_000,
     );
     await exec(
-      `INSERT INTO software VALUES ('c1', 'dpkg/coreutils:amd64', 'coreutils', '9.1-1',
-      'Debian <debian@example.org>', 'dpkg', ?)`,
+      `INSERT INTO software VALUES ('c1', 'dpkg/coreutils:amd64', 'coreutils', 'coreutils',
+      '9.1-1', 'Debian <debian@example.org>', 'dpkg', ?)`,
       T0,
     );
     await exec(
-      `INSERT INTO software_files VALUES ('c1', 'dpkg/coreutils:amd64', '/usr/bin/ls', 'ls', NULL)`,
+      `INSERT INTO software_files VALUES ('c1', 'dpkg/coreutils:amd64', '/usr/bin/ls', 'ls', 'ls',
+      NULL)`,
     );
     // Views in the site's own schema, as a trick to reach tokens through.
     await exec("CREATE VIEW IF NOT EXISTS token_view AS SELECT * FROM tokens");

@@ -11,7 +11,6 @@
  *
  * @module
  */
-import { readTextOrUndefined } from "../read_text.ts";
 import type { FoundProduct, SourceResult } from "./found_product.ts";
 import { isInProgramDir } from "./program_dirs.ts";
 
@@ -73,30 +72,46 @@ export interface DpkgSourceOptions {
   dpkgRoot?: string;
 }
 
-/** The installed packages with their programs; empty where dpkg is absent. */
-export function readDpkgProducts(options: DpkgSourceOptions = {}): Promise<SourceResult> {
+/**
+ * The installed packages with their programs; empty where dpkg is absent.
+ * The list files are read asynchronously, so a desktop's thousands of
+ * packages never hold up the agent's process polling.
+ */
+export async function readDpkgProducts(options: DpkgSourceOptions = {}): Promise<SourceResult> {
   const root = options.dpkgRoot ?? "/var/lib/dpkg";
-  const text = readTextOrUndefined(`${root}/status`);
-  if (text === undefined) return Promise.resolve({ products: [], problems: [] });
+  const text = await Deno.readTextFile(`${root}/status`).catch(() => undefined);
+  if (text === undefined) return { products: [], problems: [] };
   const status = parseDpkgStatus(text);
-  const products = status.installed.map((pkg) => productOf(root, pkg));
-  return Promise.resolve({ products, problems: status.problems });
+  const products = await Promise.all(status.installed.map((pkg) => productOf(root, pkg)));
+  return { products, problems: status.problems };
 }
 
-function productOf(root: string, pkg: DpkgPackage): FoundProduct {
+async function productOf(root: string, pkg: DpkgPackage): Promise<FoundProduct> {
   const qualified = `${pkg.name}:${pkg.architecture}`;
   // Multi-arch packages name their list `<name>:<arch>.list`; the others `<name>.list`.
-  const list = [`${root}/info/${qualified}.list`, `${root}/info/${pkg.name}.list`]
-    .find((path) => fileMtime(path) !== null);
+  let list: { mtime: number | null; text: string } | undefined;
+  for (const path of [`${root}/info/${qualified}.list`, `${root}/info/${pkg.name}.list`]) {
+    list = await readList(path);
+    if (list) break;
+  }
   return {
     key: `dpkg/${qualified}`,
     name: pkg.name,
     version: pkg.version,
     publisher: pkg.maintainer,
     source: "dpkg",
-    installedAt: list ? fileMtime(list) : null,
-    executables: list ? programsIn(readTextOrUndefined(list) ?? "") : [],
+    installedAt: list?.mtime ?? null,
+    executables: list ? await programsIn(list.text) : [],
   };
+}
+
+async function readList(path: string) {
+  try {
+    const [info, text] = await Promise.all([Deno.stat(path), Deno.readTextFile(path)]);
+    return { mtime: info.mtime?.getTime() ?? null, text };
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -105,13 +120,15 @@ function productOf(root: string, pkg: DpkgPackage): FoundProduct {
  * `/bin/sleep`, but every process runs `/usr/bin/sleep`: the inventory names
  * a program the way its processes are seen.
  */
-function programsIn(listText: string): string[] {
-  const programs = new Set<string>();
+async function programsIn(listText: string): Promise<string[]> {
+  const candidates = new Set<string>();
   for (const listed of listText.split("\n")) {
     const path = usrMerged(listed);
-    if (isInProgramDir(path) && isExecutableFile(path)) programs.add(path);
+    if (isInProgramDir(path)) candidates.add(path);
   }
-  return [...programs];
+  const programs: string[] = [];
+  for (const path of candidates) if (await isExecutableFile(path)) programs.push(path);
+  return programs;
 }
 
 const mergedDirs = new Map<string, boolean>();
@@ -132,19 +149,11 @@ function isLinkTo(path: string, target: string): boolean {
 }
 
 /** Follows links: `/usr/bin/python3` names the program its target holds. */
-export function isExecutableFile(path: string): boolean {
+async function isExecutableFile(path: string): Promise<boolean> {
   try {
-    const info = Deno.statSync(path);
+    const info = await Deno.stat(path);
     return info.isFile && ((info.mode ?? 0) & 0o111) !== 0;
   } catch {
     return false;
-  }
-}
-
-function fileMtime(path: string): number | null {
-  try {
-    return Deno.statSync(path).mtime?.getTime() ?? null;
-  } catch {
-    return null;
   }
 }

@@ -68,7 +68,8 @@ export class ExecutableHashes {
       const info = await file.stat();
       const key = fileKey(info);
       if (cached?.key === key) return { key, sha256: cached.sha256, read: false };
-      if (run.bytesRead + info.size > this.#budgetBytes) {
+      // A run always reads one file, so a program larger than the budget is hashed too.
+      if (run.bytesRead > 0 && run.bytesRead + info.size > this.#budgetBytes) {
         run.pending++;
         return undefined;
       }

@@ -73,7 +73,11 @@ export async function readFlatpakProducts(options: FlatpakReadOptions = {}): Pro
       : null,
     launcherExists: isFile,
   });
-  return { products: parsed.products, problems: [...run.problems, ...parsed.problems] };
+  return {
+    products: parsed.products,
+    problems: [...run.problems, ...parsed.problems],
+    failed: run.failed,
+  };
 }
 
 /**

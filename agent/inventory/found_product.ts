@@ -27,4 +27,9 @@ export interface FoundProduct {
 export interface SourceResult {
   products: FoundProduct[];
   problems: string[];
+  /**
+   * The tool failed or was stopped part way: what it found still counts, but
+   * products it did not list may still be installed, so none is deleted.
+   */
+  failed?: boolean;
 }

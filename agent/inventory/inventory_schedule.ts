@@ -3,7 +3,9 @@
  * (default a day), and soon after installed software changes. Every `check`
  * (default 10 s) it reads the software signature; a change is acted on once
  * the signature has stayed the same for one more check, because an install
- * rewrites the package database several times. While executables' hashes are
+ * rewrites the package database several times; a signature that never
+ * settles (a state file some daemon rewrites all the time) delays a run by at
+ * most `MAX_DEFERRALS` checks. While executables' hashes are
  * still pending, the next run comes after `pendingRetry` instead of a day.
  * Runs never overlap.
  *
@@ -11,6 +13,9 @@
  */
 import { log } from "../../sync/log.ts";
 import { softwareSignature } from "./software_change_watch.ts";
+
+/** Checks a changing signature may put a run off by. */
+export const MAX_DEFERRALS = 6;
 
 export interface InventoryScheduleOptions {
   intervalMs: number;
@@ -27,6 +32,7 @@ export class InventorySchedule {
   #running: Promise<unknown> = Promise.resolve();
   #lastSignature: string | undefined;
   #changed = false;
+  #deferrals = 0;
   #dueAt = 0;
   #stopped = false;
 
@@ -54,13 +60,15 @@ export class InventorySchedule {
   async #tick(): Promise<void> {
     const signature = await this.#o.signature();
     const first = this.#lastSignature === undefined;
-    if (!first && signature !== this.#lastSignature) {
+    if (!first && signature !== this.#lastSignature && this.#deferrals < MAX_DEFERRALS) {
       // Installing: wait until the package database has settled.
       this.#lastSignature = signature;
       this.#changed = true;
+      this.#deferrals++;
       return;
     }
     this.#lastSignature = signature;
+    this.#deferrals = 0;
     if (!this.#changed && Date.now() < this.#dueAt) return;
     const reason = first ? "start" : this.#changed ? "software changed" : "schedule";
     this.#changed = false;

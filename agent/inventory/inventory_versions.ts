@@ -11,19 +11,30 @@
 import type { InstalledProduct } from "../../sync/inventory_record.ts";
 
 export class InventoryVersions {
+  #products = new Map<string, InstalledProduct>();
   #byPath = new Map<string, string>();
   #bySnap = new Map<string, string>();
 
-  update(products: Map<string, InstalledProduct>): void {
-    const byPath = new Map<string, string>();
-    const bySnap = new Map<string, string>();
-    for (const [key, product] of products) {
-      if (!product.version || product.source === "dpkg" || product.source === "desktop") continue;
-      if (product.source === "snap") bySnap.set(key.slice("snap/".length), product.version);
-      for (const file of product.files) byPath.set(file.path, product.version);
+  /**
+   * Takes the products of an inventory; those of `failedSources` (which
+   * could not be listed this time) are kept from before. True when a version
+   * changed, so that running processes are judged again.
+   */
+  update(products: Map<string, InstalledProduct>, failedSources: readonly string[] = []): boolean {
+    const merged = new Map(products);
+    for (const [key, product] of this.#products) {
+      if (failedSources.includes(product.source) && !merged.has(key)) merged.set(key, product);
     }
-    this.#byPath = byPath;
-    this.#bySnap = bySnap;
+    const before = JSON.stringify([...this.#byPath, ...this.#bySnap]);
+    this.#products = merged;
+    this.#byPath = new Map();
+    this.#bySnap = new Map();
+    for (const [key, product] of merged) {
+      if (!product.version || product.source === "dpkg" || product.source === "desktop") continue;
+      if (product.source === "snap") this.#bySnap.set(key.slice("snap/".length), product.version);
+      for (const file of product.files) this.#byPath.set(file.path, product.version);
+    }
+    return JSON.stringify([...this.#byPath, ...this.#bySnap]) !== before;
   }
 
   versionOf(path: string): string | null {

@@ -10,7 +10,12 @@
 import * as A from "@automerge/automerge";
 import { inventoryDocId } from "../../sync/doc_id.ts";
 import type { DocStore } from "../../sync/doc_store.ts";
-import { encodeProduct, isProductKey } from "../../sync/inventory_record.ts";
+import {
+  decodeProduct,
+  encodeProduct,
+  type InstalledProduct,
+  isProductKey,
+} from "../../sync/inventory_record.ts";
 import type { Inventory } from "./inventory_collector.ts";
 
 export interface InventoryWrite {
@@ -56,4 +61,17 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
   if (!a || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** The products the stored document holds (none before the first inventory). */
+export async function readInventory(
+  docs: DocStore,
+  clientId: string,
+): Promise<Map<string, InstalledProduct>> {
+  const doc = await docs.load<Record<string, Uint8Array>>(inventoryDocId(clientId));
+  const products = new Map<string, InstalledProduct>();
+  for (const [key, value] of Object.entries(doc ?? {})) {
+    if (isProductKey(key)) products.set(key, decodeProduct(key, value));
+  }
+  return products;
 }

@@ -50,7 +50,11 @@ export async function readRpmProducts(options: RpmReadOptions = {}): Promise<Sou
   });
   if (run === null) return { products: [], problems: [] };
   const parsed = parseRpmQuery(run.text);
-  return { products: parsed.products, problems: [...run.problems, ...parsed.problems] };
+  return {
+    products: parsed.products,
+    problems: [...run.problems, ...parsed.problems],
+    failed: run.failed,
+  };
 }
 
 interface PackageInProgress {

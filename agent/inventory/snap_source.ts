@@ -66,7 +66,11 @@ export async function readSnapProducts(options: SnapReadOptions = {}): Promise<S
   for (const product of parsed.products) {
     product.installedAt = await currentRevisionLinkedAt(snapDir, product.name);
   }
-  return { products: parsed.products, problems: [...run.problems, ...parsed.problems] };
+  return {
+    products: parsed.products,
+    problems: [...run.problems, ...parsed.problems],
+    failed: run.failed,
+  };
 }
 
 /**

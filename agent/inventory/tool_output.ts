@@ -3,7 +3,9 @@
  * `flatpak list`) for an inventory source: its standard output as text, a
  * problem naming the source when it failed or was stopped at its time limit
  * (what it printed before still counts), and `null` when the tool is not
- * installed, which on most computers is the normal case and no problem.
+ * installed, which on most computers is the normal case and no problem. A
+ * failed run is marked so, and the inventory keeps the source's earlier
+ * records rather than take a partial listing for removals.
  *
  * @module
  */
@@ -11,6 +13,8 @@
 export interface ToolOutput {
   text: string;
   problems: string[];
+  /** It exited with an error or was stopped: its listing may be incomplete. */
+  failed: boolean;
 }
 
 export interface ToolRun {
@@ -40,13 +44,14 @@ export async function toolOutput(run: ToolRun): Promise<ToolOutput | null> {
     return {
       text: "",
       problems: [`${source}: cannot run ${command}: ${(error as Error).message}`],
+      failed: true,
     };
   }
   const text = new TextDecoder().decode(output.stdout);
-  if (output.success) return { text, problems: [] };
+  if (output.success) return { text, problems: [], failed: false };
   const stderr = new TextDecoder().decode(output.stderr).trim().split("\n")[0];
   const why = signal.aborted
     ? `was stopped after ${timeoutMs / 1000} s`
     : `exited with code ${output.code}${stderr ? `: ${stderr}` : ""}`;
-  return { text, problems: [`${source}: ${command} ${args[0]} ${why}`] };
+  return { text, problems: [`${source}: ${command} ${args[0]} ${why}`], failed: true };
 }

@@ -89,7 +89,6 @@ const KINDS = [
   "hostName",
   "installed",
   "and",
-  ,
   "or",
   "not",
 ] as const;

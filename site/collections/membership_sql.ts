@@ -68,7 +68,7 @@ export function likePattern(glob: string): string {
 function installed(product: string, version: string | undefined): Fragment {
   const versionClause = version === undefined ? "" : " AND lower(version) GLOB ?";
   return inSet({
-    sql: `SELECT client_id FROM software WHERE lower(name) GLOB ?${versionClause}`,
+    sql: `SELECT client_id FROM software WHERE name_lc GLOB ?${versionClause}`,
     args: [sqliteGlob(product), ...(version === undefined ? [] : [sqliteGlob(version)])],
   });
 }

@@ -22,6 +22,9 @@ import type { Rule } from "../../sync/rule.ts";
 import { RulesEditor } from "../rules_editor.ts";
 import type { SiteContext } from "../site_context.ts";
 
+/** The longest rule name an administrator may give (`sync/rule.ts`). */
+const MAX_RULE_NAME = 200;
+
 export interface AutoRulesRun {
   /** Computers that sent an inventory: the whole the percentage is of. */
   computers: number;
@@ -76,6 +79,7 @@ async function runAutoRules(site: SiteContext, editor: RulesEditor): Promise<Aut
   const { covered, autoCount } = await existingRules(site);
   const room = Math.max(0, max - autoCount);
   const chosen = candidates.filter((c) => !covered(c.fileName)).slice(0, room);
+  for (const candidate of chosen) candidate.product = await productName(site, candidate.fileName);
   const created = await editor.createAll(
     chosen.map((c) => ({
       name: c.product,
@@ -89,41 +93,65 @@ async function runAutoRules(site: SiteContext, editor: RulesEditor): Promise<Aut
 }
 
 async function inventoriedComputers(site: SiteContext): Promise<number> {
-  const result = await site.db.execute("SELECT count(DISTINCT client_id) AS n FROM software");
+  const result = await site.db.execute(
+    `SELECT count(*) AS n FROM clients c
+    WHERE EXISTS (SELECT 1 FROM software s WHERE s.client_id = c.client_id)`,
+  );
   return Number(result.rows[0].n);
 }
 
-/** Programs installed on at least `threshold` computers, most widely installed first. */
+const APPLICATION_KEYS = "(product_key GLOB 'desktop/*' OR product_key GLOB 'snap/*' " +
+  "OR product_key GLOB 'flatpak/*')";
+
+/**
+ * Programs installed on at least `threshold` computers, most widely installed
+ * first. One pass over `software_files_by_name`, which holds every column
+ * this reads (the index of a WITHOUT ROWID table carries the key); a file
+ * name that could not be a rule's plain name (empty, or with a wildcard in
+ * it) is skipped.
+ */
 async function widelyInstalled(site: SiteContext, threshold: number): Promise<Candidate[]> {
-  const applications = site.settings.autoRulesApplicationsOnly
-    ? "WHERE s.source IN ('desktop', 'snap', 'flatpak')"
-    : "";
+  const applications = site.settings.autoRulesApplicationsOnly ? `AND ${APPLICATION_KEYS}` : "";
   const result = await site.db.execute({
-    sql: `SELECT f.file_name, min(s.name) AS product, count(DISTINCT f.client_id) AS computers
-      FROM software_files f JOIN software s
-        ON s.client_id = f.client_id AND s.product_key = f.product_key
-      ${applications}
-      GROUP BY f.file_name HAVING computers >= ?
-      ORDER BY computers DESC, f.file_name`,
+    sql: `SELECT file_name, count(DISTINCT client_id) AS computers FROM software_files
+      WHERE file_name <> '' AND file_name NOT GLOB '*[*?]*' ${applications}
+      GROUP BY file_name HAVING computers >= ?
+      ORDER BY computers DESC, file_name`,
     args: [threshold],
   });
   return result.rows.map((r) => ({
     fileName: r.file_name as string,
-    product: r.product as string,
+    product: "",
     computers: Number(r.computers),
   }));
+}
+
+/** The product name most of the first hundred computers with the program give it. */
+async function productName(site: SiteContext, fileName: string): Promise<string> {
+  const applications = site.settings.autoRulesApplicationsOnly ? `AND ${APPLICATION_KEYS}` : "";
+  const result = await site.db.execute({
+    sql: `SELECT s.name, count(*) AS n FROM (
+        SELECT client_id, product_key FROM software_files
+        WHERE file_name = ? ${applications} LIMIT 100
+      ) f JOIN software s ON s.client_id = f.client_id AND s.product_key = f.product_key
+      GROUP BY s.name ORDER BY n DESC, s.name LIMIT 1`,
+    args: [fileName],
+  });
+  const name = (result.rows[0]?.name as string | undefined) ?? fileName;
+  return name.slice(0, MAX_RULE_NAME);
 }
 
 /** Which file names existing rules name, and how many automatic rules there are. */
 async function existingRules(site: SiteContext) {
   const result = await site.db.execute(
-    "SELECT file_name, original_file_name, origin FROM rules",
+    "SELECT file_name, original_file_name, origin, site_code FROM rules",
   );
   const globs = result.rows.flatMap((r) => [r.file_name, r.original_file_name])
     .filter((glob): glob is string => typeof glob === "string" && glob !== "")
     .map((glob) => compileGlob(glob, { caseInsensitive: true }));
   return {
     covered: (fileName: string) => globs.some((matches) => matches(fileName)),
-    autoCount: result.rows.filter((r) => r.origin === "auto").length,
+    // The maximum is this site's own: a parent's automatic rules do not count against it.
+    autoCount: result.rows.filter((r) => r.origin === "auto" && r.site_code === site.code).length,
   };
 }

@@ -1,15 +1,19 @@
 /**
  * Where a rule's program is installed: the `(client, product)` pairs of
  * `software_files` whose executable the rule names, as the agent would
- * match a process of it. `fileName` and `originalFileName` are globs on the
- * executable's base name, without regard to case (the table keeps base names
- * lower-cased); `sha256` compares the file's hash; `version`, when the rule
+ * match a process of it. `fileName` is a glob on the executable's base name
+ * or, for a link, the name of the file it leads to (a process's executable is
+ * the file behind the link); `originalFileName` a glob on the latter only;
+ * both without regard to case (the table keeps names lower-cased). `sha256`
+ * compares the file's hash; `version`, when the rule
  * sets one, is a glob on the owning product's version. A rule's language
  * cannot be told from an inventory and is not checked.
  *
  * Each way of matching is its own SELECT joined by UNION, so each uses an
- * index (`software_files_by_name` for a name, with a glob's fixed prefix as
- * its range; `software_files_by_sha256` for a hash).
+ * index (`software_files_by_name` or `..._by_real_name` for a name, with a
+ * glob's fixed prefix as its range; `software_files_by_sha256` for a hash).
+ * A glob that starts with a wildcard (`*code`) has no fixed prefix and reads
+ * the whole index.
  *
  * @module
  */
@@ -35,11 +39,15 @@ export function sqliteGlob(glob: string, lowerCase = true): string {
 export function installedSql(rule: RuleMatchFields): { sql: string; args: InValue[] } | undefined {
   const branches: string[] = [];
   const args: InValue[] = [];
-  for (const name of [rule.fileName, rule.originalFileName]) {
-    if (!name) continue;
-    branches.push("SELECT client_id, product_key FROM software_files WHERE file_name GLOB ?");
-    args.push(sqliteGlob(name));
+  const byName = (column: string, glob: string) => {
+    branches.push(`SELECT client_id, product_key FROM software_files WHERE ${column} GLOB ?`);
+    args.push(sqliteGlob(glob));
+  };
+  if (rule.fileName) {
+    byName("file_name", rule.fileName);
+    byName("real_name", rule.fileName);
   }
+  if (rule.originalFileName) byName("real_name", rule.originalFileName);
   if (rule.sha256) {
     branches.push("SELECT client_id, product_key FROM software_files WHERE sha256 = ?");
     args.push(rule.sha256.toLowerCase());

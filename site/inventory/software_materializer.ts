@@ -38,22 +38,26 @@ function removeProduct(client: string, key: string): InStatement[] {
 
 function insertProduct(client: string, key: string, value: unknown): InStatement[] {
   const product = decodeProduct(key, value);
-  const files = product.files.map((file) => [file.path, baseName(file.path), file.sha256]);
+  const files = product.files.map((file) => {
+    const fileName = baseName(file.path);
+    return [file.path, fileName, file.realName?.toLowerCase() ?? fileName, file.sha256];
+  });
   return [{
-    sql: `INSERT INTO software (client_id, product_key, name, version, publisher, source,
-      installed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    sql: `INSERT INTO software (client_id, product_key, name, name_lc, version, publisher, source,
+      installed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     args: [
       client,
       key,
       product.name,
+      product.name.toLowerCase(),
       product.version,
       product.publisher,
       product.source,
       product.installedAt,
     ],
   }, {
-    sql: `INSERT OR IGNORE INTO software_files (client_id, product_key, path, file_name, sha256)
-      SELECT ?, ?, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`,
+    sql: `INSERT OR IGNORE INTO software_files (client_id, product_key, path, file_name, real_name,
+      sha256) SELECT ?, ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)`,
     args: [client, key, JSON.stringify(files)],
   }];
 }

@@ -67,16 +67,25 @@ export const installBaseReport: Report<typeof query, typeof row> = {
   },
 };
 
+/**
+ * One statement per rule: the computers that used it in the window are
+ * collected once (a range of `monthly_usage`'s key, rule then month) into a
+ * small table SQLite indexes by itself, and the installed computers (a range
+ * of `software_files_by_name`, already in client order) are counted and
+ * looked up in it.
+ */
 async function installedAndUsed(site: SiteContext, rule: RuleRow, since: number) {
   const installed = installedSql(rule);
   if (!installed) return { installed: 0, used: 0 };
   const result = await site.db.execute({
-    sql: `SELECT count(*) AS installed, coalesce(sum(EXISTS (
-        SELECT 1 FROM monthly_usage m
-        WHERE m.rule_id = ? AND m.client_id = i.client_id AND m.last_use_ms >= ?
-      )), 0) AS used
-      FROM (SELECT DISTINCT client_id FROM (${installed.sql})) i`,
-    args: [rule.id, since, ...installed.args],
+    sql: `WITH used AS MATERIALIZED (
+        SELECT DISTINCT client_id FROM monthly_usage
+        WHERE rule_id = ? AND month >= ? AND last_use_ms >= ?
+      )
+      SELECT count(*) AS installed, count(u.client_id) AS used
+      FROM (SELECT DISTINCT client_id FROM (${installed.sql})) i
+      LEFT JOIN used u ON u.client_id = i.client_id`,
+    args: [rule.id, new Date(since).toISOString().slice(0, 7), since, ...installed.args],
   });
   return { installed: Number(result.rows[0].installed), used: Number(result.rows[0].used) };
 }

@@ -39,12 +39,17 @@ export const installedNotRunReport: Report<typeof query, typeof row> = {
       ? await jsonRows(
         site,
         ["client_id", "host_name", "last_use_ms"],
-        `SELECT i.client_id, c.host_name, (
-          SELECT max(last_use_ms) FROM monthly_usage m WHERE m.rule_id = ? AND m.client_id = i.client_id
-        ) AS last_use_ms
-        FROM (SELECT DISTINCT client_id FROM (${installed.sql})) i
-        LEFT JOIN clients c ON c.client_id = i.client_id
-        WHERE last_use_ms IS NULL OR last_use_ms < ?`,
+        // MATERIALIZED: each computer's last use is worked out once, not per use of it.
+        `WITH u AS MATERIALIZED (
+          SELECT i.client_id, (
+            SELECT max(last_use_ms) FROM monthly_usage m
+            WHERE m.rule_id = ? AND m.client_id = i.client_id
+          ) AS last_use_ms
+          FROM (SELECT DISTINCT client_id FROM (${installed.sql})) i
+        )
+        SELECT u.client_id, c.host_name, u.last_use_ms FROM u
+        LEFT JOIN clients c ON c.client_id = u.client_id
+        WHERE u.last_use_ms IS NULL OR u.last_use_ms < ?`,
         [rule, ...installed.args, since],
         "last_use_ms IS NOT NULL, last_use_ms, host_name, client_id",
       )

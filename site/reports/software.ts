@@ -87,13 +87,14 @@ function filters(params: z.output<typeof query>): { where: string; args: InValue
   const clauses: string[] = [];
   const args: InValue[] = [];
   const globs: [string | undefined, string][] = [
-    [params.product, "s.name"],
-    [params.version, "s.version"],
-    [params.publisher, "s.publisher"],
+    [params.product, "s.name_lc"],
+    // SQLite's lower() folds ASCII only, which versions and most publishers are.
+    [params.version, "lower(s.version)"],
+    [params.publisher, "lower(s.publisher)"],
   ];
   for (const [value, column] of globs) {
     if (value === undefined) continue;
-    clauses.push(`lower(${column}) GLOB ?`);
+    clauses.push(`${column} GLOB ?`);
     args.push(sqliteGlob(value));
   }
   if (params.source) {
@@ -101,7 +102,10 @@ function filters(params: z.output<typeof query>): { where: string; args: InValue
     args.push(params.source);
   }
   if (params.client) {
-    clauses.push("(s.client_id = ? OR c.host_name = ?)");
+    // As a set of client ids, so that the primary key (client first) finds the rows.
+    clauses.push(
+      "s.client_id IN (SELECT client_id FROM clients WHERE client_id = ? OR host_name = ?)",
+    );
     args.push(params.client, params.client);
   }
   return { where: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", args };
