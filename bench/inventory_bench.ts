@@ -140,6 +140,7 @@ async function benchReports(clients: number, products: number): Promise<BenchFig
       const paths = [
         "/v1/reports/install-base?days=30",
         `/v1/reports/installed-not-run?rule=${widest.id}&since=${since}`,
+        "/v1/reports/software?client=host-7",
       ];
       const figures: BenchFigure[] = [];
       for (const path of paths) {

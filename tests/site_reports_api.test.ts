@@ -88,6 +88,18 @@ const COLUMNS: Record<string, string[]> = {
   ],
   "remote-usage-trend": ["month", "remoteUsers", "remoteComputers", "remoteRuns", "remoteHours"],
   unused: ["clientId", "hostName", "lastUse"],
+  "install-base": ["ruleId", "ruleName", "enabled", "origin", "installed", "used", "notUsed"],
+  "installed-not-run": ["clientId", "hostName", "lastUse"],
+  software: [
+    "clientId",
+    "hostName",
+    "product",
+    "version",
+    "publisher",
+    "source",
+    "installedAt",
+    "executables",
+  ],
   "summarization-progress": [
     "ruleId",
     "ruleName",

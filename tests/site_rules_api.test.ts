@@ -342,6 +342,7 @@ describe("rules API", () => {
       "POST /v1/sync",
       "GET /v1/rules",
       "POST /v1/rules",
+      "POST /v1/rules/auto",
       "GET /v1/rules/{id}",
       "PATCH /v1/rules/{id}",
       "DELETE /v1/rules/{id}",
