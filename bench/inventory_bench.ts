@@ -203,7 +203,7 @@ async function generateFleet(db: Client, clients: number, products: number) {
     }, {
       sql: `INSERT INTO software_files (client_id, product_key, path, file_name, real_name,
           sha256)
-        SELECT client_id, product_key, '/usr/bin/' || name, name, name, NULL FROM software
+        SELECT client_id, product_key, '/usr/bin/' || name, name, NULL, NULL FROM software
         WHERE client_id = ? AND CAST(substr(name, 4) AS INTEGER) < ?`,
       args: [`c${c}`, programs],
     }], "write");

@@ -135,7 +135,7 @@ describe("queries", () => {
       T0,
     );
     await exec(
-      `INSERT INTO software_files VALUES ('c1', 'dpkg/coreutils:amd64', '/usr/bin/ls', 'ls', 'ls',
+      `INSERT INTO software_files VALUES ('c1', 'dpkg/coreutils:amd64', '/usr/bin/ls', 'ls', NULL,
       NULL)`,
     );
     // Views in the site's own schema, as a trick to reach tokens through.

@@ -32,32 +32,36 @@ export function sqliteGlob(glob: string, lowerCase = true): string {
 }
 
 /**
- * A SELECT of the `client_id`s (one row per matching product, so wrap it in
- * DISTINCT or EXISTS) where the rule's program is installed; `undefined` for
- * a rule with nothing to match on.
+ * A SELECT of the distinct `client_id`s where the rule's program is
+ * installed; `undefined` for a rule with nothing to match on. Without a
+ * version the branches select client ids alone, so their UNION is the
+ * answer with no further step.
  */
 export function installedSql(rule: RuleMatchFields): { sql: string; args: InValue[] } | undefined {
+  const version = rule.version.trim();
+  const anyVersion = /^\**$/.test(version);
+  const columns = anyVersion ? "client_id" : "client_id, product_key";
   const branches: string[] = [];
   const args: InValue[] = [];
-  const byName = (column: string, glob: string) => {
-    branches.push(`SELECT client_id, product_key FROM software_files WHERE ${column} GLOB ?`);
-    args.push(sqliteGlob(glob));
+  const branch = (where: string, value: string) => {
+    branches.push(`SELECT ${columns} FROM software_files WHERE ${where}`);
+    args.push(value);
   };
   if (rule.fileName) {
-    byName("file_name", rule.fileName);
-    byName("real_name", rule.fileName);
+    branch("file_name GLOB ?", sqliteGlob(rule.fileName));
+    branch("real_name GLOB ? AND real_name IS NOT NULL", sqliteGlob(rule.fileName));
   }
-  if (rule.originalFileName) byName("real_name", rule.originalFileName);
-  if (rule.sha256) {
-    branches.push("SELECT client_id, product_key FROM software_files WHERE sha256 = ?");
-    args.push(rule.sha256.toLowerCase());
+  if (rule.originalFileName) {
+    // The file behind a link, or the file itself when it is none.
+    branch("real_name GLOB ? AND real_name IS NOT NULL", sqliteGlob(rule.originalFileName));
+    branch("file_name GLOB ? AND real_name IS NULL", sqliteGlob(rule.originalFileName));
   }
+  if (rule.sha256) branch("sha256 = ?", rule.sha256.toLowerCase());
   if (branches.length === 0) return undefined;
   const matched = branches.join(" UNION ");
-  const version = rule.version.trim();
-  if (/^\**$/.test(version)) return { sql: `SELECT client_id FROM (${matched})`, args };
+  if (anyVersion) return { sql: matched, args };
   return {
-    sql: `SELECT m.client_id FROM (${matched}) m JOIN software s
+    sql: `SELECT DISTINCT m.client_id FROM (${matched}) m JOIN software s
       ON s.client_id = m.client_id AND s.product_key = m.product_key
       WHERE lower(s.version) GLOB ?`,
     args: [...args, sqliteGlob(version)],

@@ -40,7 +40,8 @@ function insertProduct(client: string, key: string, value: unknown): InStatement
   const product = decodeProduct(key, value);
   const files = product.files.map((file) => {
     const fileName = baseName(file.path);
-    return [file.path, fileName, file.realName?.toLowerCase() ?? fileName, file.sha256];
+    const realName = file.realName?.toLowerCase();
+    return [file.path, fileName, realName === fileName ? null : realName ?? null, file.sha256];
   });
   return [{
     sql: `INSERT INTO software (client_id, product_key, name, name_lc, version, publisher, source,

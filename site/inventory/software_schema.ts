@@ -7,9 +7,9 @@
  * - `software_files`: the executables each product provides, with the
  *   **lower-cased base name** rules match (`file_name`, a rule's `fileName`
  *   glob compares without regard to case), the lower-cased base name of the
- *   file behind a link (`real_name`, what `originalFileName` names; the same
- *   as `file_name` for a plain file) and the sha256 once the agent has read
- *   the file.
+ *   file behind a link where it differs (`real_name`, what `originalFileName`
+ *   names; NULL for a plain file, so its index holds the few links only) and
+ *   the sha256 once the agent has read the file.
  *
  * Names are lower-cased in JavaScript, not with SQLite's `lower()`, which
  * folds ASCII letters only. `software_files_by_name` and `..._by_real_name`
@@ -38,13 +38,13 @@ export const softwareSchema = [
     product_key TEXT NOT NULL,
     path TEXT NOT NULL,
     file_name TEXT NOT NULL,
-    real_name TEXT NOT NULL,
+    real_name TEXT,
     sha256 TEXT,
     PRIMARY KEY (client_id, product_key, path)
   ) WITHOUT ROWID`,
   `CREATE INDEX IF NOT EXISTS software_files_by_name ON software_files (file_name, client_id)`,
   `CREATE INDEX IF NOT EXISTS software_files_by_real_name
-    ON software_files (real_name, client_id)`,
+    ON software_files (real_name, client_id) WHERE real_name IS NOT NULL`,
   `CREATE INDEX IF NOT EXISTS software_files_by_sha256 ON software_files (sha256)
     WHERE sha256 IS NOT NULL`,
 ] as const;

@@ -83,7 +83,7 @@ async function installedAndUsed(site: SiteContext, rule: RuleRow, since: number)
         WHERE rule_id = ? AND month >= ? AND last_use_ms >= ?
       )
       SELECT count(*) AS installed, count(u.client_id) AS used
-      FROM (SELECT DISTINCT client_id FROM (${installed.sql})) i
+      FROM (${installed.sql}) i
       LEFT JOIN used u ON u.client_id = i.client_id`,
     args: [rule.id, new Date(since).toISOString().slice(0, 7), since, ...installed.args],
   });

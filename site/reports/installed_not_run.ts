@@ -45,7 +45,7 @@ export const installedNotRunReport: Report<typeof query, typeof row> = {
             SELECT max(last_use_ms) FROM monthly_usage m
             WHERE m.rule_id = ? AND m.client_id = i.client_id
           ) AS last_use_ms
-          FROM (SELECT DISTINCT client_id FROM (${installed.sql})) i
+          FROM (${installed.sql}) i
         )
         SELECT u.client_id, c.host_name, u.last_use_ms FROM u
         LEFT JOIN clients c ON c.client_id = u.client_id

@@ -39,7 +39,7 @@ export const unusedReport: Report<typeof query, typeof row> = {
     checkSince(site, since, now);
     const installed = installedSql((await allRules(site)).find((r) => r.id === rule)!);
     const neverRan = installed
-      ? `UNION ALL SELECT i.client_id, NULL FROM (SELECT DISTINCT client_id FROM (${installed.sql})) i
+      ? `UNION ALL SELECT i.client_id, NULL FROM (${installed.sql}) i
         WHERE NOT EXISTS (SELECT 1 FROM monthly_usage u WHERE u.rule_id = ? AND u.client_id = i.client_id)`
       : "";
     const found = await jsonRows(
