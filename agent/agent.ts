@@ -368,7 +368,11 @@ export class Agent {
   }
 
   async #loadRules(): Promise<void> {
-    const rules = await readRules(this.#docs, this.#enrolment?.read ?? []);
+    const rules = await readRules(
+      this.#docs,
+      this.#enrolment?.read ?? [],
+      this.#enrolment?.siteCode ?? "",
+    );
     this.#recorder.setRules(rules);
     log.info("rules loaded", {
       rules: rules.length,

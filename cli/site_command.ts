@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { applyLogLevel, type Command, intOption, stringOption } from "./command.ts";
+import { applyLogLevel, type Command, intOption, numberOption, stringOption } from "./command.ts";
 import { waitForSignal } from "./wait_for_signal.ts";
 
 export const siteCommand: Command = {
@@ -23,8 +23,16 @@ Options:
                      from METER_DB_AUTH_TOKEN)
   --data-dir DIR     folder for the default database (default .meter)
   --doc-cache N      documents kept in the hot cache (default 2000)
+  --parent URL       the parent site: this site follows the rules its ancestors
+                     apply to child sites, and passes them to its agents
+  --parent-token T   a 'site' token of the parent (meter token create --role
+                     site at the parent), needed the first time only; or env
+                     METER_PARENT_TOKEN
+  --parent-interval SECONDS
+                     sync with the parent this often (default 60)
   --config FILE      JSON file with any of: code, port, hostname, db,
-                     dataDir, docCacheSize (flags win over the file), and the
+                     dataDir, docCacheSize, parent, parentToken,
+                     parentIntervalSeconds (flags win over the file), and the
                      defaults of rawRetentionDays (30), summaryRetentionDays
                      (400), summarizeIntervalSeconds (15) and
                      runningRefreshSeconds (300), which an admin can change
@@ -33,7 +41,7 @@ Options:
                      JSON lines on stderr)
   -h, --help         show this help
 
-Make tokens with 'meter token create --db <same db> --role admin|viewer|enroll'.
+Make tokens with 'meter token create --db <same db> --role admin|viewer|enroll|site'.
 `,
   options: {
     code: { type: "string" },
@@ -42,6 +50,9 @@ Make tokens with 'meter token create --db <same db> --role admin|viewer|enroll'.
     db: { type: "string" },
     "data-dir": { type: "string" },
     "doc-cache": { type: "string" },
+    parent: { type: "string" },
+    "parent-token": { type: "string" },
+    "parent-interval": { type: "string" },
     config: { type: "string" },
     "log-level": { type: "string" },
   },
@@ -58,6 +69,9 @@ Make tokens with 'meter token create --db <same db> --role admin|viewer|enroll'.
       db: stringOption(values, "db"),
       dataDir: stringOption(values, "data-dir"),
       docCacheSize: intOption(values, "doc-cache", 10),
+      parent: stringOption(values, "parent"),
+      parentToken: stringOption(values, "parent-token"),
+      parentIntervalSeconds: numberOption(values, "parent-interval", 0.1, 86_400),
     });
     const {
       rawRetentionDays,

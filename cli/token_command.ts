@@ -9,21 +9,23 @@ import { type Command, intOption, stringOption, UsageError } from "./command.ts"
 export const tokenCommand: Command = {
   name: "token",
   usage: `
-Usage: meter token create --role admin|viewer|enroll [options]
+Usage: meter token create --role admin|viewer|enroll|site [options]
 
 Creates a token in a site's database and prints it once; only its hash is
 stored. admin: edit rules and read everything; viewer: read; enroll: let
-agents enrol (give it to 'meter agent --enroll-token').
+agents enrol (give it to 'meter agent --enroll-token'); site: let a child site
+register (give it to 'meter site --parent-token').
 
 Options:
-  --role ROLE       admin, viewer or enroll (required)
+  --role ROLE       admin, viewer, enroll or site (required); a site token lets
+                    a child site register with this one (meter site --parent)
   --db URL          the site's database (default: as 'meter site' would use)
   --code CODE       the site code, to find the default database (default S01)
   --data-dir DIR    the site's data folder (default .meter)
   --config FILE     the site's config file, to find its database
   --label TEXT      a note kept with the token (who or what it is for)
   --expires-days N  the token stops working after N days
-  --uses N          (enroll) the token enrols at most N agents
+  --uses N          (enroll, site) the token enrols at most N agents or sites
   --json            print {id, role, token, ...} as JSON
   -h, --help        show this help
 `,
@@ -47,7 +49,7 @@ Options:
     const { openSiteDatabase } = await import("../site/site_db.ts");
     const { createToken, tokenRoleSchema } = await import("../site/tokens.ts");
     const role = tokenRoleSchema.safeParse(stringOption(values, "role", true));
-    if (!role.success) throw new UsageError("--role is admin, viewer or enroll");
+    if (!role.success) throw new UsageError("--role is admin, viewer, enroll or site");
     const config = await loadSiteConfig(stringOption(values, "config"), {
       db: stringOption(values, "db"),
       code: stringOption(values, "code"),

@@ -14,6 +14,7 @@ import { syncRoute } from "./routes/sync_route.ts";
 import { collectionsRoutes } from "./routes/collections_routes.ts";
 import { queryRoute } from "./routes/query_route.ts";
 import { reportsRoute } from "./routes/reports_route.ts";
+import { sitesRoutes } from "./routes/sites_routes.ts";
 import { settingsRoutes } from "./routes/settings_routes.ts";
 import { summariesRoute } from "./routes/summaries_route.ts";
 import { systemRoutes } from "./routes/system_routes.ts";
@@ -48,5 +49,6 @@ export function createApp(site: SiteContext): Hono<SiteEnv> {
   app.route("/v1/collections", collectionsRoutes(site));
   app.route("/v1/query", queryRoute(site, { runner: site.queries }));
   app.route("/v1/settings", settingsRoutes(site));
+  app.route("/v1/sites", sitesRoutes(site));
   return app;
 }

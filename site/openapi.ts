@@ -21,6 +21,7 @@ import {
 import { queryOpenApiPaths } from "./routes/query_route.ts";
 import { settingsOpenApiPaths } from "./routes/settings_routes.ts";
 import { ruleFieldsSchema } from "../sync/rule.ts";
+import { registerReplySchema, registerRequestSchema } from "./hierarchy/registration_body.ts";
 import {
   authErrors,
   bearerSecurity,
@@ -51,6 +52,14 @@ function queryParameters(schema: z.ZodObject) {
 }
 
 const idParameter = { name: "id", in: "path", required: true, schema: { type: "string" } };
+
+const siteRowSchema = z.object({
+  code: z.string(),
+  parent: z.string().nullable(),
+  relation: z.enum(["self", "parent", "child"]),
+  lastSyncAt: z.string().nullable(),
+  lagSeconds: z.number().nullable(),
+});
 
 const autoRulesRunSchema = z.object({
   computers: z.number().describe("computers that sent an inventory"),
@@ -106,6 +115,49 @@ export function openApiDocument(version: string) {
             "batch {items: [{doc, msg}]} of " +
             "Automerge sync messages, optionally Content-Encoding: deflate; the reply is " +
             "{items, read, now}, deflated when the request sends Accept-Encoding: deflate",
+          security: bearer,
+          requestBody: {
+            content: { "application/cbor": { schema: { type: "string", format: "binary" } } },
+          },
+          responses: {
+            "200": { description: "The site's messages", content: { "application/cbor": {} } },
+            ...errors,
+            "413": errorReply("Body too large, or inflates past the limit"),
+            "415": errorReply("Not application/cbor, or an encoding other than deflate"),
+          },
+        },
+      },
+      "/v1/sites": {
+        get: {
+          summary: "The sites this one knows: itself (with its parent and last sync), its " +
+            "parent and its registered children, with last sync and lag (viewer or admin)",
+          security: bearer,
+          parameters: [formatParameter],
+          responses: {
+            "200": reply("Sites", z.object({ sites: z.array(siteRowSchema) }), true),
+            ...errors,
+          },
+        },
+      },
+      "/v1/sites/register": {
+        post: {
+          summary: "Register a child site with a site token; returns its secret (shown once) " +
+            "and its ancestors, nearest first",
+          security: bearer,
+          requestBody: content(registerRequestSchema),
+          responses: {
+            "201": reply("Registered", registerReplySchema),
+            ...errors,
+            ...bodyErrors,
+            "409": errorReply("The code (or actor) is this site's, an ancestor's or taken"),
+          },
+        },
+      },
+      "/v1/sites/sync": {
+        post: {
+          summary: "Sync a child site's documents (the child's <CODE>.<secret>); the same " +
+            "CBOR batches as /v1/sync. A child reads the rules this site and its ancestors " +
+            "follow",
           security: bearer,
           requestBody: {
             content: { "application/cbor": { schema: { type: "string", format: "binary" } } },

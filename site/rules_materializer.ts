@@ -20,7 +20,8 @@ export function rulesStatements(doc: A.Doc<unknown>, { put, deleted }: ChangedKe
   return statements;
 }
 
-function upsert(rule: Rule): InStatement {
+/** The `rules` row of a rule, inserted or brought up to date. */
+export function upsert(rule: Rule): InStatement {
   return {
     sql: `INSERT INTO rules (id, name, file_name, original_file_name, sha256, version, language,
         site_code, apply_to_child_sites, enabled, comment, origin, created_at, updated_at)

@@ -11,6 +11,9 @@
  * | `dbAuthToken` | (env `METER_DB_AUTH_TOKEN`) | none |
  * | `dataDir` | `--data-dir` | `.meter` |
  * | `docCacheSize` | `--doc-cache` | `2000` documents |
+ * | `parent` | `--parent` | none: a top site |
+ * | `parentToken` | `--parent-token` (or env `METER_PARENT_TOKEN`) | none; needed to register once |
+ * | `parentIntervalSeconds` | `--parent-interval` | `60` |
  * | `rawRetentionDays`, `summaryRetentionDays`, `summarizeIntervalSeconds`, `runningRefreshSeconds` | (file only) | see `site_settings.ts`; these are defaults, `PATCH /v1/settings` overrides them |
  *
  * @module
@@ -27,6 +30,9 @@ export const siteConfigSchema = z.object({
   dbAuthToken: z.string().optional(),
   dataDir: z.string().default(".meter"),
   docCacheSize: z.number().int().min(10).default(2000),
+  parent: z.url({ error: "parent is the parent site's URL, e.g. http://hq:8080" }).optional(),
+  parentToken: z.string().optional(),
+  parentIntervalSeconds: z.number().min(0.1).max(86_400).default(60),
   rawRetentionDays: z.number().int().min(1).optional(),
   summaryRetentionDays: z.number().int().min(1).optional(),
   summarizeIntervalSeconds: z.number().int().min(1).optional(),
@@ -51,6 +57,7 @@ export async function loadSiteConfig(
   const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
   const parsed = siteConfigSchema.safeParse({
     dbAuthToken: Deno.env.get("METER_DB_AUTH_TOKEN"),
+    parentToken: Deno.env.get("METER_PARENT_TOKEN"),
     ...(fromFile as object),
     ...defined,
   });

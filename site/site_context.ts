@@ -44,6 +44,11 @@ export interface SiteContext {
   queries: QueryRunner;
   /** Creates disabled rules for widely installed programs. */
   autoRules: AutoRules;
+  /**
+   * This site's ancestors, its parent first, up to the top of the hierarchy;
+   * empty for a top site. Learnt from the parent, kept in `site_meta`.
+   */
+  ancestors: string[];
 }
 
 export interface SiteOptions {
@@ -105,6 +110,7 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
     summarizer: new Summarizer({ db, lock, settings: () => context.settings }),
     queries: new QueryRunner(db),
     autoRules: new AutoRules(() => context),
+    ancestors: JSON.parse(await meta.get("ancestors") ?? "[]"),
   };
   return context;
 }

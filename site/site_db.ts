@@ -16,6 +16,7 @@ import { docStoreSchema } from "../sync/doc_store.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
 import { syncStateSchema } from "../sync/sync_state_store.ts";
 import { summarySchema } from "./summaries/summary_schema.ts";
+import { childSitesSchema } from "./hierarchy/child_sites.ts";
 import { softwareSchema } from "./inventory/software_schema.ts";
 import { collectionsSchema } from "./collections/collection_store.ts";
 
@@ -95,6 +96,7 @@ export const siteSchema = [
   ...summarySchema,
   ...collectionsSchema,
   ...softwareSchema,
+  ...childSitesSchema,
 ] as const;
 
 export async function openSiteDatabase(pathOrUrl: string, authToken?: string): Promise<Client> {

@@ -8,6 +8,7 @@
 import { shownDatabaseUrl } from "../sync/db.ts";
 import { log } from "../sync/log.ts";
 import { createApp } from "./app.ts";
+import { ParentLink } from "./hierarchy/parent_link.ts";
 import { runMaintenance } from "./maintenance.ts";
 import { RepeatingTask } from "./repeating_task.ts";
 import { openSite, type SiteContext, type SiteOptions } from "./site_context.ts";
@@ -15,6 +16,11 @@ import { openSite, type SiteContext, type SiteOptions } from "./site_context.ts"
 export interface SiteServerOptions extends SiteOptions {
   port: number;
   hostname?: string;
+  /** The parent site's URL: this site is a child in a hierarchy. */
+  parent?: string;
+  /** A `site` token of the parent, to register the first time. */
+  parentToken?: string;
+  parentIntervalSeconds?: number;
 }
 
 export interface RunningSite {
@@ -48,8 +54,26 @@ function backgroundWork(site: SiteContext): RepeatingTask[] {
   ];
 }
 
+/** The child's link to its parent, synced every interval from the start. */
+async function parentSync(site: SiteContext, options: SiteServerOptions): Promise<RepeatingTask> {
+  const link = new ParentLink(site, { url: options.parent!, token: options.parentToken });
+  try {
+    await link.check();
+  } catch (error) {
+    site.db.close();
+    throw error;
+  }
+  const task = new RepeatingTask(
+    "syncing with the parent",
+    () => (options.parentIntervalSeconds ?? 60) * 1000,
+    () => link.sync(),
+  );
+  return task;
+}
+
 export async function startSite(options: SiteServerOptions): Promise<RunningSite> {
   const context = await openSite(options);
+  const parent = options.parent ? await parentSync(context, options) : undefined;
   const app = createApp(context);
   const hostname = options.hostname ?? "0.0.0.0";
   const server = Deno.serve({ port: options.port, hostname, onListen: () => {} }, app.fetch);
@@ -58,6 +82,10 @@ export async function startSite(options: SiteServerOptions): Promise<RunningSite
   const url = `http://${shown}:${port}`;
   const background = backgroundWork(context);
   for (const task of background) task.start();
+  if (parent) {
+    parent.start(0);
+    background.push(parent);
+  }
   log.info("site listening", { site: context.code, url, db: shownDatabaseUrl(options.db) });
   let stopped = false;
   return {

@@ -19,24 +19,56 @@ export interface SyncPeer {
   read: string[];
 }
 
-/** An agent writes its own usage and inventory and reads its site's rules. */
+/**
+ * The rules documents a site's agents and child sites follow: its own, then
+ * its ancestors', nearest first (their rules with `applyToChildSites`
+ * apply here too).
+ */
+export function followedRules(siteCode: string, ancestors: readonly string[]): string[] {
+  return [siteCode, ...ancestors].map(rulesDocId);
+}
+
+/**
+ * An agent writes its own usage and inventory, and reads the rules of its
+ * site and of the site's ancestors.
+ */
 export function agentPeer(
   clientId: string,
   actors: ReadonlySet<string>,
   siteCode: string,
+  ancestors: readonly string[] = [],
 ): SyncPeer {
-  const rules = rulesDocId(siteCode);
+  const read = followedRules(siteCode, ancestors);
   return {
     id: `client:${clientId}`,
     actors,
-    read: [rules],
+    read,
     access(docId) {
-      if (docId === rules) return "read";
+      if (read.includes(docId)) return "read";
       const id = parseDocId(docId);
       if ((id?.kind === "usage" || id?.kind === "inventory") && id.client === clientId) {
         return "write";
       }
       return "none";
     },
+  };
+}
+
+/**
+ * A child site reads the rules of this site and of its ancestors, which it
+ * passes on to its own agents and children; it writes nothing here yet.
+ */
+export function childSitePeer(
+  code: string,
+  actor: string,
+  siteCode: string,
+  ancestors: readonly string[],
+): SyncPeer {
+  const read = followedRules(siteCode, ancestors);
+  return {
+    id: `site:${code}`,
+    actors: new Set([actor]),
+    read,
+    access: (docId) => (read.includes(docId) ? "read" : "none"),
   };
 }

@@ -4,7 +4,7 @@
  * revoked, expired or used up.
  *
  * Roles: `admin` edits rules and reads everything, `viewer` reads, `enroll`
- * lets an agent enrol.
+ * lets an agent enrol, `site` lets a child site register under this one.
  *
  * @module
  */
@@ -12,7 +12,7 @@ import { z } from "zod";
 import type { Client } from "../sync/db.ts";
 import { hashSecret, newId, newSecret } from "../sync/secret.ts";
 
-export const tokenRoleSchema = z.enum(["admin", "viewer", "enroll"]);
+export const tokenRoleSchema = z.enum(["admin", "viewer", "enroll", "site"]);
 export type TokenRole = z.infer<typeof tokenRoleSchema>;
 
 export interface TokenRecord {

@@ -358,6 +358,9 @@ describe("rules API", () => {
       "POST /v1/query",
       "GET /v1/settings",
       "PATCH /v1/settings",
+      "GET /v1/sites",
+      "POST /v1/sites/register",
+      "POST /v1/sites/sync",
       ...REPORTS.map((report) => `GET /v1/reports/${report.name}`),
     ];
     for (const route of exercised) {

@@ -129,7 +129,11 @@ describe("sync client against a real site", () => {
 
       expect(outcome.rounds).toBe(1);
       expect(outcome.changed).toEqual([client.rulesDocId]);
-      const rules = await readRules(client.docs, [client.rulesDocId]);
+      const rules = await readRules(
+        client.docs,
+        [client.rulesDocId],
+        client.rulesDocId.slice("rules/".length),
+      );
       expect(rules.map((r) => r.name).sort()).toEqual(["Added later", "First rule"]);
       expect(rules.find((r) => r.id === rule.id)?.fileName).toBe("mtest-later");
       expect(await siteDb.heads(client.rulesDocId)).toEqual(await client.heads(client.rulesDocId));
@@ -224,7 +228,11 @@ describe("sync client against a real site", () => {
     const next = recordingFetch();
     await client.sync({ fetch: next.fetch });
     expect(next.requests.map((r) => r.docs)).toEqual([[client.rulesDocId]]);
-    const rules = await readRules(client.docs, [client.rulesDocId]);
+    const rules = await readRules(
+      client.docs,
+      [client.rulesDocId],
+      client.rulesDocId.slice("rules/".length),
+    );
     expect(rules.map((r) => r.name)).toContain("After the snapshot");
   });
 });

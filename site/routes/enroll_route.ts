@@ -9,13 +9,13 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { rulesDocId } from "../../sync/doc_id.ts";
 import { log } from "../../sync/log.ts";
 import { hashSecret, newId, newSecret } from "../../sync/secret.ts";
 import { ApiError } from "../api_error.ts";
 import { bearer, type SiteEnv } from "../auth.ts";
 import { jsonBody } from "../request_input.ts";
 import type { SiteContext } from "../site_context.ts";
+import { followedRules } from "../sync_peer.ts";
 import { checkToken } from "../tokens.ts";
 import {
   type EnrollReply,
@@ -77,6 +77,11 @@ function enrollClient(
       },
     ], "write");
     log.info("client enrolled", { clientId, hostName: body.hostName, token: check.token.id });
-    return { clientId, secret, siteCode: site.code, read: [rulesDocId(site.code)] };
+    return {
+      clientId,
+      secret,
+      siteCode: site.code,
+      read: followedRules(site.code, site.ancestors),
+    };
   });
 }

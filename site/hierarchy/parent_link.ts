@@ -1,0 +1,145 @@
+/**
+ * A child site's link to its parent (`meter site --parent URL`):
+ *
+ * 1. **Registration**, once: with the parent's `site` token, the site sends
+ *    its code and actor to `POST /v1/sites/register` and keeps the secret and
+ *    its ancestors in `site_meta`. Later starts need no token.
+ * 2. **Sync**, every `intervalMs`: the rules documents of its ancestors, read
+ *    only, through `POST /v1/sites/sync`, with the same sync client agents
+ *    use. A changed ancestor's rules document is materialised here (its rules
+ *    marked `applyToChildSites`) and dropped from the document cache, so this
+ *    site's agents and children get it at their next sync. The parent's
+ *    answer also says which documents to follow, so a change of ancestors
+ *    above reaches every level.
+ *
+ * While the parent is away the site keeps working with the rules it last
+ * received; a failed sync is logged and tried again at the next interval.
+ *
+ * @module
+ */
+import { parseDocId, rulesDocId } from "../../sync/doc_id.ts";
+import { errorMessageOf } from "../../sync/error_body.ts";
+import { KeyValueTable } from "../../sync/key_value_table.ts";
+import { log } from "../../sync/log.ts";
+import { SyncClient, type SyncOutcome, type SyncTarget } from "../../sync/sync_client.ts";
+import type { SiteContext } from "../site_context.ts";
+import { ancestorRulesStatements, strangerRulesStatement } from "./ancestor_rules.ts";
+import { type RegisterReply, registerReplySchema } from "./registration_body.ts";
+import { PARENT_LAST_SYNC } from "./site_list.ts";
+
+export interface ParentLinkOptions {
+  /** The parent's base URL. */
+  url: string;
+  /** A `site` token of the parent; needed until the site has registered. */
+  token?: string;
+  fetch?: typeof fetch;
+}
+
+const SECRET = "parent_secret";
+const ANCESTORS = "ancestors";
+
+export class ParentLink {
+  readonly #site: SiteContext;
+  readonly #o: ParentLinkOptions;
+  readonly #meta: KeyValueTable;
+  #client: SyncClient | undefined;
+
+  constructor(site: SiteContext, options: ParentLinkOptions) {
+    this.#site = site;
+    this.#o = options;
+    this.#meta = new KeyValueTable(site.db, "site_meta");
+  }
+
+  /** Fails at once when the site can never register: no credential and no token. */
+  async check(): Promise<void> {
+    if (!await this.#meta.get(SECRET) && !this.#o.token) {
+      throw new Error(
+        "this site has not registered with its parent yet: give --parent-token " +
+          "(from 'meter token create --role site' at the parent)",
+      );
+    }
+  }
+
+  /** Registers if need be, then syncs once; throws what went wrong. */
+  async sync(): Promise<SyncOutcome> {
+    const client = await this.#syncClient();
+    const outcome = await client.sync(this.#targets());
+    await this.#follow(outcome);
+    await this.#meta.set(PARENT_LAST_SYNC, String(Date.now()));
+    return outcome;
+  }
+
+  /** The ancestors' rules documents, read only. */
+  #targets(): SyncTarget[] {
+    return this.#site.ancestors.map((code) => ({ docId: rulesDocId(code), access: "read" }));
+  }
+
+  /** Takes the ancestors the parent names and materialises the rules documents that changed. */
+  async #follow(outcome: SyncOutcome): Promise<void> {
+    const site = this.#site;
+    const ancestors = outcome.read.map((docId) => parseDocId(docId))
+      .flatMap((id) => id?.kind === "rules" ? [id.site] : []);
+    const moved = ancestors.length > 0 && ancestors.join() !== site.ancestors.join();
+    const changed = outcome.changed.filter((docId) => parseDocId(docId)?.kind === "rules");
+    if (!moved && changed.length === 0) return;
+    await site.lock.run(async () => {
+      if (moved) {
+        site.ancestors = ancestors;
+        await site.db.batch([
+          this.#meta.setStatement(ANCESTORS, JSON.stringify(ancestors)),
+          strangerRulesStatement(site.code, ancestors),
+        ], "write");
+        log.info("ancestors changed", { ancestors });
+      }
+      for (const code of site.ancestors) {
+        const docId = rulesDocId(code);
+        if (!moved && !changed.includes(docId)) continue;
+        site.cache.delete(docId);
+        const doc = await site.docs.load(docId);
+        if (doc) await site.db.batch(ancestorRulesStatements(code, doc), "write");
+      }
+    });
+    if (moved) await this.sync(); // the documents of new ancestors
+  }
+
+  async #syncClient(): Promise<SyncClient> {
+    if (this.#client) return this.#client;
+    const secret = await this.#meta.get(SECRET) ?? await this.#register();
+    const base = this.#o.url.endsWith("/") ? this.#o.url : this.#o.url + "/";
+    this.#client = new SyncClient({
+      url: new URL("v1/sites/sync", base).href,
+      authorization: () => `Bearer ${this.#site.code}.${secret}`,
+      db: this.#site.db,
+      docs: this.#site.docs,
+      states: this.#site.states,
+      peer: "parent",
+      fetch: this.#o.fetch,
+    });
+    return this.#client;
+  }
+
+  async #register(): Promise<string> {
+    const site = this.#site;
+    const base = this.#o.url.endsWith("/") ? this.#o.url : this.#o.url + "/";
+    const response = await (this.#o.fetch ?? fetch)(new URL("v1/sites/register", base), {
+      method: "POST",
+      headers: { authorization: `Bearer ${this.#o.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ code: site.code, actor: site.actor }),
+    });
+    const text = await response.text();
+    if (response.status !== 201) {
+      throw new Error(
+        `the parent refused to register site ${site.code} (${response.status}): ` +
+          (errorMessageOf(text) ?? text.slice(0, 200)),
+      );
+    }
+    const reply: RegisterReply = registerReplySchema.parse(JSON.parse(text));
+    site.ancestors = reply.ancestors;
+    await site.db.batch([
+      this.#meta.setStatement(SECRET, reply.secret),
+      this.#meta.setStatement(ANCESTORS, JSON.stringify(reply.ancestors)),
+    ], "write");
+    log.info("registered with the parent", { parent: reply.ancestors[0], url: this.#o.url });
+    return reply.secret;
+  }
+}

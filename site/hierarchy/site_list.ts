@@ -1,0 +1,49 @@
+/**
+ * The hierarchy as this site knows it, for `GET /v1/sites`: this site (with
+ * its parent and when it last synced with it), and the child sites
+ * registered here (with when each last synced). `lagSeconds` is how long ago
+ * that last sync was: a child far behind is cut off or down.
+ *
+ * @module
+ */
+import { KeyValueTable } from "../../sync/key_value_table.ts";
+import type { SiteContext } from "../site_context.ts";
+
+export type SiteRow = {
+  code: string;
+  parent: string | null;
+  /** `self`, `parent` or `child`. */
+  relation: string;
+  lastSyncAt: string | null;
+  lagSeconds: number | null;
+};
+
+export const SITE_COLUMNS = ["code", "parent", "relation", "lastSyncAt", "lagSeconds"] as const;
+
+/** The key in `site_meta` of the last successful sync with the parent. */
+export const PARENT_LAST_SYNC = "parent_last_sync_at";
+
+export async function listSites(site: SiteContext, now = Date.now()): Promise<SiteRow[]> {
+  const row = (code: string, parent: string | null, relation: string, at: number | null) => ({
+    code,
+    parent,
+    relation,
+    lastSyncAt: at === null ? null : new Date(at).toISOString(),
+    lagSeconds: at === null ? null : Math.max(0, Math.round((now - at) / 1000)),
+  });
+  const parentSync = await new KeyValueTable(site.db, "site_meta").get(PARENT_LAST_SYNC);
+  const [parent, grandparent] = site.ancestors;
+  const rows: SiteRow[] = [
+    row(site.code, parent ?? null, "self", parentSync ? Number(parentSync) : null),
+  ];
+  if (parent) rows.push(row(parent, grandparent ?? null, "parent", null));
+  const children = await site.db.execute(
+    "SELECT code, last_sync_at FROM child_sites ORDER BY code",
+  );
+  for (const child of children.rows) {
+    rows.push(
+      row(child.code as string, site.code, "child", (child.last_sync_at as number | null) ?? null),
+    );
+  }
+  return rows;
+}

@@ -1,0 +1,57 @@
+/**
+ * `/v1/sites`: the hierarchy of sites.
+ *
+ * - `POST /v1/sites/register` (a `site` token): a child site joins, see
+ *   `hierarchy/child_sites.ts`.
+ * - `POST /v1/sites/sync` (a child's `<CODE>.<secret>`): the child sites'
+ *   sync endpoint; a child reads the rules this site and its ancestors apply
+ *   to child sites.
+ * - `GET /v1/sites` (viewer, admin): the sites this one knows, JSON or CSV.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { MAX_SYNC_BODY_BYTES } from "../../sync/sync_batch.ts";
+import { bearer, requireRole, type SiteEnv } from "../auth.ts";
+import { listResponse } from "../csv.ts";
+import { authenticateChildSite, registerChild } from "../hierarchy/child_sites.ts";
+import { registerRequestSchema } from "../hierarchy/registration_body.ts";
+import { listSites, SITE_COLUMNS } from "../hierarchy/site_list.ts";
+import { jsonBody } from "../request_input.ts";
+import type { SiteContext } from "../site_context.ts";
+import { childSitePeer } from "../sync_peer.ts";
+import { countSync, readSyncRequest, syncResponse } from "./sync_exchange.ts";
+import { tooLarge } from "./too_large.ts";
+
+export function sitesRoutes(site: SiteContext): Hono<SiteEnv> {
+  const app = new Hono<SiteEnv>();
+  app.get("/", requireRole(site.db, "viewer", "admin"), async (c) => {
+    const sites = await listSites(site);
+    return listResponse(c, SITE_COLUMNS, sites, { sites });
+  });
+  app.post("/register", bodyLimit({ maxSize: 4096, onError: tooLarge(4096) }), async (c) => {
+    const presented = bearer(c);
+    const body = await jsonBody(c, registerRequestSchema);
+    return c.json(await registerChild(site, presented, body), 201);
+  });
+  app.post(
+    "/sync",
+    bodyLimit({ maxSize: MAX_SYNC_BODY_BYTES, onError: tooLarge(MAX_SYNC_BODY_BYTES) }),
+    async (c) => {
+      const started = performance.now();
+      const child = await authenticateChildSite(site.db, bearer(c));
+      const { request, wireBytes } = await readSyncRequest(c);
+      const peer = childSitePeer(child.code, child.actor, site.code, site.ancestors);
+      const handled = await site.sync.handle(peer, request.items);
+      await site.db.execute({
+        sql: "UPDATE child_sites SET last_sync_at = ? WHERE code = ?",
+        args: [Date.now(), child.code],
+      });
+      const response = syncResponse(c, { items: handled.items, read: peer.read, now: Date.now() });
+      countSync(site, "site", wireBytes, response.wireBytes, performance.now() - started);
+      return response.response;
+    },
+  );
+  return app;
+}
