@@ -20,6 +20,7 @@
  */
 import { parseDpkgStatus } from "./inventory/dpkg_source.ts";
 import { readTextOrUndefined } from "./read_text.ts";
+import { fnv1a } from "../sync/fnv1a.ts";
 
 export interface PackageInfo {
   name: string;
@@ -182,16 +183,6 @@ export function parseStatus(text: string): Map<string, PackageInfo> {
     if (!installed.has(name)) installed.set(name, info);
   }
   return installed;
-}
-
-/** 32-bit FNV-1a of `text[start, end)`, by UTF-16 code unit. */
-function fnv1a(text: string, start: number, end: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = start; i < end; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
 }
 
 function grow(entries: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {

@@ -7,6 +7,8 @@
 import { parseDocId } from "../sync/doc_id.ts";
 import { factsStatements } from "./facts_materializer.ts";
 import { softwareStatements } from "./inventory/software_materializer.ts";
+import { sitesDocStatements } from "./hierarchy/known_sites.ts";
+import { summaryStatements } from "./hierarchy/summary_materializer.ts";
 import { rulesStatements } from "./rules_materializer.ts";
 import type { Materializer } from "./sync_handler.ts";
 import { usageStatements } from "./usage_materializer.ts";
@@ -23,6 +25,10 @@ export const materialize: Materializer = (docId, doc, changed, before) => {
       ];
     case "rules":
       return rulesStatements(doc, changed);
+    case "sites":
+      return sitesDocStatements(id.site, doc);
+    case "summary":
+      return summaryStatements(id.site, id.day, doc, changed);
     default:
       return [];
   }

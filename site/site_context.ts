@@ -18,6 +18,7 @@ import { openSiteDatabase } from "./site_db.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
 import { SyncHandler } from "./sync_handler.ts";
 import { Summarizer } from "./summaries/summarizer.ts";
+import { selfAndAncestorsStatements } from "./hierarchy/known_sites.ts";
 import { AutoRules } from "./inventory/auto_rules.ts";
 import { QueryRunner } from "./query/query_runner.ts";
 import { DEFAULT_SETTINGS, loadSettings, type SiteSettings } from "./site_settings.ts";
@@ -84,6 +85,8 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
     actor = newActorId();
     await meta.set("actor", actor);
   }
+  const ancestors: string[] = JSON.parse(await meta.get("ancestors") ?? "[]");
+  await db.batch(selfAndAncestorsStatements(options.code, actor, ancestors), "write");
   const docs = new DocStore(db);
   const states = new SyncStateStore(db);
   const ownRules = rulesDocId(options.code);
@@ -110,7 +113,7 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
     summarizer: new Summarizer({ db, lock, settings: () => context.settings }),
     queries: new QueryRunner(db),
     autoRules: new AutoRules(() => context),
-    ancestors: JSON.parse(await meta.get("ancestors") ?? "[]"),
+    ancestors,
   };
   return context;
 }

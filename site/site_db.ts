@@ -17,6 +17,10 @@ import { KeyValueTable } from "../sync/key_value_table.ts";
 import { syncStateSchema } from "../sync/sync_state_store.ts";
 import { summarySchema } from "./summaries/summary_schema.ts";
 import { childSitesSchema } from "./hierarchy/child_sites.ts";
+import { knownSitesSchema } from "./hierarchy/known_sites.ts";
+import { summaryOutboxSchema } from "./hierarchy/summary_outbox.ts";
+import { summaryShardsSchema } from "./hierarchy/summary_publisher.ts";
+import { descendantSummarySchema } from "./hierarchy/summary_materializer.ts";
 import { softwareSchema } from "./inventory/software_schema.ts";
 import { collectionsSchema } from "./collections/collection_store.ts";
 
@@ -97,6 +101,10 @@ export const siteSchema = [
   ...collectionsSchema,
   ...softwareSchema,
   ...childSitesSchema,
+  ...knownSitesSchema,
+  ...summaryOutboxSchema,
+  ...summaryShardsSchema,
+  ...descendantSummarySchema,
 ] as const;
 
 export async function openSiteDatabase(pathOrUrl: string, authToken?: string): Promise<Client> {

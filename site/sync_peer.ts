@@ -56,19 +56,28 @@ export function agentPeer(
 
 /**
  * A child site reads the rules of this site and of its ancestors, which it
- * passes on to its own agents and children; it writes nothing here yet.
+ * passes on to its own agents and children. It writes its own `sites/<code>`
+ * document (the sites below it) and the summary documents of every site in
+ * its subtree, its own and those it relays, with changes made by those
+ * sites' actors.
  */
 export function childSitePeer(
   code: string,
-  actor: string,
+  subtree: { codes: ReadonlySet<string>; actors: ReadonlySet<string> },
   siteCode: string,
   ancestors: readonly string[],
 ): SyncPeer {
   const read = followedRules(siteCode, ancestors);
   return {
     id: `site:${code}`,
-    actors: new Set([actor]),
+    actors: subtree.actors,
     read,
-    access: (docId) => (read.includes(docId) ? "read" : "none"),
+    access(docId) {
+      if (read.includes(docId)) return "read";
+      const id = parseDocId(docId);
+      if (id?.kind === "sites" && id.site === code) return "write";
+      if (id?.kind === "summary" && subtree.codes.has(id.site)) return "write";
+      return "none";
+    },
   };
 }

@@ -8,6 +8,7 @@
  * | `usage/<client>/<day>` | sessions that started on that UTC day | agent `<client>` |
  * | `inventory/<client>` | the client's facts (and later its software) | agent `<client>` |
  * | `summary/<site>/<day>/<shard>` | summarised usage | site `<site>` |
+ * | `sites/<site>` | the sites below that site: code → actor and parent | site `<site>` |
  *
  * @module
  */
@@ -33,17 +34,24 @@ export type DocId =
   | { kind: "rules"; site: string }
   | { kind: "usage"; client: string; day: string }
   | { kind: "inventory"; client: string }
-  | { kind: "summary"; site: string; day: string; shard: number };
+  | { kind: "summary"; site: string; day: string; shard: number }
+  | { kind: "sites"; site: string };
 
 export const rulesDocId = (site: string) => `rules/${site}`;
 export const usageDocId = (client: string, day: string) => `usage/${client}/${day}`;
 export const inventoryDocId = (client: string) => `inventory/${client}`;
+export const sitesDocId = (site: string) => `sites/${site}`;
+export const summaryDocId = (site: string, day: string, shard: number) =>
+  `summary/${site}/${day}/${shard}`;
 
 /** Parses a document id, or returns `undefined` for anything malformed. */
 export function parseDocId(id: string): DocId | undefined {
   const parts = id.split("/");
   const [kind] = parts;
-  if (kind === "rules" && parts.length === 2 && siteCodeSchema.safeParse(parts[1]).success) {
+  if (
+    (kind === "rules" || kind === "sites") && parts.length === 2 &&
+    siteCodeSchema.safeParse(parts[1]).success
+  ) {
     return { kind, site: parts[1] };
   }
   if (kind === "usage" && parts.length === 3 && clientIdSchema.safeParse(parts[1]).success) {
@@ -64,7 +72,8 @@ export function parseDocId(id: string): DocId | undefined {
 /** Zod schema for a well-formed document id. */
 export const docIdSchema = z.string().max(120).refine(
   (id) => parseDocId(id) !== undefined,
-  "not a Meter document id (rules/<site>, usage/<client>/<day>, inventory/<client>, summary/...)",
+  "not a Meter document id (rules/<site>, usage/<client>/<day>, inventory/<client>, " +
+    "summary/<site>/<day>/<shard>, sites/<site>)",
 );
 
 const DAY_MS = 86_400_000;

@@ -75,8 +75,20 @@ const COLUMNS: Record<string, string[]> = {
     "peakUsersAt",
     "peakSessions",
     "peakSessionsAt",
+    "sites",
+    "sitesPeakUsersSum",
+    "sitesPeakSessionsSum",
   ],
-  "concurrent-trend": ["month", "peakUsers", "peakUsersAt", "peakSessions", "peakSessionsAt"],
+  "concurrent-trend": [
+    "month",
+    "peakUsers",
+    "peakUsersAt",
+    "peakSessions",
+    "peakSessionsAt",
+    "sites",
+    "sitesPeakUsersSum",
+    "sitesPeakSessionsSum",
+  ],
   "time-of-day": ["weekday", "hour", "averageUsers"],
   "remote-usage": [
     "ruleId",
@@ -110,6 +122,16 @@ const COLUMNS: Record<string, string[]> = {
 };
 
 type Row = Record<string, unknown>;
+
+/** A site with none below: the sums of the per-site peaks are its own peaks. */
+function withOwnSums(rows: Row[]): Row[] {
+  return rows.map((row) => ({
+    ...row,
+    sites: 1,
+    sitesPeakUsersSum: row.peakUsers,
+    sitesPeakSessionsSum: row.peakSessions,
+  }));
+}
 
 /** A JSON value as its CSV cell: text that a spreadsheet would run as a formula gets a `'`. */
 const cell = (value: unknown) =>
@@ -596,61 +618,69 @@ describe("reports", () => {
 
   test("concurrent-usage: the exact monthly peak and its first instant, per rule", async () => {
     const none = { peakUsers: 0, peakUsersAt: null, peakSessions: 0, peakSessionsAt: null };
-    await expectReport("concurrent-usage", { month: M }, [
-      {
-        ruleId: "P01-3",
-        ruleName: "Office",
-        peakUsers: 2,
-        peakUsersAt: h(T0 + 3 * HOUR + MIN),
-        peakSessions: 2,
-        peakSessionsAt: h(T0 + 3 * HOUR + MIN),
-      },
-      {
-        ruleId: "S01-1",
-        ruleName: "Editor",
-        peakUsers: 5,
-        peakUsersAt: h(T0 + 5 * DAY + 9 * HOUR + 15 * MIN),
-        peakSessions: 7,
-        peakSessionsAt: h(T0 + 20 * MIN),
-      },
-      { ruleId: "S01-2", ruleName: "Compiler", ...none },
-      {
-        ruleId: "S01-9",
-        ruleName: null,
-        peakUsers: 1,
-        peakUsersAt: h(T0 + 3 * DAY + MIN),
-        peakSessions: 1,
-        peakSessionsAt: h(T0 + 3 * DAY + MIN),
-      },
-      { ruleId: "S01-10", ruleName: 'Viewer, "pro"', ...none },
-    ]);
+    await expectReport(
+      "concurrent-usage",
+      { month: M },
+      withOwnSums([
+        {
+          ruleId: "P01-3",
+          ruleName: "Office",
+          peakUsers: 2,
+          peakUsersAt: h(T0 + 3 * HOUR + MIN),
+          peakSessions: 2,
+          peakSessionsAt: h(T0 + 3 * HOUR + MIN),
+        },
+        {
+          ruleId: "S01-1",
+          ruleName: "Editor",
+          peakUsers: 5,
+          peakUsersAt: h(T0 + 5 * DAY + 9 * HOUR + 15 * MIN),
+          peakSessions: 7,
+          peakSessionsAt: h(T0 + 20 * MIN),
+        },
+        { ruleId: "S01-2", ruleName: "Compiler", ...none },
+        {
+          ruleId: "S01-9",
+          ruleName: null,
+          peakUsers: 1,
+          peakUsersAt: h(T0 + 3 * DAY + MIN),
+          peakSessions: 1,
+          peakSessionsAt: h(T0 + 3 * DAY + MIN),
+        },
+        { ruleId: "S01-10", ruleName: 'Viewer, "pro"', ...none },
+      ]),
+    );
   });
 
   test("concurrent-trend: the peak of each month, zero where nobody ran it", async () => {
-    const answer = await expectReport("concurrent-trend", { rule: "S01-1", months: "4" }, [
-      { month: M3, peakUsers: 0, peakUsersAt: null, peakSessions: 0, peakSessionsAt: null },
-      {
-        month: M2,
-        peakUsers: 9,
-        peakUsersAt: h(T0 - HOUR + 5 * MIN),
-        peakSessions: 9,
-        peakSessionsAt: h(T0 - HOUR + 6 * MIN),
-      },
-      {
-        month: M,
-        peakUsers: 5,
-        peakUsersAt: h(T0 + 5 * DAY + 9 * HOUR + 15 * MIN),
-        peakSessions: 7,
-        peakSessionsAt: h(T0 + 20 * MIN),
-      },
-      {
-        month: CUR,
-        peakUsers: 10,
-        peakUsersAt: h(startOf(CUR) + MIN),
-        peakSessions: 11,
-        peakSessionsAt: h(startOf(CUR) + 2 * MIN),
-      },
-    ]);
+    const answer = await expectReport(
+      "concurrent-trend",
+      { rule: "S01-1", months: "4" },
+      withOwnSums([
+        { month: M3, peakUsers: 0, peakUsersAt: null, peakSessions: 0, peakSessionsAt: null },
+        {
+          month: M2,
+          peakUsers: 9,
+          peakUsersAt: h(T0 - HOUR + 5 * MIN),
+          peakSessions: 9,
+          peakSessionsAt: h(T0 - HOUR + 6 * MIN),
+        },
+        {
+          month: M,
+          peakUsers: 5,
+          peakUsersAt: h(T0 + 5 * DAY + 9 * HOUR + 15 * MIN),
+          peakSessions: 7,
+          peakSessionsAt: h(T0 + 20 * MIN),
+        },
+        {
+          month: CUR,
+          peakUsers: 10,
+          peakUsersAt: h(startOf(CUR) + MIN),
+          peakSessions: 11,
+          peakSessionsAt: h(startOf(CUR) + 2 * MIN),
+        },
+      ]),
+    );
     expect(answer.parameters).toMatchObject({ months: 4, firstMonth: M3, lastMonth: CUR });
     expect((await json("concurrent-trend", { rule: "S01-1" })).rows).toHaveLength(12);
   });

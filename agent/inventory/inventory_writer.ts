@@ -17,6 +17,7 @@ import {
   isProductKey,
 } from "../../sync/inventory_record.ts";
 import type { Inventory } from "./inventory_collector.ts";
+import { sameBytes } from "../../sync/same_bytes.ts";
 
 export interface InventoryWrite {
   put: number;
@@ -55,12 +56,6 @@ export async function writeInventory(
 
 function productCount(doc: Record<string, unknown>): number {
   return Object.keys(doc).filter(isProductKey).length;
-}
-
-function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
-  if (!a || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** The products the stored document holds (none before the first inventory). */

@@ -58,6 +58,9 @@ export function registerChild(
         VALUES (?, ?, ?, ?, ?)`,
       args: [body.code, body.actor, hashSecret(secret), now, check.token.id],
     }, {
+      sql: `INSERT INTO known_sites (code, parent_code, actor, via_child) VALUES (?, ?, ?, ?)`,
+      args: [body.code, site.code, body.actor, body.code],
+    }, {
       sql: "UPDATE tokens SET last_used_at = ?, uses_left = uses_left - 1 WHERE id = ?",
       args: [now, check.token.id],
     }], "write");

@@ -4,26 +4,31 @@
  * 1. **Registration**, once: with the parent's `site` token, the site sends
  *    its code and actor to `POST /v1/sites/register` and keeps the secret and
  *    its ancestors in `site_meta`. Later starts need no token.
- * 2. **Sync**, every `intervalMs`: the rules documents of its ancestors, read
- *    only, through `POST /v1/sites/sync`, with the same sync client agents
- *    use. A changed ancestor's rules document is materialised here (its rules
- *    marked `applyToChildSites`) and dropped from the document cache, so this
- *    site's agents and children get it at their next sync. The parent's
- *    answer also says which documents to follow, so a change of ancestors
- *    above reaches every level.
+ * 2. **Sync**, every interval, through `POST /v1/sites/sync` with the same
+ *    sync client agents use: down come the rules documents of its ancestors,
+ *    read only; a changed one is materialised here (its rules marked
+ *    `applyToChildSites`) and dropped from the document cache, so this
+ *    site's agents and children get it at their next sync. Up go its
+ *    `sites/<code>` document (the sites below it) and every summary
+ *    document it holds: its own, written from its summaries just before
+ *    (`summary_publisher.ts`), and those of the sites below, relayed as they
+ *    came. The parent's answer also says which documents to follow, so a
+ *    change of ancestors above reaches every level.
  *
  * While the parent is away the site keeps working with the rules it last
  * received; a failed sync is logged and tried again at the next interval.
  *
  * @module
  */
-import { parseDocId, rulesDocId } from "../../sync/doc_id.ts";
+import { parseDocId, rulesDocId, sitesDocId } from "../../sync/doc_id.ts";
 import { errorMessageOf } from "../../sync/error_body.ts";
 import { KeyValueTable } from "../../sync/key_value_table.ts";
 import { log } from "../../sync/log.ts";
 import { SyncClient, type SyncOutcome, type SyncTarget } from "../../sync/sync_client.ts";
 import type { SiteContext } from "../site_context.ts";
 import { ancestorRulesStatements, strangerRulesStatement } from "./ancestor_rules.ts";
+import { selfAndAncestorsStatements, writeOwnSitesDoc } from "./known_sites.ts";
+import { publishSummaries } from "./summary_publisher.ts";
 import { type RegisterReply, registerReplySchema } from "./registration_body.ts";
 import { PARENT_LAST_SYNC } from "./site_list.ts";
 
@@ -43,6 +48,8 @@ export class ParentLink {
   readonly #o: ParentLinkOptions;
   readonly #meta: KeyValueTable;
   #client: SyncClient | undefined;
+  /** The list of sites below has not reached the parent yet (true at start, to be sure). */
+  #sitesPending = true;
 
   constructor(site: SiteContext, options: ParentLinkOptions) {
     this.#site = site;
@@ -60,18 +67,47 @@ export class ParentLink {
     }
   }
 
-  /** Registers if need be, then syncs once; throws what went wrong. */
+  /**
+   * Registers if need be, publishes the summaries that changed, then syncs
+   * once; throws what went wrong. When the list of sites below changed, it
+   * goes first, alone: the parent must know a site before it accepts that
+   * site's summaries.
+   */
   async sync(): Promise<SyncOutcome> {
     const client = await this.#syncClient();
-    const outcome = await client.sync(this.#targets());
+    if (await writeOwnSitesDoc(this.#site)) this.#sitesPending = true;
+    await publishSummaries(this.#site);
+    const sites = await this.#sitesTarget();
+    if (this.#sitesPending && sites.length > 0) {
+      await this.#follow(await client.sync([...this.#rulesTargets(), ...sites]));
+    }
+    this.#sitesPending = false;
+    const outcome = await client.sync([
+      ...this.#rulesTargets(),
+      ...sites,
+      ...await this.#summaryTargets(),
+    ]);
     await this.#follow(outcome);
     await this.#meta.set(PARENT_LAST_SYNC, String(Date.now()));
     return outcome;
   }
 
   /** The ancestors' rules documents, read only. */
-  #targets(): SyncTarget[] {
+  #rulesTargets(): SyncTarget[] {
     return this.#site.ancestors.map((code) => ({ docId: rulesDocId(code), access: "read" }));
+  }
+
+  /** This site's list of the sites below it, once there is one. */
+  async #sitesTarget(): Promise<SyncTarget[]> {
+    const docId = sitesDocId(this.#site.code);
+    if (!await this.#site.docs.info(docId)) return [];
+    return [{ docId, access: "write", actor: this.#site.actor }];
+  }
+
+  /** Every summary document held here: this site's own, and those it relays from below. */
+  async #summaryTargets(): Promise<SyncTarget[]> {
+    const held = await this.#site.docs.list("summary/");
+    return held.map((d) => ({ docId: d.docId, access: "write" }));
   }
 
   /** Takes the ancestors the parent names and materialises the rules documents that changed. */
@@ -88,6 +124,7 @@ export class ParentLink {
         await site.db.batch([
           this.#meta.setStatement(ANCESTORS, JSON.stringify(ancestors)),
           strangerRulesStatement(site.code, ancestors),
+          ...selfAndAncestorsStatements(site.code, site.actor, ancestors),
         ], "write");
         log.info("ancestors changed", { ancestors });
       }
@@ -138,6 +175,7 @@ export class ParentLink {
     await site.db.batch([
       this.#meta.setStatement(SECRET, reply.secret),
       this.#meta.setStatement(ANCESTORS, JSON.stringify(reply.ancestors)),
+      ...selfAndAncestorsStatements(site.code, site.actor, reply.ancestors),
     ], "write");
     log.info("registered with the parent", { parent: reply.ancestors[0], url: this.#o.url });
     return reply.secret;

@@ -38,10 +38,11 @@ export const computersRanReport: Report<typeof query, typeof row> = {
     const found = await jsonRows(
       site,
       ["client_id", "host_name", "runs", "run_ms", "last_use_ms"],
-      `SELECT m.*, c.host_name FROM (
+      `SELECT m.*, coalesce(c.host_name, d.host_name) AS host_name FROM (
         SELECT client_id, sum(runs) AS runs, sum(run_ms) AS run_ms, max(last_use_ms) AS last_use_ms
         FROM monthly_usage WHERE rule_id = ? AND month = ? GROUP BY +client_id
-      ) m LEFT JOIN clients c ON c.client_id = m.client_id`,
+      ) m LEFT JOIN clients c ON c.client_id = m.client_id
+      LEFT JOIN descendant_clients d ON d.client_id = m.client_id`,
       [rule, month],
       "host_name, client_id",
     );

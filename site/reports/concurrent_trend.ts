@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { addMonths, monthStart } from "./months.ts";
-import { peakFields, peaksOf, shownPeaks } from "./peak_hours.ts";
+import { peakFields, peaksOf, shownPeaks, sitePeakSums } from "./peak_hours.ts";
 import { formatParam, monthsParam, ruleParam } from "./report_params.ts";
 import type { Report } from "./report.ts";
 import { requireRule } from "./report_rules.ts";
@@ -27,16 +27,18 @@ export const concurrentTrendReport: Report<typeof query, typeof row> = {
   async run(site, { rule, months }, now) {
     const { ruleName } = await requireRule(site, rule);
     const window = trendMonths(site, months, now);
-    const peaks = await peaksOf(
-      site,
-      window.list.map((month) => ({
-        key: month,
-        ruleId: rule,
-        from: monthStart(month),
-        to: monthStart(addMonths(month, 1)),
-      })),
-    );
-    const rows = window.list.map((month) => ({ month, ...shownPeaks(peaks.get(month)) }));
+    const stretches = window.list.map((month) => ({
+      key: month,
+      ruleId: rule,
+      from: monthStart(month),
+      to: monthStart(addMonths(month, 1)),
+    }));
+    const peaks = await peaksOf(site, stretches);
+    const sums = await sitePeakSums(site, stretches, peaks);
+    const rows = window.list.map((month) => ({
+      month,
+      ...shownPeaks(peaks.get(month), sums.get(month)),
+    }));
     const { firstMonth, lastMonth } = window;
     return { parameters: { rule, ruleName, months: window.months, firstMonth, lastMonth }, rows };
   },

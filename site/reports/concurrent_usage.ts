@@ -2,14 +2,16 @@
  * The `concurrent-usage` report: per rule, the exact peak of concurrent
  * distinct users in a month and the first instant it was reached, and the
  * same for concurrent sessions (one user with three windows open is one
- * user, three sessions). Every rule that applies here has a row.
+ * user, three sessions), for this site's own clients; beside it, the sum of
+ * the peaks of this site and every site below (`peak_hours.ts`). Every rule
+ * that applies here has a row.
  *
  * @module
  */
 import { z } from "zod";
 import { addMonths, monthStart } from "./months.ts";
 import { totalsOfMonth } from "./monthly_totals.ts";
-import { peakFields, peaksOf, shownPeaks } from "./peak_hours.ts";
+import { peakFields, peaksOf, shownPeaks, sitePeakSums } from "./peak_hours.ts";
 import { formatParam, monthParam } from "./report_params.ts";
 import type { Report } from "./report.ts";
 import { rulesAnd } from "./report_rules.ts";
@@ -30,14 +32,13 @@ export const concurrentUsageReport: Report<typeof query, typeof row> = {
     const rules = await rulesAnd(site, (await totalsOfMonth(site, month)).keys());
     const from = monthStart(month);
     const to = monthStart(addMonths(month, 1));
-    const peaks = await peaksOf(
-      site,
-      rules.map((r) => ({ key: r.ruleId, ruleId: r.ruleId, from, to })),
-    );
+    const stretches = rules.map((r) => ({ key: r.ruleId, ruleId: r.ruleId, from, to }));
+    const peaks = await peaksOf(site, stretches);
+    const sums = await sitePeakSums(site, stretches, peaks);
     const rows = rules.map(({ ruleId, ruleName }) => ({
       ruleId,
       ruleName,
-      ...shownPeaks(peaks.get(ruleId)),
+      ...shownPeaks(peaks.get(ruleId), sums.get(ruleId)),
     }));
     return { parameters: { month }, rows };
   },

@@ -9,6 +9,12 @@
  * holding the peak is found within a range of the primary key (rule, hour),
  * then read by its key.
  *
+ * Those are this site's own clients. Peaks of different sites cannot be
+ * merged into one exact figure (their sessions are not here), so for the
+ * sites below, `sitePeakSums` adds each site's own peak of the stretch to
+ * this site's: the concurrency the whole subtree may have needed at most,
+ * exact when the sites peaked at once.
+ *
  * @module
  */
 import { z } from "zod";
@@ -63,20 +69,65 @@ export async function peaksOf(
   }]));
 }
 
+export interface PeakSums {
+  /** This site and each site below with usage in the stretch. */
+  sites: number;
+  users: number;
+  sessions: number;
+}
+
+const SUMS_SQL = `WITH s AS (
+    SELECT value ->> '$.key' AS key, value ->> '$.ruleId' AS rule_id,
+      value ->> '$.from' AS from_ms, value ->> '$.to' AS to_ms
+    FROM json_each(?)
+  ), per_site AS (
+    SELECT s.key, h.site_code, max(h.peak_users) AS users, max(h.peak_sessions) AS sessions
+    FROM s JOIN site_hourly_usage h
+      ON h.rule_id = s.rule_id AND h.hour_ms >= s.from_ms AND h.hour_ms < s.to_ms
+    GROUP BY s.key, h.site_code
+  )
+  SELECT key, count(*) AS sites, sum(users) AS users, sum(sessions) AS sessions
+  FROM per_site GROUP BY key`;
+
+/** Per stretch: this site's peaks plus the peak of each site below, and how many sites. */
+export async function sitePeakSums(
+  site: SiteContext,
+  stretches: Stretch[],
+  own: Map<string, Peaks>,
+): Promise<Map<string, PeakSums>> {
+  const result = await site.db.execute({ sql: SUMS_SQL, args: [JSON.stringify(stretches)] });
+  const below = new Map(result.rows.map((r) => [r.key as string, r]));
+  return new Map(stretches.map(({ key }) => {
+    const mine = own.get(key);
+    const others = below.get(key);
+    return [key, {
+      sites: 1 + Number(others?.sites ?? 0),
+      users: (mine?.peakUsers ?? 0) + Number(others?.users ?? 0),
+      sessions: (mine?.peakSessions ?? 0) + Number(others?.sessions ?? 0),
+    }];
+  }));
+}
+
 /** The peak columns of a report row. */
 export const peakFields = {
-  peakUsers: z.number(),
+  peakUsers: z.number().describe("this site's own clients: the exact peak"),
   peakUsersAt: z.string().nullable(),
   peakSessions: z.number(),
   peakSessionsAt: z.string().nullable(),
+  sites: z.number().describe("this site and the sites below it with usage"),
+  sitesPeakUsersSum: z.number().describe("the sum of each of those sites' exact peak"),
+  sitesPeakSessionsSum: z.number(),
 };
 
 /** Peaks as a report shows them: instants in ISO, zero where nothing ran. */
-export function shownPeaks(peak: Peaks | undefined) {
+export function shownPeaks(peak: Peaks | undefined, sums: PeakSums | undefined) {
   return {
     peakUsers: peak?.peakUsers ?? 0,
     peakUsersAt: iso(peak?.peakUsersAt),
     peakSessions: peak?.peakSessions ?? 0,
     peakSessionsAt: iso(peak?.peakSessionsAt),
+    sites: sums?.sites ?? 1,
+    sitesPeakUsersSum: sums?.users ?? peak?.peakUsers ?? 0,
+    sitesPeakSessionsSum: sums?.sessions ?? peak?.peakSessions ?? 0,
   };
 }

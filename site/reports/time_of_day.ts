@@ -7,6 +7,8 @@
  * that weekday within the last `days` days (the UTC dates ending today),
  * divided by how many such dates the window holds: a date with no usage
  * counts as zero. One range of the primary key (rule, local date, hour).
+ * At a site with sites below it, their users of each cell are added
+ * (`site_local_hour_users`): people at different sites are different people.
  *
  * @module
  */
@@ -45,8 +47,12 @@ export const timeOfDayReport: Report<typeof query, typeof row> = {
     const { ruleName } = await requireRule(site, rule);
     const window = lastDays(site, days, now);
     const result = await site.db.execute({
-      sql: `SELECT weekday, local_hour, sum(users) AS users FROM local_hour_users
-        WHERE rule_id = ? AND local_date BETWEEN ? AND ? GROUP BY weekday, local_hour`,
+      sql: `SELECT weekday, local_hour, sum(users) AS users FROM (
+          SELECT weekday, local_hour, users FROM local_hour_users
+          WHERE rule_id = ?1 AND local_date BETWEEN ?2 AND ?3
+          UNION ALL SELECT weekday, local_hour, users FROM site_local_hour_users
+          WHERE rule_id = ?1 AND local_date BETWEEN ?2 AND ?3
+        ) GROUP BY weekday, local_hour`,
       args: [rule, window.firstDate, window.lastDate],
     });
     const datesPerWeekday = Array<number>(7).fill(0);

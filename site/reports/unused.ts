@@ -45,11 +45,12 @@ export const unusedReport: Report<typeof query, typeof row> = {
     const found = await jsonRows(
       site,
       ["client_id", "host_name", "last_use_ms"],
-      `SELECT m.*, c.host_name FROM (
+      `SELECT m.*, coalesce(c.host_name, d.host_name) AS host_name FROM (
         SELECT client_id, max(last_use_ms) AS last_use_ms FROM monthly_usage
         WHERE rule_id = ? GROUP BY client_id HAVING max(last_use_ms) < ?
         ${neverRan}
-      ) m LEFT JOIN clients c ON c.client_id = m.client_id`,
+      ) m LEFT JOIN clients c ON c.client_id = m.client_id
+      LEFT JOIN descendant_clients d ON d.client_id = m.client_id`,
       [rule, since, ...(installed ? [...installed.args, rule] : [])],
       "last_use_ms IS NOT NULL, last_use_ms, client_id",
     );

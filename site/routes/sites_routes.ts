@@ -5,7 +5,8 @@
  *   `hierarchy/child_sites.ts`.
  * - `POST /v1/sites/sync` (a child's `<CODE>.<secret>`): the child sites'
  *   sync endpoint; a child reads the rules this site and its ancestors apply
- *   to child sites.
+ *   to child sites, and writes the list of sites below it and the summaries
+ *   of its subtree (`sync_peer.ts`).
  * - `GET /v1/sites` (viewer, admin): the sites this one knows, JSON or CSV.
  *
  * @module
@@ -16,6 +17,7 @@ import { MAX_SYNC_BODY_BYTES } from "../../sync/sync_batch.ts";
 import { bearer, requireRole, type SiteEnv } from "../auth.ts";
 import { listResponse } from "../csv.ts";
 import { authenticateChildSite, registerChild } from "../hierarchy/child_sites.ts";
+import { subtreeOf } from "../hierarchy/known_sites.ts";
 import { registerRequestSchema } from "../hierarchy/registration_body.ts";
 import { listSites, SITE_COLUMNS } from "../hierarchy/site_list.ts";
 import { jsonBody } from "../request_input.ts";
@@ -42,7 +44,10 @@ export function sitesRoutes(site: SiteContext): Hono<SiteEnv> {
       const started = performance.now();
       const child = await authenticateChildSite(site.db, bearer(c));
       const { request, wireBytes } = await readSyncRequest(c);
-      const peer = childSitePeer(child.code, child.actor, site.code, site.ancestors);
+      const subtree = await subtreeOf(site.db, child.code);
+      subtree.codes.add(child.code);
+      subtree.actors.add(child.actor);
+      const peer = childSitePeer(child.code, subtree, site.code, site.ancestors);
       const handled = await site.sync.handle(peer, request.items);
       await site.db.execute({
         sql: "UPDATE child_sites SET last_sync_at = ? WHERE code = ?",

@@ -28,6 +28,7 @@ import { log } from "../../sync/log.ts";
 import type { Mutex } from "../../sync/mutex.ts";
 import type { SiteSettings } from "../site_settings.ts";
 import { type ClientDayFigures, clientDayFigures } from "./client_day_figures.ts";
+import { markAllDaysStatement, markDaysStatement } from "../hierarchy/summary_outbox.ts";
 import { DirtyBuckets } from "./dirty_buckets.ts";
 import { hourFigures } from "./hour_figures.ts";
 import { clientSessionsOfDay, sessionsInWindow } from "./session_reader.ts";
@@ -186,10 +187,15 @@ export class Summarizer {
     }
   }
 
-  /** Recomputes the dirty buckets and stores them, then `last`. */
+  /**
+   * Recomputes the dirty buckets and stores them, then `last` with the days
+   * touched marked for the parent (`summary_outbox`).
+   */
   async #recompute(dirty: DirtyBuckets, now: number, last: InStatement[]): Promise<void> {
     const writes: InStatement[][] = [];
+    const days = new Set<string>();
     for (const window of dirty.hourWindows()) {
+      for (const hour of window.hours) days.add(dayOf(hour));
       const sessions = await sessionsInWindow(this.#o.db, window.from, window.to);
       const figures = hourFigures(sessions, window.hours, now);
       writes.push(hourStatements(window.from, window.to, figures, now));
@@ -205,8 +211,10 @@ export class Summarizer {
       await above.noteOld(this.#o.db, day, clientIds);
       above.noteNew(day, entries);
       writes.push(...dayWrites(day, entries));
+      days.add(day);
     }
-    writes.push(...above.statements(), last);
+    for (const date of above.localDates()) days.add(date);
+    writes.push(...above.statements(), [...last, markDaysStatement(days)]);
     await this.#store(writes);
   }
 
@@ -258,10 +266,15 @@ export class Summarizer {
     const first = (await db.execute("SELECT min(start_ms) AS first FROM usage_sessions")).rows[0]
       .first as number | null;
     await this.#store([
-      ["hourly_usage", "daily_usage", "local_presence"].map((t) => ({
-        sql: `DELETE FROM ${t}`,
-        args: [],
-      })),
+      [
+        { sql: "DELETE FROM hourly_usage", args: [] },
+        // Only this site's clients: a parent's daily rows of the sites below stay.
+        {
+          sql: "DELETE FROM daily_usage WHERE client_id IN (SELECT client_id FROM clients)",
+          args: [],
+        },
+        { sql: "DELETE FROM local_presence", args: [] },
+      ],
     ]);
     const zones = await this.#timeZones(
       (await db.execute("SELECT client_id FROM clients")).rows.map((r) => r.client_id as string),
@@ -285,6 +298,7 @@ export class Summarizer {
       progress(dayOf(day));
     }
     await this.#store([aggregateAllStatements, [
+      markAllDaysStatement,
       { sql: "DELETE FROM summary_pending WHERE id <= ?", args: [pendingMax.rows[0].id] },
       ...summaryStateStatements(db, {
         summarizedUntil: now,
@@ -383,6 +397,11 @@ class AboveDays {
       for (const cell of figures.cells) this.#ruleMonths.add(key(cell.ruleId, month));
       for (const p of figures.presence) this.#cells.add(key(p.ruleId, p.localDate, p.localHour));
     }
+  }
+
+  /** The local dates whose cells change. */
+  localDates(): Set<string> {
+    return new Set([...this.#cells].map((k) => k.split("\u0000")[1]));
   }
 
   statements(): InStatement[][] {

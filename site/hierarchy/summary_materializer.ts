@@ -1,0 +1,159 @@
+/**
+ * Summary documents of the sites below into this site's tables, so that its
+ * reports cover every client of its subtree:
+ *
+ * - daily records (`d/...`) join `daily_usage` itself, and the monthly rows
+ *   and totals of the months they touch are recomputed from it, as the
+ *   summariser does for this site's own clients; so `computers-ran`,
+ *   `users-ran`, `total-usage`, `remote-usage`, `unused` need nothing more.
+ *   Rows are guarded: a record naming one of this site's own clients, or a
+ *   client another site reported first, changes nothing.
+ * - client records (`c/...`) give those clients' host names and time zones
+ *   (`descendant_clients`).
+ * - hourly records (`h/...`) go to `site_hourly_usage` and local-hour records
+ *   (`l/...`) to `site_local_hour_users`, per site: peaks and distinct users
+ *   of different sites cannot be merged, so concurrency and time-of-day
+ *   reports show them per site and summed.
+ *
+ * @module
+ */
+import type * as A from "@automerge/automerge";
+import type { ChangedKeys } from "../../sync/changed_keys.ts";
+import type { InStatement } from "../../sync/db.ts";
+import { clientMonthsStatements, ruleMonthStatements } from "../summaries/summary_statements.ts";
+import { decodeSummaryRecord, parseSummaryKey, type SummaryRecord } from "./summary_record.ts";
+
+export const descendantSummarySchema = [
+  `CREATE TABLE IF NOT EXISTS site_hourly_usage (
+    site_code TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    hour_ms INTEGER NOT NULL,
+    pairs INTEGER NOT NULL,
+    users INTEGER NOT NULL,
+    computers INTEGER NOT NULL,
+    runs INTEGER NOT NULL,
+    run_ms INTEGER NOT NULL,
+    peak_sessions INTEGER NOT NULL,
+    peak_sessions_at INTEGER,
+    peak_users INTEGER NOT NULL,
+    peak_users_at INTEGER,
+    remote_runs INTEGER NOT NULL,
+    remote_run_ms INTEGER NOT NULL,
+    PRIMARY KEY (site_code, rule_id, hour_ms)
+  ) WITHOUT ROWID`,
+  `CREATE INDEX IF NOT EXISTS site_hourly_usage_by_rule ON site_hourly_usage (rule_id, hour_ms)`,
+  `CREATE TABLE IF NOT EXISTS site_local_hour_users (
+    site_code TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    local_date TEXT NOT NULL,
+    local_hour INTEGER NOT NULL,
+    weekday INTEGER NOT NULL,
+    users INTEGER NOT NULL,
+    PRIMARY KEY (rule_id, local_date, local_hour, site_code)
+  ) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS descendant_clients (
+    client_id TEXT PRIMARY KEY,
+    site_code TEXT NOT NULL,
+    host_name TEXT NOT NULL,
+    time_zone TEXT NOT NULL
+  )`,
+] as const;
+
+/** The client is one this site may take rows of `site` for. */
+const CLIENT_OF_SITE = `NOT EXISTS (SELECT 1 FROM clients WHERE client_id = ?1)
+  AND NOT EXISTS (SELECT 1 FROM descendant_clients WHERE client_id = ?1 AND site_code <> ?2)`;
+
+export function summaryStatements(
+  site: string,
+  day: string,
+  doc: A.Doc<unknown>,
+  changed: ChangedKeys,
+): InStatement[] {
+  const records = doc as Record<string, unknown>;
+  const statements: InStatement[] = [];
+  const months = new Map<string, Set<string>>();
+  const ruleMonths = new Set<string>();
+  const touch = (clientId: string, ruleId: string) => {
+    const month = day.slice(0, 7);
+    if (!months.has(month)) months.set(month, new Set());
+    months.get(month)!.add(clientId);
+    ruleMonths.add(`${ruleId} ${month}`);
+  };
+  for (const key of changed.put) {
+    const record = decodeSummaryRecord(key, records[key]);
+    statements.push(...putStatements(site, day, record));
+    if (record.kind === "d") touch(record.clientId, record.ruleId);
+  }
+  for (const key of changed.deleted) {
+    const record = parseSummaryKey(key);
+    statements.push(...deleteStatements(site, day, record));
+    if (record.kind === "d") touch(record.clientId, record.ruleId);
+  }
+  for (const [month, clients] of months) {
+    statements.push(...clientMonthsStatements(month, [...clients]));
+  }
+  for (const ruleMonth of ruleMonths) {
+    statements.push(...ruleMonthStatements(...(ruleMonth.split(" ") as [string, string])));
+  }
+  return statements;
+}
+
+function putStatements(site: string, day: string, record: SummaryRecord): InStatement[] {
+  switch (record.kind) {
+    case "h":
+      return [{
+        sql: `INSERT OR REPLACE INTO site_hourly_usage VALUES (${marks(14)})`,
+        args: [site, record.ruleId, record.hourMs, ...record.values],
+      }];
+    case "l":
+      return [{
+        sql: `INSERT OR REPLACE INTO site_local_hour_users VALUES (?, ?, ?, ?, ?, ?)`,
+        args: [site, record.ruleId, record.localDate, record.localHour, ...record.values],
+      }];
+    case "c":
+      return [{
+        sql: `INSERT INTO descendant_clients (client_id, site_code, host_name, time_zone)
+          SELECT ?1, ?2, ?3, ?4 WHERE ${CLIENT_OF_SITE}
+          ON CONFLICT (client_id) DO UPDATE SET host_name = excluded.host_name,
+            time_zone = excluded.time_zone`,
+        args: [record.clientId, site, ...record.values],
+      }];
+    case "d":
+      return [{
+        sql: `INSERT OR REPLACE INTO daily_usage (client_id, day, rule_id, user_name, runs, run_ms,
+            last_use_ms, remote_runs, remote_run_ms)
+          SELECT ?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE ${CLIENT_OF_SITE}`,
+        args: [record.clientId, site, day, record.ruleId, record.user, ...record.values],
+      }];
+  }
+}
+
+function deleteStatements(
+  site: string,
+  day: string,
+  record: ReturnType<typeof parseSummaryKey>,
+): InStatement[] {
+  switch (record.kind) {
+    case "h":
+      return [{
+        sql: "DELETE FROM site_hourly_usage WHERE site_code = ? AND rule_id = ? AND hour_ms = ?",
+        args: [site, record.ruleId, record.hourMs],
+      }];
+    case "l":
+      return [{
+        sql: `DELETE FROM site_local_hour_users
+          WHERE site_code = ? AND rule_id = ? AND local_date = ? AND local_hour = ?`,
+        args: [site, record.ruleId, record.localDate, record.localHour],
+      }];
+    case "c":
+      return [];
+    case "d":
+      return [{
+        sql: `DELETE FROM daily_usage WHERE client_id = ?1 AND day = ?3 AND rule_id = ?4
+          AND user_name = ?5 AND ${CLIENT_OF_SITE}`,
+        args: [record.clientId, site, day, record.ruleId, record.user],
+      }];
+  }
+}
+
+const marks = (n: number) => Array.from({ length: n }, () => "?").join(", ");

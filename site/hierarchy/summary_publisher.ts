@@ -1,0 +1,179 @@
+/**
+ * Writes this site's summaries into `summary/<site>/<day>/<shard>`
+ * documents for its parent: for every day in the outbox, the day's records
+ * (`summary_record.ts`) are read from the summary tables (this site's own
+ * clients only: what it relays from below travels in the documents of the
+ * sites below) and each shard document gets one change with the records that
+ * differ, or none. The outbox entry goes in the same transaction.
+ *
+ * A day is cut into shards when it is first written, about 5,000 records
+ * each (so documents stay well under 10,000 records as the day fills up);
+ * hourly and local-hour records live in shard 0, a client's records in the
+ * shard its id hashes to, so a client's day never moves between documents.
+ *
+ * @module
+ */
+import * as A from "@automerge/automerge";
+import type { Client, InStatement } from "../../sync/db.ts";
+import { DAY_MS, dayStart, summaryDocId } from "../../sync/doc_id.ts";
+import type { SiteContext } from "../site_context.ts";
+import { encodeSummaryValue, summaryKey, type SummaryRecord } from "./summary_record.ts";
+import { sameBytes } from "../../sync/same_bytes.ts";
+import { fnv1a } from "../../sync/fnv1a.ts";
+
+export const summaryShardsSchema = [
+  `CREATE TABLE IF NOT EXISTS summary_doc_shards (day TEXT PRIMARY KEY, shards INTEGER NOT NULL)`,
+] as const;
+
+const RECORDS_PER_SHARD = 5_000;
+const MAX_SHARDS = 256;
+
+export interface Published {
+  days: number;
+  /** Documents that got a change. */
+  docs: number;
+}
+
+/** Publishes every day waiting in the outbox. */
+export async function publishSummaries(site: SiteContext): Promise<Published> {
+  const waiting = await site.db.execute("SELECT day FROM summary_outbox ORDER BY day");
+  const published: Published = { days: 0, docs: 0 };
+  for (const row of waiting.rows) {
+    published.docs += await publishDay(site, row.day as string);
+    published.days++;
+  }
+  return published;
+}
+
+async function publishDay(site: SiteContext, day: string): Promise<number> {
+  const records = await dayRecords(site.db, day);
+  const shards = await shardCount(site.db, day, records.length);
+  const byShard = Array.from({ length: shards }, () => new Map<string, Uint8Array>());
+  for (const record of records) {
+    byShard[shardOf(record, shards)].set(summaryKey(record), encodeSummaryValue(record));
+  }
+  return await site.lock.run(async () => {
+    const statements: InStatement[] = [{
+      sql: "INSERT OR IGNORE INTO summary_doc_shards (day, shards) VALUES (?, ?)",
+      args: [day, shards],
+    }];
+    const written: string[] = [];
+    for (let shard = 0; shard < shards; shard++) {
+      const docId = summaryDocId(site.code, day, shard);
+      const save = await changedShard(site, docId, byShard[shard]);
+      if (save) {
+        statements.push(...save);
+        written.push(docId);
+      }
+    }
+    statements.push({ sql: "DELETE FROM summary_outbox WHERE day = ?", args: [day] });
+    await site.db.batch(statements, "write");
+    for (const docId of written) site.cache.delete(docId);
+    return written.length;
+  });
+}
+
+/** The statements that store a shard's new state, or none when nothing differs. */
+async function changedShard(
+  site: SiteContext,
+  docId: string,
+  wanted: Map<string, Uint8Array>,
+): Promise<InStatement[] | undefined> {
+  const info = await site.docs.info(docId);
+  const stored = info
+    ? await site.docs.load<Record<string, Uint8Array>>(docId, site.actor)
+    : undefined;
+  if (!stored && wanted.size === 0) return undefined;
+  const doc = stored ?? A.init<Record<string, Uint8Array>>({ actor: site.actor });
+  const puts = [...wanted].filter(([key, bytes]) => !sameBytes(doc[key], bytes));
+  const gone = Object.keys(doc).filter((key) => !wanted.has(key));
+  if (puts.length === 0 && gone.length === 0 && stored) return undefined;
+  const next = A.change(doc, "summaries", (d) => {
+    for (const [key, bytes] of puts) d[key] = bytes;
+    for (const key of gone) delete d[key];
+  });
+  return site.docs.prepareSave(docId, next, info).statements;
+}
+
+async function shardCount(db: Client, day: string, records: number): Promise<number> {
+  const stored = await db.execute({
+    sql: "SELECT shards FROM summary_doc_shards WHERE day = ?",
+    args: [day],
+  });
+  if (stored.rows[0]) return Number(stored.rows[0].shards);
+  return Math.min(MAX_SHARDS, Math.max(1, Math.ceil(records / RECORDS_PER_SHARD)));
+}
+
+function shardOf(record: SummaryRecord, shards: number): number {
+  if (record.kind === "h" || record.kind === "l" || shards === 1) return 0;
+  return fnv1a(record.clientId) % shards;
+}
+
+/** The day's records of this site's own clients. */
+async function dayRecords(db: Client, day: string): Promise<SummaryRecord[]> {
+  const from = dayStart(day);
+  const [hours, cells, clients, locals] = await Promise.all([
+    db.execute({
+      sql: `SELECT rule_id, hour_ms, pairs, users, computers, runs, run_ms, peak_sessions,
+        peak_sessions_at, peak_users, peak_users_at, remote_runs, remote_run_ms
+        FROM hourly_usage WHERE hour_ms >= ? AND hour_ms < ?`,
+      args: [from, from + DAY_MS],
+    }),
+    db.execute({
+      sql: `SELECT d.client_id, d.rule_id, d.user_name, d.runs, d.run_ms, d.last_use_ms,
+        d.remote_runs, d.remote_run_ms FROM daily_usage d
+        JOIN clients c ON c.client_id = d.client_id WHERE d.day = ?`,
+      args: [day],
+    }),
+    db.execute({
+      sql: `SELECT client_id, host_name, time_zone FROM clients WHERE client_id IN
+        (SELECT client_id FROM daily_usage WHERE day = ?)`,
+      args: [day],
+    }),
+    db.execute({
+      sql: "SELECT rule_id, local_hour, weekday, users FROM local_hour_users WHERE local_date = ?",
+      args: [day],
+    }),
+  ]);
+  const n = (value: unknown) => Number(value);
+  const nullable = (value: unknown) => (value === null ? null : Number(value));
+  return [
+    ...hours.rows.map((r): SummaryRecord => ({
+      kind: "h",
+      ruleId: r.rule_id as string,
+      hourMs: n(r.hour_ms),
+      values: [
+        n(r.pairs),
+        n(r.users),
+        n(r.computers),
+        n(r.runs),
+        n(r.run_ms),
+        n(r.peak_sessions),
+        nullable(r.peak_sessions_at),
+        n(r.peak_users),
+        nullable(r.peak_users_at),
+        n(r.remote_runs),
+        n(r.remote_run_ms),
+      ],
+    })),
+    ...cells.rows.map((r): SummaryRecord => ({
+      kind: "d",
+      clientId: r.client_id as string,
+      ruleId: r.rule_id as string,
+      user: r.user_name as string,
+      values: [n(r.runs), n(r.run_ms), n(r.last_use_ms), n(r.remote_runs), n(r.remote_run_ms)],
+    })),
+    ...clients.rows.map((r): SummaryRecord => ({
+      kind: "c",
+      clientId: r.client_id as string,
+      values: [r.host_name as string, r.time_zone as string],
+    })),
+    ...locals.rows.map((r): SummaryRecord => ({
+      kind: "l",
+      ruleId: r.rule_id as string,
+      localDate: day,
+      localHour: n(r.local_hour),
+      values: [n(r.weekday), n(r.users)],
+    })),
+  ];
+}
