@@ -56,7 +56,7 @@ const idParameter = { name: "id", in: "path", required: true, schema: { type: "s
 const siteRowSchema = z.object({
   code: z.string(),
   parent: z.string().nullable(),
-  relation: z.enum(["self", "parent", "child"]),
+  relation: z.enum(["self", "parent", "child", "descendant"]),
   lastSyncAt: z.string().nullable(),
   lagSeconds: z.number().nullable(),
 });

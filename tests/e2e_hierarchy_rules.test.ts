@@ -78,9 +78,14 @@ describe("rules down a three-level hierarchy", () => {
       ["TOP", null, "parent"],
       ["GRD", "CHD", "child"],
     ]);
-    expect((await sitesOf(top, admin.top)).map((s) => [s.code, s.relation])).toEqual([
-      ["TOP", "self"],
-      ["CHD", "child"],
+    const atTop = await waitFor("the top to learn of the grandchild", async () => {
+      const sites = await sitesOf(top, admin.top);
+      return sites.some((s) => s.code === "GRD") ? sites : undefined;
+    });
+    expect(atTop.map((s) => [s.code, s.parent, s.relation])).toEqual([
+      ["TOP", null, "self"],
+      ["CHD", "TOP", "child"],
+      ["GRD", "CHD", "descendant"],
     ]);
   });
 

@@ -187,9 +187,15 @@ describe("summaries up a three-level hierarchy", () => {
     expect(peaks.GRC).toMatchObject({ sites: 1, sitesPeakSessionsSum: peak("GRC") });
 
     const sitesAtTop = await api(sites.TOP.url, admin.TOP, "GET", "/v1/sites");
-    expect((await sitesAtTop.json()).sites.map((s: { code: string }) => s.code).sort()).toEqual(
-      ["CHA", "CHB", "TOP"],
-    );
+    const listed = (await sitesAtTop.json()).sites.map((
+      s: Record<string, string>,
+    ) => [s.code, s.parent, s.relation]);
+    expect(listed).toEqual([
+      ["TOP", null, "self"],
+      ["CHA", "TOP", "child"],
+      ["CHB", "TOP", "child"],
+      ["GRC", "CHA", "descendant"],
+    ]);
   });
 
   test("a child cut off for a while catches up exactly once it is back", async () => {

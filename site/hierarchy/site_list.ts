@@ -1,8 +1,10 @@
 /**
  * The hierarchy as this site knows it, for `GET /v1/sites`: this site (with
- * its parent and when it last synced with it), and the child sites
- * registered here (with when each last synced). `lagSeconds` is how long ago
- * that last sync was: a child far behind is cut off or down.
+ * its parent and when it last synced with it), its parent, the child sites
+ * registered here (with when each last synced) and the sites below them, as
+ * the children's lists tell (they sync with their own parents, not here).
+ * `lagSeconds` is how long ago that last sync was: a child far behind is cut
+ * off or down.
  *
  * @module
  */
@@ -12,7 +14,7 @@ import type { SiteContext } from "../site_context.ts";
 export type SiteRow = {
   code: string;
   parent: string | null;
-  /** `self`, `parent` or `child`. */
+  /** `self`, `parent`, `child` or `descendant`. */
   relation: string;
   lastSyncAt: string | null;
   lagSeconds: number | null;
@@ -44,6 +46,13 @@ export async function listSites(site: SiteContext, now = Date.now()): Promise<Si
     rows.push(
       row(child.code as string, site.code, "child", (child.last_sync_at as number | null) ?? null),
     );
+  }
+  const below = await site.db.execute(
+    `SELECT code, parent_code FROM known_sites
+    WHERE via_child <> '' AND code <> via_child ORDER BY code`,
+  );
+  for (const r of below.rows) {
+    rows.push(row(r.code as string, r.parent_code as string, "descendant", null));
   }
   return rows;
 }
