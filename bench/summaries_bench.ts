@@ -45,6 +45,8 @@ import { newActorId } from "../sync/secret.ts";
 import { type BenchFigure, progress, renderFigures, round } from "./bench_figure.ts";
 import { startBenchSite } from "./bench_site.ts";
 import { measureGet } from "./request_latency.ts";
+import { isRequired } from "../site/reports/report.ts";
+import { findReport } from "../site/reports/report_registry.ts";
 import { type Arrival, deliverArrivals } from "./usage_arrivals.ts";
 import { type HistoryOptions, isLate, writeUsageHistory } from "./usage_dataset.ts";
 import { usageDocBytesPerSession } from "./usage_doc_size.ts";
@@ -401,12 +403,15 @@ async function reportLatencies(
     const values = reportParameters(end, days);
     const figures: BenchFigure[] = [];
     for (const report of reports) {
-      const unknown = report.parameters.filter((p) => !(p in values));
+      // Optional parameters this bench has no value for are left out.
+      const spec = findReport(report.name);
+      const given = report.parameters.filter((p) => p in values || !spec || isRequired(spec, p));
+      const unknown = given.filter((p) => !(p in values));
       if (unknown.length > 0) {
         progress(`reports: ${report.name} takes ${unknown.join(", ")}, which this bench lacks`);
         continue;
       }
-      const query = new URLSearchParams(report.parameters.map((p) => [p, values[p]]));
+      const query = new URLSearchParams(given.map((p) => [p, values[p]]));
       const path = `/v1/reports/${report.name}${query.size ? `?${query}` : ""}`;
       const latency = await measureGet(`${site.url}${path}`, authorization, calls);
       progress(

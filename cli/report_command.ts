@@ -18,8 +18,11 @@ import { type Command, stringOption, UsageError, type Values } from "./command.t
 import { type Format, formatOption, printList, renderTable } from "./output.ts";
 import { apiTarget } from "./rules_command.ts";
 
-/** The report parameters as options, with what each takes. */
-const PARAMETERS: Record<string, { value: string; help: string }> = {
+/**
+ * The report parameters as options, with what each takes; `flag` when the
+ * option's name differs from the parameter's (`--site` is the connection).
+ */
+const PARAMETERS: Record<string, { value: string; help: string; flag?: string }> = {
   rule: { value: "ID", help: "a rule id, e.g. S01-7 (see 'meter report rules')" },
   month: { value: "YYYY-MM", help: "a calendar month (UTC)" },
   months: { value: "N", help: "the last N months, ending with this one (default 12)" },
@@ -32,7 +35,14 @@ const PARAMETERS: Record<string, { value: string; help: string }> = {
   client: { value: "ID|HOST", help: "a client id or host name" },
   limit: { value: "N", help: "rows per page (default 10000)" },
   offset: { value: "N", help: "rows to skip (default 0)" },
+  site: {
+    value: "CODE",
+    help: "only that site and the sites below it (the report's site parameter)",
+    flag: "subtree",
+  },
 };
+
+const flagOf = (name: string) => PARAMETERS[name]?.flag ?? name;
 
 interface ReportAnswer {
   report: string;
@@ -46,7 +56,7 @@ function parameterSynopsis(report: Report): string {
   const names = reportParameters(report);
   if (names.length === 0) return "(no parameters)";
   return names.map((name) => {
-    const option = `--${name} ${PARAMETERS[name]?.value ?? "VALUE"}`;
+    const option = `--${flagOf(name)} ${PARAMETERS[name]?.value ?? "VALUE"}`;
     return isRequired(report, name) ? option : `[${option}]`;
   }).join(" ");
 }
@@ -57,7 +67,7 @@ function usage(): string {
     `  ${r.name.padEnd(width)}${r.summary}\n  ${"".padEnd(width)}${parameterSynopsis(r)}`
   ).join("\n");
   const parameters = Object.entries(PARAMETERS).map(([name, p]) =>
-    `  ${`--${name} ${p.value}`.padEnd(24)}${p.help}`
+    `  ${`--${flagOf(name)} ${p.value}`.padEnd(24)}${p.help}`
   ).join("\n");
   return `
 Usage: meter report <name> [parameters] --site URL --token TOKEN [--format table|json|csv]
@@ -86,16 +96,16 @@ function reportQuery(report: Report, values: Values): URLSearchParams {
   const takes = reportParameters(report);
   const query = new URLSearchParams();
   for (const name of Object.keys(PARAMETERS)) {
-    const value = stringOption(values, name);
+    const value = stringOption(values, flagOf(name));
     if (value === undefined) {
       if (takes.includes(name) && isRequired(report, name)) {
-        throw new UsageError(`${report.name} needs --${name} ${PARAMETERS[name].value}`);
+        throw new UsageError(`${report.name} needs --${flagOf(name)} ${PARAMETERS[name].value}`);
       }
       continue;
     }
     if (!takes.includes(name)) {
       const synopsis = parameterSynopsis(report);
-      throw new UsageError(`${report.name} takes no --${name}; it takes ${synopsis}`);
+      throw new UsageError(`${report.name} takes no --${flagOf(name)}; it takes ${synopsis}`);
     }
     query.set(name, value);
   }
@@ -144,7 +154,7 @@ export const reportCommand: Command = {
     token: { type: "string" },
     format: { type: "string" },
     ...Object.fromEntries(
-      Object.keys(PARAMETERS).map((name) => [name, { type: "string" as const }]),
+      Object.keys(PARAMETERS).map((name) => [flagOf(name), { type: "string" as const }]),
     ),
   },
   async run(values, positionals) {

@@ -186,6 +186,36 @@ describe("summaries up a three-level hierarchy", () => {
     expect(peaks.CHA).toMatchObject({ sites: 2, sitesPeakSessionsSum: peak("CHA") + peak("GRC") });
     expect(peaks.GRC).toMatchObject({ sites: 1, sitesPeakSessionsSum: peak("GRC") });
 
+    // site= restricts a report at the top to one subtree.
+    const at = async (path: string) => {
+      const response = await api(sites.TOP.url, admin.TOP, "GET", path);
+      return { status: response.status, body: await response.json() };
+    };
+    for (
+      const [code, runs, computers] of [
+        ["CHA", expected.CHA, 2],
+        ["GRC", expected.GRC, 1],
+        ["CHB", expected.CHB, 1],
+        ["TOP", expected.TOP, 4],
+      ] as const
+    ) {
+      const { body } = await at(`/v1/reports/total-usage?month=${MONTH}&site=${code}`);
+      const row = body.rows.find((r: { ruleId: string }) => r.ruleId === ruleId);
+      expect([code, row.runs, row.computers]).toEqual([code, runs, computers]);
+    }
+    const cha = await at(`/v1/reports/computers-ran?rule=${ruleId}&month=${MONTH}&site=CHA`);
+    expect(cha.body.rows).toHaveLength(2);
+    expect(cha.body.parameters.site).toBe("CHA");
+    const chaPeaks = await at(`/v1/reports/concurrent-usage?month=${MONTH}&site=CHA`);
+    expect(chaPeaks.body.rows.find((r: { ruleId: string }) => r.ruleId === ruleId)).toMatchObject({
+      peakSessions: peak("CHA"),
+      sites: 2,
+      sitesPeakSessionsSum: peak("CHA") + peak("GRC"),
+    });
+    const unknown = await at(`/v1/reports/total-usage?month=${MONTH}&site=ZZZ`);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toContain("site: ZZZ is not this site or a site below it");
+
     const sitesAtTop = await api(sites.TOP.url, admin.TOP, "GET", "/v1/sites");
     const listed = (await sitesAtTop.json()).sites.map((
       s: Record<string, string>,

@@ -829,6 +829,7 @@ describe("reports", () => {
     expect(reports.find((r: { name: string }) => r.name === "unused").parameters).toEqual([
       "rule",
       "since",
+      "site",
     ]);
   });
 
@@ -928,6 +929,7 @@ describe("reports", () => {
     expect(unused.parameters.map((p) => [p.name, p.required])).toEqual([
       ["rule", true],
       ["since", true],
+      ["site", false],
       ["format", false],
     ]);
     const ok = unused.responses["200"].content!;

@@ -11,10 +11,16 @@ import { hours, iso } from "./figures.ts";
 import { jsonRows } from "./json_rows.ts";
 import { formatParam, monthParam, ruleParam } from "./report_params.ts";
 import type { Report } from "./report.ts";
+import { clientsIn, scopeOf, scopeParameters, siteParam } from "./report_scope.ts";
 import { requireRule } from "./report_rules.ts";
 import { checkMonth } from "./report_window.ts";
 
-const query = z.object({ rule: ruleParam, month: monthParam, format: formatParam }).strict();
+const query = z.object({
+  rule: ruleParam,
+  month: monthParam,
+  site: siteParam,
+  format: formatParam,
+}).strict();
 
 const row = z.object({
   clientId: z.string(),
@@ -30,7 +36,9 @@ export const computersRanReport: Report<typeof query, typeof row> = {
   query,
   row,
   freshness: "summaries",
-  async run(site, { rule, month }, now) {
+  async run(site, { rule, month, site: subtree }, now) {
+    const scope = await scopeOf(site, subtree);
+    const clients = clientsIn(scope);
     const { ruleName } = await requireRule(site, rule);
     checkMonth(site, month, now);
     // `+client_id`: group after a range of the primary key (rule, month)
@@ -40,10 +48,10 @@ export const computersRanReport: Report<typeof query, typeof row> = {
       ["client_id", "host_name", "runs", "run_ms", "last_use_ms"],
       `SELECT m.*, coalesce(c.host_name, d.host_name) AS host_name FROM (
         SELECT client_id, sum(runs) AS runs, sum(run_ms) AS run_ms, max(last_use_ms) AS last_use_ms
-        FROM monthly_usage WHERE rule_id = ? AND month = ? GROUP BY +client_id
+        FROM monthly_usage WHERE rule_id = ? AND month = ? AND ${clients.sql} GROUP BY +client_id
       ) m LEFT JOIN clients c ON c.client_id = m.client_id
       LEFT JOIN descendant_clients d ON d.client_id = m.client_id`,
-      [rule, month],
+      [rule, month, ...clients.args],
       "host_name, client_id",
     );
     const rows = found.map((r) => ({
@@ -53,6 +61,6 @@ export const computersRanReport: Report<typeof query, typeof row> = {
       runHours: hours(r.run_ms as number),
       lastUse: iso(r.last_use_ms as number)!,
     }));
-    return { parameters: { rule, ruleName, month }, rows };
+    return { parameters: { rule, ruleName, month, ...scopeParameters(scope) }, rows };
   },
 };

@@ -11,10 +11,16 @@ import { addMonths, monthStart } from "./months.ts";
 import { peakFields, peaksOf, shownPeaks, sitePeakSums } from "./peak_hours.ts";
 import { formatParam, monthsParam, ruleParam } from "./report_params.ts";
 import type { Report } from "./report.ts";
+import { scopeOf, scopeParameters, siteParam } from "./report_scope.ts";
 import { requireRule } from "./report_rules.ts";
 import { trendMonths } from "./report_window.ts";
 
-const query = z.object({ rule: ruleParam, months: monthsParam, format: formatParam }).strict();
+const query = z.object({
+  rule: ruleParam,
+  months: monthsParam,
+  site: siteParam,
+  format: formatParam,
+}).strict();
 
 const row = z.object({ month: z.string(), ...peakFields });
 
@@ -24,7 +30,8 @@ export const concurrentTrendReport: Report<typeof query, typeof row> = {
   query,
   row,
   freshness: "summaries",
-  async run(site, { rule, months }, now) {
+  async run(site, { rule, months, site: subtree }, now) {
+    const scope = await scopeOf(site, subtree);
     const { ruleName } = await requireRule(site, rule);
     const window = trendMonths(site, months, now);
     const stretches = window.list.map((month) => ({
@@ -33,13 +40,23 @@ export const concurrentTrendReport: Report<typeof query, typeof row> = {
       from: monthStart(month),
       to: monthStart(addMonths(month, 1)),
     }));
-    const peaks = await peaksOf(site, stretches);
-    const sums = await sitePeakSums(site, stretches, peaks);
+    const peaks = await peaksOf(site, stretches, scope);
+    const sums = await sitePeakSums(site, stretches, peaks, scope);
     const rows = window.list.map((month) => ({
       month,
       ...shownPeaks(peaks.get(month), sums.get(month)),
     }));
     const { firstMonth, lastMonth } = window;
-    return { parameters: { rule, ruleName, months: window.months, firstMonth, lastMonth }, rows };
+    return {
+      parameters: {
+        rule,
+        ruleName,
+        months: window.months,
+        firstMonth,
+        lastMonth,
+        ...scopeParameters(scope),
+      },
+      rows,
+    };
   },
 };

@@ -14,10 +14,11 @@ import { totalsOfMonth } from "./monthly_totals.ts";
 import { peakFields, peaksOf, shownPeaks, sitePeakSums } from "./peak_hours.ts";
 import { formatParam, monthParam } from "./report_params.ts";
 import type { Report } from "./report.ts";
+import { scopeOf, scopeParameters, siteParam } from "./report_scope.ts";
 import { rulesAnd } from "./report_rules.ts";
 import { checkMonth } from "./report_window.ts";
 
-const query = z.object({ month: monthParam, format: formatParam }).strict();
+const query = z.object({ month: monthParam, site: siteParam, format: formatParam }).strict();
 
 const row = z.object({ ruleId: z.string(), ruleName: z.string().nullable(), ...peakFields });
 
@@ -27,19 +28,20 @@ export const concurrentUsageReport: Report<typeof query, typeof row> = {
   query,
   row,
   freshness: "summaries",
-  async run(site, { month }, now) {
+  async run(site, { month, site: subtree }, now) {
     checkMonth(site, month, now);
-    const rules = await rulesAnd(site, (await totalsOfMonth(site, month)).keys());
+    const scope = await scopeOf(site, subtree);
+    const rules = await rulesAnd(site, (await totalsOfMonth(site, month, scope)).keys());
     const from = monthStart(month);
     const to = monthStart(addMonths(month, 1));
     const stretches = rules.map((r) => ({ key: r.ruleId, ruleId: r.ruleId, from, to }));
-    const peaks = await peaksOf(site, stretches);
-    const sums = await sitePeakSums(site, stretches, peaks);
+    const peaks = await peaksOf(site, stretches, scope);
+    const sums = await sitePeakSums(site, stretches, peaks, scope);
     const rows = rules.map(({ ruleId, ruleName }) => ({
       ruleId,
       ruleName,
       ...shownPeaks(peaks.get(ruleId), sums.get(ruleId)),
     }));
-    return { parameters: { month }, rows };
+    return { parameters: { month, ...scopeParameters(scope) }, rows };
   },
 };

@@ -10,10 +10,16 @@ import { hours } from "./figures.ts";
 import { NO_USAGE, totalsOfRule } from "./monthly_totals.ts";
 import { formatParam, monthsParam, ruleParam } from "./report_params.ts";
 import type { Report } from "./report.ts";
+import { scopeOf, scopeParameters, siteParam } from "./report_scope.ts";
 import { requireRule } from "./report_rules.ts";
 import { trendMonths } from "./report_window.ts";
 
-const query = z.object({ rule: ruleParam, months: monthsParam, format: formatParam }).strict();
+const query = z.object({
+  rule: ruleParam,
+  months: monthsParam,
+  site: siteParam,
+  format: formatParam,
+}).strict();
 
 const row = z.object({
   month: z.string(),
@@ -29,10 +35,11 @@ export const remoteUsageTrendReport: Report<typeof query, typeof row> = {
   query,
   row,
   freshness: "summaries",
-  async run(site, { rule, months }, now) {
+  async run(site, { rule, months, site: subtree }, now) {
+    const scope = await scopeOf(site, subtree);
     const { ruleName } = await requireRule(site, rule);
     const window = trendMonths(site, months, now);
-    const byMonth = await totalsOfRule(site, rule, window.firstMonth, window.lastMonth);
+    const byMonth = await totalsOfRule(site, rule, window.firstMonth, window.lastMonth, scope);
     const rows = window.list.map((month) => {
       const totals = byMonth.get(month) ?? NO_USAGE;
       return {
@@ -44,6 +51,17 @@ export const remoteUsageTrendReport: Report<typeof query, typeof row> = {
       };
     });
     const { firstMonth, lastMonth } = window;
-    return { parameters: { rule, ruleName, months: window.months, firstMonth, lastMonth }, rows };
+    const { months: count } = window;
+    return {
+      parameters: {
+        rule,
+        ruleName,
+        months: count,
+        firstMonth,
+        lastMonth,
+        ...scopeParameters(scope),
+      },
+      rows,
+    };
   },
 };

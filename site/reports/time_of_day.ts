@@ -17,10 +17,16 @@ import { weekdayOf } from "../summaries/local_clock.ts";
 import { twoDecimals } from "./figures.ts";
 import { daysParam, formatParam, ruleParam } from "./report_params.ts";
 import type { Report } from "./report.ts";
+import { scopeOf, scopeParameters, siteParam } from "./report_scope.ts";
 import { requireRule } from "./report_rules.ts";
 import { lastDays } from "./report_window.ts";
 
-const query = z.object({ rule: ruleParam, days: daysParam, format: formatParam }).strict();
+const query = z.object({
+  rule: ruleParam,
+  days: daysParam,
+  site: siteParam,
+  format: formatParam,
+}).strict();
 
 const row = z.object({
   weekday: z.number().int().min(1).max(7),
@@ -43,17 +49,25 @@ export const timeOfDayReport: Report<typeof query, typeof row> = {
   row,
   extra,
   freshness: "summaries",
-  async run(site, { rule, days }, now) {
+  async run(site, { rule, days, site: subtree }, now) {
+    const scope = await scopeOf(site, subtree);
     const { ruleName } = await requireRule(site, rule);
     const window = lastDays(site, days, now);
     const result = await site.db.execute({
+      // ?4: the subtree's sites, or null for this site and everything below.
       sql: `SELECT weekday, local_hour, sum(users) AS users FROM (
           SELECT weekday, local_hour, users FROM local_hour_users
-          WHERE rule_id = ?1 AND local_date BETWEEN ?2 AND ?3
+          WHERE rule_id = ?1 AND local_date BETWEEN ?2 AND ?3 AND ?4 IS NULL
           UNION ALL SELECT weekday, local_hour, users FROM site_local_hour_users
           WHERE rule_id = ?1 AND local_date BETWEEN ?2 AND ?3
+            AND (?4 IS NULL OR site_code IN (SELECT value FROM json_each(?4)))
         ) GROUP BY weekday, local_hour`,
-      args: [rule, window.firstDate, window.lastDate],
+      args: [
+        rule,
+        window.firstDate,
+        window.lastDate,
+        scope.code === undefined ? null : JSON.stringify(scope.codes),
+      ],
     });
     const datesPerWeekday = Array<number>(7).fill(0);
     for (const date of window.dates) datesPerWeekday[weekdayOf(date) - 1]++;
@@ -69,7 +83,14 @@ export const timeOfDayReport: Report<typeof query, typeof row> = {
     );
     const { firstDate, lastDate } = window;
     return {
-      parameters: { rule, ruleName, days: window.days, firstDate, lastDate },
+      parameters: {
+        rule,
+        ruleName,
+        days: window.days,
+        firstDate,
+        lastDate,
+        ...scopeParameters(scope),
+      },
       rows,
       extra: { grid, datesPerWeekday },
     };

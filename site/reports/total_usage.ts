@@ -11,10 +11,11 @@ import { hours } from "./figures.ts";
 import { totalsOfMonth } from "./monthly_totals.ts";
 import { formatParam, monthParam } from "./report_params.ts";
 import type { Report } from "./report.ts";
+import { scopeOf, scopeParameters, siteParam } from "./report_scope.ts";
 import { rulesAnd } from "./report_rules.ts";
 import { checkMonth } from "./report_window.ts";
 
-const query = z.object({ month: monthParam, format: formatParam }).strict();
+const query = z.object({ month: monthParam, site: siteParam, format: formatParam }).strict();
 
 const row = z.object({
   ruleId: z.string(),
@@ -31,9 +32,10 @@ export const totalUsageReport: Report<typeof query, typeof row> = {
   query,
   row,
   freshness: "summaries",
-  async run(site, { month }, now) {
+  async run(site, { month, site: subtree }, now) {
+    const scope = await scopeOf(site, subtree);
     checkMonth(site, month, now);
-    const byRule = await totalsOfMonth(site, month);
+    const byRule = await totalsOfMonth(site, month, scope);
     const rows = (await rulesAnd(site, byRule.keys())).map(({ ruleId, ruleName }) => {
       const totals = byRule.get(ruleId);
       return {
@@ -45,6 +47,6 @@ export const totalUsageReport: Report<typeof query, typeof row> = {
         runHours: hours(totals?.runMs),
       };
     });
-    return { parameters: { month }, rows };
+    return { parameters: { month, ...scopeParameters(scope) }, rows };
   },
 };

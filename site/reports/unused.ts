@@ -14,12 +14,18 @@ import { iso } from "./figures.ts";
 import { jsonRows } from "./json_rows.ts";
 import { formatParam, ruleParam, sinceParam } from "./report_params.ts";
 import type { Report } from "./report.ts";
+import { clientsIn, scopeOf, scopeParameters, siteParam } from "./report_scope.ts";
 import { requireRule } from "./report_rules.ts";
 import { checkSince } from "./report_window.ts";
 import { installedSql } from "../inventory/installed_match.ts";
 import { allRules } from "./install_base.ts";
 
-const query = z.object({ rule: ruleParam, since: sinceParam, format: formatParam }).strict();
+const query = z.object({
+  rule: ruleParam,
+  since: sinceParam,
+  site: siteParam,
+  format: formatParam,
+}).strict();
 
 const row = z.object({
   clientId: z.string(),
@@ -34,10 +40,15 @@ export const unusedReport: Report<typeof query, typeof row> = {
   query,
   row,
   freshness: "summaries",
-  async run(site, { rule, since }, now) {
+  async run(site, { rule, since, site: subtree }, now) {
     const { ruleName } = await requireRule(site, rule);
     checkSince(site, since, now);
-    const installed = installedSql((await allRules(site)).find((r) => r.id === rule)!);
+    const scope = await scopeOf(site, subtree);
+    const clients = clientsIn(scope);
+    // Inventory stays at its site: installed-never-run is known for this site's clients only.
+    const installed = scope.code === undefined
+      ? installedSql((await allRules(site)).find((r) => r.id === rule)!)
+      : undefined;
     const neverRan = installed
       ? `UNION ALL SELECT i.client_id, NULL FROM (${installed.sql}) i
         WHERE NOT EXISTS (SELECT 1 FROM monthly_usage u WHERE u.rule_id = ? AND u.client_id = i.client_id)`
@@ -47,11 +58,11 @@ export const unusedReport: Report<typeof query, typeof row> = {
       ["client_id", "host_name", "last_use_ms"],
       `SELECT m.*, coalesce(c.host_name, d.host_name) AS host_name FROM (
         SELECT client_id, max(last_use_ms) AS last_use_ms FROM monthly_usage
-        WHERE rule_id = ? GROUP BY client_id HAVING max(last_use_ms) < ?
+        WHERE rule_id = ? AND ${clients.sql} GROUP BY client_id HAVING max(last_use_ms) < ?
         ${neverRan}
       ) m LEFT JOIN clients c ON c.client_id = m.client_id
       LEFT JOIN descendant_clients d ON d.client_id = m.client_id`,
-      [rule, since, ...(installed ? [...installed.args, rule] : [])],
+      [rule, ...clients.args, since, ...(installed ? [...installed.args, rule] : [])],
       "last_use_ms IS NOT NULL, last_use_ms, client_id",
     );
     const rows = found.map((r) => ({
@@ -59,6 +70,6 @@ export const unusedReport: Report<typeof query, typeof row> = {
       hostName: (r.host_name as string | null) ?? "",
       lastUse: iso(r.last_use_ms as number | null),
     }));
-    return { parameters: { rule, ruleName, since: iso(since) }, rows };
+    return { parameters: { rule, ruleName, since: iso(since), ...scopeParameters(scope) }, rows };
   },
 };

@@ -11,10 +11,16 @@ import { hours, iso } from "./figures.ts";
 import { jsonRows } from "./json_rows.ts";
 import { formatParam, monthParam, ruleParam } from "./report_params.ts";
 import type { Report } from "./report.ts";
+import { clientsIn, scopeOf, scopeParameters, siteParam } from "./report_scope.ts";
 import { requireRule } from "./report_rules.ts";
 import { checkMonth } from "./report_window.ts";
 
-const query = z.object({ rule: ruleParam, month: monthParam, format: formatParam }).strict();
+const query = z.object({
+  rule: ruleParam,
+  month: monthParam,
+  site: siteParam,
+  format: formatParam,
+}).strict();
 
 const row = z.object({
   user: z.string(),
@@ -31,7 +37,9 @@ export const usersRanReport: Report<typeof query, typeof row> = {
   query,
   row,
   freshness: "summaries",
-  async run(site, { rule, month }, now) {
+  async run(site, { rule, month, site: subtree }, now) {
+    const scope = await scopeOf(site, subtree);
+    const clients = clientsIn(scope);
     const { ruleName } = await requireRule(site, rule);
     checkMonth(site, month, now);
     const found = await jsonRows(
@@ -39,8 +47,8 @@ export const usersRanReport: Report<typeof query, typeof row> = {
       ["user_name", "computers", "runs", "run_ms", "last_use_ms"],
       `SELECT user_name, count(*) AS computers, sum(runs) AS runs, sum(run_ms) AS run_ms,
         max(last_use_ms) AS last_use_ms
-      FROM monthly_usage WHERE rule_id = ? AND month = ? GROUP BY user_name`,
-      [rule, month],
+      FROM monthly_usage WHERE rule_id = ? AND month = ? AND ${clients.sql} GROUP BY user_name`,
+      [rule, month, ...clients.args],
       "user_name",
     );
     const rows = found.map((r) => ({
@@ -50,6 +58,6 @@ export const usersRanReport: Report<typeof query, typeof row> = {
       runHours: hours(r.run_ms as number),
       lastUse: iso(r.last_use_ms as number)!,
     }));
-    return { parameters: { rule, ruleName, month }, rows };
+    return { parameters: { rule, ruleName, month, ...scopeParameters(scope) }, rows };
   },
 };
