@@ -943,6 +943,7 @@ describe("reports", () => {
     expect(trend.parameters.map((p) => [p.name, p.required])).toEqual([
       ["rule", true],
       ["months", false],
+      ["site", false],
       ["format", false],
     ]);
     expect(Object.keys(unused.responses)).toEqual(["200", "400", "401", "403"]);
