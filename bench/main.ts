@@ -7,7 +7,8 @@
  * days, about 18 million sessions) runs last; `--summaries-only` runs it
  * alone, and `--summaries-clients N` / `--summaries-days N` make its data
  * set smaller. `--inventory-only` runs the inventory benchmark alone
- * (`--inventory-clients N` makes its fleet smaller).
+ * (`--inventory-clients N` makes its fleet smaller), `--hierarchy-only` the
+ * hierarchy benchmark (`--hierarchy-clients N`).
  *
  * @module
  */
@@ -15,6 +16,7 @@ import { parseArgs } from "node:util";
 import { benchAgentPollCost } from "./agent_poll_cost.ts";
 import { benchAgentProcessCost } from "./agent_process_cost.ts";
 import { type BenchFigure, progress, renderFigures } from "./bench_figure.ts";
+import { benchHierarchy } from "./hierarchy_bench.ts";
 import { benchInventory } from "./inventory_bench.ts";
 import { benchSiteLoad } from "./site_ingest.ts";
 import { benchSummaries } from "./summaries_bench.ts";
@@ -29,12 +31,20 @@ const { values } = parseArgs({
     "summaries-days": { type: "string" },
     "inventory-only": { type: "boolean" },
     "inventory-clients": { type: "string" },
+    "hierarchy-only": { type: "boolean" },
+    "hierarchy-clients": { type: "string" },
   },
 });
 const count = (value: string | undefined) => value === undefined ? undefined : Number(value);
 
 const figures: BenchFigure[] = [];
-const only = values["summaries-only"] ? "summaries" : values["inventory-only"] ? "inventory" : "";
+const only = values["summaries-only"]
+  ? "summaries"
+  : values["inventory-only"]
+  ? "inventory"
+  : values["hierarchy-only"]
+  ? "hierarchy"
+  : "";
 if (!only) {
   figures.push(...await benchSiteLoad());
   figures.push(...await benchWireCost());
@@ -44,6 +54,9 @@ if (!only) {
 }
 if (!only || only === "inventory") {
   figures.push(...await benchInventory({ clients: count(values["inventory-clients"]) }));
+}
+if (!only || only === "hierarchy") {
+  figures.push(...await benchHierarchy({ clients: count(values["hierarchy-clients"]) }));
 }
 if (!only || only === "summaries") {
   figures.push(

@@ -63,6 +63,11 @@ export const descendantSummarySchema = [
 const CLIENT_OF_SITE = `NOT EXISTS (SELECT 1 FROM clients WHERE client_id = ?1)
   AND NOT EXISTS (SELECT 1 FROM descendant_clients WHERE client_id = ?1 AND site_code <> ?2)`;
 
+/** The same, for the client id in `value ->> 0` of a `json_each` row; `?1` is the site. */
+const ROW_CLIENT_OF_SITE = `NOT EXISTS (SELECT 1 FROM clients WHERE client_id = value ->> 0)
+  AND NOT EXISTS (SELECT 1 FROM descendant_clients
+    WHERE client_id = value ->> 0 AND site_code <> ?1)`;
+
 export function summaryStatements(
   site: string,
   day: string,
@@ -79,11 +84,13 @@ export function summaryStatements(
     months.get(month)!.add(clientId);
     ruleMonths.add(`${ruleId} ${month}`);
   };
+  const put: SummaryRecord[] = [];
   for (const key of changed.put) {
     const record = decodeSummaryRecord(key, records[key]);
-    statements.push(...putStatements(site, day, record));
+    put.push(record);
     if (record.kind === "d") touch(record.clientId, record.ruleId);
   }
+  statements.push(...putStatements(site, day, put));
   for (const key of changed.deleted) {
     const record = parseSummaryKey(key);
     statements.push(...deleteStatements(site, day, record));
@@ -98,34 +105,60 @@ export function summaryStatements(
   return statements;
 }
 
-function putStatements(site: string, day: string, record: SummaryRecord): InStatement[] {
-  switch (record.kind) {
-    case "h":
-      return [{
-        sql: `INSERT OR REPLACE INTO site_hourly_usage VALUES (${marks(14)})`,
-        args: [site, record.ruleId, record.hourMs, ...record.values],
-      }];
-    case "l":
-      return [{
-        sql: `INSERT OR REPLACE INTO site_local_hour_users VALUES (?, ?, ?, ?, ?, ?)`,
-        args: [site, record.ruleId, record.localDate, record.localHour, ...record.values],
-      }];
-    case "c":
-      return [{
-        sql: `INSERT INTO descendant_clients (client_id, site_code, host_name, time_zone)
-          SELECT ?1, ?2, ?3, ?4 WHERE ${CLIENT_OF_SITE}
-          ON CONFLICT (client_id) DO UPDATE SET host_name = excluded.host_name,
-            time_zone = excluded.time_zone`,
-        args: [record.clientId, site, ...record.values],
-      }];
-    case "d":
-      return [{
-        sql: `INSERT OR REPLACE INTO daily_usage (client_id, day, rule_id, user_name, runs, run_ms,
-            last_use_ms, remote_runs, remote_run_ms)
-          SELECT ?1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE ${CLIENT_OF_SITE}`,
-        args: [record.clientId, site, day, record.ruleId, record.user, ...record.values],
-      }];
+/**
+ * The records put, one statement per kind: a document of thousands of
+ * records is a handful of statements (each row read from a JSON array).
+ */
+function putStatements(site: string, day: string, records: SummaryRecord[]): InStatement[] {
+  const rows = {
+    h: [] as unknown[][],
+    l: [] as unknown[][],
+    c: [] as unknown[][],
+    d: [] as unknown[][],
+  };
+  for (const r of records) {
+    if (r.kind === "h") rows.h.push([r.ruleId, r.hourMs, ...r.values]);
+    else if (r.kind === "l") rows.l.push([r.ruleId, r.localDate, r.localHour, ...r.values]);
+    else if (r.kind === "c") rows.c.push([r.clientId, ...r.values]);
+    else rows.d.push([r.clientId, r.ruleId, r.user, ...r.values]);
   }
+  const fields = (n: number) => Array.from({ length: n }, (_, i) => `value ->> ${i}`).join(", ");
+  const statements: InStatement[] = [];
+  if (rows.h.length > 0) {
+    statements.push({
+      sql: `INSERT OR REPLACE INTO site_hourly_usage SELECT ?1, ${fields(13)} FROM json_each(?2)`,
+      args: [site, JSON.stringify(rows.h)],
+    });
+  }
+  if (rows.l.length > 0) {
+    statements.push({
+      sql: `INSERT OR REPLACE INTO site_local_hour_users SELECT ?1, ${
+        fields(5)
+      } FROM json_each(?2)`,
+      args: [site, JSON.stringify(rows.l)],
+    });
+  }
+  if (rows.c.length > 0) {
+    statements.push({
+      sql: `INSERT INTO descendant_clients (client_id, site_code, host_name, time_zone)
+        SELECT value ->> 0, ?1, value ->> 1, value ->> 2 FROM json_each(?2)
+        WHERE ${ROW_CLIENT_OF_SITE}
+        ON CONFLICT (client_id) DO UPDATE SET host_name = excluded.host_name,
+          time_zone = excluded.time_zone`,
+      args: [site, JSON.stringify(rows.c)],
+    });
+  }
+  if (rows.d.length > 0) {
+    statements.push({
+      sql: `INSERT OR REPLACE INTO daily_usage (client_id, day, rule_id, user_name, runs, run_ms,
+          last_use_ms, remote_runs, remote_run_ms)
+        SELECT value ->> 0, ?2, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+          value ->> 6, value ->> 7
+        FROM json_each(?3) WHERE ${ROW_CLIENT_OF_SITE}`,
+      args: [site, day, JSON.stringify(rows.d)],
+    });
+  }
+  return statements;
 }
 
 function deleteStatements(
@@ -155,5 +188,3 @@ function deleteStatements(
       }];
   }
 }
-
-const marks = (n: number) => Array.from({ length: n }, () => "?").join(", ");

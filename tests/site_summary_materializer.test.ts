@@ -1,0 +1,131 @@
+/**
+ * Summary documents of the sites below, materialised at a parent on a real
+ * site database: daily rows join `daily_usage` and the months above them are
+ * recomputed; hourly and local-hour records are kept per site; a removed
+ * record removes its row; and a record naming one of the parent's own
+ * clients, or a client another site reported first, changes nothing.
+ */
+import * as A from "@automerge/automerge";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { summaryStatements } from "../site/hierarchy/summary_materializer.ts";
+import {
+  encodeSummaryValue,
+  summaryKey,
+  type SummaryRecord,
+} from "../site/hierarchy/summary_record.ts";
+import { openSite, type SiteContext } from "../site/site_context.ts";
+import { changedKeys } from "../sync/changed_keys.ts";
+import { tempDir } from "./helpers/metered_program.ts";
+
+const DAY = "2026-11-20";
+const HOUR = Date.parse(`${DAY}T09:00:00Z`);
+
+const day = (clientId: string, runs: number, user = "ann"): SummaryRecord => ({
+  kind: "d",
+  clientId,
+  ruleId: "TOP-1",
+  user,
+  values: [runs, runs * 60_000, HOUR + runs, 0, 0],
+});
+
+describe("summaries of the sites below, at the parent", () => {
+  let site: SiteContext;
+  let temp: { dir: string; remove(): Promise<void> };
+
+  beforeAll(async () => {
+    temp = await tempDir("meter-summary-materializer-");
+    site = await openSite({ db: join(temp.dir, "site.db"), code: "TOP" });
+    await site.db.execute(
+      `INSERT INTO clients (client_id, host_name, enrolled_at, enrolled_with)
+      VALUES ('ownclient', 'own', 0, 'test')`,
+    );
+  });
+
+  afterAll(async () => {
+    site.queries.close();
+    site.db.close();
+    await temp.remove();
+  });
+
+  /** Applies a change to a site's summary document and stores what it materialises. */
+  async function apply(
+    from: string,
+    doc: A.Doc<Record<string, Uint8Array>>,
+    change: (d: Record<string, Uint8Array>) => void,
+  ) {
+    const before = A.getHeads(doc);
+    const next = A.change(doc, change);
+    await site.db.batch(summaryStatements(from, DAY, next, changedKeys(next, before)), "write");
+    return next;
+  }
+
+  const put = (d: Record<string, Uint8Array>, record: SummaryRecord) => {
+    d[summaryKey(record)] = encodeSummaryValue(record);
+  };
+
+  const rows = async (sql: string) => (await site.db.execute(sql)).rows.map((r) => ({ ...r }));
+
+  test("records become rows, months are recomputed, and a removed record goes", async () => {
+    let cha = A.init<Record<string, Uint8Array>>();
+    cha = await apply("CHA", cha, (d) => {
+      put(d, day("chaclient", 3));
+      put(d, { kind: "c", clientId: "chaclient", values: ["cha-host", "Europe/Paris"] });
+      put(d, {
+        kind: "h",
+        ruleId: "TOP-1",
+        hourMs: HOUR,
+        values: [1, 1, 1, 3, 180_000, 2, HOUR + 5, 1, HOUR + 5, 0, 0],
+      });
+      put(d, { kind: "l", ruleId: "TOP-1", localDate: DAY, localHour: 10, values: [5, 1] });
+    });
+    expect(await rows("SELECT client_id, runs FROM daily_usage")).toEqual([
+      { client_id: "chaclient", runs: 3 },
+    ]);
+    expect(await rows("SELECT client_id, runs FROM monthly_usage")).toEqual([
+      { client_id: "chaclient", runs: 3 },
+    ]);
+    expect(await rows("SELECT computers, runs FROM monthly_totals")).toEqual([
+      { computers: 1, runs: 3 },
+    ]);
+    expect(await rows("SELECT site_code, peak_sessions FROM site_hourly_usage")).toEqual([
+      { site_code: "CHA", peak_sessions: 2 },
+    ]);
+    expect(await rows("SELECT site_code, users FROM site_local_hour_users")).toEqual([
+      { site_code: "CHA", users: 1 },
+    ]);
+    expect(await rows("SELECT host_name FROM descendant_clients")).toEqual([
+      { host_name: "cha-host" },
+    ]);
+
+    cha = await apply("CHA", cha, (d) => {
+      delete d[summaryKey(day("chaclient", 3))];
+    });
+    expect(await rows("SELECT * FROM daily_usage")).toEqual([]);
+    expect(await rows("SELECT * FROM monthly_usage")).toEqual([]);
+  });
+
+  test("a record about the parent's own client or another site's client changes nothing", async () => {
+    await site.db.execute(
+      `INSERT INTO daily_usage VALUES ('ownclient', '${DAY}', 'TOP-1', 'ann', 7, 1, 1, 0, 0)`,
+    );
+    const chb = A.init<Record<string, Uint8Array>>();
+    let cha = A.init<Record<string, Uint8Array>>();
+    cha = await apply("CHA", cha, (d) => {
+      put(d, { kind: "c", clientId: "chaclient", values: ["cha-host", "UTC"] });
+      put(d, day("chaclient", 2));
+    });
+    await apply("CHB", chb, (d) => {
+      put(d, day("ownclient", 99));
+      put(d, day("chaclient", 99));
+      put(d, { kind: "c", clientId: "chaclient", values: ["forged", "UTC"] });
+    });
+    expect(await rows("SELECT client_id, runs FROM daily_usage ORDER BY client_id")).toEqual([
+      { client_id: "chaclient", runs: 2 },
+      { client_id: "ownclient", runs: 7 },
+    ]);
+    expect(await rows("SELECT site_code, host_name FROM descendant_clients")).toEqual([
+      { site_code: "CHA", host_name: "cha-host" },
+    ]);
+  });
+});
