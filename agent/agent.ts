@@ -20,7 +20,7 @@ import { DocStore } from "../sync/doc_store.ts";
 import { log } from "../sync/log.ts";
 import { Mutex } from "../sync/mutex.ts";
 import { Backoff } from "../sync/backoff.ts";
-import { SyncClient, SyncError, type SyncOutcome } from "../sync/sync_client.ts";
+import { SyncClient, SyncError, type SyncOutcome, type SyncTarget } from "../sync/sync_client.ts";
 import { SyncStateStore } from "../sync/sync_state_store.ts";
 import { openAgentDatabase } from "./agent_db.ts";
 import { enroll, type Enrolment, loadEnrolment, saveEnrolment } from "./enrolment.ts";
@@ -50,6 +50,11 @@ export interface AgentOptions {
   db: string;
   /** The site's base URL, e.g. `http://site:8080`. */
   site: string;
+  /**
+   * Sites (its site's ancestors) that take its usage while its own site is
+   * away; the usage is still delivered to its own site when it is back.
+   */
+  fallbackSites?: string[];
   /** Needed once, to enrol; later runs use the stored credential. */
   enrollToken?: string;
   pollIntervalMs?: number;
@@ -80,7 +85,7 @@ const ANNOUNCE_ALL_INTERVAL_MS = 3_600_000;
 export class Agent {
   readonly #o:
     & Required<
-      Omit<AgentOptions, "enrollToken" | "source" | "fetch" | "inventorySources">
+      Omit<AgentOptions, "enrollToken" | "source" | "fetch" | "inventorySources" | "fallbackSites">
     >
     & AgentOptions;
   readonly #db: Client;
@@ -97,6 +102,7 @@ export class Agent {
   #pendingInventory: Inventory | undefined;
   #enrolment: Enrolment | undefined;
   #syncClient: SyncClient | undefined;
+  readonly #fallbackClients = new Map<string, SyncClient>();
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
   #syncTimer: ReturnType<typeof setTimeout> | undefined;
   #nextSyncAt = 0;
@@ -240,9 +246,55 @@ export class Agent {
         this.#backingOff = false;
         this.#scheduleSync(this.#o.syncIntervalMs);
       } catch (error) {
-        this.#scheduleSync(this.#afterFailure(error));
+        if (await this.#syncFallback(error)) this.#scheduleSync(this.#o.syncIntervalMs);
+        else this.#scheduleSync(this.#afterFailure(error));
       }
     }, delay);
+  }
+
+  /**
+   * Its own site is away: leaves its usage at the first fallback site that
+   * answers. Only usage goes (no inventory, no rules), and nothing is
+   * deleted for it: retention waits for its own site to confirm.
+   */
+  async #syncFallback(error: unknown): Promise<boolean> {
+    const enrolment = this.#enrolment;
+    const fallbacks = this.#o.fallbackSites ?? [];
+    if (!(error instanceof SyncError) || !error.retryable || !enrolment) return false;
+    const usage = (await this.#docs.list(`usage/${enrolment.clientId}/`))
+      .map((d): SyncTarget => ({ docId: d.docId, access: "write" }));
+    for (const url of fallbacks) {
+      try {
+        const outcome = await this.#fallbackClient(enrolment, url).sync(usage);
+        log.warn("site unreachable; usage left at a fallback site", {
+          site: this.#o.site,
+          fallback: url,
+          documents: usage.length,
+          bytesSent: outcome.bytesSent,
+        });
+        return true;
+      } catch (fallbackError) {
+        log.debug("fallback site unreachable too", { fallback: url, error: fallbackError });
+      }
+    }
+    return false;
+  }
+
+  #fallbackClient(enrolment: Enrolment, url: string): SyncClient {
+    let client = this.#fallbackClients.get(url);
+    if (!client) {
+      client = new SyncClient({
+        url: new URL("v1/sync", url.endsWith("/") ? url : url + "/").href,
+        authorization: () => `Bearer ${enrolment.clientId}.${enrolment.secret}`,
+        db: this.#db,
+        docs: this.#docs,
+        states: this.#states,
+        peer: `fallback:${url}`,
+        fetch: this.#o.fetch,
+      });
+      this.#fallbackClients.set(url, client);
+    }
+    return client;
   }
 
   /** Logs a failed sync and says when to try again. */

@@ -16,7 +16,7 @@ import { waitForSignal } from "./wait_for_signal.ts";
 export const agentCommand: Command = {
   name: "agent",
   usage: `
-Usage: meter agent --site URL [options]
+Usage: meter agent --site URL [--site FALLBACK ...] [options]
 
 Runs an agent: watches processes, records a usage session for every run of a
 program the site's rules name, keeps it in its own database and syncs it to
@@ -25,7 +25,10 @@ the site is back. Run it as root: as another user it cannot read other
 users' executables, and matches their programs by argv[0] alone.
 
 Options:
-  --site URL              the site, e.g. http://site.example:8080 (required)
+  --site URL              the site, e.g. http://site.example:8080 (required); give
+                          it again for fallback sites (its site's ancestors): while
+                          the first is away, usage is left at the next that answers,
+                          and still delivered to the first once it is back
   --enroll-token TOKEN    an enroll token, needed on the first run only
   --db PATH               the agent's database file (default .meter/agent.db)
   --interval SECONDS      sync at least this often (default 60)
@@ -47,7 +50,7 @@ Options:
   -h, --help              show this help
 `,
   options: {
-    site: { type: "string" },
+    site: { type: "string", multiple: true },
     "enroll-token": { type: "string" },
     db: { type: "string" },
     interval: { type: "string" },
@@ -62,10 +65,14 @@ Options:
   },
   async run(values) {
     applyLogLevel(values);
-    const site = stringOption(values, "site", true);
-    if (!URL.canParse(site)) {
-      throw new UsageError(`--site is a URL like http://host:8080, not ${site}`);
+    const sites = (values.site as string[] | undefined) ?? [];
+    if (sites.length === 0) throw new UsageError("--site is required");
+    for (const url of sites) {
+      if (!URL.canParse(url)) {
+        throw new UsageError(`--site is a URL like http://host:8080, not ${url}`);
+      }
     }
+    const [site, ...fallbackSites] = sites;
     const seconds = (name: string, fallback: number, min: number) =>
       (numberOption(values, name, min, 86_400) ?? fallback) * 1000;
     // Loaded here, so that --help needs no permissions and loads nothing.
@@ -74,6 +81,7 @@ Options:
     try {
       agent = await Agent.open({
         site,
+        fallbackSites,
         enrollToken: stringOption(values, "enroll-token"),
         db: stringOption(values, "db") ?? ".meter/agent.db",
         syncIntervalMs: seconds("interval", 60, 1),

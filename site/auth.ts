@@ -11,6 +11,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Client } from "../sync/db.ts";
 import { hashSecret, sameHash } from "../sync/secret.ts";
 import { ApiError } from "./api_error.ts";
+import { descendantCredential } from "./hierarchy/client_credentials.ts";
 import { checkToken, type TokenRecord, type TokenRole } from "./tokens.ts";
 
 export type SiteEnv = { Variables: { token: TokenRecord } };
@@ -47,6 +48,8 @@ export function requireRole(db: Client, ...roles: TokenRole[]): MiddlewareHandle
 export interface AuthenticatedClient {
   clientId: string;
   actors: Set<string>;
+  /** Set for an agent of a site below, falling back here while its own site is away. */
+  homeSite?: string;
 }
 
 /** Checks an agent's `<clientId>.<secret>` credential; throws 401. */
@@ -65,7 +68,20 @@ export async function authenticateClient(
     args: [clientId],
   });
   const stored = result.rows[0]?.secret_hash as string | undefined;
-  if (!stored || !sameHash(stored, hashSecret(credential.slice(dot + 1)))) throw refused();
+  if (!stored) return await descendantClient(db, clientId, credential.slice(dot + 1), refused);
+  if (!sameHash(stored, hashSecret(credential.slice(dot + 1)))) throw refused();
   const actors = result.rows.map((row) => row.actor as string | null).filter((a) => a !== null);
   return { clientId, actors: new Set(actors) };
+}
+
+/** An agent of a site below, known from its site's credentials documents; throws 401. */
+async function descendantClient(
+  db: Client,
+  clientId: string,
+  secret: string,
+  refused: () => ApiError,
+): Promise<AuthenticatedClient> {
+  const known = await descendantCredential(db, clientId);
+  if (!known || !sameHash(known.secretHash, hashSecret(secret))) throw refused();
+  return { clientId, actors: known.actors, homeSite: known.siteCode };
 }

@@ -8,6 +8,7 @@ import { parseDocId } from "../sync/doc_id.ts";
 import { factsStatements } from "./facts_materializer.ts";
 import { softwareStatements } from "./inventory/software_materializer.ts";
 import { sitesDocStatements } from "./hierarchy/known_sites.ts";
+import { credentialsStatements } from "./hierarchy/client_credentials.ts";
 import { summaryStatements } from "./hierarchy/summary_materializer.ts";
 import { rulesStatements } from "./rules_materializer.ts";
 import type { Materializer } from "./sync_handler.ts";
@@ -29,6 +30,8 @@ export const materialize: Materializer = (docId, doc, changed, before) => {
       return sitesDocStatements(id.site, doc);
     case "summary":
       return summaryStatements(id.site, id.day, doc, changed);
+    case "clients":
+      return credentialsStatements(id.site, doc, changed);
     default:
       return [];
   }

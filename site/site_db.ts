@@ -18,6 +18,7 @@ import { syncStateSchema } from "../sync/sync_state_store.ts";
 import { summarySchema } from "./summaries/summary_schema.ts";
 import { childSitesSchema } from "./hierarchy/child_sites.ts";
 import { knownSitesSchema } from "./hierarchy/known_sites.ts";
+import { descendantCredentialsSchema } from "./hierarchy/client_credentials.ts";
 import { summaryOutboxSchema } from "./hierarchy/summary_outbox.ts";
 import { summaryShardsSchema } from "./hierarchy/summary_publisher.ts";
 import { descendantSummarySchema } from "./hierarchy/summary_materializer.ts";
@@ -105,6 +106,7 @@ export const siteSchema = [
   ...summaryOutboxSchema,
   ...summaryShardsSchema,
   ...descendantSummarySchema,
+  ...descendantCredentialsSchema,
 ] as const;
 
 export async function openSiteDatabase(pathOrUrl: string, authToken?: string): Promise<Client> {

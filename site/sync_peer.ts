@@ -57,9 +57,9 @@ export function agentPeer(
 /**
  * A child site reads the rules of this site and of its ancestors, which it
  * passes on to its own agents and children. It writes its own `sites/<code>`
- * document (the sites below it) and the summary documents of every site in
- * its subtree, its own and those it relays, with changes made by those
- * sites' actors.
+ * document (the sites below it), and the summary and agents' credentials
+ * documents of every site in its subtree, its own and those it relays, with
+ * changes made by those sites' actors.
  */
 export function childSitePeer(
   code: string,
@@ -77,7 +77,25 @@ export function childSitePeer(
       const id = parseDocId(docId);
       if (id?.kind === "sites" && id.site === code) return "write";
       if (id?.kind === "summary" && subtree.codes.has(id.site)) return "write";
+      if (id?.kind === "clients" && subtree.codes.has(id.site)) return "write";
       return "none";
+    },
+  };
+}
+
+/**
+ * An agent of a site below, whose own site is away: it may leave its usage
+ * documents here, and nothing else (it keeps the rules it has; its inventory
+ * waits for its own site).
+ */
+export function fallbackAgentPeer(clientId: string, actors: ReadonlySet<string>): SyncPeer {
+  return {
+    id: `client:${clientId}`,
+    actors,
+    read: [],
+    access(docId) {
+      const id = parseDocId(docId);
+      return id?.kind === "usage" && id.client === clientId ? "write" : "none";
     },
   };
 }

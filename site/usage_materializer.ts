@@ -34,11 +34,17 @@ const COLUMNS = [
   "updated_at",
 ];
 
+/**
+ * Only this site's own clients are summarised here: sessions an agent of a
+ * site below left here while its own site was away are kept, and counted
+ * once, through its own site's summaries when it syncs there again.
+ */
 const PENDING_SQL = `INSERT INTO summary_pending (rule_id, client_id, start_ms, end_ms, was_running)
   SELECT j.value ->> 2, j.value ->> 0, j.value ->> 8, j.value ->> 9,
     u.session_id IS NOT NULL AND u.end_ms IS NULL
   FROM json_each(?) j LEFT JOIN usage_sessions u
-    ON u.client_id = j.value ->> 0 AND u.session_id = j.value ->> 1`;
+    ON u.client_id = j.value ->> 0 AND u.session_id = j.value ->> 1
+  WHERE EXISTS (SELECT 1 FROM clients c WHERE c.client_id = j.value ->> 0)`;
 
 const UPSERT_SQL = `INSERT INTO usage_sessions (${COLUMNS.join(", ")})
   SELECT ${COLUMNS.map((_, i) => `value ->> ${i}`).join(", ")} FROM json_each(?) WHERE true
@@ -78,7 +84,8 @@ export function usageStatements(
     statements.push(
       {
         sql: `INSERT INTO summary_pending (rule_id, client_id, start_ms, end_ms)
-          SELECT rule_id, client_id, start_ms, end_ms FROM usage_sessions WHERE ${inGone}`,
+          SELECT rule_id, client_id, start_ms, end_ms FROM usage_sessions WHERE ${inGone}
+            AND client_id IN (SELECT client_id FROM clients)`,
         args: [client, ...gone],
       },
       { sql: `DELETE FROM usage_sessions WHERE ${inGone}`, args: [client, ...gone] },

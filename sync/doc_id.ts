@@ -9,6 +9,7 @@
  * | `inventory/<client>` | the client's facts (and later its software) | agent `<client>` |
  * | `summary/<site>/<day>/<shard>` | summarised usage | site `<site>` |
  * | `sites/<site>` | the sites below that site: code → actor and parent | site `<site>` |
+ * | `clients/<site>/<shard>` | that site's agents' credentials, for fallback | site `<site>` |
  *
  * @module
  */
@@ -35,12 +36,14 @@ export type DocId =
   | { kind: "usage"; client: string; day: string }
   | { kind: "inventory"; client: string }
   | { kind: "summary"; site: string; day: string; shard: number }
-  | { kind: "sites"; site: string };
+  | { kind: "sites"; site: string }
+  | { kind: "clients"; site: string; shard: number };
 
 export const rulesDocId = (site: string) => `rules/${site}`;
 export const usageDocId = (client: string, day: string) => `usage/${client}/${day}`;
 export const inventoryDocId = (client: string) => `inventory/${client}`;
 export const sitesDocId = (site: string) => `sites/${site}`;
+export const clientsDocId = (site: string, shard: number) => `clients/${site}/${shard}`;
 export const summaryDocId = (site: string, day: string, shard: number) =>
   `summary/${site}/${day}/${shard}`;
 
@@ -60,6 +63,12 @@ export function parseDocId(id: string): DocId | undefined {
   if (kind === "inventory" && parts.length === 2 && clientIdSchema.safeParse(parts[1]).success) {
     return { kind, client: parts[1] };
   }
+  if (kind === "clients" && parts.length === 3 && siteCodeSchema.safeParse(parts[1]).success) {
+    const shard = Number(parts[2]);
+    if (Number.isInteger(shard) && shard >= 0 && shard < 4096) {
+      return { kind, site: parts[1], shard };
+    }
+  }
   if (kind === "summary" && parts.length === 4 && siteCodeSchema.safeParse(parts[1]).success) {
     const shard = Number(parts[3]);
     if (daySchema.safeParse(parts[2]).success && Number.isInteger(shard) && shard >= 0) {
@@ -73,7 +82,7 @@ export function parseDocId(id: string): DocId | undefined {
 export const docIdSchema = z.string().max(120).refine(
   (id) => parseDocId(id) !== undefined,
   "not a Meter document id (rules/<site>, usage/<client>/<day>, inventory/<client>, " +
-    "summary/<site>/<day>/<shard>, sites/<site>)",
+    "summary/<site>/<day>/<shard>, sites/<site>, clients/<site>/<shard>)",
 );
 
 const DAY_MS = 86_400_000;

@@ -29,6 +29,7 @@ import type { SiteContext } from "../site_context.ts";
 import { ancestorRulesStatements, strangerRulesStatement } from "./ancestor_rules.ts";
 import { selfAndAncestorsStatements, writeOwnSitesDoc } from "./known_sites.ts";
 import { publishSummaries } from "./summary_publisher.ts";
+import { publishCredentials } from "./client_credentials.ts";
 import { type RegisterReply, registerReplySchema } from "./registration_body.ts";
 import { PARENT_LAST_SYNC } from "./site_list.ts";
 
@@ -77,6 +78,7 @@ export class ParentLink {
     const client = await this.#syncClient();
     if (await writeOwnSitesDoc(this.#site)) this.#sitesPending = true;
     await publishSummaries(this.#site);
+    await publishCredentials(this.#site);
     const sites = await this.#sitesTarget();
     if (this.#sitesPending && sites.length > 0) {
       await this.#follow(await client.sync([...this.#rulesTargets(), ...sites]));
@@ -104,9 +106,15 @@ export class ParentLink {
     return [{ docId, access: "write", actor: this.#site.actor }];
   }
 
-  /** Every summary document held here: this site's own, and those it relays from below. */
+  /**
+   * Every summary and credentials document held here: this site's own, and
+   * those it relays from below.
+   */
   async #summaryTargets(): Promise<SyncTarget[]> {
-    const held = await this.#site.docs.list("summary/");
+    const held = [
+      ...await this.#site.docs.list("summary/"),
+      ...await this.#site.docs.list("clients/"),
+    ];
     return held.map((d) => ({ docId: d.docId, access: "write" }));
   }
 

@@ -2,7 +2,8 @@
  * `POST /v1/sync`: the agents' sync endpoint. The body is a CBOR batch of
  * Automerge sync messages, limited in size and validated before anything is
  * applied (`sync_exchange.ts`); the agent may write its own usage and
- * inventory and read the rules it follows.
+ * inventory and read the rules it follows. An agent of a site below, whose
+ * own site is away, may leave its usage here (`fallbackAgentPeer`).
  *
  * @module
  */
@@ -11,7 +12,7 @@ import { bodyLimit } from "hono/body-limit";
 import { MAX_SYNC_BODY_BYTES } from "../../sync/sync_batch.ts";
 import { authenticateClient, bearer, type SiteEnv } from "../auth.ts";
 import type { SiteContext } from "../site_context.ts";
-import { agentPeer } from "../sync_peer.ts";
+import { agentPeer, fallbackAgentPeer } from "../sync_peer.ts";
 import { countSync, readSyncRequest, syncResponse } from "./sync_exchange.ts";
 import { tooLarge } from "./too_large.ts";
 
@@ -24,7 +25,9 @@ export function syncRoute(site: SiteContext): Hono<SiteEnv> {
       const started = performance.now();
       const client = await authenticateClient(site.db, bearer(c));
       const { request, wireBytes } = await readSyncRequest(c);
-      const peer = agentPeer(client.clientId, client.actors, site.code, site.ancestors);
+      const peer = client.homeSite
+        ? fallbackAgentPeer(client.clientId, client.actors)
+        : agentPeer(client.clientId, client.actors, site.code, site.ancestors);
       const handled = await site.sync.handle(peer, request.items);
       site.lastSeen.seen(client.clientId);
       const response = syncResponse(c, { items: handled.items, read: peer.read, now: Date.now() });

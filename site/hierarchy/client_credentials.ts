@@ -1,0 +1,122 @@
+/**
+ * Agents' credentials, passed up the hierarchy so that an agent whose own
+ * site is away can leave its usage at an ancestor (`meter agent --site HOME
+ * --site PARENT`). Each site writes its own clients' records into
+ * `clients/<site>/<shard>` documents (client id → `[secret hash, actors]`, the
+ * hash only, never the secret; about 5,000 clients a shard) and relays those
+ * of the sites below, like summaries. An ancestor keeps them in
+ * `descendant_credentials`, never for one of its own clients.
+ *
+ * @module
+ */
+import * as A from "@automerge/automerge";
+import { encode } from "cbor-x";
+import { z } from "zod";
+import type { ChangedKeys } from "../../sync/changed_keys.ts";
+import { decodeRecord } from "../../sync/cbor_record.ts";
+import type { Client, InStatement } from "../../sync/db.ts";
+import { clientIdSchema, clientsDocId } from "../../sync/doc_id.ts";
+import { fnv1a } from "../../sync/fnv1a.ts";
+import { sameBytes } from "../../sync/same_bytes.ts";
+import type { SiteContext } from "../site_context.ts";
+
+export const descendantCredentialsSchema = [
+  `CREATE TABLE IF NOT EXISTS descendant_credentials (
+    client_id TEXT PRIMARY KEY,
+    site_code TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    actors TEXT NOT NULL
+  )`,
+] as const;
+
+const CLIENTS_PER_SHARD = 5_000;
+const credential = z.tuple([
+  z.string().regex(/^[0-9a-f]{64}$/),
+  z.array(z.string().regex(/^[0-9a-f]{32}$/)).max(16),
+]);
+
+/** Writes this site's clients' credentials into its documents; returns how many changed. */
+export async function publishCredentials(site: SiteContext): Promise<number> {
+  const result = await site.db.execute(
+    `SELECT s.client_id, s.secret_hash, json_group_array(a.actor) AS actors
+    FROM client_secrets s LEFT JOIN client_actors a ON a.client_id = s.client_id
+    GROUP BY s.client_id`,
+  );
+  const shards = Math.max(1, Math.ceil(result.rows.length / CLIENTS_PER_SHARD));
+  const wanted = Array.from({ length: shards }, () => new Map<string, Uint8Array>());
+  for (const row of result.rows) {
+    const id = row.client_id as string;
+    const actors = (JSON.parse(row.actors as string) as (string | null)[]).filter((a) => a);
+    wanted[fnv1a(id) % shards].set(id, encode([row.secret_hash, actors]));
+  }
+  const held = await site.docs.list(`clients/${site.code}/`);
+  const count = Math.max(shards, held.length);
+  return await site.lock.run(async () => {
+    let changed = 0;
+    for (let shard = 0; shard < count; shard++) {
+      if (await writeShard(site, clientsDocId(site.code, shard), wanted[shard] ?? new Map())) {
+        changed++;
+      }
+    }
+    return changed;
+  });
+}
+
+async function writeShard(site: SiteContext, docId: string, wanted: Map<string, Uint8Array>) {
+  const stored = await site.docs.load<Record<string, Uint8Array>>(docId, site.actor);
+  if (!stored && wanted.size === 0) return false;
+  const doc = stored ?? A.init<Record<string, Uint8Array>>({ actor: site.actor });
+  const puts = [...wanted].filter(([key, bytes]) => !sameBytes(doc[key], bytes));
+  const gone = Object.keys(doc).filter((key) => !wanted.has(key));
+  if (puts.length === 0 && gone.length === 0) return false;
+  const next = A.change(doc, "clients", (d) => {
+    for (const [key, bytes] of puts) d[key] = bytes;
+    for (const key of gone) delete d[key];
+  });
+  await site.docs.save(docId, next);
+  site.cache.delete(docId);
+  return true;
+}
+
+/** A credentials document of a site below into `descendant_credentials`. */
+export function credentialsStatements(
+  siteCode: string,
+  doc: A.Doc<unknown>,
+  changed: ChangedKeys,
+): InStatement[] {
+  const records = doc as Record<string, unknown>;
+  const statements: InStatement[] = [];
+  for (const key of changed.put) {
+    if (!clientIdSchema.safeParse(key).success) throw new Error(`${key} is not a client id`);
+    const [hash, actors] = decodeRecord(`client ${key}`, records[key], credential);
+    statements.push({
+      sql: `INSERT INTO descendant_credentials (client_id, site_code, secret_hash, actors)
+        SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM clients WHERE client_id = ?1)
+        ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash,
+          actors = excluded.actors WHERE descendant_credentials.site_code = excluded.site_code`,
+      args: [key, siteCode, hash, JSON.stringify(actors)],
+    });
+  }
+  for (const key of changed.deleted) {
+    statements.push({
+      sql: "DELETE FROM descendant_credentials WHERE client_id = ? AND site_code = ?",
+      args: [key, siteCode],
+    });
+  }
+  return statements;
+}
+
+/** A descendant site's agent, by its credential's client id: its secret hash and actors. */
+export async function descendantCredential(db: Client, clientId: string) {
+  const result = await db.execute({
+    sql: "SELECT site_code, secret_hash, actors FROM descendant_credentials WHERE client_id = ?",
+    args: [clientId],
+  });
+  const row = result.rows[0];
+  if (!row) return undefined;
+  return {
+    siteCode: row.site_code as string,
+    secretHash: row.secret_hash as string,
+    actors: new Set(JSON.parse(row.actors as string) as string[]),
+  };
+}
