@@ -113,5 +113,17 @@ describe("an agent falls back to its site's parent", () => {
     }, { timeoutMs: 60_000 });
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect(await runsAtTop(rule.id)).toBe(2);
+    // Nor do they count in the top's own hours: concurrency comes from CHD's.
+    const response = await api(
+      top.url,
+      topAdmin,
+      "GET",
+      `/v1/reports/concurrent-usage?month=${MONTH}`,
+    );
+    const peaks = (await response.json()).rows.find((r: { ruleId: string }) =>
+      r.ruleId === rule.id
+    );
+    expect(peaks).toMatchObject({ peakSessions: 0, sites: 2 });
+    expect(peaks.sitesPeakSessionsSum).toBeGreaterThan(0);
   });
 });

@@ -18,6 +18,7 @@ import { summaryDocId } from "../sync/doc_id.ts";
 import { newActorId } from "../sync/secret.ts";
 import { CBOR_TYPE, encodeSyncBody } from "../sync/sync_batch.ts";
 import { fullMessage } from "./helpers/fake_agent.ts";
+import { encodeSummaryValue } from "../site/hierarchy/summary_record.ts";
 import { copySleep, runProgram, uniqueName } from "./helpers/metered_program.ts";
 import {
   type MeterProcess,
@@ -267,5 +268,51 @@ describe("summaries up a three-level hierarchy", () => {
     expect(response.status).toBe(403);
     expect((await response.json()).error.message).toContain("may not sync summary/GRC/");
     expect(await totals("TOP")).toEqual(before);
+  });
+
+  test("a site below that claims another subtree's code is held back, not the rest", async () => {
+    // A rogue site registers at CHA under CHB's code, which CHA cannot know is taken.
+    const actor = newActorId();
+    const registered = await fetch(new URL("/v1/sites/register", sites.CHA.url), {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${await makeToken(sites.CHA.db, "site")}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ code: "CHB", actor }),
+    });
+    expect(registered.status).toBe(201);
+    const { secret } = await registered.json();
+    const day = new Date().toISOString().slice(0, 10);
+    const rogue = A.change(A.init<Record<string, Uint8Array>>({ actor }), (d) => {
+      d[`h/${ruleId}/${Date.parse(`${day}T00:00:00Z`)}`] = encodeSummaryValue({
+        kind: "h",
+        ruleId,
+        hourMs: 0,
+        values: [1, 1, 1, 1, 1, 1, null, 1, null, 0, 0],
+      });
+    });
+    const accepted = await fetch(new URL("/v1/sites/sync", sites.CHA.url), {
+      method: "POST",
+      headers: { authorization: `Bearer CHB.${secret}`, "content-type": CBOR_TYPE },
+      body: encodeSyncBody({
+        items: [{ doc: summaryDocId("CHB", day, 0), msg: fullMessage(rogue) }],
+      }) as Uint8Array<ArrayBuffer>,
+    });
+    expect(accepted.status).toBe(200);
+    await accepted.body?.cancel();
+
+    // CHA relays it, TOP refuses it; CHA holds it back and everything else still flows.
+    await meter(1);
+    await waitFor("the top to converge despite the rogue site", async () => {
+      for (const code of ["GRC", "CHA", "CHB", "TOP"] as Code[]) await summarise(code);
+      let sum = 0;
+      for (const code of CODES) sum += await ownSessions(code);
+      return (await totals("TOP")).runs === sum;
+    }, { timeoutMs: 60_000 });
+    const held = sites.CHA.process.logged(
+      "the parent refuses the documents of a site; they are held back",
+    );
+    expect(held.map((e) => e.site)).toContain("CHB");
   });
 });

@@ -24,7 +24,12 @@ import { parseDocId, rulesDocId, sitesDocId } from "../../sync/doc_id.ts";
 import { errorMessageOf } from "../../sync/error_body.ts";
 import { KeyValueTable } from "../../sync/key_value_table.ts";
 import { log } from "../../sync/log.ts";
-import { SyncClient, type SyncOutcome, type SyncTarget } from "../../sync/sync_client.ts";
+import {
+  SyncClient,
+  SyncError,
+  type SyncOutcome,
+  type SyncTarget,
+} from "../../sync/sync_client.ts";
 import type { SiteContext } from "../site_context.ts";
 import { ancestorRulesStatements, strangerRulesStatement } from "./ancestor_rules.ts";
 import { selfAndAncestorsStatements, writeOwnSitesDoc } from "./known_sites.ts";
@@ -51,6 +56,8 @@ export class ParentLink {
   #client: SyncClient | undefined;
   /** The list of sites below has not reached the parent yet (true at start, to be sure). */
   #sitesPending = true;
+  /** Sites whose documents the parent refuses, held back until the list of sites changes. */
+  readonly #refused = new Set<string>();
 
   constructor(site: SiteContext, options: ParentLinkOptions) {
     this.#site = site;
@@ -76,7 +83,10 @@ export class ParentLink {
    */
   async sync(): Promise<SyncOutcome> {
     const client = await this.#syncClient();
-    if (await writeOwnSitesDoc(this.#site)) this.#sitesPending = true;
+    if (await writeOwnSitesDoc(this.#site)) {
+      this.#sitesPending = true;
+      this.#refused.clear(); // the parent may accept them now
+    }
     await publishSummaries(this.#site);
     await publishCredentials(this.#site);
     const sites = await this.#sitesTarget();
@@ -84,13 +94,50 @@ export class ParentLink {
       await this.#follow(await client.sync([...this.#rulesTargets(), ...sites]));
     }
     this.#sitesPending = false;
-    const outcome = await client.sync([
-      ...this.#rulesTargets(),
-      ...sites,
-      ...await this.#summaryTargets(),
-    ]);
+    const base = [...this.#rulesTargets(), ...sites];
+    const relayed = (await this.#summaryTargets())
+      .filter((target) => !this.#refused.has(siteOf(target.docId)));
+    let outcome: SyncOutcome;
+    try {
+      outcome = await client.sync([...base, ...relayed]);
+    } catch (error) {
+      if (!(error instanceof SyncError) || error.status !== 403) throw error;
+      outcome = await this.#syncIsolating(client, base, relayed);
+    }
     await this.#follow(outcome);
     await this.#meta.set(PARENT_LAST_SYNC, String(Date.now()));
+    return outcome;
+  }
+
+  /**
+   * The parent refused a batch: one site's documents must not hold back the
+   * others' (a site below may have claimed a code the parent knows elsewhere).
+   * The documents go again site by site; a site whose documents the parent
+   * refuses is held back, and logged, until the list of sites changes.
+   */
+  async #syncIsolating(
+    client: SyncClient,
+    base: SyncTarget[],
+    relayed: SyncTarget[],
+  ): Promise<SyncOutcome> {
+    const outcome = await client.sync(base);
+    const bySite = new Map<string, SyncTarget[]>();
+    for (const target of relayed) {
+      const code = siteOf(target.docId);
+      bySite.set(code, [...bySite.get(code) ?? [], target]);
+    }
+    for (const [code, targets] of bySite) {
+      try {
+        await client.sync(targets);
+      } catch (error) {
+        if (!(error instanceof SyncError) || error.status !== 403) throw error;
+        this.#refused.add(code);
+        log.error("the parent refuses the documents of a site; they are held back", {
+          site: code,
+          reason: error.message,
+        });
+      }
+    }
     return outcome;
   }
 
@@ -188,4 +235,9 @@ export class ParentLink {
     log.info("registered with the parent", { parent: reply.ancestors[0], url: this.#o.url });
     return reply.secret;
   }
+}
+
+/** The site a summary or credentials document belongs to: `summary/<site>/...`. */
+function siteOf(docId: string): string {
+  return docId.split("/")[1] ?? "";
 }

@@ -6,8 +6,9 @@
  * sites below) and each shard document gets one change with the records that
  * differ, or none. The outbox entry goes in the same transaction.
  *
- * A day is cut into shards when it is first written, about 5,000 records
- * each (so documents stay well under 10,000 records as the day fills up);
+ * A day is cut into shards when it is first written, sized from the clients
+ * enrolled for about 5,000 records each (so documents stay well under 10,000
+ * records as the day fills up);
  * hourly and local-hour records live in shard 0, a client's records in the
  * shard its id hashes to, so a client's day never moves between documents.
  *
@@ -36,18 +37,18 @@ export interface Published {
 
 /** Publishes every day waiting in the outbox. */
 export async function publishSummaries(site: SiteContext): Promise<Published> {
-  const waiting = await site.db.execute("SELECT day FROM summary_outbox ORDER BY day");
+  const waiting = await site.db.execute("SELECT day, version FROM summary_outbox ORDER BY day");
   const published: Published = { days: 0, docs: 0 };
   for (const row of waiting.rows) {
-    published.docs += await publishDay(site, row.day as string);
+    published.docs += await publishDay(site, row.day as string, Number(row.version));
     published.days++;
   }
   return published;
 }
 
-async function publishDay(site: SiteContext, day: string): Promise<number> {
+async function publishDay(site: SiteContext, day: string, version: number): Promise<number> {
   const records = await dayRecords(site.db, day);
-  const shards = await shardCount(site.db, day, records.length);
+  const shards = await shardCount(site.db, day);
   const byShard = Array.from({ length: shards }, () => new Map<string, Uint8Array>());
   for (const record of records) {
     byShard[shardOf(record, shards)].set(summaryKey(record), encodeSummaryValue(record));
@@ -66,7 +67,10 @@ async function publishDay(site: SiteContext, day: string): Promise<number> {
         written.push(docId);
       }
     }
-    statements.push({ sql: "DELETE FROM summary_outbox WHERE day = ?", args: [day] });
+    statements.push({
+      sql: "DELETE FROM summary_outbox WHERE day = ? AND version = ?",
+      args: [day, version],
+    });
     await site.db.batch(statements, "write");
     for (const docId of written) site.cache.delete(docId);
     return written.length;
@@ -95,13 +99,19 @@ async function changedShard(
   return site.docs.prepareSave(docId, next, info).statements;
 }
 
-async function shardCount(db: Client, day: string, records: number): Promise<number> {
+/**
+ * A day's shards, fixed when it is first written. Sized from the clients
+ * enrolled (each adds about four records a day: its daily rows and its host),
+ * not from the records of the day so far, which are few just after midnight.
+ */
+async function shardCount(db: Client, day: string): Promise<number> {
   const stored = await db.execute({
     sql: "SELECT shards FROM summary_doc_shards WHERE day = ?",
     args: [day],
   });
   if (stored.rows[0]) return Number(stored.rows[0].shards);
-  return Math.min(MAX_SHARDS, Math.max(1, Math.ceil(records / RECORDS_PER_SHARD)));
+  const clients = Number((await db.execute("SELECT count(*) AS n FROM clients")).rows[0].n);
+  return Math.min(MAX_SHARDS, Math.max(1, Math.ceil((clients * 4) / RECORDS_PER_SHARD)));
 }
 
 function shardOf(record: SummaryRecord, shards: number): number {

@@ -28,10 +28,13 @@ export interface Scope {
 export async function scopeOf(site: SiteContext, code: string | undefined): Promise<Scope> {
   if (code === undefined || code === site.code) return { codes: [] };
   const result = await site.db.execute({
-    sql: `WITH RECURSIVE below(code) AS (
-        SELECT code FROM known_sites WHERE code = ? AND via_child <> ''
+    // Only sites under the same child: a child's list cannot graft sites onto another's subtree.
+    sql: `WITH RECURSIVE root AS (
+        SELECT code, via_child FROM known_sites WHERE code = ?1 AND via_child <> ''
+      ), below(code) AS (
+        SELECT code FROM root
         UNION SELECT k.code FROM known_sites k JOIN below b ON k.parent_code = b.code
-          WHERE k.via_child <> ''
+          WHERE k.via_child = (SELECT via_child FROM root)
       ) SELECT code FROM below`,
     args: [code],
   });

@@ -44,9 +44,8 @@ export function sitesRoutes(site: SiteContext): Hono<SiteEnv> {
       const started = performance.now();
       const child = await authenticateChildSite(site.db, bearer(c));
       const { request, wireBytes } = await readSyncRequest(c);
+      // The child's own row is in its subtree as long as no ancestor has taken its code.
       const subtree = await subtreeOf(site.db, child.code);
-      subtree.codes.add(child.code);
-      subtree.actors.add(child.actor);
       const peer = childSitePeer(child.code, subtree, site.code, site.ancestors);
       const handled = await site.sync.handle(peer, request.items);
       await site.db.execute({

@@ -9,6 +9,9 @@
  *   before (the primary key, whose session ids begin with the day), and its
  *   long or running ones (`usage_long_by_client`).
  *
+ * Only this site's own clients' sessions count (`OWN`): sessions an agent of
+ * a site below left here while its own site was away are summarised there.
+ *
  * SQLite folds the rows into one JSON array that is parsed once: three
  * times faster than the client building an object per row, and a day of a
  * large fleet is a few hundred thousand rows.
@@ -20,6 +23,8 @@ import { dayOf, dayStart } from "../../sync/doc_id.ts";
 import { DAY_MS, HOUR_MS, type SummarySession } from "./summary_session.ts";
 
 const COLUMNS = "client_id, session_id, rule_id, user_name, start_ms, end_ms, remote";
+/** This site's own clients (an agent of a site below may have left sessions here). */
+export const OWN = "client_id IN (SELECT client_id FROM clients)";
 
 /** The rows of `sql` (selecting {@linkcode COLUMNS}) as sessions, through one JSON array. */
 async function read(db: Client, sql: string, args: InValue[]): Promise<SummarySession[]> {
@@ -57,14 +62,15 @@ export async function sessionsInWindow(
     db,
     `SELECT ${COLUMNS} FROM usage_sessions INDEXED BY usage_by_start
         WHERE start_ms >= ? AND start_ms < ? AND end_ms - start_ms <= ${HOUR_MS} AND ${overlaps}
+        AND ${OWN}
       UNION ALL
       SELECT ${COLUMNS} FROM usage_sessions INDEXED BY usage_medium
         WHERE end_ms - start_ms > ${HOUR_MS} AND end_ms - start_ms <= ${DAY_MS}
-        AND start_ms >= ? AND start_ms < ? AND ${overlaps}
+        AND start_ms >= ? AND start_ms < ? AND ${overlaps} AND ${OWN}
       UNION ALL
       SELECT ${COLUMNS} FROM usage_sessions INDEXED BY usage_long
         WHERE (end_ms IS NULL OR end_ms - start_ms > ${DAY_MS}) AND start_ms < ?
-        AND (end_ms IS NULL OR end_ms > ?)`,
+        AND (end_ms IS NULL OR end_ms > ?) AND ${OWN}`,
     [from - HOUR_MS, to, from, from, from - DAY_MS, to, from, from, to, from],
   );
 }

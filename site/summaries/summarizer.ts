@@ -31,7 +31,7 @@ import { type ClientDayFigures, clientDayFigures } from "./client_day_figures.ts
 import { markAllDaysStatement, markDaysStatement } from "../hierarchy/summary_outbox.ts";
 import { DirtyBuckets } from "./dirty_buckets.ts";
 import { hourFigures } from "./hour_figures.ts";
-import { clientSessionsOfDay, sessionsInWindow } from "./session_reader.ts";
+import { clientSessionsOfDay, OWN, sessionsInWindow } from "./session_reader.ts";
 import {
   aggregateAllStatements,
   clientDaysStatements,
@@ -179,7 +179,8 @@ export class Summarizer {
   /** Sessions still running have run on since the last refresh. */
   async #markRunning(dirty: DirtyBuckets, state: SummaryState, now: number): Promise<void> {
     const running = await this.#o.db.execute(
-      "SELECT client_id, start_ms FROM usage_sessions INDEXED BY usage_long WHERE end_ms IS NULL",
+      `SELECT client_id, start_ms FROM usage_sessions INDEXED BY usage_long
+      WHERE end_ms IS NULL AND ${OWN}`,
     );
     for (const row of running.rows) {
       const start = row.start_ms as number;
