@@ -31,13 +31,18 @@ const commands: { name: string; summary: string; load: () => Promise<Command> }[
   },
   {
     name: "token",
-    summary: "create a token (admin, viewer, enroll) in a site's database",
+    summary: "create a token (admin, viewer, enroll, site) in a site's database",
     load: async () => (await import("./cli/token_command.ts")).tokenCommand,
   },
   {
     name: "rules",
     summary: "list and edit a site's metering rules over its HTTP API",
     load: async () => (await import("./cli/rules_command.ts")).rulesCommand,
+  },
+  {
+    name: "sites",
+    summary: "list the hierarchy of sites a site knows, or remove a registered child",
+    load: async () => (await import("./cli/sites_command.ts")).sitesCommand,
   },
   {
     name: "usage",

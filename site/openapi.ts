@@ -139,6 +139,15 @@ export function openApiDocument(version: string) {
           },
         },
       },
+      "/v1/sites/{code}": {
+        delete: {
+          summary: "Remove a registered child site (admin): its credential stops working, the " +
+            "sites it listed and its agents' credentials go; summaries received stay",
+          security: bearer,
+          parameters: [{ name: "code", in: "path", required: true, schema: { type: "string" } }],
+          responses: { "204": reply("Removed"), ...errors, "404": notFoundReply },
+        },
+      },
       "/v1/sites/register": {
         post: {
           summary: "Register a child site with a site token; returns its secret (shown once) " +

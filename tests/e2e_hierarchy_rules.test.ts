@@ -186,4 +186,54 @@ describe("rules down a three-level hierarchy", () => {
     expect(bad.status).toBe(401);
     await bad.body?.cancel();
   });
+
+  test("an admin removes a child: its credential stops working and its code is free", async () => {
+    const grdSecret = await (async () => {
+      const { createClient } = await import("@libsql/client");
+      const db = createClient({ url: `file:${grand.db}` });
+      try {
+        return (await db.execute("SELECT value FROM site_meta WHERE key = 'parent_secret'"))
+          .rows[0].value as string;
+      } finally {
+        db.close();
+      }
+    })();
+    const removed = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../main.ts", import.meta.url).pathname,
+        "sites",
+        "remove",
+        "GRD",
+        "--site",
+        child.url,
+        "--token",
+        admin.child,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    expect(new TextDecoder().decode(removed.stdout)).toContain("removed GRD");
+    expect((await sitesOf(child, admin.child)).map((s) => s.code)).not.toContain("GRD");
+    const sync = await fetch(new URL("/v1/sites/sync", child.url), {
+      method: "POST",
+      headers: { authorization: `Bearer GRD.${grdSecret}`, "content-type": "application/cbor" },
+      body: new Uint8Array([0xa0]),
+    });
+    expect(sync.status).toBe(401);
+    await sync.body?.cancel();
+    const again = await fetch(new URL("/v1/sites/register", child.url), {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${await makeToken(child.db, "site")}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ code: "GRD", actor: "cd".repeat(16) }),
+    });
+    expect(again.status).toBe(201);
+    await again.body?.cancel();
+    const missing = await api(child.url, admin.child, "DELETE", "/v1/sites/ZZZ");
+    expect(missing.status).toBe(404);
+  });
 });

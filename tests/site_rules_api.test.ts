@@ -361,6 +361,7 @@ describe("rules API", () => {
       "GET /v1/sites",
       "POST /v1/sites/register",
       "POST /v1/sites/sync",
+      "DELETE /v1/sites/{code}",
       ...REPORTS.map((report) => `GET /v1/reports/${report.name}`),
     ];
     for (const route of exercised) {

@@ -89,3 +89,30 @@ export async function authenticateChildSite(db: Client, credential: string): Pro
   if (!row || !sameHash(row.secret_hash as string, hashSecret(secret))) throw refused();
   return { code, actor: row.actor as string };
 }
+
+/**
+ * Removes a child and what came with it: its registration (its credential
+ * stops working at once), the sites it listed below it, and the agents'
+ * credentials of its subtree; the summaries already received stay, as
+ * history. The code is free again, e.g. for a site rebuilt from scratch.
+ */
+export function removeChild(site: SiteContext, code: string): Promise<boolean> {
+  return site.lock.run(async () => {
+    const found = await site.db.execute({
+      sql: "SELECT code FROM child_sites WHERE code = ?",
+      args: [code],
+    });
+    if (found.rows.length === 0) return false;
+    await site.db.batch([
+      {
+        sql: `DELETE FROM descendant_credentials WHERE site_code IN
+          (SELECT code FROM known_sites WHERE via_child = ?)`,
+        args: [code],
+      },
+      { sql: "DELETE FROM known_sites WHERE via_child = ?", args: [code] },
+      { sql: "DELETE FROM child_sites WHERE code = ?", args: [code] },
+    ], "write");
+    log.info("child site removed", { code });
+    return true;
+  });
+}

@@ -8,6 +8,8 @@
  *   to child sites, and writes the list of sites below it and the summaries
  *   of its subtree (`sync_peer.ts`).
  * - `GET /v1/sites` (viewer, admin): the sites this one knows, JSON or CSV.
+ * - `DELETE /v1/sites/:code` (admin): removes a registered child, its
+ *   credential and what it listed below it (`removeChild`).
  *
  * @module
  */
@@ -16,7 +18,9 @@ import { bodyLimit } from "hono/body-limit";
 import { MAX_SYNC_BODY_BYTES } from "../../sync/sync_batch.ts";
 import { bearer, requireRole, type SiteEnv } from "../auth.ts";
 import { listResponse } from "../csv.ts";
-import { authenticateChildSite, registerChild } from "../hierarchy/child_sites.ts";
+import { authenticateChildSite, registerChild, removeChild } from "../hierarchy/child_sites.ts";
+import { siteCodeSchema } from "../../sync/doc_id.ts";
+import { badRequest, notFound } from "../api_error.ts";
 import { subtreeOf } from "../hierarchy/known_sites.ts";
 import { registerRequestSchema } from "../hierarchy/registration_body.ts";
 import { listSites, SITE_COLUMNS } from "../hierarchy/site_list.ts";
@@ -31,6 +35,14 @@ export function sitesRoutes(site: SiteContext): Hono<SiteEnv> {
   app.get("/", requireRole(site.db, "viewer", "admin"), async (c) => {
     const sites = await listSites(site);
     return listResponse(c, SITE_COLUMNS, sites, { sites });
+  });
+  app.delete("/:code", requireRole(site.db, "admin"), async (c) => {
+    const code = c.req.param("code");
+    if (!siteCodeSchema.safeParse(code).success) {
+      throw badRequest(`${code} is not a site code (3 capital letters or digits)`);
+    }
+    if (!await removeChild(site, code)) throw notFound(`no child site ${code} is registered here`);
+    return c.body(null, 204);
   });
   app.post("/register", bodyLimit({ maxSize: 4096, onError: tooLarge(4096) }), async (c) => {
     const presented = bearer(c);
