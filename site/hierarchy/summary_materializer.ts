@@ -2,9 +2,11 @@
  * Summary documents of the sites below into this site's tables, so that its
  * reports cover every client of its subtree:
  *
- * - daily records (`d/...`) join `daily_usage` itself, and the monthly rows
- *   and totals of the months they touch are recomputed from it, as the
- *   summariser does for this site's own clients; so `computers-ran`,
+ * - daily records (`d/...`) join `daily_usage` itself, and the months they
+ *   touch are queued (`months_pending`) for the summariser, which recomputes
+ *   their monthly rows and totals from it at its next run (within
+ *   `summarizeIntervalSeconds`), outside the sync's transaction, as it does
+ *   for this site's own clients; so `computers-ran`,
  *   `users-ran`, `total-usage`, `remote-usage`, `unused` need nothing more.
  *   Rows are guarded: a record naming one of this site's own clients, or a
  *   client another site reported first, changes nothing.
@@ -20,7 +22,6 @@
 import type * as A from "@automerge/automerge";
 import type { ChangedKeys } from "../../sync/changed_keys.ts";
 import type { InStatement } from "../../sync/db.ts";
-import { clientMonthsStatements, ruleMonthStatements } from "../summaries/summary_statements.ts";
 import { decodeSummaryRecord, parseSummaryKey, type SummaryRecord } from "./summary_record.ts";
 
 export const descendantSummarySchema = [
@@ -51,6 +52,12 @@ export const descendantSummarySchema = [
     users INTEGER NOT NULL,
     PRIMARY KEY (rule_id, local_date, local_hour, site_code)
   ) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS months_pending (
+    month TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    PRIMARY KEY (month, client_id, rule_id)
+  ) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS descendant_clients (
     client_id TEXT PRIMARY KEY,
     site_code TEXT NOT NULL,
@@ -76,14 +83,9 @@ export function summaryStatements(
 ): InStatement[] {
   const records = doc as Record<string, unknown>;
   const statements: InStatement[] = [];
-  const months = new Map<string, Set<string>>();
-  const ruleMonths = new Set<string>();
-  const touch = (clientId: string, ruleId: string) => {
-    const month = day.slice(0, 7);
-    if (!months.has(month)) months.set(month, new Set());
-    months.get(month)!.add(clientId);
-    ruleMonths.add(`${ruleId} ${month}`);
-  };
+  const touched = new Set<string>();
+  const touch = (clientId: string, ruleId: string) =>
+    touched.add(`${day.slice(0, 7)} ${clientId} ${ruleId}`);
   const put: SummaryRecord[] = [];
   for (const key of changed.put) {
     const record = decodeSummaryRecord(key, records[key]);
@@ -96,11 +98,13 @@ export function summaryStatements(
     statements.push(...deleteStatements(site, day, record));
     if (record.kind === "d") touch(record.clientId, record.ruleId);
   }
-  for (const [month, clients] of months) {
-    statements.push(...clientMonthsStatements(month, [...clients]));
-  }
-  for (const ruleMonth of ruleMonths) {
-    statements.push(...ruleMonthStatements(...(ruleMonth.split(" ") as [string, string])));
+  const pending = [...touched].map((key) => key.split(" "));
+  if (pending.length > 0) {
+    statements.push({
+      sql: `INSERT OR IGNORE INTO months_pending (month, client_id, rule_id)
+        SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)`,
+      args: [JSON.stringify(pending)],
+    });
   }
   return statements;
 }

@@ -215,8 +215,49 @@ export class Summarizer {
       days.add(day);
     }
     for (const date of above.localDates()) days.add(date);
-    writes.push(...above.statements(), [...last, markDaysStatement(days)]);
+    const below = await this.#monthsOfSitesBelow();
+    writes.push(...above.statements(), ...below.statements, [
+      ...last,
+      ...below.done,
+      markDaysStatement(days),
+    ]);
     await this.#store(writes);
+  }
+
+  /**
+   * The months that daily rows of the sites below changed (queued in
+   * `months_pending` by their materialisation): their monthly rows and totals
+   * are recomputed here, in bounded transactions, and the queue entries taken
+   * out with the run's last statements.
+   */
+  async #monthsOfSitesBelow(): Promise<{ statements: InStatement[][]; done: InStatement[] }> {
+    const result = await this.#o.db.execute(
+      "SELECT month, client_id, rule_id FROM months_pending LIMIT 100000",
+    );
+    if (result.rows.length === 0) return { statements: [], done: [] };
+    const clients = new Map<string, Set<string>>();
+    const rules = new Set<string>();
+    for (const row of result.rows) {
+      const month = row.month as string;
+      if (!clients.has(month)) clients.set(month, new Set());
+      clients.get(month)!.add(row.client_id as string);
+      rules.add(key(row.rule_id as string, month));
+    }
+    const statements = [
+      ...[...clients].flatMap(([month, ids]) =>
+        chunks([...ids], CLIENTS_PER_TRANSACTION).map((part) => clientMonthsStatements(month, part))
+      ),
+      ...[...rules].map((k) => ruleMonthStatements(...(k.split("\u0000") as [string, string]))),
+    ];
+    const taken = JSON.stringify(result.rows.map((r) => [r.month, r.client_id, r.rule_id]));
+    return {
+      statements,
+      done: [{
+        sql: `DELETE FROM months_pending WHERE (month, client_id, rule_id) IN
+          (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?))`,
+        args: [taken],
+      }],
+    };
   }
 
   /** The sessions of some computers that may overlap a day: one window read when they are many. */
