@@ -41,6 +41,21 @@ const credential = z.tuple([
   z.array(z.string().regex(/^[0-9a-f]{32}$/)).max(16),
 ]);
 
+/**
+ * What the credentials depend on, cheaply: when it is as at the last
+ * publish, there is nothing to rewrite (a sync a minute need not read ten
+ * thousand clients).
+ */
+export async function credentialsFingerprint(db: Client): Promise<string> {
+  const result = await db.execute(
+    `SELECT (SELECT count(*) FROM client_secrets) AS secrets,
+      (SELECT count(*) FROM client_actors) AS actors,
+      (SELECT max(rowid) FROM client_actors) AS last_actor,
+      (SELECT max(rowid) FROM client_secrets) AS last_secret`,
+  );
+  return JSON.stringify(result.rows[0]);
+}
+
 /** Writes this site's clients' credentials into its documents; returns how many changed. */
 export async function publishCredentials(site: SiteContext): Promise<number> {
   const result = await site.db.execute(

@@ -34,7 +34,7 @@ import type { SiteContext } from "../site_context.ts";
 import { ancestorRulesStatements, strangerRulesStatement } from "./ancestor_rules.ts";
 import { selfAndAncestorsStatements, writeOwnSitesDoc } from "./known_sites.ts";
 import { publishSummaries } from "./summary_publisher.ts";
-import { publishCredentials } from "./client_credentials.ts";
+import { credentialsFingerprint, publishCredentials } from "./client_credentials.ts";
 import { type RegisterReply, registerReplySchema } from "./registration_body.ts";
 import { PARENT_LAST_SYNC } from "./site_list.ts";
 
@@ -56,6 +56,8 @@ export class ParentLink {
   #client: SyncClient | undefined;
   /** The list of sites below has not reached the parent yet (true at start, to be sure). */
   #sitesPending = true;
+  /** What the agents' credentials were when last published. */
+  #credentialsPublished: string | undefined;
   /** Sites whose documents the parent refuses, held back until the list of sites changes. */
   readonly #refused = new Set<string>();
 
@@ -88,7 +90,11 @@ export class ParentLink {
       this.#refused.clear(); // the parent may accept them now
     }
     await publishSummaries(this.#site);
-    await publishCredentials(this.#site);
+    const fingerprint = await credentialsFingerprint(this.#site.db);
+    if (fingerprint !== this.#credentialsPublished) {
+      await publishCredentials(this.#site);
+      this.#credentialsPublished = fingerprint;
+    }
     const sites = await this.#sitesTarget();
     if (this.#sitesPending && sites.length > 0) {
       await this.#follow(await client.sync([...this.#rulesTargets(), ...sites]));
