@@ -22,7 +22,7 @@ async function meter(...args: string[]) {
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
 }
 
-const COMMANDS = ["demo", "site", "agent", "token", "rules", "usage", "report"];
+const COMMANDS = ["demo", "site", "agent", "token", "rules", "usage", "report", "sites"];
 
 describe("meter CLI", () => {
   let temp: Awaited<ReturnType<typeof tempDir>>;
