@@ -5,7 +5,10 @@
  * so ingest never waits behind a long delete.
  *
  * Local-hour presence, needed only to recount days whose raw sessions still
- * exist, goes with the raw sessions.
+ * exist, goes with the raw sessions. Summary documents (this site's own and
+ * those of the sites below), and the per-site rows of the sites below, go
+ * with the summaries, so a site's sync with its parent does not list a
+ * growing number of documents year after year.
  *
  * @module
  */
@@ -20,13 +23,21 @@ const DAY_MS = 86_400_000;
 export interface MaintenanceResult {
   rawSessions: number;
   summaryRows: number;
+  /** Summary documents past summary retention. */
+  summaryDocs: number;
 }
 
+/**
+ * `forget` is told each document deleted, so that the site's document cache
+ * drops it too (a cached document whose stored rows are gone must not be
+ * saved upon).
+ */
 export async function runMaintenance(
   db: Client,
   lock: Mutex,
   settings: SiteSettings,
   now = Date.now(),
+  forget: (docId: string) => void = () => {},
 ): Promise<MaintenanceResult> {
   const raw = now - settings.rawRetentionDays * DAY_MS;
   const kept = now - settings.summaryRetentionDays * DAY_MS;
@@ -69,14 +80,63 @@ export async function runMaintenance(
         LIMIT ${BATCH})`,
       [dayOf(kept)],
     ],
+    [
+      `DELETE FROM site_hourly_usage WHERE (site_code, rule_id, hour_ms) IN
+        (SELECT site_code, rule_id, hour_ms FROM site_hourly_usage WHERE hour_ms < ?
+        LIMIT ${BATCH})`,
+      [kept],
+    ],
+    [
+      `DELETE FROM site_local_hour_users WHERE (rule_id, local_date, local_hour, site_code) IN
+        (SELECT rule_id, local_date, local_hour, site_code FROM site_local_hour_users
+        WHERE local_date < ? LIMIT ${BATCH})`,
+      [dayOf(kept)],
+    ],
   ];
-  const result: MaintenanceResult = { rawSessions: 0, summaryRows: 0 };
+  const result: MaintenanceResult = { rawSessions: 0, summaryRows: 0, summaryDocs: 0 };
   for (const [index, [sql, args]] of deletes.entries()) {
     const deleted = await deleteInBatches(db, lock, sql, args);
     if (index === 0) result.rawSessions += deleted;
     else result.summaryRows += deleted;
   }
+  result.summaryDocs = await deleteOldSummaryDocs(db, lock, dayOf(kept), forget);
   return result;
+}
+
+/**
+ * Summary documents of days before `day`, a few hundred at a time: the
+ * document, its chunks and its sync states together, and the day's shard
+ * count. (`summary/<site>/<day>/<shard>`: the day starts at character 13.)
+ */
+async function deleteOldSummaryDocs(
+  db: Client,
+  lock: Mutex,
+  day: string,
+  forget: (docId: string) => void,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await lock.run(async () => {
+      const found = await db.execute({
+        sql: `SELECT doc_id FROM docs WHERE doc_id >= 'summary/' AND doc_id < 'summary0'
+          AND substr(doc_id, 13, 10) < ? LIMIT 500`,
+        args: [day],
+      });
+      if (found.rows.length === 0) return 0;
+      const ids = JSON.stringify(found.rows.map((r) => r.doc_id));
+      const inIds = "doc_id IN (SELECT value FROM json_each(?))";
+      await db.batch([
+        { sql: `DELETE FROM doc_chunks WHERE ${inIds}`, args: [ids] },
+        { sql: `DELETE FROM sync_states WHERE ${inIds}`, args: [ids] },
+        { sql: `DELETE FROM docs WHERE ${inIds}`, args: [ids] },
+        { sql: "DELETE FROM summary_doc_shards WHERE day < ?", args: [day] },
+      ], "write");
+      for (const row of found.rows) forget(row.doc_id as string);
+      return found.rows.length;
+    });
+    total += deleted;
+    if (deleted < 500) return total;
+  }
 }
 
 async function deleteInBatches(

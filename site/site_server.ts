@@ -46,8 +46,14 @@ function backgroundWork(site: SiteContext): RepeatingTask[] {
     ),
     new RepeatingTask("automatic rules", () => 3_600_000, () => site.autoRules.runIfOn()),
     new RepeatingTask("retention", () => 3_600_000, async () => {
-      const deleted = await runMaintenance(site.db, site.lock, site.settings);
-      if (deleted.rawSessions + deleted.summaryRows > 0) {
+      const deleted = await runMaintenance(
+        site.db,
+        site.lock,
+        site.settings,
+        Date.now(),
+        (docId) => site.cache.delete(docId),
+      );
+      if (deleted.rawSessions + deleted.summaryRows + deleted.summaryDocs > 0) {
         log.info("retention applied", { ...deleted });
       }
     }),

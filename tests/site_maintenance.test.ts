@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { join } from "node:path";
+import * as A from "@automerge/automerge";
 import { runMaintenance } from "../site/maintenance.ts";
+import { summaryDocId } from "../sync/doc_id.ts";
 import { openSite, type SiteContext } from "../site/site_context.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 
@@ -64,6 +66,41 @@ describe("retention", () => {
     expect(await runMaintenance(site.db, site.lock, site.settings, NOW)).toEqual({
       rawSessions: 0,
       summaryRows: 0,
+      summaryDocs: 0,
     });
+  });
+
+  test("summary documents past summary retention go, with their chunks and sync states", async () => {
+    const doc = (day: string, shard: number) => summaryDocId("S01", day, shard);
+    const old = [doc("2025-01-01", 0), doc("2025-01-01", 1), summaryDocId("CHA", "2025-06-30", 0)];
+    const recent = [doc("2026-11-20", 0), summaryDocId("CHA", "2026-11-26", 3)];
+    for (const id of [...old, ...recent]) {
+      await site.docs.save(
+        id,
+        A.change(A.init<Record<string, string>>(), (d) => {
+          d.x = "1";
+        }),
+      );
+      await site.db.batch([site.states.saveStatement("parent", id, A.initSyncState())], "write");
+    }
+    const forgotten: string[] = [];
+    const result = await runMaintenance(
+      site.db,
+      site.lock,
+      site.settings,
+      NOW,
+      (id) => forgotten.push(id),
+    );
+    expect(result.summaryDocs).toBe(3);
+    expect(forgotten.sort()).toEqual([...old].sort());
+    expect((await site.docs.list("summary/")).map((d) => d.docId).sort()).toEqual(
+      [...recent].sort(),
+    );
+    const states = await count("SELECT count(*) FROM sync_states WHERE doc_id LIKE 'summary/%'");
+    expect(states).toBe(2);
+    const chunks = await count(
+      "SELECT count(*) FROM doc_chunks WHERE doc_id NOT IN (SELECT doc_id FROM docs)",
+    );
+    expect(chunks).toBe(0);
   });
 });
