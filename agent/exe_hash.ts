@@ -85,10 +85,18 @@ export class ExeHasher {
   }
 }
 
-/** The lowercase hex sha256 of an open file read from where it stands, or `null` on a read error. */
-export async function sha256OfOpenFile(file: Deno.FsFile): Promise<string | null> {
+/**
+ * The lowercase hex sha256 of an open file read from where it stands, or
+ * `null` on a read error. A caller hashing many files one after another
+ * passes its own `buffer`, so that hundreds of megabytes of programs do not
+ * leave as many buffers for the garbage collector (and the process's
+ * resident memory high).
+ */
+export async function sha256OfOpenFile(
+  file: Deno.FsFile,
+  buffer = new Uint8Array(256 * 1024),
+): Promise<string | null> {
   const hash = createHash("sha256");
-  const buffer = new Uint8Array(256 * 1024);
   try {
     for (;;) {
       const read = await file.read(buffer);

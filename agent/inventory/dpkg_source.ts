@@ -75,16 +75,23 @@ export interface DpkgSourceOptions {
 /**
  * The installed packages with their programs; empty where dpkg is absent.
  * The list files are read asynchronously, so a desktop's thousands of
- * packages never hold up the agent's process polling.
+ * packages never hold up the agent's process polling, and a few at a time,
+ * so they are not all in memory at once.
  */
 export async function readDpkgProducts(options: DpkgSourceOptions = {}): Promise<SourceResult> {
   const root = options.dpkgRoot ?? "/var/lib/dpkg";
   const text = await Deno.readTextFile(`${root}/status`).catch(() => undefined);
   if (text === undefined) return { products: [], problems: [] };
   const status = parseDpkgStatus(text);
-  const products = await Promise.all(status.installed.map((pkg) => productOf(root, pkg)));
+  const products: FoundProduct[] = [];
+  for (let i = 0; i < status.installed.length; i += PACKAGES_AT_ONCE) {
+    const batch = status.installed.slice(i, i + PACKAGES_AT_ONCE);
+    products.push(...await Promise.all(batch.map((pkg) => productOf(root, pkg))));
+  }
   return { products, problems: status.problems };
 }
+
+const PACKAGES_AT_ONCE = 8;
 
 async function productOf(root: string, pkg: DpkgPackage): Promise<FoundProduct> {
   const qualified = `${pkg.name}:${pkg.architecture}`;
@@ -122,9 +129,20 @@ async function readList(path: string) {
  */
 async function programsIn(listText: string): Promise<string[]> {
   const candidates = new Set<string>();
-  for (const listed of listText.split("\n")) {
-    const path = usrMerged(listed);
-    if (isInProgramDir(path)) candidates.add(path);
+  // Scanned in place: a desktop's lists hold 120,000 paths, and only the few
+  // under a bin directory become strings of their own.
+  for (let start = 0; start < listText.length;) {
+    let end = listText.indexOf("\n", start);
+    if (end < 0) end = listText.length;
+    if (
+      /^\/(usr\/)?(local\/)?s?bin\/|^\/usr\/(local\/)?games\//.test(
+        listText.slice(start, start + 17),
+      )
+    ) {
+      const path = usrMerged(listText.slice(start, end));
+      if (isInProgramDir(path)) candidates.add(path);
+    }
+    start = end + 1;
   }
   const programs: string[] = [];
   for (const path of candidates) if (await isExecutableFile(path)) programs.push(path);

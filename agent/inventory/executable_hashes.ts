@@ -31,6 +31,8 @@ export interface HashRun {
 export class ExecutableHashes {
   readonly #db: Client;
   readonly #budgetBytes: number;
+  /** One read buffer for every file: files are hashed one after another. */
+  readonly #buffer = new Uint8Array(256 * 1024);
 
   /** `budgetBytes`: the most bytes one run reads (default 256 MB). */
   constructor(db: Client, budgetBytes = 256 * 1024 * 1024) {
@@ -73,7 +75,7 @@ export class ExecutableHashes {
         run.pending++;
         return undefined;
       }
-      const sha256 = await sha256OfOpenFile(file);
+      const sha256 = await sha256OfOpenFile(file, this.#buffer);
       run.filesRead++;
       run.bytesRead += info.size;
       return sha256 === null ? undefined : { key, sha256, read: true };
