@@ -5,7 +5,10 @@
  * @module
  */
 import { Hono } from "hono";
-import { errorResponse } from "./api_error.ts";
+import { ApiError, errorResponse } from "./api_error.ts";
+import { recordRefusal } from "./audit_log.ts";
+import { auditRoutes } from "./routes/audit_routes.ts";
+import { tokensRoutes } from "./routes/tokens_routes.ts";
 import type { SiteEnv } from "./auth.ts";
 import { clientsRoutes } from "./routes/clients_routes.ts";
 import { enrollRoute } from "./routes/enroll_route.ts";
@@ -23,7 +26,20 @@ import type { SiteContext } from "./site_context.ts";
 
 export function createApp(site: SiteContext): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();
-  app.onError(errorResponse);
+  app.onError(async (error, c) => {
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+      await recordRefusal(site.db, {
+        at: Date.now(),
+        peer: peerOf(c.env),
+        method: c.req.method,
+        path: c.req.path,
+        status: error.status,
+        code: error.code,
+        reason: error.message,
+      });
+    }
+    return errorResponse(error, c);
+  });
   app.notFound((c) =>
     c.json({
       error: {
@@ -50,5 +66,13 @@ export function createApp(site: SiteContext): Hono<SiteEnv> {
   app.route("/v1/query", queryRoute(site, { runner: site.queries }));
   app.route("/v1/settings", settingsRoutes(site));
   app.route("/v1/sites", sitesRoutes(site));
+  app.route("/v1/tokens", tokensRoutes(site));
+  app.route("/v1/audit", auditRoutes(site));
   return app;
+}
+
+/** The peer's address: `Deno.serve` hands its connection info to Hono as the env. */
+function peerOf(env: unknown): string {
+  const addr = (env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr;
+  return addr?.hostname ?? "unknown";
 }

@@ -81,6 +81,10 @@ export async function runMaintenance(
       [dayOf(kept)],
     ],
     [
+      `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? LIMIT ${BATCH})`,
+      [kept],
+    ],
+    [
       `DELETE FROM site_hourly_usage WHERE (site_code, rule_id, hour_ms) IN
         (SELECT site_code, rule_id, hour_ms FROM site_hourly_usage WHERE hour_ms < ?
         LIMIT ${BATCH})`,

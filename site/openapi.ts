@@ -22,6 +22,7 @@ import { queryOpenApiPaths } from "./routes/query_route.ts";
 import { settingsOpenApiPaths } from "./routes/settings_routes.ts";
 import { ruleFieldsSchema } from "../sync/rule.ts";
 import { registerReplySchema, registerRequestSchema } from "./hierarchy/registration_body.ts";
+import { auditQuerySchema } from "./routes/audit_routes.ts";
 import {
   authErrors,
   bearerSecurity,
@@ -52,6 +53,27 @@ function queryParameters(schema: z.ZodObject) {
 }
 
 const idParameter = { name: "id", in: "path", required: true, schema: { type: "string" } };
+
+const tokenRowSchema = z.object({
+  id: z.string(),
+  role: z.string(),
+  label: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  usesLeft: z.number().nullable(),
+  lastUsedAt: z.string().nullable(),
+});
+
+const auditRowSchema = z.object({
+  at: z.string(),
+  peer: z.string(),
+  method: z.string(),
+  path: z.string(),
+  status: z.number(),
+  code: z.string(),
+  reason: z.string(),
+});
 
 const siteRowSchema = z.object({
   code: z.string(),
@@ -135,6 +157,46 @@ export function openApiDocument(version: string) {
           parameters: [formatParameter],
           responses: {
             "200": reply("Sites", z.object({ sites: z.array(siteRowSchema) }), true),
+            ...errors,
+          },
+        },
+      },
+      "/v1/tokens": {
+        get: {
+          summary: "The site's tokens, without secrets or hashes (admin)",
+          security: bearer,
+          parameters: [formatParameter],
+          responses: {
+            "200": reply("Tokens", z.object({ tokens: z.array(tokenRowSchema) }), true),
+            ...errors,
+          },
+        },
+      },
+      "/v1/tokens/{id}": {
+        delete: {
+          summary: "Revoke a token (admin): it is refused from the next request on",
+          security: bearer,
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+          responses: { "204": reply("Revoked"), ...errors, "404": notFoundReply },
+        },
+      },
+      "/v1/clients/{id}/credential": {
+        delete: {
+          summary: "Revoke an agent's credential (admin): its next sync is refused; what it " +
+            "sent stays",
+          security: bearer,
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+          responses: { "204": reply("Revoked"), ...errors, "404": notFoundReply },
+        },
+      },
+      "/v1/audit": {
+        get: {
+          summary:
+            "Refused requests (401, 403), newest first: time, peer, endpoint, reason (admin)",
+          security: bearer,
+          parameters: queryParameters(auditQuerySchema),
+          responses: {
+            "200": reply("Entries", z.object({ entries: z.array(auditRowSchema) }), true),
             ...errors,
           },
         },

@@ -16,6 +16,7 @@ import { docStoreSchema } from "../sync/doc_store.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
 import { syncStateSchema } from "../sync/sync_state_store.ts";
 import { summarySchema } from "./summaries/summary_schema.ts";
+import { auditSchema } from "./audit_log.ts";
 import { childSitesSchema } from "./hierarchy/child_sites.ts";
 import { knownSitesSchema } from "./hierarchy/known_sites.ts";
 import { descendantCredentialsSchema } from "./hierarchy/client_credentials.ts";
@@ -107,6 +108,7 @@ export const siteSchema = [
   ...summaryShardsSchema,
   ...descendantSummarySchema,
   ...descendantCredentialsSchema,
+  ...auditSchema,
 ] as const;
 
 export async function openSiteDatabase(pathOrUrl: string, authToken?: string): Promise<Client> {

@@ -106,3 +106,35 @@ export async function checkToken(
   }
   return { ok: true, token };
 }
+
+/** A token as administrators see it listed: never its secret nor its hash. */
+export interface TokenListing extends TokenRecord {
+  revokedAt: number | null;
+  lastUsedAt: number | null;
+}
+
+export async function listTokens(db: Client): Promise<TokenListing[]> {
+  const result = await db.execute(
+    `SELECT id, role, label, created_at, expires_at, revoked_at, uses_left, last_used_at
+    FROM tokens ORDER BY created_at, id`,
+  );
+  return result.rows.map((row) => ({
+    id: row.id as string,
+    role: row.role as TokenRole,
+    label: row.label as string,
+    createdAt: row.created_at as number,
+    expiresAt: row.expires_at as number | null,
+    usesLeft: row.uses_left as number | null,
+    revokedAt: row.revoked_at as number | null,
+    lastUsedAt: row.last_used_at as number | null,
+  }));
+}
+
+/** Revokes a token at once; false when there is no such token. */
+export async function revokeToken(db: Client, id: string, now = Date.now()): Promise<boolean> {
+  const result = await db.execute({
+    sql: "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
+    args: [now, id],
+  });
+  return result.rowsAffected > 0;
+}

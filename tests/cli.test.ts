@@ -86,7 +86,7 @@ describe("meter CLI", () => {
     expect(badCommand.stderr).toContain("unknown command 'frobnicate'");
   });
 
-  test("token create prints a token that works once stored hashed", async () => {
+  test("token create prints a token that works once stored hashed; list and revoke", async () => {
     const { code, stdout } = await meter(
       "token",
       "create",
@@ -105,6 +105,18 @@ describe("meter CLI", () => {
     expect(response.status).toBe(200);
     const bad = await meter("token", "create", "--db", site.db, "--role", "root");
     expect(bad.code).toBe(2);
+
+    // Listed without its secret, then revoked: the site refuses it at once.
+    const listed = await meter("token", "list", "--db", site.db, "--json");
+    expect(listed.stdout).not.toContain(token.token);
+    expect(JSON.parse(listed.stdout).map((t: { id: string }) => t.id)).toContain(token.id);
+    const revoked = await meter("token", "revoke", token.id, "--db", site.db);
+    expect(revoked.stdout).toContain(`revoked ${token.id}`);
+    const after = await fetch(`${site.url}/v1/rules`, {
+      headers: { authorization: `Bearer ${token.token}` },
+    });
+    expect(after.status).toBe(401);
+    await after.body?.cancel();
   });
 
   test("rules add, update, disable, list and delete", async () => {

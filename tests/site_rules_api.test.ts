@@ -362,6 +362,10 @@ describe("rules API", () => {
       "POST /v1/sites/register",
       "POST /v1/sites/sync",
       "DELETE /v1/sites/{code}",
+      "GET /v1/tokens",
+      "DELETE /v1/tokens/{id}",
+      "DELETE /v1/clients/{id}/credential",
+      "GET /v1/audit",
       ...REPORTS.map((report) => `GET /v1/reports/${report.name}`),
     ];
     for (const route of exercised) {

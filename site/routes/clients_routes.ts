@@ -1,11 +1,16 @@
 /**
  * `GET /v1/clients`: the enrolled computers with their facts, when each last
  * synced and when it last recorded usage, as JSON or CSV.
+ * `DELETE /v1/clients/:id/credential` (admin): revokes an agent's credential
+ * (a lost or retired computer); its next sync is refused, and what it sent
+ * stays. It must enrol again to sync.
  *
  * @module
  */
 import { Hono } from "hono";
 import { z } from "zod";
+import { log } from "../../sync/log.ts";
+import { notFound } from "../api_error.ts";
 import { requireRole, type SiteEnv } from "../auth.ts";
 import { listResponse } from "../csv.ts";
 import type { SiteContext } from "../site_context.ts";
@@ -47,6 +52,15 @@ export function clientsRoutes(site: SiteContext): Hono<SiteEnv> {
       lastUsageAt: iso(row.last_usage_at as number | null),
     }));
     return listResponse(c, COLUMNS, clients, { clients });
+  });
+  app.delete("/:id/credential", requireRole(site.db, "admin"), async (c) => {
+    const id = c.req.param("id");
+    const removed = await site.lock.run(() =>
+      site.db.execute({ sql: "DELETE FROM client_secrets WHERE client_id = ?", args: [id] })
+    );
+    if (removed.rowsAffected === 0) throw notFound(`no client ${id} with a credential`);
+    log.info("client credential revoked", { clientId: id });
+    return c.body(null, 204);
   });
   return app;
 }
