@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { ApiError, errorResponse } from "./api_error.ts";
 import { recordRefusal } from "./audit_log.ts";
+import { peerAddress } from "./peer_address.ts";
 import { auditRoutes } from "./routes/audit_routes.ts";
 import { tokensRoutes } from "./routes/tokens_routes.ts";
 import type { SiteEnv } from "./auth.ts";
@@ -30,7 +31,7 @@ export function createApp(site: SiteContext): Hono<SiteEnv> {
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
       await recordRefusal(site.db, {
         at: Date.now(),
-        peer: peerOf(c.env),
+        peer: peerAddress(c.env),
         method: c.req.method,
         path: c.req.path,
         status: error.status,
@@ -69,10 +70,4 @@ export function createApp(site: SiteContext): Hono<SiteEnv> {
   app.route("/v1/tokens", tokensRoutes(site));
   app.route("/v1/audit", auditRoutes(site));
   return app;
-}
-
-/** The peer's address: `Deno.serve` hands its connection info to Hono as the env. */
-function peerOf(env: unknown): string {
-  const addr = (env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr;
-  return addr?.hostname ?? "unknown";
 }

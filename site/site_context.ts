@@ -20,6 +20,7 @@ import { SyncHandler } from "./sync_handler.ts";
 import { Summarizer } from "./summaries/summarizer.ts";
 import { selfAndAncestorsStatements } from "./hierarchy/known_sites.ts";
 import { AutoRules } from "./inventory/auto_rules.ts";
+import { RateLimits } from "./rate_limits.ts";
 import { QueryRunner } from "./query/query_runner.ts";
 import { DEFAULT_SETTINGS, loadSettings, type SiteSettings } from "./site_settings.ts";
 
@@ -45,6 +46,8 @@ export interface SiteContext {
   queries: QueryRunner;
   /** Creates disabled rules for widely installed programs. */
   autoRules: AutoRules;
+  /** Per-peer request limits (`syncRequestsPerMinute`, `enrollRequestsPerMinute`). */
+  limits: RateLimits;
   /**
    * This site's ancestors, its parent first, up to the top of the hierarchy;
    * empty for a top site. Learnt from the parent, kept in `site_meta`.
@@ -113,6 +116,7 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
     summarizer: new Summarizer({ db, lock, settings: () => context.settings }),
     queries: new QueryRunner(db),
     autoRules: new AutoRules(() => context),
+    limits: new RateLimits(),
     ancestors,
   };
   return context;

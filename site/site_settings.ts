@@ -13,6 +13,8 @@
  * | `autoRulesPercent` | 10 | ... on at least this share of the computers that sent an inventory |
  * | `autoRulesMax` | 100 | never more automatic rules than this at the site |
  * | `autoRulesApplicationsOnly` | true | only programs a desktop entry, snap or flatpak starts |
+ * | `syncRequestsPerMinute` | 600 | sync requests one agent or child site may make a minute (then 429) |
+ * | `enrollRequestsPerMinute` | 1000 | enrolments and registrations from one address a minute (then 429) |
  *
  * @module
  */
@@ -29,6 +31,8 @@ export const siteSettingsSchema = z.object({
   autoRulesPercent: z.number().min(0.01).max(100),
   autoRulesMax: z.number().int().min(0).max(10_000),
   autoRulesApplicationsOnly: z.boolean(),
+  syncRequestsPerMinute: z.number().int().min(1).max(1_000_000),
+  enrollRequestsPerMinute: z.number().int().min(1).max(1_000_000),
 }).strict().refine(
   (s) => s.summaryRetentionDays >= s.rawRetentionDays,
   "summaryRetentionDays must be at least rawRetentionDays: summaries are built from raw sessions",
@@ -45,6 +49,8 @@ export const DEFAULT_SETTINGS: SiteSettings = {
   autoRulesPercent: 10,
   autoRulesMax: 100,
   autoRulesApplicationsOnly: true,
+  syncRequestsPerMinute: 600,
+  enrollRequestsPerMinute: 1_000,
 };
 
 const KEY = "settings";

@@ -23,10 +23,16 @@ import {
   enrollRequestSchema,
 } from "../../sync/enrolment_body.ts";
 import { tooLarge } from "./too_large.ts";
+import { peerAddress } from "../peer_address.ts";
 
 export function enrollRoute(site: SiteContext): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();
   app.post("/", bodyLimit({ maxSize: 4096, onError: tooLarge(4096) }), async (c) => {
+    site.limits.take(
+      `address:${peerAddress(c.env)}`,
+      site.settings.enrollRequestsPerMinute,
+      "enrolments from this address",
+    );
     const presented = bearer(c);
     const body = await jsonBody(c, enrollRequestSchema);
     return c.json(await enrollClient(site, presented, body), 201);

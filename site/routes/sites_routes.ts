@@ -29,6 +29,7 @@ import type { SiteContext } from "../site_context.ts";
 import { childSitePeer } from "../sync_peer.ts";
 import { countSync, readSyncRequest, syncResponse } from "./sync_exchange.ts";
 import { tooLarge } from "./too_large.ts";
+import { peerAddress } from "../peer_address.ts";
 
 export function sitesRoutes(site: SiteContext): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();
@@ -45,6 +46,11 @@ export function sitesRoutes(site: SiteContext): Hono<SiteEnv> {
     return c.body(null, 204);
   });
   app.post("/register", bodyLimit({ maxSize: 4096, onError: tooLarge(4096) }), async (c) => {
+    site.limits.take(
+      `address:${peerAddress(c.env)}`,
+      site.settings.enrollRequestsPerMinute,
+      "registrations from this address",
+    );
     const presented = bearer(c);
     const body = await jsonBody(c, registerRequestSchema);
     return c.json(await registerChild(site, presented, body), 201);
@@ -55,6 +61,8 @@ export function sitesRoutes(site: SiteContext): Hono<SiteEnv> {
     async (c) => {
       const started = performance.now();
       const child = await authenticateChildSite(site.db, bearer(c));
+      const perMinute = site.settings.syncRequestsPerMinute;
+      site.limits.take(`site:${child.code}`, perMinute, "sync requests from this site");
       const { request, wireBytes } = await readSyncRequest(c);
       // The child's own row is in its subtree as long as no ancestor has taken its code.
       const subtree = await subtreeOf(site.db, child.code);

@@ -24,6 +24,8 @@ export function syncRoute(site: SiteContext): Hono<SiteEnv> {
     async (c) => {
       const started = performance.now();
       const client = await authenticateClient(site.db, bearer(c));
+      const perMinute = site.settings.syncRequestsPerMinute;
+      site.limits.take(`client:${client.clientId}`, perMinute, "sync requests from this agent");
       const { request, wireBytes } = await readSyncRequest(c);
       const peer = client.homeSite
         ? fallbackAgentPeer(client.clientId, client.actors)
