@@ -18,6 +18,7 @@ import type { Client } from "../sync/db.ts";
 import { parseDocId } from "../sync/doc_id.ts";
 import { DocStore } from "../sync/doc_store.ts";
 import { log } from "../sync/log.ts";
+import { fetchTrusting } from "../sync/trusted_fetch.ts";
 import { Mutex } from "../sync/mutex.ts";
 import { Backoff } from "../sync/backoff.ts";
 import { SyncClient, SyncError, type SyncOutcome, type SyncTarget } from "../sync/sync_client.ts";
@@ -75,6 +76,8 @@ export interface AgentOptions {
   /** Where the inventory comes from; this computer's package managers unless a test says. */
   inventorySources?: InventorySource[];
   source?: ProcessSource;
+  /** A PEM file of the CA that signed the site's certificate (a private CA). */
+  caFile?: string;
   fetch?: typeof fetch;
 }
 
@@ -85,7 +88,10 @@ const ANNOUNCE_ALL_INTERVAL_MS = 3_600_000;
 export class Agent {
   readonly #o:
     & Required<
-      Omit<AgentOptions, "enrollToken" | "source" | "fetch" | "inventorySources" | "fallbackSites">
+      Omit<
+        AgentOptions,
+        "enrollToken" | "source" | "fetch" | "inventorySources" | "fallbackSites" | "caFile"
+      >
     >
     & AgentOptions;
   readonly #db: Client;
@@ -103,6 +109,7 @@ export class Agent {
   #enrolment: Enrolment | undefined;
   #syncClient: SyncClient | undefined;
   readonly #fallbackClients = new Map<string, SyncClient>();
+  readonly #fetch: typeof fetch;
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
   #syncTimer: ReturnType<typeof setTimeout> | undefined;
   #nextSyncAt = 0;
@@ -131,6 +138,7 @@ export class Agent {
     // Retry an absent site at most every five sync intervals (five minutes at most).
     this.#backoff = new Backoff(1_000, Math.min(300_000, 5 * this.#o.syncIntervalMs));
     this.#db = db;
+    this.#fetch = options.fetch ?? fetchTrusting(options.caFile) ?? fetch;
     this.#docs = new DocStore(db);
     this.#states = new SyncStateStore(db);
     const lock = this.#lock;
@@ -290,7 +298,7 @@ export class Agent {
         docs: this.#docs,
         states: this.#states,
         peer: `fallback:${url}`,
-        fetch: this.#o.fetch,
+        fetch: this.#fetch,
       });
       this.#fallbackClients.set(url, client);
     }
@@ -354,7 +362,12 @@ export class Agent {
 
   async #ensureEnrolled(): Promise<Enrolment> {
     if (this.#enrolment) return this.#enrolment;
-    const enrolment = await enroll(this.#o.site, this.#o.enrollToken!, Deno.hostname());
+    const enrolment = await enroll(
+      this.#o.site,
+      this.#o.enrollToken!,
+      Deno.hostname(),
+      this.#fetch,
+    );
     await saveEnrolment(this.#db, enrolment);
     this.#enrolment = enrolment;
     log.info("agent enrolled", { clientId: enrolment.clientId, site: enrolment.siteCode });
@@ -369,7 +382,7 @@ export class Agent {
       docs: this.#docs,
       states: this.#states,
       peer: SITE_PEER,
-      fetch: this.#o.fetch,
+      fetch: this.#fetch,
     });
     return this.#syncClient;
   }

@@ -11,6 +11,7 @@ import type { Client } from "../sync/db.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
 import { newActorId } from "../sync/secret.ts";
 import { SyncError } from "../sync/sync_client.ts";
+import { errorText } from "../sync/error_text.ts";
 
 export interface Enrolment {
   clientId: string;
@@ -33,11 +34,16 @@ export async function saveEnrolment(db: Client, enrolment: Enrolment): Promise<v
 }
 
 /** Enrols with the site; throws {@linkcode SyncError} (retryable if the site is away). */
-export async function enroll(site: string, token: string, hostName: string): Promise<Enrolment> {
+export async function enroll(
+  site: string,
+  token: string,
+  hostName: string,
+  fetcher: typeof fetch = fetch,
+): Promise<Enrolment> {
   const actor = newActorId();
   let response: Response;
   try {
-    response = await fetch(new URL("v1/enroll", site.endsWith("/") ? site : site + "/"), {
+    response = await fetcher(new URL("v1/enroll", site.endsWith("/") ? site : site + "/"), {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: JSON.stringify({ hostName, actor }),
@@ -45,7 +51,7 @@ export async function enroll(site: string, token: string, hostName: string): Pro
     });
   } catch (error) {
     throw new SyncError(
-      `cannot reach ${site} to enrol: ${(error as Error).message}`,
+      `cannot reach ${site} to enrol: ${errorText(error)}`,
       undefined,
       true,
     );

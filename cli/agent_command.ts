@@ -30,6 +30,8 @@ Options:
                           the first is away, usage is left at the next that answers,
                           and still delivered to the first once it is back
   --enroll-token TOKEN    an enroll token, needed on the first run only
+  --ca FILE               the PEM certificate of the CA that signed the site's HTTPS
+                          certificate, when it is a private CA
   --db PATH               the agent's database file (default .meter/agent.db)
   --interval SECONDS      sync at least this often (default 60)
   --poll SECONDS          look at processes this often (default 1)
@@ -52,6 +54,7 @@ Options:
   options: {
     site: { type: "string", multiple: true },
     "enroll-token": { type: "string" },
+    ca: { type: "string" },
     db: { type: "string" },
     interval: { type: "string" },
     poll: { type: "string" },
@@ -82,6 +85,7 @@ Options:
       agent = await Agent.open({
         site,
         fallbackSites,
+        caFile: stringOption(values, "ca"),
         enrollToken: stringOption(values, "enroll-token"),
         db: stringOption(values, "db") ?? ".meter/agent.db",
         syncIntervalMs: seconds("interval", 60, 1),

@@ -30,6 +30,10 @@ Options:
                      METER_PARENT_TOKEN
   --parent-interval SECONDS
                      sync with the parent this often (default 60)
+  --parent-ca FILE   the PEM certificate of the CA that signed the parent's
+                     HTTPS certificate, when it is a private CA
+  --cert FILE        serve HTTPS with this PEM certificate (with --key)
+  --key FILE         ... and this PEM private key
   --config FILE      JSON file with any of: code, port, hostname, db,
                      dataDir, docCacheSize, parent, parentToken,
                      parentIntervalSeconds (flags win over the file), and the
@@ -53,6 +57,9 @@ Make tokens with 'meter token create --db <same db> --role admin|viewer|enroll|s
     parent: { type: "string" },
     "parent-token": { type: "string" },
     "parent-interval": { type: "string" },
+    "parent-ca": { type: "string" },
+    cert: { type: "string" },
+    key: { type: "string" },
     config: { type: "string" },
     "log-level": { type: "string" },
   },
@@ -72,6 +79,9 @@ Make tokens with 'meter token create --db <same db> --role admin|viewer|enroll|s
       parent: stringOption(values, "parent"),
       parentToken: stringOption(values, "parent-token"),
       parentIntervalSeconds: numberOption(values, "parent-interval", 0.1, 86_400),
+      parentCa: stringOption(values, "parent-ca"),
+      cert: stringOption(values, "cert"),
+      key: stringOption(values, "key"),
     });
     const {
       rawRetentionDays,

@@ -14,6 +14,8 @@
  * | `parent` | `--parent` | none: a top site |
  * | `parentToken` | `--parent-token` (or env `METER_PARENT_TOKEN`) | none; needed to register once |
  * | `parentIntervalSeconds` | `--parent-interval` | `60` |
+ * | `cert`, `key` | `--cert`, `--key` | none: plain HTTP |
+ * | `parentCa` | `--parent-ca` | none: the system's CAs |
  * | `rawRetentionDays`, `summaryRetentionDays`, `summarizeIntervalSeconds`, `runningRefreshSeconds` | (file only) | see `site_settings.ts`; these are defaults, `PATCH /v1/settings` overrides them |
  *
  * @module
@@ -33,11 +35,17 @@ export const siteConfigSchema = z.object({
   parent: z.url({ error: "parent is the parent site's URL, e.g. http://hq:8080" }).optional(),
   parentToken: z.string().optional(),
   parentIntervalSeconds: z.number().min(0.1).max(86_400).default(60),
+  cert: z.string().optional(),
+  key: z.string().optional(),
+  parentCa: z.string().optional(),
   rawRetentionDays: z.number().int().min(1).optional(),
   summaryRetentionDays: z.number().int().min(1).optional(),
   summarizeIntervalSeconds: z.number().int().min(1).optional(),
   runningRefreshSeconds: z.number().int().min(10).optional(),
-}).strict();
+}).strict().refine(
+  (config) => (config.cert === undefined) === (config.key === undefined),
+  "give both --cert and --key to serve HTTPS, or neither",
+);
 
 export type SiteConfig = z.infer<typeof siteConfigSchema> & { db: string };
 

@@ -9,6 +9,7 @@ import { shownDatabaseUrl } from "../sync/db.ts";
 import { log } from "../sync/log.ts";
 import { createApp } from "./app.ts";
 import { ParentLink } from "./hierarchy/parent_link.ts";
+import { fetchTrusting } from "../sync/trusted_fetch.ts";
 import { runMaintenance } from "./maintenance.ts";
 import { RepeatingTask } from "./repeating_task.ts";
 import { openSite, type SiteContext, type SiteOptions } from "./site_context.ts";
@@ -21,6 +22,11 @@ export interface SiteServerOptions extends SiteOptions {
   /** A `site` token of the parent, to register the first time. */
   parentToken?: string;
   parentIntervalSeconds?: number;
+  /** PEM files: with both, the site serves HTTPS. */
+  cert?: string;
+  key?: string;
+  /** A PEM file of the CA that signed the parent's certificate (a private CA). */
+  parentCa?: string;
 }
 
 export interface RunningSite {
@@ -62,7 +68,11 @@ function backgroundWork(site: SiteContext): RepeatingTask[] {
 
 /** The child's link to its parent, synced every interval from the start. */
 async function parentSync(site: SiteContext, options: SiteServerOptions): Promise<RepeatingTask> {
-  const link = new ParentLink(site, { url: options.parent!, token: options.parentToken });
+  const link = new ParentLink(site, {
+    url: options.parent!,
+    token: options.parentToken,
+    fetch: fetchTrusting(options.parentCa),
+  });
   try {
     await link.check();
   } catch (error) {
@@ -82,10 +92,16 @@ export async function startSite(options: SiteServerOptions): Promise<RunningSite
   const parent = options.parent ? await parentSync(context, options) : undefined;
   const app = createApp(context);
   const hostname = options.hostname ?? "0.0.0.0";
-  const server = Deno.serve({ port: options.port, hostname, onListen: () => {} }, app.fetch);
+  const tls = options.cert && options.key
+    ? { cert: await Deno.readTextFile(options.cert), key: await Deno.readTextFile(options.key) }
+    : undefined;
+  const server = Deno.serve(
+    { port: options.port, hostname, onListen: () => {}, ...tls },
+    app.fetch,
+  );
   const port = server.addr.port;
   const shown = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
-  const url = `http://${shown}:${port}`;
+  const url = `${tls ? "https" : "http"}://${shown}:${port}`;
   const background = backgroundWork(context);
   for (const task of background) task.start();
   if (parent) {

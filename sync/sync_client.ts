@@ -27,6 +27,7 @@ import {
 import { primeSyncState, type SyncStateStore } from "./sync_state_store.ts";
 import { compressBody, decompressBody, DEFLATE } from "./body_compression.ts";
 import { errorMessageOf } from "./error_body.ts";
+import { errorText } from "./error_text.ts";
 
 /** The largest reply a client inflates: a server may send a lot to a new replica. */
 const MAX_REPLY_BYTES = 64 * 1024 * 1024;
@@ -208,7 +209,7 @@ export class SyncClient {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      throw new SyncError(`cannot reach ${url}: ${(error as Error).message}`, undefined, true);
+      throw new SyncError(`cannot reach ${url}: ${errorText(error)}`, undefined, true);
     }
     let bytes: Uint8Array;
     try {

@@ -114,9 +114,9 @@ export async function startSite(
   ]);
   const line = await waitFor(`the site to start\n${process.tail()}`, () => {
     if (process.exited) throw new Error(`site exited:\n${process.tail()}`);
-    return process.stdout.find((l) => l.includes("http://"));
+    return process.stdout.find((l) => /https?:\/\//.test(l));
   }, { timeoutMs: 30_000 });
-  const url = /(http:\/\/\S+)/.exec(line)![1];
+  const url = /(https?:\/\/\S+)/.exec(line)![1];
   return { process, url, db, port: Number(new URL(url).port) };
 }
 
