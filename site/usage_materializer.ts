@@ -74,8 +74,9 @@ export function usageStatements(
   const sessions: UsageSession[] = [];
   for (const key of keys) {
     if (isProgramKey(key)) programOf(Number(key.slice(1))); // validates it
-    else if (isSessionKey(key)) sessions.push(decodeSession(day, key, records[key], programOf));
-    else throw new Error(`unexpected record ${key} in a usage document`);
+    else if (isSessionKey(key)) {
+      sessions.push(notInTheFuture(decodeSession(day, key, records[key], programOf), now));
+    } else throw new Error(`unexpected record ${key} in a usage document`);
   }
   const statements = upsertStatements(client, sessions, now);
   const gone = [...deleted].filter(isSessionKey).map((key) => `${day}/${key}`);
@@ -134,4 +135,24 @@ function upsertStatements(client: string, sessions: UsageSession[], now: number)
 function rewritesProgram(doc: A.Doc<unknown>, before: A.Heads, put: Set<string>): boolean {
   const old = A.view(doc, before) as Record<string, unknown>;
   return [...put].some((key) => isProgramKey(key) && old[key] !== undefined);
+}
+
+/** How far ahead of the site's clock a session may start: clocks hours wrong, not days. */
+export const MAX_CLOCK_AHEAD_MS = 86_400_000;
+
+/**
+ * A session that starts more than a day after the site's clock cannot be
+ * true (an agent's clock set years ahead, or a forged record): it is refused,
+ * with the whole batch, rather than stored as it came. An end before its
+ * start cannot be written at all: a session holds its duration, never
+ * negative.
+ */
+function notInTheFuture(session: UsageSession, now: number): UsageSession {
+  if (session.start > now + MAX_CLOCK_AHEAD_MS) {
+    throw new Error(
+      `session ${session.id} starts at ${new Date(session.start).toISOString()}, more than a ` +
+        `day after this site's clock (${new Date(now).toISOString()}); check the agent's clock`,
+    );
+  }
+  return session;
 }
