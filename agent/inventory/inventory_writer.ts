@@ -17,7 +17,7 @@ import {
   isProductKey,
 } from "../../sync/inventory_record.ts";
 import type { Inventory } from "./inventory_collector.ts";
-import { sameBytes } from "../../sync/same_bytes.ts";
+import { changeRecords } from "../../sync/record_changes.ts";
 
 export interface InventoryWrite {
   put: number;
@@ -34,24 +34,13 @@ export async function writeInventory(
 ): Promise<InventoryWrite> {
   const docId = inventoryDocId(clientId);
   const doc = await docs.load<Record<string, Uint8Array>>(docId, actor) ?? A.init({ actor });
-  const puts = new Map<string, Uint8Array>();
-  for (const [key, product] of inventory.products) {
-    const bytes = encodeProduct(product);
-    if (!sameBytes(doc[key], bytes)) puts.set(key, bytes);
-  }
+  const wanted = new Map([...inventory.products].map(([key, p]) => [key, encodeProduct(p)]));
+  // Product records only (not `facts`), and not those of a source that failed this run.
   const kept = (key: string) => inventory.failedSources.includes(key.slice(0, key.indexOf("/")));
-  const deletes = Object.keys(doc).filter((key) =>
-    isProductKey(key) && !inventory.products.has(key) && !kept(key)
-  );
-  if (puts.size === 0 && deletes.length === 0) {
-    return { put: 0, deleted: 0, products: productCount(doc) };
-  }
-  const next = A.change(doc, "inventory", (d) => {
-    for (const [key, bytes] of puts) d[key] = bytes;
-    for (const key of deletes) delete d[key];
-  });
-  await docs.save(docId, next);
-  return { put: puts.size, deleted: deletes.length, products: productCount(next) };
+  const change = changeRecords(doc, wanted, "inventory", (key) => isProductKey(key) && !kept(key));
+  if (!change) return { put: 0, deleted: 0, products: productCount(doc) };
+  await docs.save(docId, change.doc);
+  return { put: change.put, deleted: change.deleted, products: productCount(change.doc) };
 }
 
 function productCount(doc: Record<string, unknown>): number {

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import * as A from "@automerge/automerge";
+import type * as A from "@automerge/automerge";
 import { encode } from "cbor-x";
 import { z } from "zod";
 import type { ChangedKeys } from "../../sync/changed_keys.ts";
@@ -17,8 +17,8 @@ import { decodeRecord } from "../../sync/cbor_record.ts";
 import type { Client, InStatement } from "../../sync/db.ts";
 import { clientIdSchema, clientsDocId } from "../../sync/doc_id.ts";
 import { fnv1a } from "../../sync/fnv1a.ts";
-import { sameBytes } from "../../sync/same_bytes.ts";
 import type { SiteContext } from "../site_context.ts";
+import { writeOwnRecordDoc } from "./own_record_doc.ts";
 
 export const descendantCredentialsSchema = [
   `CREATE TABLE IF NOT EXISTS descendant_credentials (
@@ -72,28 +72,13 @@ export async function publishCredentials(site: SiteContext): Promise<number> {
   return await site.lock.run(async () => {
     let changed = 0;
     for (let shard = 0; shard < SHARDS; shard++) {
-      if (await writeShard(site, clientsDocId(site.code, shard), wanted[shard] ?? new Map())) {
+      const docId = clientsDocId(site.code, shard);
+      if (await writeOwnRecordDoc(site, docId, wanted[shard], "clients")) {
         changed++;
       }
     }
     return changed;
   });
-}
-
-async function writeShard(site: SiteContext, docId: string, wanted: Map<string, Uint8Array>) {
-  const stored = await site.docs.load<Record<string, Uint8Array>>(docId, site.actor);
-  if (!stored && wanted.size === 0) return false;
-  const doc = stored ?? A.init<Record<string, Uint8Array>>({ actor: site.actor });
-  const puts = [...wanted].filter(([key, bytes]) => !sameBytes(doc[key], bytes));
-  const gone = Object.keys(doc).filter((key) => !wanted.has(key));
-  if (puts.length === 0 && gone.length === 0) return false;
-  const next = A.change(doc, "clients", (d) => {
-    for (const [key, bytes] of puts) d[key] = bytes;
-    for (const key of gone) delete d[key];
-  });
-  await site.docs.save(docId, next);
-  site.cache.delete(docId);
-  return true;
 }
 
 /** A credentials document of a site below into `descendant_credentials`. */

@@ -12,14 +12,14 @@
  *
  * @module
  */
-import * as A from "@automerge/automerge";
+import type * as A from "@automerge/automerge";
 import { encode } from "cbor-x";
 import { z } from "zod";
 import { decodeRecord } from "../../sync/cbor_record.ts";
 import type { Client, InStatement } from "../../sync/db.ts";
 import { siteCodeSchema, sitesDocId } from "../../sync/doc_id.ts";
 import type { SiteContext } from "../site_context.ts";
-import { sameBytes } from "../../sync/same_bytes.ts";
+import { writeOwnRecordDoc } from "./own_record_doc.ts";
 
 export const knownSitesSchema = [
   `CREATE TABLE IF NOT EXISTS known_sites (
@@ -97,23 +97,11 @@ export async function writeOwnSitesDoc(site: SiteContext): Promise<boolean> {
   const rows = await site.db.execute(
     "SELECT code, parent_code, actor FROM known_sites WHERE via_child <> '' ORDER BY code",
   );
-  return await site.lock.run(async () => {
-    const docId = sitesDocId(site.code);
-    const stored = await site.docs.load<Record<string, Uint8Array>>(docId, site.actor);
-    const doc = stored ?? A.init<Record<string, Uint8Array>>({ actor: site.actor });
-    const wanted = new Map(rows.rows.map((r) => [
-      r.code as string,
-      encodeSiteRecord(r.actor as string, r.parent_code as string),
-    ]));
-    const changed = [...wanted].filter(([code, bytes]) => !sameBytes(doc[code], bytes));
-    const gone = Object.keys(doc).filter((code) => !wanted.has(code));
-    if (changed.length === 0 && gone.length === 0) return false;
-    const next = A.change(doc, "sites below", (d) => {
-      for (const [code, bytes] of changed) d[code] = bytes;
-      for (const code of gone) delete d[code];
-    });
-    await site.docs.save(docId, next);
-    site.cache.delete(docId);
-    return true;
-  });
+  const wanted = new Map(rows.rows.map((r) => [
+    r.code as string,
+    encodeSiteRecord(r.actor as string, r.parent_code as string),
+  ]));
+  return await site.lock.run(() =>
+    writeOwnRecordDoc(site, sitesDocId(site.code), wanted, "sites below")
+  );
 }

@@ -243,7 +243,8 @@ export class ParentLink {
   }
 }
 
-/** The site a summary or credentials document belongs to: `summary/<site>/...`. */
+/** The site a summary or credentials document belongs to. */
 function siteOf(docId: string): string {
-  return docId.split("/")[1] ?? "";
+  const id = parseDocId(docId);
+  return id && "site" in id ? id.site : "";
 }

@@ -19,7 +19,7 @@ import type { Client, InStatement } from "../../sync/db.ts";
 import { DAY_MS, dayStart, summaryDocId } from "../../sync/doc_id.ts";
 import type { SiteContext } from "../site_context.ts";
 import { encodeSummaryValue, summaryKey, type SummaryRecord } from "./summary_record.ts";
-import { sameBytes } from "../../sync/same_bytes.ts";
+import { changeRecords, type RecordDoc } from "../../sync/record_changes.ts";
 import { fnv1a } from "../../sync/fnv1a.ts";
 
 export const summaryShardsSchema = [
@@ -88,15 +88,12 @@ async function changedShard(
     ? await site.docs.load<Record<string, Uint8Array>>(docId, site.actor)
     : undefined;
   if (!stored && wanted.size === 0) return undefined;
-  const doc = stored ?? A.init<Record<string, Uint8Array>>({ actor: site.actor });
-  const puts = [...wanted].filter(([key, bytes]) => !sameBytes(doc[key], bytes));
-  const gone = Object.keys(doc).filter((key) => !wanted.has(key));
-  if (puts.length === 0 && gone.length === 0 && stored) return undefined;
-  const next = A.change(doc, "summaries", (d) => {
-    for (const [key, bytes] of puts) d[key] = bytes;
-    for (const key of gone) delete d[key];
-  });
-  return site.docs.prepareSave(docId, next, info).statements;
+  const change = changeRecords(
+    stored ?? A.init<RecordDoc>({ actor: site.actor }),
+    wanted,
+    "summaries",
+  );
+  return change && site.docs.prepareSave(docId, change.doc, info).statements;
 }
 
 /**

@@ -8,16 +8,8 @@
  * @module
  */
 import type { SiteContext } from "../site_context.ts";
+import { TOTALS_FROM_MONTHLY } from "../summaries/summary_statements.ts";
 import { clientsIn, type Scope } from "./report_scope.ts";
-
-/** The totals of `monthly_usage` rows, as `monthly_totals` holds them. */
-const TOTALS_OF_ROWS = `SELECT rule_id, month, count(DISTINCT user_name) AS users,
-  count(DISTINCT client_id) AS computers, sum(runs) AS runs, sum(run_ms) AS run_ms,
-  count(DISTINCT CASE WHEN remote_runs > 0 OR remote_run_ms > 0 THEN user_name END)
-    AS remote_users,
-  count(DISTINCT CASE WHEN remote_runs > 0 OR remote_run_ms > 0 THEN client_id END)
-    AS remote_computers,
-  sum(remote_runs) AS remote_runs, sum(remote_run_ms) AS remote_run_ms FROM monthly_usage`;
 
 export interface MonthlyTotals {
   users: number;
@@ -61,7 +53,7 @@ export async function totalsOfMonth(site: SiteContext, month: string, scope?: Sc
     scope?.code === undefined
       ? { sql: "SELECT * FROM monthly_totals WHERE month = ?", args: [month] }
       : {
-        sql: `${TOTALS_OF_ROWS} WHERE month = ? AND ${clients!.sql} GROUP BY rule_id, month`,
+        sql: `${TOTALS_FROM_MONTHLY} WHERE month = ? AND ${clients!.sql} GROUP BY rule_id, month`,
         args: [month, ...clients!.args],
       },
   );
@@ -84,7 +76,7 @@ export async function totalsOfRule(
         args: [rule, first, last],
       }
       : {
-        sql: `${TOTALS_OF_ROWS} WHERE rule_id = ? AND month BETWEEN ? AND ? AND ${
+        sql: `${TOTALS_FROM_MONTHLY} WHERE rule_id = ? AND month BETWEEN ? AND ? AND ${
           clients!.sql
         } GROUP BY rule_id, month`,
         args: [rule, first, last, ...clients!.args],

@@ -141,11 +141,17 @@ export function clientMonthsStatements(month: string, clientIds: string[]): InSt
   ];
 }
 
-const TOTALS_FROM_MONTHLY = `SELECT rule_id, month, count(DISTINCT user_name),
-  count(DISTINCT client_id), sum(runs), sum(run_ms),
-  count(DISTINCT CASE WHEN remote_runs > 0 OR remote_run_ms > 0 THEN user_name END),
-  count(DISTINCT CASE WHEN remote_runs > 0 OR remote_run_ms > 0 THEN client_id END),
-  sum(remote_runs), sum(remote_run_ms) FROM monthly_usage`;
+/**
+ * A rule's totals of a month from its monthly rows, named as `monthly_totals`
+ * names them: what is stored, and what a report of a subtree sums itself.
+ */
+export const TOTALS_FROM_MONTHLY = `SELECT rule_id, month, count(DISTINCT user_name) AS users,
+  count(DISTINCT client_id) AS computers, sum(runs) AS runs, sum(run_ms) AS run_ms,
+  count(DISTINCT CASE WHEN remote_runs > 0 OR remote_run_ms > 0 THEN user_name END)
+    AS remote_users,
+  count(DISTINCT CASE WHEN remote_runs > 0 OR remote_run_ms > 0 THEN client_id END)
+    AS remote_computers,
+  sum(remote_runs) AS remote_runs, sum(remote_run_ms) AS remote_run_ms FROM monthly_usage`;
 const TOTALS_COLUMNS = "rule_id, month, users, computers, runs, run_ms, remote_users, " +
   "remote_computers, remote_runs, remote_run_ms";
 
