@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { ClockCheck } from "./clock_check.ts";
 import type { Client } from "../sync/db.ts";
 import { parseDocId } from "../sync/doc_id.ts";
 import { DocStore } from "../sync/doc_store.ts";
@@ -104,6 +105,7 @@ export class Agent {
   readonly #backoff: Backoff;
   readonly #inventorySchedule: InventorySchedule;
   readonly #inventoryVersions = new InventoryVersions();
+  readonly #clockCheck = new ClockCheck();
   /** Taken by the inventory loop, written into the document by the next sync cycle. */
   #pendingInventory: Inventory | undefined;
   #enrolment: Enrolment | undefined;
@@ -340,6 +342,7 @@ export class Agent {
       },
     );
     if (announceAll) this.#announceDueAt = Date.now() + ANNOUNCE_ALL_INTERVAL_MS;
+    this.#clockCheck.check(outcome.serverNow);
     if (outcome.read.length > 0 && outcome.read.join() !== enrolment.read.join()) {
       enrolment.read = outcome.read;
       await saveEnrolment(this.#db, enrolment);

@@ -117,6 +117,6 @@ function documentStatements(
     records as unknown as A.Doc<unknown>,
     { put, deleted: new Set() },
     [],
-    asOf,
+    { now: asOf },
   );
 }

@@ -1,5 +1,6 @@
 /**
- * When each client last synced, written in batches: most syncs are
+ * When each client last synced, and its clock offset measured then, written
+ * in batches: most syncs are
  * heartbeats, and one row update per heartbeat would make the cheapest
  * request the most expensive one. The time is kept in memory and flushed
  * every few seconds (and at shutdown) in one transaction.
@@ -9,17 +10,25 @@
 import type { Client } from "../sync/db.ts";
 import { log } from "../sync/log.ts";
 
+interface Seen {
+  at: number;
+  clockOffsetMs?: number;
+}
+
 export class LastSeen {
   readonly #db: Client;
-  #pending = new Map<string, number>();
+  #pending = new Map<string, Seen>();
 
   constructor(db: Client) {
     this.#db = db;
   }
 
-  /** Notes that the client synced at `at`. */
-  seen(clientId: string, at = Date.now()): void {
-    this.#pending.set(clientId, at);
+  /** Notes that the client synced at `at`, its clock `clockOffsetMs` behind this site's. */
+  seen(clientId: string, at = Date.now(), clockOffsetMs?: number): void {
+    const before = this.#pending.get(clientId);
+    // A heartbeat from an older agent does not forget an offset measured earlier.
+    const offset = clockOffsetMs ?? before?.clockOffsetMs;
+    this.#pending.set(clientId, { at, clockOffsetMs: offset });
   }
 
   async flush(): Promise<void> {
@@ -28,17 +37,19 @@ export class LastSeen {
     this.#pending = new Map();
     try {
       await this.#db.batch(
-        [...batch].map(([clientId, at]) => ({
-          sql:
-            "UPDATE clients SET last_sync_at = max(coalesce(last_sync_at, 0), ?) WHERE client_id = ?",
-          args: [at, clientId],
+        [...batch].map(([clientId, { at, clockOffsetMs }]) => ({
+          sql: `UPDATE clients SET last_sync_at = max(coalesce(last_sync_at, 0), ?1),
+            clock_offset_ms = coalesce(?2, clock_offset_ms),
+            clock_checked_at = CASE WHEN ?2 IS NULL THEN clock_checked_at ELSE ?1 END
+            WHERE client_id = ?3`,
+          args: [at, clockOffsetMs ?? null, clientId],
         })),
         "write",
       );
     } catch (error) {
       log.warn("could not record last sync times; will retry", { error });
-      for (const [clientId, at] of batch) {
-        if (!this.#pending.has(clientId)) this.#pending.set(clientId, at);
+      for (const [clientId, seen] of batch) {
+        if (!this.#pending.has(clientId)) this.#pending.set(clientId, seen);
       }
     }
   }

@@ -14,11 +14,13 @@ import { rulesStatements } from "./rules_materializer.ts";
 import type { Materializer } from "./sync_handler.ts";
 import { usageStatements } from "./usage_materializer.ts";
 
-export const materialize: Materializer = (docId, doc, changed, before) => {
+export const materialize: Materializer = (docId, doc, changed, before, from) => {
   const id = parseDocId(docId);
   switch (id?.kind) {
     case "usage":
-      return usageStatements(id.client, id.day, doc, changed, before);
+      return usageStatements(id.client, id.day, doc, changed, before, {
+        clockCorrectionMs: from?.clockCorrectionMs ?? 0,
+      });
     case "inventory":
       return [
         ...factsStatements(id.client, doc, changed),

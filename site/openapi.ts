@@ -134,8 +134,9 @@ export function openApiDocument(version: string) {
       "/v1/sync": {
         post: {
           summary: "Sync an agent's documents (the agent's <clientId>.<secret>): a CBOR " +
-            "batch {items: [{doc, msg}]} of " +
-            "Automerge sync messages, optionally Content-Encoding: deflate; the reply is " +
+            "batch {items: [{doc, msg}], now} of " +
+            "Automerge sync messages and the agent's clock in ms (which measures its offset), " +
+            "optionally Content-Encoding: deflate; the reply is " +
             "{items, read, now}, deflated when the request sends Accept-Encoding: deflate",
           security: bearer,
           requestBody: {

@@ -24,6 +24,11 @@ export const sessionOutputSchema = z.object({
   startNotCaptured: z.boolean(),
   endNotCaptured: z.boolean(),
   remote: z.boolean(),
+  /**
+   * Added to the agent's own times to put them on the site's clock (its
+   * clock was this far behind when it sent them); 0 for a clock within a minute.
+   */
+  clockCorrectionSeconds: z.number(),
 });
 
 export type SessionOutput = z.infer<typeof sessionOutputSchema>;

@@ -53,7 +53,9 @@ export const siteSchema = [
     enrolled_at INTEGER NOT NULL,
     enrolled_with TEXT NOT NULL,
     last_sync_at INTEGER,
-    last_usage_at INTEGER
+    last_usage_at INTEGER,
+    clock_offset_ms INTEGER,
+    clock_checked_at INTEGER
   )`,
   `CREATE TABLE IF NOT EXISTS client_secrets (
     client_id TEXT PRIMARY KEY REFERENCES clients (client_id),
@@ -94,6 +96,7 @@ export const siteSchema = [
     end_not_captured INTEGER NOT NULL,
     remote INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
+    clock_offset_ms INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (client_id, session_id)
   )`,
   `CREATE INDEX IF NOT EXISTS usage_by_start ON usage_sessions (start_ms)`,
@@ -118,7 +121,30 @@ export async function openSiteDatabase(pathOrUrl: string, authToken?: string): P
     walAutocheckpointPages: 10_000,
   });
   await moveClientSecrets(db);
+  await addMissingColumns(db, ADDED_COLUMNS);
   return db;
+}
+
+/** Columns added after the first release, for databases made before them. */
+const ADDED_COLUMNS = [
+  ["clients", "clock_offset_ms", "INTEGER"],
+  ["clients", "clock_checked_at", "INTEGER"],
+  ["usage_sessions", "clock_offset_ms", "INTEGER NOT NULL DEFAULT 0"],
+] as const;
+
+async function addMissingColumns(
+  db: Client,
+  columns: readonly (readonly [string, string, string])[],
+): Promise<void> {
+  for (const [table, column, type] of columns) {
+    const has = await db.execute({
+      sql: `SELECT 1 FROM pragma_table_info('${table}') WHERE name = ?`,
+      args: [column],
+    });
+    if (has.rows.length === 0) {
+      await db.execute(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+    }
+  }
 }
 
 /** Moves secret hashes out of a `clients` table made before `client_secrets` existed. */

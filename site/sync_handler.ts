@@ -39,7 +39,14 @@ export type Materializer = (
   doc: A.Doc<unknown>,
   changed: ChangedKeys,
   before: A.Heads,
+  from?: MaterializeFrom,
 ) => InStatement[];
+
+/** What the site knows of the peer that sent the change. */
+export interface MaterializeFrom {
+  /** Added to the peer's times: its clock's measured error. */
+  clockCorrectionMs: number;
+}
 
 export interface SyncHandlerOptions {
   db: Client;
@@ -235,7 +242,9 @@ export class SyncHandler {
         working.set(item.doc, updated); // the old handle is retired, even if this batch fails
         checkActors(peer, item.doc, doc, before);
         applied.statements.push(
-          ...materializeOr400(materialize, item.doc, doc, changedKeysOf(patches), before),
+          ...materializeOr400(materialize, item.doc, doc, changedKeysOf(patches), before, {
+            clockCorrectionMs: peer.clockCorrectionMs ?? 0,
+          }),
         );
         const save = docs.prepareSave(item.doc, doc, entry.info);
         applied.statements.push(...save.statements);
@@ -320,9 +329,10 @@ function materializeOr400(
   doc: A.Doc<unknown>,
   changed: ChangedKeys,
   before: A.Heads,
+  from: MaterializeFrom,
 ): InStatement[] {
   try {
-    return materialize(docId, doc, changed, before);
+    return materialize(docId, doc, changed, before, from);
   } catch (error) {
     if (error instanceof ApiError) throw error;
     throw badRequest(`${docId}: ${(error as Error).message}`, "invalid_record");

@@ -17,6 +17,8 @@ export interface SyncPeer {
   access(docId: string): Access;
   /** Documents this peer should follow read-only. */
   read: string[];
+  /** What to add to the peer's times to put them on this site's clock (`clock_offset.ts`). */
+  clockCorrectionMs?: number;
 }
 
 /**

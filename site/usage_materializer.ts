@@ -32,6 +32,7 @@ const COLUMNS = [
   "end_not_captured",
   "remote",
   "updated_at",
+  "clock_offset_ms",
 ];
 
 /**
@@ -57,7 +58,7 @@ export function usageStatements(
   doc: A.Doc<unknown>,
   { put, deleted }: ChangedKeys,
   before: A.Heads,
-  now = Date.now(),
+  { now = Date.now(), clockCorrectionMs = 0 }: { now?: number; clockCorrectionMs?: number } = {},
 ): InStatement[] {
   const records = doc as Record<string, unknown>;
   const programs = new Map<number, UsageProgram>();
@@ -75,10 +76,14 @@ export function usageStatements(
   for (const key of keys) {
     if (isProgramKey(key)) programOf(Number(key.slice(1))); // validates it
     else if (isSessionKey(key)) {
-      sessions.push(notInTheFuture(decodeSession(day, key, records[key], programOf), now));
+      const session = onSiteClock(
+        decodeSession(day, key, records[key], programOf),
+        clockCorrectionMs,
+      );
+      sessions.push(notInTheFuture(session, now));
     } else throw new Error(`unexpected record ${key} in a usage document`);
   }
-  const statements = upsertStatements(client, sessions, now);
+  const statements = upsertStatements(client, sessions, now, clockCorrectionMs);
   const gone = [...deleted].filter(isSessionKey).map((key) => `${day}/${key}`);
   if (gone.length > 0) {
     const inGone = `client_id = ? AND session_id IN (${gone.map(() => "?").join(",")})`;
@@ -108,7 +113,12 @@ export function usageStatements(
  * and spread by `json_each`: a short statement with one parameter is cheaper
  * to prepare and bind than one with fourteen per row.
  */
-function upsertStatements(client: string, sessions: UsageSession[], now: number): InStatement[] {
+function upsertStatements(
+  client: string,
+  sessions: UsageSession[],
+  now: number,
+  clockCorrectionMs: number,
+): InStatement[] {
   if (sessions.length === 0) return [];
   const rows = sessions.map((s) => [
     client,
@@ -125,6 +135,7 @@ function upsertStatements(client: string, sessions: UsageSession[], now: number)
     s.endNotCaptured ? 1 : 0,
     s.remote ? 1 : 0,
     now,
+    clockCorrectionMs,
   ]);
   const json = JSON.stringify(rows);
   // The summaries learn of every change, and of whether the session was
@@ -135,6 +146,21 @@ function upsertStatements(client: string, sessions: UsageSession[], now: number)
 function rewritesProgram(doc: A.Doc<unknown>, before: A.Heads, put: Set<string>): boolean {
   const old = A.view(doc, before) as Record<string, unknown>;
   return [...put].some((key) => isProgramKey(key) && old[key] !== undefined);
+}
+
+/**
+ * A session's times on this site's clock: an agent whose clock is wrong by
+ * more than the tolerance has its times moved by the error measured at the
+ * sync that brought them (the row keeps the correction, so the agent's own
+ * times are `start_ms - clock_offset_ms`; the document keeps them as sent).
+ */
+function onSiteClock(session: UsageSession, correctionMs: number): UsageSession {
+  if (correctionMs === 0) return session;
+  return {
+    ...session,
+    start: session.start + correctionMs,
+    end: session.end === null ? null : session.end + correctionMs,
+  };
 }
 
 /** How far ahead of the site's clock a session may start: clocks hours wrong, not days. */

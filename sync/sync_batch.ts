@@ -3,7 +3,9 @@
  * Automerge sync messages, each for one document, so an agent with nothing
  * new finishes in one round trip however many documents it follows.
  *
- * - request `{items: [{doc, msg}]}`
+ * - request `{items: [{doc, msg}], now}`: the peer's clock in ms when it
+ *   sent the batch, which the server compares with its own to measure the
+ *   peer's clock offset (optional: older peers leave it out)
  * - reply `{items: [{doc, msg}], read: [docId], now}`: the server's messages,
  *   the documents the peer should follow read-only (its site's rules and,
  *   later, its ancestors'), and the server's clock in ms.
@@ -31,6 +33,7 @@ const itemSchema = z.object({
 
 export const syncRequestSchema = z.object({
   items: z.array(itemSchema).max(MAX_SYNC_ITEMS),
+  now: z.number().int().positive().optional(),
 }).strict();
 
 export const syncReplySchema = z.object({

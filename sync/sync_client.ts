@@ -53,6 +53,8 @@ export interface SyncClientOptions {
   fetch?: typeof fetch;
   timeoutMs?: number;
   maxRounds?: number;
+  /** This computer's clock, sent with every batch so the server can measure its offset. */
+  clock?: () => number;
 }
 
 export interface SyncOutcome {
@@ -189,10 +191,14 @@ export class SyncClient {
     return next;
   }
 
+  #now(): number {
+    return (this.#options.clock ?? Date.now)();
+  }
+
   async #post(items: SyncItem[], outcome: SyncOutcome): Promise<SyncReply> {
     const { url, authorization, timeoutMs = 30_000 } = this.#options;
     const doFetch = this.#options.fetch ?? fetch;
-    const { body, encoding } = compressBody(encodeSyncBody({ items }));
+    const { body, encoding } = compressBody(encodeSyncBody({ items, now: this.#now() }));
     outcome.bytesSent += body.length;
     let response: Response;
     try {

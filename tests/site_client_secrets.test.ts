@@ -2,7 +2,7 @@
  * Agents' secret hashes live in `client_secrets`, never in `clients` (which
  * queries may read): a new site's `clients` has no such column, a database
  * made before the split is moved over when opened (and still authenticates
- * its agents), and a wrong secret is still refused.
+ * its agents, and gains the columns added since), and a wrong secret is still refused.
  */
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -71,6 +71,10 @@ describe("client secrets", () => {
     const db = await openSiteDatabase(path);
     try {
       expect(await columns(db)).not.toContain("secret_hash");
+      // Columns added since (the clock offset) are added to the old table.
+      expect(await columns(db)).toEqual(
+        expect.arrayContaining(["clock_offset_ms", "clock_checked_at"]),
+      );
       const host = await db.execute("SELECT host_name FROM clients WHERE client_id = 'c1'");
       expect(host.rows[0].host_name).toBe("ws-one");
       const secrets = await db.execute("SELECT * FROM client_secrets");

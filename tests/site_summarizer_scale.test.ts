@@ -66,7 +66,7 @@ describe("summariser at a few hundred computers", () => {
             doc,
             { put: new Set(Object.keys(doc)), deleted: new Set() },
             A.getHeads(A.init()),
-            NOW,
+            { now: NOW },
           ),
           "write",
         );
@@ -140,7 +140,7 @@ describe("a session that ends after runs that did not refresh it", () => {
         const doc = writeSessions(newRecordDoc("cd".repeat(16)), dayOf(T0), [s]);
         const keys = { put: new Set(Object.keys(doc)), deleted: new Set<string>() };
         await site.db.batch(
-          usageStatements("c1", dayOf(T0), doc, keys, A.getHeads(A.init()), at),
+          usageStatements("c1", dayOf(T0), doc, keys, A.getHeads(A.init()), { now: at }),
           "write",
         );
       };

@@ -262,6 +262,7 @@ describe("usage API over synced sessions", () => {
       startNotCaptured: s.startNotCaptured,
       endNotCaptured: s.endNotCaptured,
       remote: s.remote,
+      clockCorrectionSeconds: 0,
     };
   }
 

@@ -52,6 +52,7 @@ export const QUERY_VIEWS: readonly QueryView[] = [
       ["start_not_captured", "1 if it was running when the agent started"],
       ["end_not_captured", "1 if the agent stopped before it did (end_ms is the last sight)"],
       ["remote", "1 if started in a remote login session"],
+      ["clock_offset_ms", "added to the agent's times for its clock's error (0 within a minute)"],
     ],
   },
   {
@@ -122,6 +123,8 @@ export const QUERY_VIEWS: readonly QueryView[] = [
       ["enrolled_at", "when it enrolled"],
       ["last_sync_at", "when it last synced (written every few seconds)"],
       ["last_usage_at", "the latest session start or end it reported"],
+      ["clock_offset_ms", "the site's clock minus the agent's at its last sync; NULL unmeasured"],
+      ["clock_checked_at", "when that was measured"],
     ],
   },
   {

@@ -1,6 +1,7 @@
 /**
  * `GET /v1/clients`: the enrolled computers with their facts, when each last
- * synced and when it last recorded usage, as JSON or CSV.
+ * synced and when it last recorded usage, and how far its clock is from the
+ * site's, as JSON or CSV.
  * `DELETE /v1/clients/:id/credential` (admin): revokes an agent's credential
  * (a lost or retired computer); its next sync is refused, and what it sent
  * stays. It must enrol again to sync.
@@ -28,6 +29,9 @@ export const clientOutputSchema = z.object({
   enrolledAt: z.string(),
   lastSyncAt: z.string().nullable(),
   lastUsageAt: z.string().nullable(),
+  /** This site's clock minus the agent's at its last sync; null before one measured it. */
+  clockOffsetSeconds: z.number().nullable(),
+  clockCheckedAt: z.string().nullable(),
 });
 
 export type ClientOutput = z.infer<typeof clientOutputSchema>;
@@ -50,6 +54,8 @@ export function clientsRoutes(site: SiteContext): Hono<SiteEnv> {
       enrolledAt: iso(row.enrolled_at as number)!,
       lastSyncAt: iso(row.last_sync_at as number | null),
       lastUsageAt: iso(row.last_usage_at as number | null),
+      clockOffsetSeconds: seconds(row.clock_offset_ms as number | null),
+      clockCheckedAt: iso(row.clock_checked_at as number | null),
     }));
     return listResponse(c, COLUMNS, clients, { clients });
   });
@@ -63,4 +69,9 @@ export function clientsRoutes(site: SiteContext): Hono<SiteEnv> {
     return c.body(null, 204);
   });
   return app;
+}
+
+/** Tenths of a second: the measurement includes the request's travel time. */
+function seconds(ms: number | null): number | null {
+  return ms === null ? null : Math.round(ms / 100) / 10;
 }

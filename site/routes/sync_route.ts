@@ -3,7 +3,9 @@
  * Automerge sync messages, limited in size and validated before anything is
  * applied (`sync_exchange.ts`); the agent may write its own usage and
  * inventory and read the rules it follows. An agent of a site below, whose
- * own site is away, may leave its usage here (`fallbackAgentPeer`).
+ * own site is away, may leave its usage here (`fallbackAgentPeer`). The
+ * agent's clock in the batch gives its clock offset, recorded for
+ * `GET /v1/clients` and used to correct the times it sends.
  *
  * @module
  */
@@ -13,6 +15,7 @@ import { MAX_SYNC_BODY_BYTES } from "../../sync/sync_batch.ts";
 import { authenticateClient, bearer, type SiteEnv } from "../auth.ts";
 import type { SiteContext } from "../site_context.ts";
 import { agentPeer, fallbackAgentPeer } from "../sync_peer.ts";
+import { clockOffset } from "../../sync/clock_offset.ts";
 import { countSync, readSyncRequest, syncResponse } from "./sync_exchange.ts";
 import { tooLarge } from "./too_large.ts";
 
@@ -23,15 +26,20 @@ export function syncRoute(site: SiteContext): Hono<SiteEnv> {
     bodyLimit({ maxSize: MAX_SYNC_BODY_BYTES, onError: tooLarge(MAX_SYNC_BODY_BYTES) }),
     async (c) => {
       const started = performance.now();
+      const arrived = Date.now();
       const client = await authenticateClient(site.db, bearer(c));
       const perMinute = site.settings.syncRequestsPerMinute;
       site.limits.take(`client:${client.clientId}`, perMinute, "sync requests from this agent");
       const { request, wireBytes } = await readSyncRequest(c);
-      const peer = client.homeSite
-        ? fallbackAgentPeer(client.clientId, client.actors)
-        : agentPeer(client.clientId, client.actors, site.code, site.ancestors);
+      const offset = request.now === undefined ? undefined : clockOffset(request.now, arrived);
+      const peer = {
+        ...(client.homeSite
+          ? fallbackAgentPeer(client.clientId, client.actors)
+          : agentPeer(client.clientId, client.actors, site.code, site.ancestors)),
+        clockCorrectionMs: offset?.correctionMs,
+      };
       const handled = await site.sync.handle(peer, request.items);
-      site.lastSeen.seen(client.clientId);
+      site.lastSeen.seen(client.clientId, arrived, offset?.measuredMs);
       const response = syncResponse(c, { items: handled.items, read: peer.read, now: Date.now() });
       countSync(site, "agent", wireBytes, response.wireBytes, performance.now() - started);
       return response.response;

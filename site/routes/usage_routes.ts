@@ -96,6 +96,7 @@ function toOutput(row: Record<string, unknown>): SessionOutput {
     startNotCaptured: row.start_not_captured === 1,
     endNotCaptured: row.end_not_captured === 1,
     remote: row.remote === 1,
+    clockCorrectionSeconds: (row.clock_offset_ms as number) / 1000,
   };
 }
 

@@ -66,13 +66,18 @@ export async function postSyncBytes(
   });
 }
 
-/** Posts a batch and returns the status and, for errors, the JSON error body. */
+/**
+ * Posts a batch and returns the status and, for errors, the JSON error body;
+ * `now` is the agent's clock sent with it (left out, as older agents do, if not given).
+ */
 export async function sendBatch(
   url: string,
   agent: FakeAgent,
   items: SyncItem[],
+  { now }: { now?: number } = {},
 ): Promise<{ status: number; error?: { code: string; message: string } }> {
-  const response = await postSyncBytes(url, agent.authorization, encodeSyncBody({ items }));
+  const body = encodeSyncBody(now === undefined ? { items } : { items, now });
+  const response = await postSyncBytes(url, agent.authorization, body);
   const bytes = new Uint8Array(await response.arrayBuffer());
   if (response.ok) {
     decode(bytes); // a real CBOR reply, or this throws
