@@ -19,7 +19,8 @@ export const materialize: Materializer = (docId, doc, changed, before, from) => 
   switch (id?.kind) {
     case "usage":
       return usageStatements(id.client, id.day, doc, changed, before, {
-        clockCorrectionMs: from?.clockCorrectionMs ?? 0,
+        clockCorrectionMs: from?.clockCorrectionMs,
+        ruleSites: from?.ruleSites,
       });
     case "inventory":
       return [

@@ -46,6 +46,8 @@ export type Materializer = (
 export interface MaterializeFrom {
   /** Added to the peer's times: its clock's measured error. */
   clockCorrectionMs: number;
+  /** The sites whose rules the peer follows, when the site knows them (`SyncPeer.ruleSites`). */
+  ruleSites?: ReadonlySet<string>;
 }
 
 export interface SyncHandlerOptions {
@@ -244,6 +246,7 @@ export class SyncHandler {
         applied.statements.push(
           ...materializeOr400(materialize, item.doc, doc, changedKeysOf(patches), before, {
             clockCorrectionMs: peer.clockCorrectionMs ?? 0,
+            ruleSites: peer.ruleSites,
           }),
         );
         const save = docs.prepareSave(item.doc, doc, entry.info);

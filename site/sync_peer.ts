@@ -19,6 +19,8 @@ export interface SyncPeer {
   read: string[];
   /** What to add to the peer's times to put them on this site's clock (`clock_offset.ts`). */
   clockCorrectionMs?: number;
+  /** For an agent of this site: the sites whose rules it follows, so may name in its usage. */
+  ruleSites?: ReadonlySet<string>;
 }
 
 /**
@@ -45,6 +47,7 @@ export function agentPeer(
     id: `client:${clientId}`,
     actors,
     read,
+    ruleSites: new Set([siteCode, ...ancestors]),
     access(docId) {
       if (read.includes(docId)) return "read";
       const id = parseDocId(docId);
@@ -88,7 +91,8 @@ export function childSitePeer(
 /**
  * An agent of a site below, whose own site is away: it may leave its usage
  * documents here, and nothing else (it keeps the rules it has; its inventory
- * waits for its own site).
+ * waits for its own site). The rules its sessions name are checked by its
+ * own site, which counts them.
  */
 export function fallbackAgentPeer(clientId: string, actors: ReadonlySet<string>): SyncPeer {
   return {

@@ -52,20 +52,31 @@ const UPSERT_SQL = `INSERT INTO usage_sessions (${COLUMNS.join(", ")})
   ON CONFLICT (client_id, session_id) DO UPDATE SET
   ${COLUMNS.slice(2).map((c) => `${c} = excluded.${c}`).join(", ")}`;
 
+export interface UsageFrom {
+  /** The site's clock, for the future check. */
+  now?: number;
+  /** Added to the agent's times (`sync/clock_offset.ts`). */
+  clockCorrectionMs?: number;
+  /** The sites whose rules the agent follows; unchecked when not given. */
+  ruleSites?: ReadonlySet<string>;
+}
+
 export function usageStatements(
   client: string,
   day: string,
   doc: A.Doc<unknown>,
   { put, deleted }: ChangedKeys,
   before: A.Heads,
-  { now = Date.now(), clockCorrectionMs = 0 }: { now?: number; clockCorrectionMs?: number } = {},
+  { now = Date.now(), clockCorrectionMs = 0, ruleSites }: UsageFrom = {},
 ): InStatement[] {
   const records = doc as Record<string, unknown>;
   const programs = new Map<number, UsageProgram>();
   const programOf = (n: number) => {
     if (!programs.has(n)) {
       const value = records[`p${n}`];
-      if (value !== undefined) programs.set(n, decodeProgram(`p${n}`, value));
+      if (value !== undefined) {
+        programs.set(n, ofFollowedSite(decodeProgram(`p${n}`, value), `p${n}`, ruleSites));
+      }
     }
     return programs.get(n);
   };
@@ -161,6 +172,28 @@ function onSiteClock(session: UsageSession, correctionMs: number): UsageSession 
     start: session.start + correctionMs,
     end: session.end === null ? null : session.end + correctionMs,
   };
+}
+
+/**
+ * An agent learns rules only from the sites it follows, so a program naming
+ * another site's rule is forged or corrupt: refused with the batch. A rule of
+ * a followed site that this site does not have (deleted since the program
+ * ran, or lost with a restore) is kept: the usage happened, and reports show
+ * it as a rule with no name.
+ */
+function ofFollowedSite(
+  program: UsageProgram,
+  key: string,
+  ruleSites: ReadonlySet<string> | undefined,
+): UsageProgram {
+  const site = program.ruleId.split("-")[0];
+  if (ruleSites && !ruleSites.has(site)) {
+    throw new Error(
+      `program ${key} names rule ${program.ruleId} of site ${site}, whose rules this agent ` +
+        `does not follow (it follows ${[...ruleSites].join(", ")})`,
+    );
+  }
+  return program;
 }
 
 /** How far ahead of the site's clock a session may start: clocks hours wrong, not days. */

@@ -19,6 +19,7 @@ import { encode } from "cbor-x";
 import { z } from "zod";
 import { decodeRecord } from "./cbor_record.ts";
 import { DAY_MS, dayStart } from "./doc_id.ts";
+import { ruleIdSchema } from "./rule.ts";
 
 export const FLAG_START_NOT_CAPTURED = 1;
 export const FLAG_END_NOT_CAPTURED = 2;
@@ -51,9 +52,15 @@ const MAX_DURATION_MS = 10 * 365 * DAY_MS;
 const MAX_PID = 2 ** 32;
 
 const text = (max: number) => z.string().max(max);
+/** A user name as a system gives it (or `uid:<n>`): never empty, never a control character. */
+const userName = text(MAX_LENGTH.user).min(1, "the user is empty").regex(
+  // deno-lint-ignore no-control-regex
+  /^[^\u0000-\u001f\u007f]*$/,
+  "a user name has no control characters",
+);
 const programTuple = z.tuple([
-  text(MAX_LENGTH.ruleId).min(1),
-  text(MAX_LENGTH.user),
+  ruleIdSchema,
+  userName,
   text(MAX_LENGTH.exe),
   text(MAX_LENGTH.argv0),
   text(MAX_LENGTH.version).nullable(),
