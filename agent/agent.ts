@@ -15,6 +15,7 @@
  * @module
  */
 import { ClockCheck } from "./clock_check.ts";
+import { isContentRefusal, RefusedDocuments } from "./refused_documents.ts";
 import type { Client } from "../sync/db.ts";
 import { parseDocId } from "../sync/doc_id.ts";
 import { DocStore } from "../sync/doc_store.ts";
@@ -106,6 +107,7 @@ export class Agent {
   readonly #inventorySchedule: InventorySchedule;
   readonly #inventoryVersions = new InventoryVersions();
   readonly #clockCheck = new ClockCheck();
+  readonly #refused = new RefusedDocuments();
   /** Taken by the inventory loop, written into the document by the next sync cycle. */
   #pendingInventory: Inventory | undefined;
   #enrolment: Enrolment | undefined;
@@ -335,12 +337,15 @@ export class Agent {
     // Once an hour every kept document is announced, not only unsent ones, so
     // a site restored from an older backup gets back what the agent still has.
     const announceAll = Date.now() >= this.#announceDueAt;
-    const outcome = await this.#client(enrolment).sync(
-      await agentSyncTargets(this.#docs, enrolment),
-      {
-        announceAll,
-      },
-    );
+    const targets = this.#refused.offered(await agentSyncTargets(this.#docs, enrolment));
+    const client = this.#client(enrolment);
+    let outcome: SyncOutcome;
+    try {
+      outcome = await client.sync(targets, { announceAll });
+    } catch (error) {
+      if (!isContentRefusal(error)) throw error;
+      outcome = await this.#refused.syncIsolating(client, targets);
+    }
     if (announceAll) this.#announceDueAt = Date.now() + ANNOUNCE_ALL_INTERVAL_MS;
     this.#clockCheck.check(outcome.serverNow);
     if (outcome.read.length > 0 && outcome.read.join() !== enrolment.read.join()) {
