@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { isIntactChange } from "./intact_change.ts";
 import * as A from "@automerge/automerge";
 import { isActorOf } from "../sync/actor_id.ts";
 import { type ChangedKeys, changedKeysOf } from "../sync/changed_keys.ts";
@@ -283,6 +284,12 @@ function checkItems(peer: SyncPeer, items: readonly SyncItem[]): Incoming[] {
     } catch {
       throw badRequest(
         `the message for ${item.doc} is not an Automerge sync message`,
+        "bad_message",
+      );
+    }
+    if (!message.changes.every(isIntactChange)) {
+      throw badRequest(
+        `the message for ${item.doc} carries a corrupt Automerge change (bad checksum)`,
         "bad_message",
       );
     }

@@ -122,12 +122,24 @@ function usageDoc(day: string) {
   ]);
 }
 
-/** A well-formed sync message whose change bytes are corrupted (bad checksum). */
-function corruptChangeMessage(day: string): Uint8Array {
-  const decoded = A.decodeSyncMessage(fullMessage(usageDoc(day)));
-  const change = decoded.changes[0].slice();
+/**
+ * A well-formed sync message whose change bytes are corrupted (bad
+ * checksum): its only change, or the second of two (which Automerge alone
+ * would drop silently, with the intact first, instead of failing).
+ */
+function corruptChangeMessage(day: string, { later = false } = {}): Uint8Array {
+  let doc = usageDoc(day);
+  if (later) {
+    const start = Date.parse(`${day}T09:00:00Z`);
+    doc = writeSessions(doc, day, [
+      session({ id: `${day}/2`, ruleId: ctx.rule.id, user: "erin", start, end: start + 5_000 }),
+    ]);
+  }
+  const decoded = A.decodeSyncMessage(fullMessage(doc));
+  const changes = decoded.changes.map((c) => c.slice());
+  const change = changes[changes.length - 1];
   change[change.length - 3] ^= 0x55;
-  return A.encodeSyncMessage({ ...decoded, changes: [change] });
+  return A.encodeSyncMessage({ ...decoded, changes });
 }
 
 // ---- the cases ----------------------------------------------------------------
@@ -245,6 +257,16 @@ const syncCases: Case[] = [
     message: /usage\/.*Automerge/,
     send: () =>
       syncBatch([{ doc: usageDocId(ctx.agent.clientId, DAY2), msg: corruptChangeMessage(DAY2) }]),
+  },
+  {
+    name: "sync: a sync message whose later change is corrupted",
+    status: 400,
+    message: /usage\/.*corrupt Automerge change/,
+    send: () =>
+      syncBatch([{
+        doc: usageDocId(ctx.agent.clientId, DAY2),
+        msg: corruptChangeMessage(DAY2, { later: true }),
+      }]),
   },
   {
     name: "sync: a valid item beside one whose change is corrupted",
