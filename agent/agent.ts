@@ -207,7 +207,15 @@ export class Agent {
       this.#syncing.catch(() => {}),
       this.#inventorySchedule.stop(),
     ]);
-    if (this.#enrolment) await this.#writer.flush(this.#enrolment.clientId, this.#enrolment.actor);
+    try {
+      if (this.#enrolment) {
+        await this.#writer.flush(this.#enrolment.clientId, this.#enrolment.actor);
+      }
+    } catch (error) {
+      // A full disk must not keep the agent from stopping cleanly; what was
+      // stored is safe, and the next start carries on from it.
+      log.error("could not store the last usage before stopping", { error });
+    }
     this.#db.close();
     log.info("agent stopped", { clientId: this.clientId });
   }

@@ -11,14 +11,21 @@
  * (their start time still comes from the kernel, so it is exact).
  *
  * A poll plans its changes, stores them, and only then applies them to what
- * it keeps in memory: a failed write (a full disk) leaves memory as the
- * database is, and the next poll finds the same starts and ends again.
+ * it keeps in memory: a failed write leaves memory as the database is, and
+ * the next poll finds the same starts and ends again. A full disk is the
+ * exception: finding them again would lose the runs that start and end
+ * while it lasts and move every end to when space returns, so the changes
+ * are applied to memory and held, in order, and every poll tries to store
+ * them (with its own) until one succeeds. Held changes live only in memory:
+ * an agent stopped before space returns loses them (its open sessions are
+ * then closed at the last poll stored, flagged `endNotCaptured`).
  *
  * @module
  */
 import type { Client, InStatement } from "../sync/db.ts";
 import { dayOf } from "../sync/doc_id.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
+import { log } from "../sync/log.ts";
 import type { Mutex } from "../sync/mutex.ts";
 import type { Rule } from "../sync/rule.ts";
 import {
@@ -28,9 +35,16 @@ import {
   type ProcessSource,
 } from "./process_source.ts";
 import { RuleMatcher } from "./rule_matcher.ts";
+import { isDiskFull } from "./disk_full.ts";
 
 /** How often the last-seen time of open sessions is stored when nothing else changes. */
 const LAST_SEEN_EVERY_MS = 5_000;
+/**
+ * The most statements held in memory while the disk is full (three per run,
+ * a few hundred bytes each: some 6,000 runs). Beyond it polls fail as any
+ * failed write does, and runs that start and end meanwhile are not seen.
+ */
+const MAX_HELD_STATEMENTS = 20_000;
 
 export interface SessionRecorderOptions {
   db: Client;
@@ -71,6 +85,10 @@ export class SessionRecorder {
   #firstPoll = true;
   #lastPoll = 0;
   #lastSaved = 0;
+  /** Changes applied to memory but not stored yet: the disk was full. */
+  #held: InStatement[] = [];
+  /** Since when, and how many starts and ends the held changes hold. */
+  #full = { since: 0, started: 0, ended: 0 };
 
   constructor(options: SessionRecorderOptions) {
     this.#o = options;
@@ -117,20 +135,25 @@ export class SessionRecorder {
     const plan: Plan = { statements: [], ended: [], started: [], counters: new Map() };
     this.#planEnds(snapshot, plan);
     await this.#planStarts(snapshot, plan);
+    const statements = [...this.#held, ...plan.statements];
     // The last moment the open sessions were seen running, for closing them
     // after a crash: kept with every change, and otherwise every few seconds,
     // so an idle agent does not write each second.
-    const saveLastSeen = plan.statements.length > 0 ||
+    let saveLastSeen = statements.length > 0 ||
       (this.#open.size > 0 && snapshot.at - this.#lastSaved >= LAST_SEEN_EVERY_MS);
     if (saveLastSeen) {
-      plan.statements.push(this.#state.setStatement("last_poll", String(snapshot.at)));
+      statements.push(this.#state.setStatement("last_poll", String(snapshot.at)));
     }
-    if (plan.statements.length > 0) {
+    if (statements.length > 0) {
       try {
-        await this.#o.lock.run(() => this.#o.db.batch(plan.statements, "write"));
+        await this.#o.lock.run(() => this.#o.db.batch(statements, "write"));
+        if (this.#full.since !== 0) this.#spaceBack();
       } catch (error) {
-        this.#judged.clear(); // judge again next time what this poll could not store
-        throw error;
+        if (!this.#hold(error, plan)) {
+          this.#judged.clear(); // judge again next time what this poll could not store
+          throw error;
+        }
+        saveLastSeen = false;
       }
     }
     this.#apply(snapshot, plan, saveLastSeen);
@@ -142,7 +165,35 @@ export class SessionRecorder {
     };
   }
 
-  /** What a stored poll changes in memory. */
+  /**
+   * The disk is full: keeps this poll's changes to store later, in order
+   * after those held already, unless that would hold too many.
+   */
+  #hold(error: unknown, plan: Plan): boolean {
+    if (!isDiskFull(error)) return false;
+    if (this.#held.length + plan.statements.length > MAX_HELD_STATEMENTS) return false;
+    if (this.#full.since === 0) {
+      this.#full.since = Date.now();
+      log.error("disk full: usage kept in memory until space returns", { error });
+    }
+    this.#held.push(...plan.statements);
+    this.#full.started += plan.started.length;
+    this.#full.ended += plan.ended.length;
+    return true;
+  }
+
+  #spaceBack(): void {
+    const { since, started, ended } = this.#full;
+    log.info("disk space back: usage kept in memory stored", {
+      started,
+      ended,
+      fullSeconds: Math.round((Date.now() - since) / 1000),
+    });
+    this.#held = [];
+    this.#full = { since: 0, started: 0, ended: 0 };
+  }
+
+  /** What a stored (or held) poll changes in memory. */
   #apply(snapshot: ProcessSnapshot, plan: Plan, savedLastSeen: boolean): void {
     for (const key of plan.ended) this.#open.delete(key);
     for (const session of plan.started) this.#open.set(processKey(session), session);
