@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { NO_USAGE } from "../../site/reports/monthly_totals.ts";
 import { withSiteDb } from "./site_tables.ts";
 import {
   oracleHours,
@@ -35,6 +36,23 @@ export interface SummaryFigures {
   localHours: Record<string, number>;
 }
 
+/** An `hourly_usage` row in the shape {@linkcode oracleHours} gives. */
+export function hourlyFigures(r: Row): Record<string, unknown> {
+  return {
+    pairs: r.pairs,
+    users: r.users,
+    computers: r.computers,
+    runs: r.runs,
+    runMs: r.run_ms,
+    peakSessions: r.peak_sessions,
+    peakSessionsAt: r.peak_sessions_at,
+    peakUsers: r.peak_users,
+    peakUsersAt: r.peak_users_at,
+    remoteRuns: r.remote_runs,
+    remoteRunMs: r.remote_run_ms,
+  };
+}
+
 /** The summary tables as they are now. */
 export async function siteSummaries(path: string): Promise<SummaryFigures> {
   const hourly = await table(path, "SELECT * FROM hourly_usage");
@@ -42,19 +60,7 @@ export async function siteSummaries(path: string): Promise<SummaryFigures> {
   const totals = await table(path, "SELECT * FROM monthly_totals");
   const local = await table(path, "SELECT * FROM local_hour_users");
   return {
-    hourly: Object.fromEntries(hourly.map((r) => [`${r.rule_id}|${r.hour_ms}`, {
-      pairs: r.pairs,
-      users: r.users,
-      computers: r.computers,
-      runs: r.runs,
-      runMs: r.run_ms,
-      peakSessions: r.peak_sessions,
-      peakSessionsAt: r.peak_sessions_at,
-      peakUsers: r.peak_users,
-      peakUsersAt: r.peak_users_at,
-      remoteRuns: r.remote_runs,
-      remoteRunMs: r.remote_run_ms,
-    }])),
+    hourly: Object.fromEntries(hourly.map((r) => [`${r.rule_id}|${r.hour_ms}`, hourlyFigures(r)])),
     monthly: Object.fromEntries(
       monthly.map((r) => [`${r.rule_id}|${r.month}|${r.user_name}|${r.client_id}`, {
         runs: r.runs as number,
@@ -88,16 +94,7 @@ export function oracleSummaries(sessions: OracleSession[]): SummaryFigures {
   for (const [key, m] of Object.entries(monthly)) {
     const [rule, month, user, client] = key.split("|");
     const k = `${rule}|${month}`;
-    totals[k] ??= {
-      users: 0,
-      computers: 0,
-      runs: 0,
-      runMs: 0,
-      remoteUsers: 0,
-      remoteComputers: 0,
-      remoteRuns: 0,
-      remoteRunMs: 0,
-    };
+    totals[k] ??= { ...NO_USAGE };
     const [all, remote] = sets.get(k) ??
       sets.set(k, [{ users: new Set(), computers: new Set() }, {
         users: new Set(),
