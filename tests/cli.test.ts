@@ -176,7 +176,7 @@ describe("meter CLI", () => {
     const csv = await meter("usage", ...connect, "--format", "csv");
     expect(csv.stdout.split(/\r?\n/)[0]).toBe(
       "id,clientId,hostName,ruleId,ruleName,user,exe,argv0,version,pid,start,end,durationSeconds," +
-        "stillRunning,startNotCaptured,endNotCaptured,remote",
+        "stillRunning,startNotCaptured,endNotCaptured,remote,clockCorrectionSeconds",
     );
     const badTime = await meter("usage", ...connect, "--from", "yesterday");
     expect(badTime.code).toBe(1);
