@@ -181,6 +181,7 @@ function printIntro(siteUrl: string, admin: string, rules: Rule[], dataDir: stri
 Meter demo: a site and an agent on this machine.
 
   site         ${siteUrl}   (API description: ${siteUrl}/openapi.json)
+  web console  ${siteUrl}/   (sign in with the admin token)
   admin token  ${admin}
   metering     ${rules.map((r) => `${r.fileName} (${r.id})`).join(", ")}
   logs, data   ${dataDir}

@@ -12,6 +12,7 @@ import { auditRoutes } from "./routes/audit_routes.ts";
 import { tokensRoutes } from "./routes/tokens_routes.ts";
 import type { SiteEnv } from "./auth.ts";
 import { clientsRoutes } from "./routes/clients_routes.ts";
+import { consoleRoutes } from "./console/console_routes.tsx";
 import { enrollRoute } from "./routes/enroll_route.ts";
 import { rulesRoutes } from "./routes/rules_routes.ts";
 import { syncRoute } from "./routes/sync_route.ts";
@@ -56,6 +57,7 @@ export function createApp(site: SiteContext): Hono<SiteEnv> {
     });
   });
   app.route("/", systemRoutes(site));
+  app.route("/", consoleRoutes(site));
   app.route("/v1/enroll", enrollRoute(site));
   app.route("/v1/sync", syncRoute(site));
   app.route("/v1/rules", rulesRoutes(site));

@@ -7,6 +7,7 @@
  * equal to the JSON, the `rules/S01` document agreeing with the API, and
  * an OpenAPI document that lists exactly the routes the app serves.
  */
+import { consoleRoutes } from "../site/console/console_routes.tsx";
 import * as A from "@automerge/automerge";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createApp } from "../site/app.ts";
@@ -397,14 +398,15 @@ describe("rules API", () => {
     expect(create.additionalProperties).toBe(false);
   });
 
-  /** Every method and path the Hono app routes, as OpenAPI writes them. */
+  /** Every method and path the Hono app routes for tools (not the console's pages), as OpenAPI writes them. */
   async function servedRoutes(): Promise<Set<string>> {
     const scratch = await tempDir("meter-routes-");
     const context = await openSite({ db: `${scratch.dir}/routes.db`, code: "S01" });
+    const pages = new Set(consoleRoutes(context).routes.map((r) => `${r.method} ${r.path}`));
     try {
       return new Set(
         createApp(context).routes
-          .filter((r) => r.method !== "ALL")
+          .filter((r) => r.method !== "ALL" && !pages.has(`${r.method} ${r.path}`))
           .flatMap((r) => {
             const route = `${r.method} ${r.path.replace(/:(\w+)/g, "{$1}")}`;
             // One route answers every report; OpenAPI documents each by name.

@@ -35,29 +35,13 @@ export const clientOutputSchema = z.object({
 });
 
 export type ClientOutput = z.infer<typeof clientOutputSchema>;
-const COLUMNS = Object.keys(clientOutputSchema.shape);
+export const CLIENT_COLUMNS = Object.keys(clientOutputSchema.shape);
 
 export function clientsRoutes(site: SiteContext): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();
   app.get("/", requireRole(site.db, "viewer", "admin"), async (c) => {
-    await site.lastSeen.flush();
-    const result = await site.db.execute("SELECT * FROM clients ORDER BY host_name, client_id");
-    const clients: ClientOutput[] = result.rows.map((row) => ({
-      clientId: row.client_id as string,
-      hostName: row.host_name as string,
-      osName: row.os_name as string,
-      osVersion: row.os_version as string,
-      kernel: row.kernel as string,
-      arch: row.arch as string,
-      timeZone: row.time_zone as string,
-      agentVersion: row.agent_version as string,
-      enrolledAt: iso(row.enrolled_at as number)!,
-      lastSyncAt: iso(row.last_sync_at as number | null),
-      lastUsageAt: iso(row.last_usage_at as number | null),
-      clockOffsetSeconds: seconds(row.clock_offset_ms as number | null),
-      clockCheckedAt: iso(row.clock_checked_at as number | null),
-    }));
-    return listResponse(c, COLUMNS, clients, { clients });
+    const clients = await listClients(site);
+    return listResponse(c, CLIENT_COLUMNS, clients, { clients });
   });
   app.delete("/:id/credential", requireRole(site.db, "admin"), async (c) => {
     const id = c.req.param("id");
@@ -69,6 +53,27 @@ export function clientsRoutes(site: SiteContext): Hono<SiteEnv> {
     return c.body(null, 204);
   });
   return app;
+}
+
+/** Every enrolled client as `GET /v1/clients` lists it, by host name. */
+export async function listClients(site: SiteContext): Promise<ClientOutput[]> {
+  await site.lastSeen.flush();
+  const result = await site.db.execute("SELECT * FROM clients ORDER BY host_name, client_id");
+  return result.rows.map((row) => ({
+    clientId: row.client_id as string,
+    hostName: row.host_name as string,
+    osName: row.os_name as string,
+    osVersion: row.os_version as string,
+    kernel: row.kernel as string,
+    arch: row.arch as string,
+    timeZone: row.time_zone as string,
+    agentVersion: row.agent_version as string,
+    enrolledAt: iso(row.enrolled_at as number)!,
+    lastSyncAt: iso(row.last_sync_at as number | null),
+    lastUsageAt: iso(row.last_usage_at as number | null),
+    clockOffsetSeconds: seconds(row.clock_offset_ms as number | null),
+    clockCheckedAt: iso(row.clock_checked_at as number | null),
+  }));
 }
 
 /** Tenths of a second: the measurement includes the request's travel time. */

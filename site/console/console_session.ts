@@ -1,0 +1,76 @@
+/**
+ * Who is signed in to the console: the viewer or admin token a person typed
+ * at `/sign-in`, kept in an HTTP-only, same-site-strict cookie (never in a
+ * URL, never readable by a script) and checked on every request exactly as
+ * a bearer token is, so a revoked or expired token signs the person out.
+ *
+ * Forms change things only by POST, and a POST whose `Origin` is another
+ * site's is refused: with the same-site cookie, that keeps other pages from
+ * acting for a signed-in person.
+ *
+ * @module
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { SiteEnv } from "../auth.ts";
+import type { Client } from "../../sync/db.ts";
+import { checkToken, type TokenRecord } from "../tokens.ts";
+import { ApiError } from "../api_error.ts";
+
+export const SESSION_COOKIE = "meter_console";
+/** A signed-in browser forgets the token after this long. */
+const SESSION_SECONDS = 12 * 3600;
+
+export function startSession(c: Context, token: string): void {
+  setCookie(c, SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: "Strict",
+    secure: new URL(c.req.url).protocol === "https:",
+    path: "/",
+    maxAge: SESSION_SECONDS,
+  });
+}
+
+export function endSession(c: Context): void {
+  deleteCookie(c, SESSION_COOKIE, { path: "/" });
+}
+
+/** A path on this site to return to after signing in; anything else goes to the overview. */
+export function safeNext(next: string | undefined): string {
+  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
+}
+
+/**
+ * Middleware: the person must be signed in with a viewer or admin token;
+ * otherwise they are sent to `/sign-in`, which says why and brings them back.
+ */
+export function signedIn(db: Client): MiddlewareHandler<SiteEnv> {
+  return async (c, next) => {
+    const presented = getCookie(c, SESSION_COOKIE);
+    const back = encodeURIComponent(new URL(c.req.url).pathname + new URL(c.req.url).search);
+    if (!presented) return c.redirect(`/sign-in?next=${back}`, 303);
+    const check = await checkToken(db, presented, ["viewer", "admin"]);
+    if (!check.ok) {
+      endSession(c);
+      return c.redirect(`/sign-in?next=${back}&why=${encodeURIComponent(check.reason)}`, 303);
+    }
+    c.set("token", check.token);
+    await next();
+  };
+}
+
+/** Refuses a change unless the person signed in with an admin token (403). */
+export function requireAdmin(token: TokenRecord): void {
+  if (token.role !== "admin") {
+    throw new ApiError(403, "forbidden", "changing rules needs an admin token; sign in with one");
+  }
+}
+
+/** Middleware: a POST from a page of another origin is refused (403). */
+export const sameOrigin: MiddlewareHandler<SiteEnv> = async (c, next) => {
+  const origin = c.req.header("origin");
+  if (c.req.method === "POST" && origin && origin !== new URL(c.req.url).origin) {
+    throw new ApiError(403, "forbidden", `a form from ${origin} may not change this site`);
+  }
+  await next();
+};
