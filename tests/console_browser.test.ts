@@ -95,6 +95,9 @@ describe("web console in Chromium", () => {
     expect(await page.textContent("[role=status]")).toMatch(/^Rule S01-\d+ created\.$/);
     const ruleId = /Rule (S01-\d+)/.exec((await page.textContent("[role=status]"))!)![1];
     await shot("rules");
+    await page.click(`#rules >> text=${ruleId}`);
+    expect(await page.inputValue("#field-fileName")).toBe(name);
+    await shot("rule-edit");
 
     await waitFor(
       "the agent to receive the rule",

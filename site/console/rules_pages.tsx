@@ -129,8 +129,8 @@ export function RuleForm(
             <input type="hidden" name="enabled" value={rule.enabled ? "off" : "on"} />
             <button type="submit" class="secondary">{rule.enabled ? "Disable" : "Enable"}</button>
           </form>
-          <form method="post" action={`/rules/${rule.id}/delete`}>
-            <button type="submit" class="danger">Delete rule</button>
+          <form method="get" action={`/rules/${rule.id}/delete`}>
+            <button type="submit" class="danger">Delete rule…</button>
           </form>
           <a href={`/programs/${rule.id}`}>See its usage</a>
         </div>
