@@ -7,6 +7,12 @@
  * after a transaction that stored a new version commits, and evicted when one
  * fails, so the cache never holds what the database does not.
  *
+ * It is bounded by documents and by their stored bytes: a document in memory
+ * costs about 70 times its stored size (Automerge's materialised records and
+ * the patches of each change it keeps reachable from them: ~800 bytes of heap
+ * per ~11-byte session record, measured by the load test), and a busy
+ * client's day grows all day, so a count alone does not bound memory.
+ *
  * @module
  */
 import type * as A from "@automerge/automerge";
@@ -18,10 +24,15 @@ export interface CachedDoc {
   info: StoredDocInfo | undefined;
 }
 
+/** Stored bytes of cached documents: about 300 MB of memory at the measured ratio. */
+export const DEFAULT_CACHE_BYTES = 4 * 1024 * 1024;
+
 export class DocCache {
   readonly #entries = new Map<string, CachedDoc>();
   readonly #store: DocStore;
   readonly #capacity: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
   hits = 0;
   misses = 0;
 
@@ -35,10 +46,17 @@ export class DocCache {
     store: DocStore,
     capacity = 2_000,
     actorFor: (docId: string) => string | undefined = () => undefined,
+    maxBytes = DEFAULT_CACHE_BYTES,
   ) {
     this.#store = store;
     this.#capacity = capacity;
     this.#actorFor = actorFor;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** The stored bytes of the cached documents. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   get size(): number {
@@ -70,14 +88,21 @@ export class DocCache {
   }
 
   set(docId: string, entry: CachedDoc): void {
-    this.#entries.delete(docId);
+    this.delete(docId);
     this.#entries.set(docId, entry);
-    while (this.#entries.size > this.#capacity) {
-      this.#entries.delete(this.#entries.keys().next().value!);
+    this.#bytes += entry.info?.bytes ?? 0;
+    while (
+      this.#entries.size > this.#capacity ||
+      (this.#bytes > this.#maxBytes && this.#entries.size > 1)
+    ) {
+      this.delete(this.#entries.keys().next().value!);
     }
   }
 
   delete(docId: string): void {
+    const entry = this.#entries.get(docId);
+    if (!entry) return;
+    this.#bytes -= entry.info?.bytes ?? 0;
     this.#entries.delete(docId);
   }
 }

@@ -24,6 +24,16 @@ export function systemRoutes(site: SiteContext): Hono {
     () => site.cache.misses,
   );
   site.metrics.gauge(
+    "meter_doc_cache_stored_bytes",
+    "Stored bytes of the documents in the hot cache (bounded; about 70 times as much in memory)",
+    () => site.cache.bytes,
+  );
+  site.metrics.gauge(
+    "meter_heap_used_bytes",
+    "Live JavaScript heap of the site process (resident memory also holds garbage not yet collected)",
+    () => Deno.memoryUsage().heapUsed,
+  );
+  site.metrics.gauge(
     "meter_resident_memory_bytes",
     "Resident memory of the site process",
     () => Deno.memoryUsage().rss,

@@ -1,0 +1,60 @@
+/**
+ * The site's hot document cache is bounded by documents and by their stored
+ * bytes: a cached document costs tens of times its stored size in memory,
+ * so a few large documents evict the least recently used ones, and the
+ * cache's byte count follows every insert, replacement and eviction.
+ */
+import * as A from "@automerge/automerge";
+import { describe, expect, test } from "vitest";
+import { DocCache } from "../site/doc_cache.ts";
+import { openDatabase } from "../sync/db.ts";
+import { DocStore, docStoreSchema } from "../sync/doc_store.ts";
+
+async function storeDocs(docs: DocStore, db: Awaited<ReturnType<typeof openDatabase>>, n: number) {
+  for (let i = 0; i < n; i++) {
+    const doc = A.change(A.init<Record<string, string>>(), (d) => {
+      d.text = `${i}`.repeat(2_000 + i); // random enough not to compress away
+      d.noise = crypto.randomUUID().repeat(40);
+    });
+    await db.batch(docs.prepareSave(`rules/S0${i}`, doc, undefined).statements, "write");
+  }
+}
+
+describe("hot document cache", () => {
+  test("evicts the least recently used documents past its byte budget", async () => {
+    const db = await openDatabase(":memory:", docStoreSchema);
+    const docs = new DocStore(db);
+    await storeDocs(docs, db, 4);
+    const sizes = await Promise.all(
+      [0, 1, 2, 3].map(async (i) => (await docs.info(`rules/S0${i}`))!.bytes),
+    );
+    const budget = sizes[0] + sizes[1] + sizes[2]; // room for three of the four
+    const cache = new DocCache(docs, 100, undefined, budget);
+    for (const i of [0, 1, 2]) await cache.get(`rules/S0${i}`);
+    expect(cache.size).toBe(3);
+    expect(cache.bytes).toBe(budget);
+    await cache.get("rules/S00"); // now the most recently used
+    await cache.get("rules/S03"); // over budget: S01, the least recently used, goes first
+    expect(cache.peek("rules/S01")).toBeUndefined();
+    expect(cache.peek("rules/S00")).toBeDefined();
+    expect(cache.peek("rules/S03")).toBeDefined();
+    const kept = [0, 2, 3].filter((i) => cache.peek(`rules/S0${i}`));
+    expect(cache.bytes).toBe(kept.reduce((sum, i) => sum + sizes[i], 0));
+    expect(cache.bytes).toBeLessThanOrEqual(budget);
+    cache.delete("rules/S03");
+    expect(cache.bytes).toBe(kept.filter((i) => i !== 3).reduce((sum, i) => sum + sizes[i], 0));
+    db.close();
+  });
+
+  test("one document larger than the budget is still kept alone", async () => {
+    const db = await openDatabase(":memory:", docStoreSchema);
+    const docs = new DocStore(db);
+    await storeDocs(docs, db, 2);
+    const cache = new DocCache(docs, 100, undefined, 10);
+    await cache.get("rules/S00");
+    await cache.get("rules/S01");
+    expect(cache.size).toBe(1);
+    expect(cache.peek("rules/S01")).toBeDefined();
+    db.close();
+  });
+});
