@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { openSiteDatabase } from "../site/site_db.ts";
 import { createToken } from "../site/tokens.ts";
-import { DEFAULT_SETTINGS, saveSettings } from "../site/site_settings.ts";
+import { DEFAULT_SETTINGS, saveSettings, type SiteSettings } from "../site/site_settings.ts";
 import { newActorId } from "../sync/secret.ts";
 import { cpuSeconds, residentMemory } from "./process_stats.ts";
 
@@ -26,16 +26,32 @@ export interface BenchSite {
   rssBytes(): number;
 }
 
-export async function startBenchSite(dir: string): Promise<BenchSite> {
+export interface BenchSiteOptions {
+  /**
+   * Run the site as shipped: its default rate limits and document cache.
+   * Otherwise capacity is measured (thousands of requests a second from few
+   * agents), so there are no limits and the cache holds 20,000 documents.
+   */
+  asShipped?: boolean;
+  /** Settings changed over those. */
+  settings?: Partial<SiteSettings>;
+  /** Called with each line the site logs (warnings and errors) on stderr. */
+  onLog?: (line: string) => void;
+}
+
+export async function startBenchSite(
+  dir: string,
+  options: BenchSiteOptions = {},
+): Promise<BenchSite> {
   const db = join(dir, "site.db");
   const tokens = await openSiteDatabase(db);
   const admin = (await createToken(tokens, "admin")).token;
   const enroll = (await createToken(tokens, "enroll")).token;
-  // Capacity is measured here: thousands of requests a second from few agents, so no limits.
+  const unlimited = { syncRequestsPerMinute: 1_000_000, enrollRequestsPerMinute: 1_000_000 };
   await saveSettings(tokens, {
     ...DEFAULT_SETTINGS,
-    syncRequestsPerMinute: 1_000_000,
-    enrollRequestsPerMinute: 1_000_000,
+    ...(options.asShipped ? {} : unlimited),
+    ...options.settings,
   });
   tokens.close();
   const child = new Deno.Command(Deno.execPath(), {
@@ -53,13 +69,13 @@ export async function startBenchSite(dir: string): Promise<BenchSite> {
       "0",
       "--hostname",
       "127.0.0.1",
-      "--doc-cache",
-      "20000",
+      ...(options.asShipped ? [] : ["--doc-cache", "20000"]),
     ],
     stdout: "piped",
-    stderr: "null",
+    stderr: options.onLog ? "piped" : "null",
     env: { METER_LOG_LEVEL: "warn" },
   }).spawn();
+  if (options.onLog) forEachLine(child.stderr, options.onLog);
   const url = await firstUrl(child.stdout);
   const pid = child.pid;
   return {
@@ -75,6 +91,16 @@ export async function startBenchSite(dir: string): Promise<BenchSite> {
     cpuSeconds: () => cpuSeconds(pid),
     rssBytes: () => residentMemory(pid).total,
   };
+}
+
+async function forEachLine(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {
+  let rest = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    const lines = (rest + text).split("\n");
+    rest = lines.pop()!;
+    lines.forEach(onLine);
+  }
+  if (rest) onLine(rest);
 }
 
 async function firstUrl(stdout: ReadableStream<Uint8Array>): Promise<string> {

@@ -8,7 +8,8 @@
  * alone, and `--summaries-clients N` / `--summaries-days N` make its data
  * set smaller. `--inventory-only` runs the inventory benchmark alone
  * (`--inventory-clients N` makes its fleet smaller), `--hierarchy-only` the
- * hierarchy benchmark (`--hierarchy-clients N`).
+ * hierarchy benchmark (`--hierarchy-clients N`), `--load-only` the load test
+ * (`--load-agents N`, `--load-seconds S`).
  *
  * @module
  */
@@ -18,6 +19,7 @@ import { benchAgentProcessCost } from "./agent_process_cost.ts";
 import { type BenchFigure, progress, renderFigures } from "./bench_figure.ts";
 import { benchHierarchy } from "./hierarchy_bench.ts";
 import { benchInventory } from "./inventory_bench.ts";
+import { benchLoad } from "./load_test.ts";
 import { benchSiteLoad } from "./site_ingest.ts";
 import { benchSummaries } from "./summaries_bench.ts";
 import { benchWireCost } from "./wire_cost.ts";
@@ -33,6 +35,9 @@ const { values } = parseArgs({
     "inventory-clients": { type: "string" },
     "hierarchy-only": { type: "boolean" },
     "hierarchy-clients": { type: "string" },
+    "load-only": { type: "boolean" },
+    "load-agents": { type: "string" },
+    "load-seconds": { type: "string" },
   },
 });
 const count = (value: string | undefined) => value === undefined ? undefined : Number(value);
@@ -44,6 +49,8 @@ const only = values["summaries-only"]
   ? "inventory"
   : values["hierarchy-only"]
   ? "hierarchy"
+  : values["load-only"]
+  ? "load"
   : "";
 if (!only) {
   figures.push(...await benchSiteLoad());
@@ -51,6 +58,14 @@ if (!only) {
   progress("agent poll cost: 500 processes, polled in this process");
   figures.push(...await benchAgentPollCost());
   figures.push(...await benchAgentProcessCost());
+}
+if (!only || only === "load") {
+  figures.push(
+    ...await benchLoad({
+      agents: count(values["load-agents"]),
+      seconds: count(values["load-seconds"]),
+    }),
+  );
 }
 if (!only || only === "inventory") {
   figures.push(...await benchInventory({ clients: count(values["inventory-clients"]) }));

@@ -1,7 +1,8 @@
 /**
  * What a process costs, read from outside through /proc: CPU seconds used
- * so far, and resident memory split into its own pages and the file-backed
- * ones it shares (the Deno executable, libraries).
+ * so far, resident memory split into its own pages and the file-backed
+ * ones it shares (the Deno executable, libraries), open files, and both
+ * sampled over time while a load runs.
  *
  * @module
  */
@@ -18,4 +19,52 @@ export function residentMemory(pid: number) {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   const kB = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]) * 1024;
   return { total: kB("VmRSS"), anonymous: kB("RssAnon"), file: kB("RssFile") };
+}
+
+export interface ProcessSample {
+  /** ms since the sampling began. */
+  atMs: number;
+  rssBytes: number;
+  /** Of which its own pages (heap, Wasm memory, SQLite's page cache), not shared file pages. */
+  anonBytes: number;
+  /** Open file descriptors: its listening and accepted sockets among them. */
+  fds: number;
+}
+
+/** Open file descriptors of the process. */
+export function openFiles(pid: number): number {
+  let count = 0;
+  for (const _ of Deno.readDirSync(`/proc/${pid}/fd`)) count++;
+  return count;
+}
+
+/**
+ * Samples the resident memory and open files of `pid` every `everyMs` in
+ * the background (and once at once); `stop` ends it and gives the samples.
+ * A process that went away ends the sampling.
+ */
+export function sampleProcess(pid: number, everyMs: number): { stop(): ProcessSample[] } {
+  const samples: ProcessSample[] = [];
+  const started = performance.now();
+  const sample = () => {
+    try {
+      const memory = residentMemory(pid);
+      samples.push({
+        atMs: performance.now() - started,
+        rssBytes: memory.total,
+        anonBytes: memory.anonymous,
+        fds: openFiles(pid),
+      });
+    } catch {
+      clearInterval(timer);
+    }
+  };
+  const timer = setInterval(sample, everyMs);
+  sample();
+  return {
+    stop() {
+      clearInterval(timer);
+      return samples;
+    },
+  };
 }

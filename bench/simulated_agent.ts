@@ -1,19 +1,39 @@
 /**
  * A simulated agent for load benchmarks: it writes usage documents exactly
  * as the real agent does (program and session records, one change per
- * flush) and builds the sync bodies the real sync client would send, ahead
- * of time, so that the timed part measures the site alone.
+ * flush; sessions still running get a null duration, set when they end) and
+ * builds the sync bodies the real sync client would send, ahead of time or
+ * as it goes, so that the timed part measures the site alone.
  *
  * @module
  */
 import * as A from "@automerge/automerge";
 import { rulesDocId, usageDocId } from "../sync/doc_id.ts";
-import { CBOR_TYPE, decodeSyncBody, encodeSyncBody, syncReplySchema } from "../sync/sync_batch.ts";
+import { sameHeads } from "../sync/heads.ts";
+import { compressBody } from "../sync/body_compression.ts";
+import {
+  CBOR_TYPE,
+  decodeSyncBody,
+  encodeSyncBody,
+  type SyncItem,
+  syncReplySchema,
+} from "../sync/sync_batch.ts";
 import { primeSyncState } from "../sync/sync_state_store.ts";
 import { encodeProgram, encodeSession, type UsageSession } from "../sync/usage_record.ts";
 import type { EnrolledClient } from "./bench_site.ts";
 
 type Records = Record<string, Uint8Array>;
+
+/**
+ * What one flush records: sessions begun and ended since the last one,
+ * sessions begun and still running, and running ones that ended.
+ */
+export interface Flush {
+  ended: number;
+  started: number;
+  /** The oldest running sessions that end now. */
+  ending: number;
+}
 
 export class SimulatedAgent {
   readonly client: EnrolledClient;
@@ -23,6 +43,10 @@ export class SimulatedAgent {
   #acked: A.Heads = [];
   #rules: A.Doc<Records> = A.init();
   #seq = 0;
+  /** Sessions still running: record key → start, oldest first. */
+  readonly #running = new Map<string, number>();
+  /** Run time of the ended sessions, summed: what the site must hold too. */
+  #endedMs = 0;
 
   constructor(client: EnrolledClient, day: string) {
     this.client = client;
@@ -34,52 +58,120 @@ export class SimulatedAgent {
     return `Bearer ${this.client.clientId}.${this.client.secret}`;
   }
 
+  /** Sessions recorded so far, running or ended. */
+  get sessions(): number {
+    return this.#seq;
+  }
+
+  /** Sessions still running. */
+  get running(): number {
+    return this.#running.size;
+  }
+
+  /** Run time of the ended sessions, ms, summed. */
+  get endedMs(): number {
+    return this.#endedMs;
+  }
+
   /** One flush: `count` ended sessions of one program, as one change. */
   addSessions(count: number, startMs: number): void {
     this.#doc = A.change(this.#doc, (d) => {
-      if (!d.p0) {
-        d.p0 = encodeProgram({
-          ruleId: "S01-1",
-          user: "alice",
-          exe: "/usr/bin/python3.11",
-          argv0: "python3",
-          version: "3.11.2-1",
-        });
-      }
+      this.#program(d);
       for (let i = 0; i < count; i++) {
         const start = startMs + i * 1000;
-        const session: UsageSession = {
-          id: "",
-          ruleId: "S01-1",
-          user: "alice",
-          exe: "/usr/bin/python3.11",
-          argv0: "python3",
-          version: "3.11.2-1",
-          pid: 10_000 + this.#seq,
-          start,
-          end: start + 30_000 + (this.#seq % 7) * 1000,
-          startNotCaptured: false,
-          endNotCaptured: false,
-          remote: false,
-        };
-        d[String(++this.#seq)] = encodeSession(this.day, session, 0);
+        const end = start + 30_000 + (this.#seq % 7) * 1000;
+        this.#put(d, String(++this.#seq), start, end);
       }
     });
+  }
+
+  /**
+   * One flush at `now`, as one change: ended sessions that ran a few
+   * seconds, sessions still running, and the oldest running ones ended
+   * (their records rewritten with a duration, as the agent does). Returns
+   * how many records it wrote.
+   */
+  record(flush: Flush, now: number): number {
+    const ending = [...this.#running].slice(0, flush.ending);
+    const writes = flush.ended + flush.started + ending.length;
+    if (writes === 0) return 0;
+    this.#doc = A.change(this.#doc, (d) => {
+      this.#program(d);
+      for (let i = 0; i < flush.ended; i++) {
+        this.#put(d, String(++this.#seq), now - 5_000 - i * 1000, now - i * 1000);
+      }
+      for (let i = 0; i < flush.started; i++) {
+        const key = String(++this.#seq);
+        this.#put(d, key, now - i * 1000, null);
+        this.#running.set(key, now - i * 1000);
+      }
+      for (const [key, start] of ending) {
+        this.#put(d, key, start, Math.max(now, start));
+        this.#running.delete(key);
+      }
+    });
+    return writes;
+  }
+
+  #program(d: Records): void {
+    if (d.p0) return;
+    d.p0 = encodeProgram({
+      ruleId: "S01-1",
+      user: "alice",
+      exe: "/usr/bin/python3.11",
+      argv0: "python3",
+      version: "3.11.2-1",
+    });
+  }
+
+  /** Writes the record of session `key`; pids follow the key, as unique as the sessions. */
+  #put(d: Records, key: string, start: number, end: number | null): void {
+    const session: UsageSession = {
+      id: "",
+      ruleId: "S01-1",
+      user: "alice",
+      exe: "/usr/bin/python3.11",
+      argv0: "python3",
+      version: "3.11.2-1",
+      pid: 10_000 + Number(key),
+      start,
+      end,
+      startNotCaptured: false,
+      endNotCaptured: false,
+      remote: false,
+    };
+    if (end !== null) this.#endedMs += end - start;
+    d[key] = encodeSession(this.day, session, 0);
   }
 
   /** The body that sends everything since the last acknowledged heads. */
   usageBody(): Uint8Array {
+    return encodeSyncBody({ items: [this.#usageItem()] });
+  }
+
+  #usageItem(): SyncItem {
     const state = A.initSyncState() as A.SyncState & { sharedHeads: A.Heads };
     state.sharedHeads = this.#acked;
     const [, msg] = A.generateSyncMessage(this.#doc, primeSyncState(state));
-    return encodeSyncBody({
-      items: [{ doc: usageDocId(this.client.clientId, this.day), msg: msg! }],
-    });
+    return { doc: usageDocId(this.client.clientId, this.day), msg: msg! };
   }
 
-  /** The site acknowledged the last body. */
-  acknowledge(): void {
-    this.#acked = A.getHeads(this.#doc);
+  /**
+   * The body of a periodic sync, as the real client builds it: the rules
+   * replica always (it announces its heads), the usage document only when
+   * it holds changes the site has not confirmed. `heads` is what to
+   * acknowledge once the site answers.
+   */
+  syncBody(): { body: Uint8Array; usage: boolean; heads: A.Heads } {
+    const heads = A.getHeads(this.#doc);
+    const usage = !sameHeads(heads, this.#acked);
+    const items = [this.#rulesItem(), ...(usage ? [this.#usageItem()] : [])];
+    return { body: encodeSyncBody({ items }), usage, heads };
+  }
+
+  /** The site acknowledged the body built at `heads` (by default, everything so far). */
+  acknowledge(heads: A.Heads = A.getHeads(this.#doc)): void {
+    this.#acked = heads;
   }
 
   /** Fetches the site's rules into the replica, as a first real sync does. */
@@ -99,10 +191,14 @@ export class SimulatedAgent {
 
   /** A sync with nothing new: the rules replica announces its heads. */
   heartbeatBody(siteCode = "S01"): Uint8Array {
+    return encodeSyncBody({ items: [this.#rulesItem(siteCode)] });
+  }
+
+  #rulesItem(siteCode = "S01"): SyncItem {
     const state = A.initSyncState() as A.SyncState & { sharedHeads: A.Heads };
     state.sharedHeads = A.getHeads(this.#rules);
     const [, msg] = A.generateSyncMessage(this.#rules, primeSyncState(state));
-    return encodeSyncBody({ items: [{ doc: rulesDocId(siteCode), msg: msg! }] });
+    return { doc: rulesDocId(siteCode), msg: msg! };
   }
 }
 
@@ -112,14 +208,39 @@ export async function post(
   authorization: string,
   body: Uint8Array,
 ): Promise<Uint8Array> {
-  const response = await fetch(`${site}/v1/sync`, {
-    method: "POST",
-    headers: { "content-type": CBOR_TYPE, authorization },
-    body: body as Uint8Array<ArrayBuffer>,
-  });
-  const reply = new Uint8Array(await response.arrayBuffer());
-  if (response.status !== 200) {
-    throw new Error(`sync answered ${response.status}: ${new TextDecoder().decode(reply)}`);
+  const { status, reply } = await postSync(site, authorization, body);
+  if (status !== 200) {
+    throw new Error(`sync answered ${status}: ${new TextDecoder().decode(reply)}`);
   }
   return reply;
+}
+
+export interface PostSyncOptions {
+  /** The connection pool to use: an agent's own, as each real agent has. */
+  client?: Deno.HttpClient;
+  /** Compress the body when it pays, as the real sync client does. */
+  deflate?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Posts a sync body and returns the status and reply, whatever the status. */
+export async function postSync(
+  site: string,
+  authorization: string,
+  body: Uint8Array,
+  options: PostSyncOptions = {},
+): Promise<{ status: number; reply: Uint8Array }> {
+  const { body: sent, encoding } = options.deflate ? compressBody(body) : { body };
+  const response = await fetch(`${site}/v1/sync`, {
+    method: "POST",
+    headers: {
+      "content-type": CBOR_TYPE,
+      authorization,
+      ...(encoding ? { "content-encoding": encoding } : {}),
+    },
+    body: sent as Uint8Array<ArrayBuffer>,
+    client: options.client,
+    signal: options.signal,
+  });
+  return { status: response.status, reply: new Uint8Array(await response.arrayBuffer()) };
 }

@@ -1,0 +1,247 @@
+/**
+ * A fleet of simulated agents syncing with a site on their own schedules,
+ * as real agents at a short interval do: each wakes every `minInterval` to
+ * `maxInterval` seconds (uniformly jittered), records what ran since its
+ * last sync (a few new sessions, some running ones ending, sometimes
+ * nothing) as one change, and syncs it in one request over a connection of
+ * its own. Bodies are built as it goes, from what the site confirmed, so a
+ * refused or lost request is simply sent again next time, as the real
+ * client does.
+ *
+ * The load lasts a bounded time; then every agent delivers what it still
+ * holds. Every request's outcome is recorded: latency of those answered
+ * 200, 429s apart (they are allowed), every other failure by kind.
+ *
+ * @module
+ */
+import type * as A from "@automerge/automerge";
+import { DAY_MS, dayStart } from "../sync/doc_id.ts";
+import { decodeSyncBody, syncReplySchema } from "../sync/sync_batch.ts";
+import { SeededRandom } from "./seeded_random.ts";
+import { type Flush, postSync, type SimulatedAgent } from "./simulated_agent.ts";
+
+export interface FleetOptions {
+  seconds: number;
+  minIntervalSeconds: number;
+  maxIntervalSeconds: number;
+  seed?: number;
+  /** Share of wake-ups with nothing new (0.3 by default; 1 for heartbeats only). */
+  idleShare?: number;
+  /** How long the agents may take to deliver what they hold once the load ends. */
+  drainTimeoutSeconds?: number;
+}
+
+/** A request the site answered 200. */
+export interface LatencySample {
+  /** When it was sent, ms since the load began. */
+  atMs: number;
+  ms: number;
+  /** It carried usage changes (else only the rules replica's heads). */
+  usage: boolean;
+}
+
+export interface FleetRun {
+  latencies: LatencySample[];
+  /** Requests sent while the load lasted, answered or not. */
+  sent: number;
+  rateLimited: number;
+  /** Failures other than 429, by kind (`status 500`, `network`, `timeout`, `bad reply`). */
+  failures: Record<string, number>;
+  /** The first message of each failure kind, for the report. */
+  failureExamples: Record<string, string>;
+  /** Sessions and session updates (running ones ending) the site confirmed during the load. */
+  sessionsConfirmed: number;
+  updatesConfirmed: number;
+  loadSeconds: number;
+  /** From the end of the load until every agent's last change was confirmed. */
+  drainSeconds: number;
+  /** Agents still holding unconfirmed changes when the drain timed out. */
+  undelivered: number;
+}
+
+const REQUEST_TIMEOUT_MS = 30_000;
+/** Share of wake-ups with nothing new: many syncs of a real fleet are heartbeats. */
+const IDLE_SHARE = 0.3;
+
+interface Member {
+  agent: SimulatedAgent;
+  http: Deno.HttpClient;
+  random: SeededRandom;
+  /** Recorded and not yet confirmed by the site. */
+  pendingSessions: number;
+  pendingUpdates: number;
+}
+
+/** Runs the fleet against `site` for `options.seconds`, then drains it. */
+export async function runFleet(
+  site: string,
+  agents: SimulatedAgent[],
+  options: FleetOptions,
+): Promise<FleetRun> {
+  const random = new SeededRandom(options.seed ?? 7);
+  const members = agents.map((agent, i): Member => ({
+    agent,
+    http: Deno.createHttpClient({}),
+    random: random.fork(i),
+    pendingSessions: 0,
+    pendingUpdates: 0,
+  }));
+  const run = new Recorder(site);
+  const deadline = run.started + options.seconds * 1000;
+  try {
+    await Promise.all(members.map((m) => loadMember(m, run, deadline, options)));
+    run.loadSeconds = (deadline - run.started) / 1000;
+    run.undelivered = await drain(members, run, options.drainTimeoutSeconds ?? 60);
+    run.drainSeconds = (performance.now() - deadline) / 1000;
+  } finally {
+    for (const m of members) m.http.close();
+  }
+  return run.result();
+}
+
+/** One agent while the load lasts: wake, record, sync, sleep. */
+async function loadMember(m: Member, run: Recorder, deadline: number, o: FleetOptions) {
+  // Agents start at random moments, as a fleet does, not all at once.
+  await sleepUntil(
+    Math.min(deadline, performance.now() + m.random.next() * o.maxIntervalSeconds * 1000),
+  );
+  while (performance.now() < deadline) {
+    record(m, nextFlush(m.random, m.agent.running, o.idleShare ?? IDLE_SHARE));
+    await run.sync(m, true);
+    const interval = o.minIntervalSeconds +
+      m.random.next() * (o.maxIntervalSeconds - o.minIntervalSeconds);
+    await sleepUntil(Math.min(deadline, performance.now() + interval * 1000));
+  }
+}
+
+/** What ran since the last sync: sometimes nothing, else a few sessions begun or ended. */
+function nextFlush(random: SeededRandom, running: number, idleShare: number): Flush {
+  if (random.chance(idleShare)) return { ended: 0, started: 0, ending: 0 };
+  return {
+    ended: random.int(0, 2),
+    started: random.int(0, 2),
+    ending: random.int(0, Math.min(2, running)),
+  };
+}
+
+function record(m: Member, flush: Flush): void {
+  const writes = m.agent.record(flush, sessionClock(m.agent.day));
+  m.pendingSessions += flush.ended + flush.started;
+  m.pendingUpdates += writes - flush.ended - flush.started;
+}
+
+/**
+ * Now, kept inside the document's day: a session must start within its
+ * day (a run across midnight UTC keeps writing the day it began), and its
+ * start is a few seconds before now.
+ */
+function sessionClock(day: string): number {
+  const start = dayStart(day);
+  return Math.min(Math.max(Date.now(), start + 60_000), start + DAY_MS - 1);
+}
+
+/** Once the load ended: every agent syncs until the site confirmed all it holds. */
+async function drain(members: Member[], run: Recorder, timeoutSeconds: number): Promise<number> {
+  const until = performance.now() + timeoutSeconds * 1000;
+  const holding = () => members.filter((m) => m.pendingSessions + m.pendingUpdates > 0);
+  let left = holding();
+  while (left.length > 0 && performance.now() < until) {
+    await Promise.all(left.map((m) => run.sync(m, false)));
+    left = holding();
+    if (left.length > 0) await sleepUntil(performance.now() + 1000);
+  }
+  return left.length;
+}
+
+/** Sends syncs and keeps their outcomes. */
+class Recorder {
+  readonly started = performance.now();
+  readonly latencies: LatencySample[] = [];
+  readonly failures: Record<string, number> = {};
+  readonly failureExamples: Record<string, string> = {};
+  sent = 0;
+  rateLimited = 0;
+  sessionsConfirmed = 0;
+  updatesConfirmed = 0;
+  loadSeconds = 0;
+  drainSeconds = 0;
+  undelivered = 0;
+  readonly #site: string;
+
+  constructor(site: string) {
+    this.#site = site;
+  }
+
+  /** One sync of `m`; `loaded` while the load lasts (then its outcome is counted). */
+  async sync(m: Member, loaded: boolean): Promise<void> {
+    const { body, usage, heads } = m.agent.syncBody();
+    const sentAt = performance.now();
+    if (loaded) this.sent++;
+    const failure = await this.#post(m, body);
+    const ms = performance.now() - sentAt;
+    if (failure === undefined) {
+      this.#confirmed(m, heads, loaded);
+      if (loaded) this.latencies.push({ atMs: sentAt - this.started, ms, usage });
+    } else if (failure.kind === "429") {
+      this.rateLimited++;
+    } else {
+      this.failures[failure.kind] = (this.failures[failure.kind] ?? 0) + 1;
+      this.failureExamples[failure.kind] ??= failure.message;
+    }
+  }
+
+  /** Undefined when the site answered 200 with a sync reply, else what went wrong. */
+  async #post(m: Member, body: Uint8Array): Promise<{ kind: string; message: string } | undefined> {
+    let answer: { status: number; reply: Uint8Array };
+    try {
+      answer = await postSync(this.#site, m.agent.authorization, body, {
+        client: m.http,
+        deflate: true,
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (error) {
+      const e = error as Error;
+      return { kind: e.name === "TimeoutError" ? "timeout" : "network", message: e.message };
+    }
+    const { status, reply } = answer;
+    if (status !== 200) {
+      const message = new TextDecoder().decode(reply).slice(0, 300);
+      return { kind: status === 429 ? "429" : `status ${status}`, message };
+    }
+    try {
+      decodeSyncBody(reply, syncReplySchema);
+    } catch (error) {
+      return { kind: "bad reply", message: (error as Error).message };
+    }
+    return undefined;
+  }
+
+  #confirmed(m: Member, heads: A.Heads, loaded: boolean): void {
+    m.agent.acknowledge(heads);
+    if (loaded) {
+      this.sessionsConfirmed += m.pendingSessions;
+      this.updatesConfirmed += m.pendingUpdates;
+    }
+    m.pendingSessions = 0;
+    m.pendingUpdates = 0;
+  }
+
+  result(): FleetRun {
+    return {
+      latencies: this.latencies,
+      sent: this.sent,
+      rateLimited: this.rateLimited,
+      failures: this.failures,
+      failureExamples: this.failureExamples,
+      sessionsConfirmed: this.sessionsConfirmed,
+      updatesConfirmed: this.updatesConfirmed,
+      loadSeconds: this.loadSeconds,
+      drainSeconds: this.drainSeconds,
+      undelivered: this.undelivered,
+    };
+  }
+}
+
+function sleepUntil(at: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, at - performance.now())));
+}

@@ -1,0 +1,306 @@
+/**
+ * The load test: a real site process, as shipped (its default rate limits
+ * and document cache, a fresh libSQL file), and a fleet of simulated agents
+ * (`load_fleet.ts`) that enrol and then sync concurrently over loopback for
+ * a bounded time, each over a connection of its own, every few seconds with
+ * jitter. It answers the hardening issue's questions:
+ *
+ * - does any request fail, except by rate limit (429s are counted apart);
+ * - does the site's memory stay flat (resident memory sampled from /proc,
+ *   the last third of the load against the first third after a warm-up);
+ * - does ingest keep up: every session sent is stored, exactly once and as
+ *   sent, shortly after the load ends (checked through `POST /v1/query`),
+ *   the summariser's backlog drains, and latency does not grow;
+ *
+ * and measures requests and sessions per second, sync latency percentiles
+ * next to `GET /v1/health` under the same load and unloaded, and the site's
+ * CPU next to the load driver's own (both share the machine).
+ *
+ * `benchLoad` prints figures for `deno task bench` (`load_figures.ts`);
+ * `runLoadTest` gives the raw result, which `tests/site_load.test.ts` checks
+ * with a smaller fleet. Options for experiments vary the share of syncs with
+ * nothing new (1: heartbeats only) and the site's settings (e.g. the
+ * summariser idle), to tell which part of the site a figure comes from.
+ *
+ * @module
+ */
+import { backgroundLoop } from "./background_loop.ts";
+import { type BenchFigure, progress, round } from "./bench_figure.ts";
+import { loadFigures } from "./load_figures.ts";
+import { type BenchSite, enrollClients, runConcurrently, startBenchSite } from "./bench_site.ts";
+import { type FleetOptions, type FleetRun, runFleet } from "./load_fleet.ts";
+import { cpuSeconds, openFiles, type ProcessSample, sampleProcess } from "./process_stats.ts";
+import { measureGet, sampleGetLatency } from "./request_latency.ts";
+import { SimulatedAgent } from "./simulated_agent.ts";
+import type { SiteSettings } from "../site/site_settings.ts";
+
+export interface LoadTestOptions {
+  agents?: number;
+  seconds?: number;
+  minIntervalSeconds?: number;
+  maxIntervalSeconds?: number;
+  /** Wait until the summariser took in what the load brought, and time it. */
+  waitForSummaries?: boolean;
+  /** Share of syncs with nothing new, for an experiment (1: heartbeats only); 0.3 by default. */
+  idleShare?: number;
+  /** Site settings other than the defaults, for an experiment (e.g. the summariser idle). */
+  siteSettings?: Partial<SiteSettings>;
+}
+
+/** What the site holds, from `POST /v1/query` over its `sessions` view. */
+export interface StoredSessions {
+  rows: number;
+  distinct: number;
+  running: number;
+  endedMs: number;
+}
+
+export interface LoadTestResult {
+  agents: number;
+  seconds: number;
+  intervalSeconds: [number, number];
+  fleet: FleetRun;
+  /** Sessions the agents recorded, their run time once ended, and those still running. */
+  sent: { sessions: number; running: number; endedMs: number };
+  stored: StoredSessions;
+  /** From the end of the load until the site held every session sent. */
+  storedAfterSeconds: number;
+  health: { unloaded: number[]; loaded: number[]; loadedFailures: number };
+  site: ProcessSample[];
+  /** Resident memory and open files after enrolment, before the load. */
+  before: { rssBytes: number; fds: number };
+  /** When the warm-up ended, ms since the load began: the comparison starts there. */
+  warmUpMs: number;
+  siteCpuSeconds: number;
+  driverCpuSeconds: number;
+  /** The site's hot document cache during the load. */
+  cache: { hits: number; misses: number };
+  /** Sessions waiting for the summariser, most seen during the load. */
+  backlogPeak: number;
+  /** From the end of the load until nothing waited for the summariser (if waited for). */
+  summariesAfterSeconds?: number;
+  siteAlive: boolean;
+  /** Lines the site logged at warn or error, and the first few of them. */
+  siteLog: { warnings: number; errors: number; examples: string[] };
+}
+
+const SAMPLE_EVERY_MS = 2_000;
+const HEALTH_EVERY_MS = 250;
+const BACKLOG_EVERY_MS = 5_000;
+
+export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTestResult> {
+  const {
+    agents = 2000,
+    seconds = 180,
+    minIntervalSeconds = 5,
+    maxIntervalSeconds = 15,
+    waitForSummaries = true,
+  } = options;
+  const siteLog = { warnings: 0, errors: 0, examples: [] as string[] };
+  const dir = await Deno.makeTempDir({ prefix: "meter-load-" });
+  const site = await startBenchSite(dir, {
+    asShipped: true,
+    // Enrolling the fleet from one address is set-up, not the load under test.
+    settings: { enrollRequestsPerMinute: 1_000_000, ...options.siteSettings },
+    onLog: (line) => keepLogLine(siteLog, line),
+  });
+  try {
+    const fleet = await prepareFleet(site, agents);
+    const unloaded = (await measureGet(`${site.url}/v1/health`, "", 200, 10)).times;
+    progress(
+      `load: ${agents} agents syncing every ${minIntervalSeconds}-${maxIntervalSeconds} s ` +
+        `for ${seconds} s`,
+    );
+    const loaded = await underLoad(site, fleet, {
+      seconds,
+      minIntervalSeconds,
+      maxIntervalSeconds,
+      idleShare: options.idleShare,
+    });
+    progress("load over: checking what the site stored");
+    // The fleet timed its drain from the end of the load; what follows adds to it.
+    const drained = performance.now();
+    const since = () => loaded.fleet.drainSeconds + (performance.now() - drained) / 1000;
+    const sent = sentBy(fleet);
+    const stored = await waitForStored(site, sent.sessions);
+    const storedAfterSeconds = since();
+    const summariesAfterSeconds = waitForSummaries
+      ? await waitForSummarised(site).then(since)
+      : undefined;
+    return {
+      agents,
+      seconds,
+      intervalSeconds: [minIntervalSeconds, maxIntervalSeconds],
+      ...loaded,
+      health: { ...loaded.health, unloaded },
+      sent,
+      stored,
+      storedAfterSeconds,
+      warmUpMs: warmUpMs(seconds, maxIntervalSeconds),
+      summariesAfterSeconds,
+      siteAlive: await isAlive(site),
+      siteLog,
+    };
+  } finally {
+    await site.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Runs the fleet while sampling the site: its process, its health answers, its summariser's backlog. */
+async function underLoad(site: BenchSite, fleet: SimulatedAgent[], options: FleetOptions) {
+  const before = { rssBytes: site.rssBytes(), fds: openFiles(site.pid) };
+  const cpu = { site: site.cpuSeconds(), driver: cpuSeconds(Deno.pid) };
+  const cache = await cacheCounts(site);
+  const samplers = {
+    site: sampleProcess(site.pid, SAMPLE_EVERY_MS),
+    health: sampleGetLatency(`${site.url}/v1/health`, HEALTH_EVERY_MS),
+    backlog: sampleBacklog(site, BACKLOG_EVERY_MS),
+  };
+  const run = await runFleet(site.url, fleet, options);
+  const siteCpuSeconds = site.cpuSeconds() - cpu.site;
+  const driverCpuSeconds = cpuSeconds(Deno.pid) - cpu.driver;
+  const health = await samplers.health.stop();
+  const cacheAfter = await cacheCounts(site);
+  return {
+    fleet: run,
+    cache: { hits: cacheAfter.hits - cache.hits, misses: cacheAfter.misses - cache.misses },
+    before,
+    site: samplers.site.stop(),
+    health: { loaded: health.times, loadedFailures: health.failures },
+    backlogPeak: await samplers.backlog.stop(),
+    siteCpuSeconds,
+    driverCpuSeconds,
+  };
+}
+
+/** The hot document cache's hits and misses so far, from `GET /metrics`. */
+async function cacheCounts(site: BenchSite): Promise<{ hits: number; misses: number }> {
+  const text = await (await fetch(`${site.url}/metrics`)).text();
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1]);
+  return { hits: gauge("meter_doc_cache_hits"), misses: gauge("meter_doc_cache_misses") };
+}
+
+/** A rule for the sessions to belong to, the agents enrolled and following the rules. */
+async function prepareFleet(site: BenchSite, agents: number): Promise<SimulatedAgent[]> {
+  await adminRequest(site, "POST", "/v1/rules", { name: "Python", fileName: "python3*" });
+  progress(`enrolling ${agents} simulated agents`);
+  const clients = await enrollClients(site, agents);
+  const day = new Date().toISOString().slice(0, 10);
+  const fleet = clients.map((c) => new SimulatedAgent(c, day));
+  await runConcurrently(agents, 16, (i) => fleet[i].followRules(site.url));
+  return fleet;
+}
+
+function keepLogLine(log: LoadTestResult["siteLog"], line: string): void {
+  let level = "";
+  try {
+    level = JSON.parse(line).level;
+  } catch {
+    level = "error"; // not a log line: a crash's stack trace
+  }
+  if (level === "warn") log.warnings++;
+  else if (level === "error") log.errors++;
+  else return;
+  if (log.examples.length < 5) log.examples.push(line.slice(0, 500));
+}
+
+/**
+ * The time the fleet takes to settle: every agent has synced once by the
+ * longest interval, and the first sixth of the load is left out anyway.
+ */
+function warmUpMs(seconds: number, maxIntervalSeconds: number): number {
+  return Math.min(seconds / 3, Math.max(maxIntervalSeconds, seconds / 6)) * 1000;
+}
+
+function sentBy(fleet: SimulatedAgent[]): LoadTestResult["sent"] {
+  let sessions = 0, running = 0, endedMs = 0;
+  for (const agent of fleet) {
+    sessions += agent.sessions;
+    running += agent.running;
+    endedMs += agent.endedMs;
+  }
+  return { sessions, running, endedMs };
+}
+
+async function adminRequest(site: BenchSite, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${site.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${site.admin}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+  return JSON.parse(text);
+}
+
+async function storedSessions(site: BenchSite): Promise<StoredSessions> {
+  const sql = "SELECT count(*), count(DISTINCT client_id || ' ' || session_id), " +
+    "coalesce(sum(end_ms IS NULL), 0), coalesce(sum(end_ms - start_ms), 0) FROM sessions";
+  const { rows } = await adminRequest(site, "POST", "/v1/query", { sql });
+  const [count, distinct, running, endedMs] = rows[0].map(Number);
+  return { rows: count, distinct, running, endedMs };
+}
+
+/** What the site holds once it holds `sessions` rows, or after 30 s. */
+async function waitForStored(site: BenchSite, sessions: number): Promise<StoredSessions> {
+  const until = performance.now() + 30_000;
+  let stored = await storedSessions(site);
+  while (stored.rows < sessions && performance.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    stored = await storedSessions(site);
+  }
+  return stored;
+}
+
+/** Sessions waiting for the summariser, from the `summarization-progress` report. */
+async function waitingSessions(site: BenchSite): Promise<number> {
+  const report = await adminRequest(site, "GET", "/v1/reports/summarization-progress");
+  return report.rows.reduce(
+    (sum: number, r: { waitingSessions: number }) => sum + r.waitingSessions,
+    0,
+  );
+}
+
+/** Samples the summariser's backlog in the background; `stop` gives the most seen. */
+function sampleBacklog(site: BenchSite, everyMs: number): { stop(): Promise<number> } {
+  let peak = 0;
+  const loop = backgroundLoop(everyMs, async () => {
+    peak = Math.max(peak, await waitingSessions(site));
+  });
+  return { stop: () => loop.stop().then(() => peak) };
+}
+
+/** Returns once nothing waits for the summariser; throws after two minutes. */
+async function waitForSummarised(site: BenchSite): Promise<void> {
+  const until = performance.now() + 120_000;
+  while (await waitingSessions(site) > 0) {
+    if (performance.now() > until) throw new Error("the summariser did not catch up in 2 minutes");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function isAlive(site: BenchSite): Promise<boolean> {
+  try {
+    const response = await fetch(`${site.url}/v1/health`);
+    await response.body?.cancel();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** `deno task bench --load-only`: the load test's figures, each next to its baseline. */
+export async function benchLoad(options: LoadTestOptions = {}): Promise<BenchFigure[]> {
+  const r = await runLoadTest(options);
+  for (const [kind, count] of Object.entries(r.fleet.failures)) {
+    progress(`load: ${count} requests failed: ${kind}, e.g. ${r.fleet.failureExamples[kind]}`);
+  }
+  for (const line of r.siteLog.examples) progress(`load: the site logged ${line}`);
+  const every10s = r.site.filter((_, i) => i % (10_000 / SAMPLE_EVERY_MS) === 0);
+  const mb = (samples: ProcessSample[], bytes: (s: ProcessSample) => number) =>
+    samples.map((s) => round(bytes(s) / 1e6, 0)).join(" ");
+  progress(`load: site resident memory every 10 s, MB: ${mb(every10s, (s) => s.rssBytes)}`);
+  progress(`load: ... of which its own pages, MB: ${mb(every10s, (s) => s.anonBytes)}`);
+  return loadFigures(r);
+}
