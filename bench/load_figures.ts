@@ -138,6 +138,28 @@ function latencyFigures(r: LoadTestResult): BenchFigure[] {
   ];
 }
 
+/** The live heap, first third after warm-up against the last: flat unless something is kept. */
+function heapFigures(r: LoadTestResult): BenchFigure[] {
+  if (r.heap.length === 0) return [];
+  const mean = (samples: { heapBytes: number }[]) =>
+    samples.reduce((sum, s) => sum + s.heapBytes, 0) / Math.max(1, samples.length);
+  const [first, last] = thirds(r.heap, (s) => s.atMs, r);
+  return [
+    {
+      name: "load: site live JavaScript heap, mean of the last third",
+      value: round(mean(last) / 1e6, 0),
+      unit: "MB",
+      baseline: { name: "first third after warm-up", value: round(mean(first) / 1e6, 0) },
+    },
+    {
+      name: "load: site live JavaScript heap growth, last third over first",
+      value: round((mean(last) / Math.max(1, mean(first)) - 1) * 100, 1),
+      unit: "%",
+      target: "<= 10",
+    },
+  ];
+}
+
 function memoryFigures(r: LoadTestResult): BenchFigure[] {
   const mb = (bytes: number) => round(bytes / 1e6, 0);
   const mean = (samples: ProcessSample[]) =>
@@ -162,6 +184,7 @@ function memoryFigures(r: LoadTestResult): BenchFigure[] {
       unit: "%",
       target: "<= 10",
     },
+    ...heapFigures(r),
     {
       name: "load: hot document cache hits",
       value: round((r.cache.hits / Math.max(1, r.cache.hits + r.cache.misses)) * 100, 1),

@@ -77,6 +77,8 @@ export interface LoadTestResult {
   cache: { hits: number; misses: number };
   /** Sessions waiting for the summariser, most seen during the load. */
   backlogPeak: number;
+  /** The site's live JavaScript heap (`meter_heap_used_bytes`), sampled during the load. */
+  heap: HeapSample[];
   /** From the end of the load until nothing waited for the summariser (if waited for). */
   summariesAfterSeconds?: number;
   siteAlive: boolean;
@@ -156,6 +158,7 @@ async function underLoad(site: BenchSite, fleet: SimulatedAgent[], options: Flee
     site: sampleProcess(site.pid, SAMPLE_EVERY_MS),
     health: sampleGetLatency(`${site.url}/v1/health`, HEALTH_EVERY_MS),
     backlog: sampleBacklog(site, BACKLOG_EVERY_MS),
+    heap: sampleHeap(site, SAMPLE_EVERY_MS * 5),
   };
   const run = await runFleet(site.url, fleet, options);
   const siteCpuSeconds = site.cpuSeconds() - cpu.site;
@@ -169,6 +172,7 @@ async function underLoad(site: BenchSite, fleet: SimulatedAgent[], options: Flee
     site: samplers.site.stop(),
     health: { loaded: health.times, loadedFailures: health.failures },
     backlogPeak: await samplers.backlog.stop(),
+    heap: await samplers.heap.stop(),
     siteCpuSeconds,
     driverCpuSeconds,
   };
@@ -262,6 +266,27 @@ async function waitingSessions(site: BenchSite): Promise<number> {
   );
 }
 
+export interface HeapSample {
+  atMs: number;
+  heapBytes: number;
+}
+
+/**
+ * Samples the site's live heap from `/metrics`: resident memory also holds
+ * garbage V8 has not collected yet and SQLite's page cache, so it cannot
+ * tell a leak from a lazy collector.
+ */
+function sampleHeap(site: BenchSite, everyMs: number): { stop(): Promise<HeapSample[]> } {
+  const samples: HeapSample[] = [];
+  const started = performance.now();
+  const loop = backgroundLoop(everyMs, async () => {
+    const text = await (await fetch(`${site.url}/metrics`)).text();
+    const heapBytes = Number(/^meter_heap_used_bytes (\d+)$/m.exec(text)?.[1]);
+    if (Number.isFinite(heapBytes)) samples.push({ atMs: performance.now() - started, heapBytes });
+  });
+  return { stop: () => loop.stop().then(() => samples) };
+}
+
 /** Samples the summariser's backlog in the background; `stop` gives the most seen. */
 function sampleBacklog(site: BenchSite, everyMs: number): { stop(): Promise<number> } {
   let peak = 0;
@@ -302,5 +327,7 @@ export async function benchLoad(options: LoadTestOptions = {}): Promise<BenchFig
     samples.map((s) => round(bytes(s) / 1e6, 0)).join(" ");
   progress(`load: site resident memory every 10 s, MB: ${mb(every10s, (s) => s.rssBytes)}`);
   progress(`load: ... of which its own pages, MB: ${mb(every10s, (s) => s.anonBytes)}`);
+  const heap = r.heap.map((h) => round(h.heapBytes / 1e6, 0)).join(" ");
+  progress(`load: site live JavaScript heap every ${SAMPLE_EVERY_MS * 5 / 1000} s, MB: ${heap}`);
   return loadFigures(r);
 }

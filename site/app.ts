@@ -6,8 +6,7 @@
  */
 import { Hono } from "hono";
 import { ApiError, errorResponse } from "./api_error.ts";
-import { recordRefusal } from "./audit_log.ts";
-import { peerAddress } from "./peer_address.ts";
+import { recordRequestRefusal } from "./audit_log.ts";
 import { auditRoutes } from "./routes/audit_routes.ts";
 import { tokensRoutes } from "./routes/tokens_routes.ts";
 import type { SiteEnv } from "./auth.ts";
@@ -30,11 +29,7 @@ export function createApp(site: SiteContext): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();
   app.onError(async (error, c) => {
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
-      await recordRefusal(site.db, {
-        at: Date.now(),
-        peer: peerAddress(c.env),
-        method: c.req.method,
-        path: c.req.path,
+      await recordRequestRefusal(site.db, c, {
         status: error.status,
         code: error.code,
         reason: error.message,

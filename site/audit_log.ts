@@ -7,6 +7,8 @@
  *
  * @module
  */
+import type { Context } from "hono";
+import { peerAddress } from "./peer_address.ts";
 import type { Client } from "../sync/db.ts";
 import { log } from "../sync/log.ts";
 
@@ -73,4 +75,19 @@ export async function readAudit(db: Client, limit: number, since = 0) {
     code: r.code as string,
     reason: r.reason as string,
   }));
+}
+
+/** Records the refusal of the request `c`: its peer, method and path, and why. */
+export async function recordRequestRefusal(
+  db: Client,
+  c: Context,
+  refusal: { status: number; code: string; reason: string },
+): Promise<void> {
+  await recordRefusal(db, {
+    at: Date.now(),
+    peer: peerAddress(c.env),
+    method: c.req.method,
+    path: c.req.path,
+    ...refusal,
+  });
 }

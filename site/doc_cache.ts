@@ -24,8 +24,8 @@ export interface CachedDoc {
   info: StoredDocInfo | undefined;
 }
 
-/** Stored bytes of cached documents: about 300 MB of memory at the measured ratio. */
-export const DEFAULT_CACHE_BYTES = 4 * 1024 * 1024;
+/** Stored bytes of cached documents: about 150 MB of memory at the measured ratio. */
+export const DEFAULT_CACHE_BYTES = 2 * 1024 * 1024;
 
 export class DocCache {
   readonly #entries = new Map<string, CachedDoc>();

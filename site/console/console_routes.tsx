@@ -14,10 +14,9 @@ import { z } from "zod";
 import { type Rule, RULE_COLUMNS, ruleIdSchema } from "../../sync/rule.ts";
 import { log } from "../../sync/log.ts";
 import { ApiError, badRequest, notFound } from "../api_error.ts";
-import { recordRefusal } from "../audit_log.ts";
+import { recordRequestRefusal } from "../audit_log.ts";
 import type { SiteEnv } from "../auth.ts";
 import { toCsv } from "../csv.ts";
-import { peerAddress } from "../peer_address.ts";
 import { CLIENT_COLUMNS, listClients } from "../routes/clients_routes.ts";
 import { listRules } from "../routes/rules_routes.ts";
 import { findReport } from "../reports/report_registry.ts";
@@ -75,11 +74,7 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
   app.onError(async (error, c) => {
     if (error instanceof ApiError) {
       if (error.status === 401 || error.status === 403) {
-        await recordRefusal(site.db, {
-          at: Date.now(),
-          peer: peerAddress(c.env),
-          method: c.req.method,
-          path: c.req.path,
+        await recordRequestRefusal(site.db, c, {
           status: error.status,
           code: error.code,
           reason: error.message,
@@ -119,15 +114,7 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
     const form = signInSchema.safeParse(await c.req.parseBody());
     const next = safeNext(form.success ? form.data.next : undefined);
     const refuse = async (reason: string) => {
-      await recordRefusal(site.db, {
-        at: Date.now(),
-        peer: peerAddress(c.env),
-        method: "POST",
-        path: "/sign-in",
-        status: 401,
-        code: "unauthenticated",
-        reason,
-      });
+      await recordRequestRefusal(site.db, c, { status: 401, code: "unauthenticated", reason });
       return page(c, {
         title: "Sign in",
         children: <SignInPage next={next} problem={`This token was not accepted: ${reason}.`} />,
