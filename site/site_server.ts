@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { releaseLoadedDocuments } from "./document_memory.ts";
 import { shownDatabaseUrl } from "../sync/db.ts";
 import { log } from "../sync/log.ts";
 import { createApp } from "./app.ts";
@@ -40,11 +41,17 @@ export interface RunningSite {
 /**
  * What a site does on its own: record last-sync times, summarise new usage
  * (and refresh running sessions), create automatic rules when that is on,
- * and delete what retention no longer keeps.
+ * delete what retention no longer keeps, and give back the memory of
+ * documents it loaded and no longer holds.
  */
 function backgroundWork(site: SiteContext): RepeatingTask[] {
   return [
     new RepeatingTask("recording last sync times", () => 2_000, () => site.lastSeen.flush()),
+    new RepeatingTask(
+      "giving back the memory of unused documents",
+      () => 5_000,
+      releaseLoadedDocuments(() => site.cache.misses),
+    ),
     new RepeatingTask(
       "summarising",
       () => site.settings.summarizeIntervalSeconds * 1000,
