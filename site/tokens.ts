@@ -88,14 +88,7 @@ export async function checkToken(
   if (row.uses_left !== null && (row.uses_left as number) <= 0) {
     return { ok: false, reason: "token used up" };
   }
-  const token: TokenRecord = {
-    id: row.id as string,
-    role: row.role as TokenRole,
-    label: row.label as string,
-    createdAt: row.created_at as number,
-    expiresAt: row.expires_at as number | null,
-    usesLeft: row.uses_left as number | null,
-  };
+  const token = tokenRecord(row);
   if (!roles.includes(token.role)) {
     const article = token.role === "viewer" ? "a" : "an";
     return {
@@ -105,6 +98,17 @@ export async function checkToken(
     };
   }
   return { ok: true, token };
+}
+
+function tokenRecord(row: Record<string, unknown>): TokenRecord {
+  return {
+    id: row.id as string,
+    role: row.role as TokenRole,
+    label: row.label as string,
+    createdAt: row.created_at as number,
+    expiresAt: row.expires_at as number | null,
+    usesLeft: row.uses_left as number | null,
+  };
 }
 
 /** A token as administrators see it listed: never its secret nor its hash. */
@@ -119,12 +123,7 @@ export async function listTokens(db: Client): Promise<TokenListing[]> {
     FROM tokens ORDER BY created_at, id`,
   );
   return result.rows.map((row) => ({
-    id: row.id as string,
-    role: row.role as TokenRole,
-    label: row.label as string,
-    createdAt: row.created_at as number,
-    expiresAt: row.expires_at as number | null,
-    usesLeft: row.uses_left as number | null,
+    ...tokenRecord(row),
     revokedAt: row.revoked_at as number | null,
     lastUsedAt: row.last_used_at as number | null,
   }));

@@ -292,7 +292,7 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
   );
 
   people.get("/clients/:id", async (c) => {
-    const client = (await listClients(site)).find((x) => x.clientId === c.req.param("id"));
+    const [client] = await listClients(site, c.req.param("id"));
     if (!client) throw notFound(`no client ${c.req.param("id")}`);
     const { sessions } = await listSessions(site, {
       client: client.clientId,

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { HOURLY_FIGURES } from "../summaries/summary_schema.ts";
 import type * as A from "@automerge/automerge";
 import type { ChangedKeys } from "../../sync/changed_keys.ts";
 import type { InStatement } from "../../sync/db.ts";
@@ -29,17 +30,7 @@ export const descendantSummarySchema = [
     site_code TEXT NOT NULL,
     rule_id TEXT NOT NULL,
     hour_ms INTEGER NOT NULL,
-    pairs INTEGER NOT NULL,
-    users INTEGER NOT NULL,
-    computers INTEGER NOT NULL,
-    runs INTEGER NOT NULL,
-    run_ms INTEGER NOT NULL,
-    peak_sessions INTEGER NOT NULL,
-    peak_sessions_at INTEGER,
-    peak_users INTEGER NOT NULL,
-    peak_users_at INTEGER,
-    remote_runs INTEGER NOT NULL,
-    remote_run_ms INTEGER NOT NULL,
+    ${HOURLY_FIGURES},
     PRIMARY KEY (site_code, rule_id, hour_ms)
   ) WITHOUT ROWID`,
   `CREATE INDEX IF NOT EXISTS site_hourly_usage_by_rule ON site_hourly_usage (rule_id, hour_ms)`,

@@ -11,9 +11,9 @@ import { addMonths, monthStart } from "./months.ts";
 import { peakFields, peaksOf, shownPeaks, sitePeakSums } from "./peak_hours.ts";
 import { formatParam, monthsParam, ruleParam } from "./report_params.ts";
 import type { Report } from "./report.ts";
-import { scopeOf, scopeParameters, siteParam } from "./report_scope.ts";
+import { scopeOf, siteParam } from "./report_scope.ts";
 import { requireRule } from "./report_rules.ts";
-import { trendMonths } from "./report_window.ts";
+import { trendMonths, trendParameters } from "./report_window.ts";
 
 const query = z.object({
   rule: ruleParam,
@@ -46,17 +46,6 @@ export const concurrentTrendReport: Report<typeof query, typeof row> = {
       month,
       ...shownPeaks(peaks.get(month), sums.get(month)),
     }));
-    const { firstMonth, lastMonth } = window;
-    return {
-      parameters: {
-        rule,
-        ruleName,
-        months: window.months,
-        firstMonth,
-        lastMonth,
-        ...scopeParameters(scope),
-      },
-      rows,
-    };
+    return { parameters: trendParameters(rule, ruleName, window, scope), rows };
   },
 };

@@ -10,9 +10,9 @@ import { hours } from "./figures.ts";
 import { NO_USAGE, totalsOfRule } from "./monthly_totals.ts";
 import { formatParam, monthsParam, ruleParam } from "./report_params.ts";
 import type { Report } from "./report.ts";
-import { scopeOf, scopeParameters, siteParam } from "./report_scope.ts";
+import { scopeOf, siteParam } from "./report_scope.ts";
 import { requireRule } from "./report_rules.ts";
-import { trendMonths } from "./report_window.ts";
+import { trendMonths, trendParameters } from "./report_window.ts";
 
 const query = z.object({
   rule: ruleParam,
@@ -50,18 +50,6 @@ export const remoteUsageTrendReport: Report<typeof query, typeof row> = {
         remoteHours: hours(totals.remoteRunMs),
       };
     });
-    const { firstMonth, lastMonth } = window;
-    const { months: count } = window;
-    return {
-      parameters: {
-        rule,
-        ruleName,
-        months: count,
-        firstMonth,
-        lastMonth,
-        ...scopeParameters(scope),
-      },
-      rows,
-    };
+    return { parameters: trendParameters(rule, ruleName, window, scope), rows };
   },
 };

@@ -12,6 +12,7 @@ import { badRequest } from "../api_error.ts";
 import type { SiteContext } from "../site_context.ts";
 import { DAY_MS, dayOf, dayStart } from "../../sync/doc_id.ts";
 import { addMonths, monthOf, monthsEnding, monthStart } from "./months.ts";
+import { type Scope, scopeParameters } from "./report_scope.ts";
 
 export const DEFAULT_MONTHS = 12;
 export const DEFAULT_DAYS = 90;
@@ -77,6 +78,16 @@ export function trendMonths(site: SiteContext, given: number | undefined, now: n
     );
   }
   return { months, firstMonth: list[0], lastMonth, list } satisfies MonthsWindow;
+}
+
+/** A trend report's parameters as understood: its rule, the months it covers, its scope. */
+export function trendParameters(
+  rule: string,
+  ruleName: string | null,
+  { months, firstMonth, lastMonth }: MonthsWindow,
+  scope: Scope,
+) {
+  return { rule, ruleName, months, firstMonth, lastMonth, ...scopeParameters(scope) };
 }
 
 export interface DaysWindow {

@@ -55,10 +55,14 @@ export function clientsRoutes(site: SiteContext): Hono<SiteEnv> {
   return app;
 }
 
-/** Every enrolled client as `GET /v1/clients` lists it, by host name. */
-export async function listClients(site: SiteContext): Promise<ClientOutput[]> {
+/** Every enrolled client as `GET /v1/clients` lists it, by host name; or only the one asked for. */
+export async function listClients(site: SiteContext, clientId?: string): Promise<ClientOutput[]> {
   await site.lastSeen.flush();
-  const result = await site.db.execute("SELECT * FROM clients ORDER BY host_name, client_id");
+  const result = await site.db.execute({
+    sql: `SELECT * FROM clients ${clientId === undefined ? "" : "WHERE client_id = ?"}
+      ORDER BY host_name, client_id`,
+    args: clientId === undefined ? [] : [clientId],
+  });
   return result.rows.map((row) => ({
     clientId: row.client_id as string,
     hostName: row.host_name as string,

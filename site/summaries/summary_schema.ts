@@ -29,6 +29,19 @@
  *
  * @module
  */
+/** One rule's figures for one hour, as `hourly_usage` and a parent's `site_hourly_usage` hold them. */
+export const HOURLY_FIGURES = `pairs INTEGER NOT NULL,
+    users INTEGER NOT NULL,
+    computers INTEGER NOT NULL,
+    runs INTEGER NOT NULL,
+    run_ms INTEGER NOT NULL,
+    peak_sessions INTEGER NOT NULL,
+    peak_sessions_at INTEGER,
+    peak_users INTEGER NOT NULL,
+    peak_users_at INTEGER,
+    remote_runs INTEGER NOT NULL,
+    remote_run_ms INTEGER NOT NULL`;
+
 export const summarySchema = [
   `CREATE TABLE IF NOT EXISTS summary_pending (
     id INTEGER PRIMARY KEY,
@@ -43,17 +56,7 @@ export const summarySchema = [
   `CREATE TABLE IF NOT EXISTS hourly_usage (
     rule_id TEXT NOT NULL,
     hour_ms INTEGER NOT NULL,
-    pairs INTEGER NOT NULL,
-    users INTEGER NOT NULL,
-    computers INTEGER NOT NULL,
-    runs INTEGER NOT NULL,
-    run_ms INTEGER NOT NULL,
-    peak_sessions INTEGER NOT NULL,
-    peak_sessions_at INTEGER,
-    peak_users INTEGER NOT NULL,
-    peak_users_at INTEGER,
-    remote_runs INTEGER NOT NULL,
-    remote_run_ms INTEGER NOT NULL,
+    ${HOURLY_FIGURES},
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (rule_id, hour_ms)
   ) WITHOUT ROWID`,
