@@ -75,6 +75,8 @@ export interface LoadTestResult {
   driverCpuSeconds: number;
   /** The site's hot document cache during the load. */
   cache: { hits: number; misses: number };
+  /** Full garbage collections the site forced during the load, and the time they held it. */
+  collections: { count: number; seconds: number };
   /** Sessions waiting for the summariser, most seen during the load. */
   backlogPeak: number;
   /** The site's live JavaScript heap (`meter_heap_used_bytes`), sampled during the load. */
@@ -153,7 +155,7 @@ export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTe
 async function underLoad(site: BenchSite, fleet: SimulatedAgent[], options: FleetOptions) {
   const before = { rssBytes: site.rssBytes(), fds: openFiles(site.pid) };
   const cpu = { site: site.cpuSeconds(), driver: cpuSeconds(Deno.pid) };
-  const cache = await cacheCounts(site);
+  const counters = await siteCounters(site);
   const samplers = {
     site: sampleProcess(site.pid, SAMPLE_EVERY_MS),
     health: sampleGetLatency(`${site.url}/v1/health`, HEALTH_EVERY_MS),
@@ -164,10 +166,12 @@ async function underLoad(site: BenchSite, fleet: SimulatedAgent[], options: Flee
   const siteCpuSeconds = site.cpuSeconds() - cpu.site;
   const driverCpuSeconds = cpuSeconds(Deno.pid) - cpu.driver;
   const health = await samplers.health.stop();
-  const cacheAfter = await cacheCounts(site);
+  const after = await siteCounters(site);
+  const during = (name: keyof typeof after) => after[name] - counters[name];
   return {
     fleet: run,
-    cache: { hits: cacheAfter.hits - cache.hits, misses: cacheAfter.misses - cache.misses },
+    cache: { hits: during("hits"), misses: during("misses") },
+    collections: { count: during("collections"), seconds: during("collectionSeconds") },
     before,
     site: samplers.site.stop(),
     health: { loaded: health.times, loadedFailures: health.failures },
@@ -178,11 +182,16 @@ async function underLoad(site: BenchSite, fleet: SimulatedAgent[], options: Flee
   };
 }
 
-/** The hot document cache's hits and misses so far, from `GET /metrics`. */
-async function cacheCounts(site: BenchSite): Promise<{ hits: number; misses: number }> {
+/** The hot document cache's hits and misses and the forced collections so far, from `GET /metrics`. */
+async function siteCounters(site: BenchSite) {
   const text = await (await fetch(`${site.url}/metrics`)).text();
-  const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)?.[1]);
-  return { hits: gauge("meter_doc_cache_hits"), misses: gauge("meter_doc_cache_misses") };
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+  return {
+    hits: value("meter_doc_cache_hits"),
+    misses: value("meter_doc_cache_misses"),
+    collections: value("meter_forced_collections_total"),
+    collectionSeconds: value("meter_forced_collections_seconds_total"),
+  };
 }
 
 /** A rule for the sessions to belong to, the agents enrolled and following the rules. */
@@ -327,6 +336,7 @@ export async function benchLoad(options: LoadTestOptions = {}): Promise<BenchFig
     samples.map((s) => round(bytes(s) / 1e6, 0)).join(" ");
   progress(`load: site resident memory every 10 s, MB: ${mb(every10s, (s) => s.rssBytes)}`);
   progress(`load: ... of which its own pages, MB: ${mb(every10s, (s) => s.anonBytes)}`);
+  progress(`load: ... of which the native heap, MB: ${mb(every10s, (s) => s.nativeHeapBytes)}`);
   const heap = r.heap.map((h) => round(h.heapBytes / 1e6, 0)).join(" ");
   progress(`load: site live JavaScript heap every ${SAMPLE_EVERY_MS * 5 / 1000} s, MB: ${heap}`);
   return loadFigures(r);

@@ -21,12 +21,26 @@ export function residentMemory(pid: number) {
   return { total: kB("VmRSS"), anonymous: kB("RssAnon"), file: kB("RssFile") };
 }
 
+/**
+ * Resident bytes of the native heap (the `[heap]` mapping that malloc grows):
+ * SQLite's page cache, the HTTP server's buffers and other native memory,
+ * apart from the JavaScript heap and WebAssembly memory, which are mapped
+ * on their own.
+ */
+export function nativeHeap(pid: number): number {
+  const smaps = Deno.readTextFileSync(`/proc/${pid}/smaps`);
+  const heap = /\[heap\]\n(?:.*\n)*?Rss:\s+(\d+) kB/.exec(smaps);
+  return heap ? Number(heap[1]) * 1024 : 0;
+}
+
 export interface ProcessSample {
   /** ms since the sampling began. */
   atMs: number;
   rssBytes: number;
   /** Of which its own pages (heap, Wasm memory, SQLite's page cache), not shared file pages. */
   anonBytes: number;
+  /** Of which the native heap ({@linkcode nativeHeap}). */
+  nativeHeapBytes: number;
   /** Open file descriptors: its listening and accepted sockets among them. */
   fds: number;
 }
@@ -53,6 +67,7 @@ export function sampleProcess(pid: number, everyMs: number): { stop(): ProcessSa
         atMs: performance.now() - started,
         rssBytes: memory.total,
         anonBytes: memory.anonymous,
+        nativeHeapBytes: nativeHeap(pid),
         fds: openFiles(pid),
       });
     } catch {

@@ -11,6 +11,7 @@
 import { type Client, createClient, type InStatement } from "@libsql/client";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { reusePreparedStatements } from "./statement_cache.ts";
 
 export type { Client, InStatement };
 
@@ -44,6 +45,7 @@ export async function openDatabase(
   { authToken, cacheMiB = 2, walAutocheckpointPages = 1000 }: DatabaseOptions = {},
 ): Promise<Client> {
   const url = databaseUrl(pathOrUrl);
+  reusePreparedStatements();
   const db = createClient({ url, authToken, concurrency: 1, intMode: "number" });
   if (url.startsWith("file:")) {
     // WAL lets readers run beside the writer; NORMAL syncs at checkpoints,

@@ -113,6 +113,31 @@ describe("summariser at a few hundred computers", () => {
     await site.summarizer.rebuild(NOW);
     expect(withoutUpdatedAt(await tables())).toEqual(incremental);
   });
+
+  // The embedded connection reads on the site's own thread: without turns,
+  // a run's hundreds of reads would hold every sync request until it ends.
+  test("a run lets timers and I/O in between its reads", async () => {
+    const timerTurnsDuring = async (eventLoopBudgetMs: number) => {
+      await ingest(NOW - 4 * 3_600_000, 3 * 3_600_000);
+      const summarizer = new Summarizer({
+        db: site.db,
+        lock: site.lock,
+        settings: () => site.settings,
+        eventLoopBudgetMs,
+      });
+      let turns = 0;
+      let timer = setTimeout(function tick() {
+        turns++;
+        timer = setTimeout(tick, 0);
+      }, 0);
+      const run = await summarizer.run(NOW);
+      clearTimeout(timer);
+      expect(run.clientDays).toBe(CLIENTS);
+      return turns;
+    };
+    expect(await timerTurnsDuring(Infinity)).toBe(0);
+    expect(await timerTurnsDuring(0)).toBeGreaterThan(10);
+  });
 });
 
 describe("a session that ends after runs that did not refresh it", () => {

@@ -26,6 +26,7 @@ import type { Client, InStatement } from "../../sync/db.ts";
 import { dayOf, dayStart } from "../../sync/doc_id.ts";
 import { log } from "../../sync/log.ts";
 import type { Mutex } from "../../sync/mutex.ts";
+import { EventLoopShare } from "../event_loop_share.ts";
 import type { SiteSettings } from "../site_settings.ts";
 import { type ClientDayFigures, clientDayFigures } from "./client_day_figures.ts";
 import { markAllDaysStatement, markDaysStatement } from "../hierarchy/summary_outbox.ts";
@@ -62,6 +63,8 @@ export interface SummarizerOptions {
   windowReadFrom?: number;
   /** Statements per transaction, so ingest never waits long. */
   statementsPerTransaction?: number;
+  /** The longest stretch of work between two turns of the event loop (default 10 ms). */
+  eventLoopBudgetMs?: number;
 }
 
 export interface SummaryRun {
@@ -84,9 +87,12 @@ type DayEntry = { clientId: string; figures: ClientDayFigures };
 export class Summarizer {
   readonly #o: SummarizerOptions;
   #running: Promise<unknown> = Promise.resolve();
+  /** Sync requests are answered between the run's reads, not after the whole run. */
+  readonly #share: EventLoopShare;
 
   constructor(options: SummarizerOptions) {
     this.#o = options;
+    this.#share = new EventLoopShare(options.eventLoopBudgetMs);
   }
 
   /** Summarises what changed; runs never overlap. */
@@ -157,6 +163,7 @@ export class Summarizer {
     let maxId: number | undefined;
     // Read in pages by id, so no single result holds the whole backlog.
     while (rows.length < this.#batchSize) {
+      await this.#share.turn();
       const result = await this.#o.db.execute({
         sql: "SELECT id, client_id, start_ms, end_ms, was_running FROM summary_pending " +
           "WHERE id > ? ORDER BY id LIMIT ?",
@@ -197,6 +204,7 @@ export class Summarizer {
     const days = new Set<string>();
     for (const window of dirty.hourWindows()) {
       for (const hour of window.hours) days.add(dayOf(hour));
+      await this.#share.turn();
       const sessions = await sessionsInWindow(this.#o.db, window.from, window.to);
       const figures = hourFigures(sessions, window.hours, now);
       writes.push(hourStatements(window.from, window.to, figures, now));
@@ -205,10 +213,12 @@ export class Summarizer {
     const zones = await this.#timeZones([...dirty.clientDays.keys()]);
     for (const [day, clientIds] of byDay(dirty.clientDays)) {
       const sessions = await this.#sessionsOfClients(day, clientIds);
-      const entries = clientIds.map((clientId) => ({
-        clientId,
-        figures: clientDayFigures(sessions.get(clientId) ?? [], day, zone(zones, clientId), now),
-      }));
+      const entries: DayEntry[] = [];
+      for (const clientId of clientIds) {
+        const own = sessions.get(clientId) ?? [];
+        entries.push({ clientId, figures: clientDayFigures(own, day, zone(zones, clientId), now) });
+        await this.#share.turn();
+      }
       await above.noteOld(this.#o.db, day, clientIds);
       above.noteNew(day, entries);
       writes.push(...dayWrites(day, entries));
@@ -270,6 +280,7 @@ export class Summarizer {
     }
     const sessions = new Map<string, SummarySession[]>();
     for (const clientId of clientIds) {
+      await this.#share.turn();
       sessions.set(clientId, await clientSessionsOfDay(this.#o.db, clientId, day));
     }
     return sessions;
@@ -283,6 +294,7 @@ export class Summarizer {
       if (batch.length === 0) return;
       const statements = batch;
       batch = [];
+      await this.#share.turn();
       await this.#o.lock.run(() => this.#o.db.batch(statements, "write"));
     };
     for (const group of groups) {
@@ -324,6 +336,7 @@ export class Summarizer {
     const total = emptyRun(true);
     const firstDay = first === null ? now + 1 : Math.floor(first / DAY_MS) * DAY_MS;
     for (let day = firstDay; day <= now; day += DAY_MS) {
+      await this.#share.turn();
       const sessions = await sessionsInWindow(db, day, day + DAY_MS);
       const hours = new Set(Array.from({ length: 24 }, (_, i) => day + i * HOUR_MS));
       const entries = [...byClient(sessions)].map(([clientId, own]) => ({
