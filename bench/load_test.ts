@@ -79,7 +79,7 @@ export interface LoadTestResult {
   collections: { count: number; seconds: number };
   /** Sessions waiting for the summariser, most seen during the load. */
   backlogPeak: number;
-  /** The site's live JavaScript heap (`meter_heap_used_bytes`), sampled during the load. */
+  /** The site's JavaScript heap in use (`meter_heap_used_bytes`, garbage included), sampled during the load. */
   heap: HeapSample[];
   /** From the end of the load until nothing waited for the summariser (if waited for). */
   summariesAfterSeconds?: number;
@@ -281,9 +281,9 @@ export interface HeapSample {
 }
 
 /**
- * Samples the site's live heap from `/metrics`: resident memory also holds
- * garbage V8 has not collected yet and SQLite's page cache, so it cannot
- * tell a leak from a lazy collector.
+ * Samples the site's JavaScript heap in use from `/metrics`: resident memory
+ * also holds SQLite's page cache and WebAssembly memory, so it cannot tell a
+ * leak from a lazy collector; the heap's low points can.
  */
 function sampleHeap(site: BenchSite, everyMs: number): { stop(): Promise<HeapSample[]> } {
   const samples: HeapSample[] = [];
@@ -338,6 +338,6 @@ export async function benchLoad(options: LoadTestOptions = {}): Promise<BenchFig
   progress(`load: ... of which its own pages, MB: ${mb(every10s, (s) => s.anonBytes)}`);
   progress(`load: ... of which the native heap, MB: ${mb(every10s, (s) => s.nativeHeapBytes)}`);
   const heap = r.heap.map((h) => round(h.heapBytes / 1e6, 0)).join(" ");
-  progress(`load: site live JavaScript heap every ${SAMPLE_EVERY_MS * 5 / 1000} s, MB: ${heap}`);
+  progress(`load: site JavaScript heap in use every ${SAMPLE_EVERY_MS * 5 / 1000} s, MB: ${heap}`);
   return loadFigures(r);
 }

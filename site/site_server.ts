@@ -50,13 +50,16 @@ function backgroundWork(site: SiteContext): RepeatingTask[] {
     new RepeatingTask(
       "giving back the memory of unused documents",
       () => 5_000,
-      releaseLoadedDocuments(() => site.cache.misses, (ms) => {
-        site.metrics.count("meter_forced_collections_total", "Full garbage collections run", 1);
-        site.metrics.count(
-          "meter_forced_collections_seconds_total",
-          "Time the site was held by full garbage collections",
-          ms / 1000,
-        );
+      releaseLoadedDocuments({
+        loads: () => site.cache.misses,
+        collected: (ms) => {
+          site.metrics.count("meter_forced_collections_total", "Full garbage collections run", 1);
+          site.metrics.count(
+            "meter_forced_collections_seconds_total",
+            "Time the site was held by full garbage collections",
+            ms / 1000,
+          );
+        },
       }),
     ),
     new RepeatingTask(

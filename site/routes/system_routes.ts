@@ -30,7 +30,7 @@ export function systemRoutes(site: SiteContext): Hono {
   );
   site.metrics.gauge(
     "meter_heap_used_bytes",
-    "Live JavaScript heap of the site process (resident memory also holds garbage not yet collected)",
+    "JavaScript heap in use by the site process, garbage not yet collected included",
     () => Deno.memoryUsage().heapUsed,
   );
   site.metrics.gauge(
