@@ -68,6 +68,17 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
       renderPage({ ...frame, siteCode: site.code, role: c.get("token")?.role }),
       status as 200,
     );
+  /** The new-rule form, or an existing rule's, with the values and errors to show. */
+  const ruleFormPage = (
+    c: Context<SiteEnv>,
+    form: { values: FormValues; errors: Record<string, string>; rule?: Rule; admin: boolean },
+    status = 200,
+  ) =>
+    page(c, {
+      title: form.rule ? `${form.rule.id}: ${form.rule.name}` : "New rule",
+      section: "rules",
+      children: <RuleForm action={form.rule ? `/rules/${form.rule.id}` : "/rules"} {...form} />,
+    }, status);
   const url = (c: Context) => new URL(c.req.url);
   const limit = bodyLimit({ maxSize: FORM_LIMIT });
 
@@ -185,11 +196,7 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
   people.get("/rules/new", (c) => {
     requireAdmin(c.get("token"));
     const values: FormValues = { version: "*", enabled: true, applyToChildSites: false };
-    return page(c, {
-      title: "New rule",
-      section: "rules",
-      children: <RuleForm action="/rules" values={values} errors={{}} admin />,
-    });
+    return ruleFormPage(c, { values, errors: {}, admin: true });
   });
 
   people.post("/rules", limit, async (c) => {
@@ -197,11 +204,7 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
     const values = formValues(await c.req.parseBody());
     const check = checkRuleForm(values);
     if (!check.ok) {
-      return page(c, {
-        title: "New rule",
-        section: "rules",
-        children: <RuleForm action="/rules" values={values} errors={check.errors} admin />,
-      }, 400);
+      return ruleFormPage(c, { values, errors: check.errors, admin: true }, 400);
     }
     const rule = await editor.create(check.fields);
     return c.redirect(`/rules?done=${encodeURIComponent(`Rule ${rule.id} created.`)}`, 303);
@@ -210,19 +213,7 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
   people.get("/rules/:id", async (c) => {
     const rule = await findRule(site, c.req.param("id"));
     const admin = c.get("token").role === "admin" && rule.siteCode === site.code;
-    return page(c, {
-      title: `${rule.id}: ${rule.name}`,
-      section: "rules",
-      children: (
-        <RuleForm
-          action={`/rules/${rule.id}`}
-          values={valuesOf(rule)}
-          errors={{}}
-          rule={rule}
-          admin={admin}
-        />
-      ),
-    });
+    return ruleFormPage(c, { values: valuesOf(rule), errors: {}, rule, admin });
   });
 
   people.post("/rules/:id", limit, async (c) => {
@@ -230,19 +221,7 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
     const values = formValues(await c.req.parseBody());
     const check = checkRuleForm(values);
     if (!check.ok) {
-      return page(c, {
-        title: `${rule.id}: ${rule.name}`,
-        section: "rules",
-        children: (
-          <RuleForm
-            action={`/rules/${rule.id}`}
-            values={values}
-            errors={check.errors}
-            rule={rule}
-            admin
-          />
-        ),
-      }, 400);
+      return ruleFormPage(c, { values, errors: check.errors, rule, admin: true }, 400);
     }
     await editor.update(rule.id, check.fields);
     return c.redirect(`/rules?done=${encodeURIComponent(`Rule ${rule.id} saved.`)}`, 303);
