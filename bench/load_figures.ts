@@ -46,7 +46,7 @@ function throughputFigures(r: LoadTestResult): BenchFigure[] {
       unit: "sessions/s",
       baseline: {
         name: "recorded by the agents",
-        value: round(r.sent.sessions / fleet.loadSeconds, 1),
+        value: round((r.sent.sessions - r.sentBeforeLoad) / fleet.loadSeconds, 1),
       },
     },
     {

@@ -17,8 +17,15 @@
 import type * as A from "@automerge/automerge";
 import { DAY_MS, dayStart } from "../sync/doc_id.ts";
 import { decodeSyncBody, syncReplySchema } from "../sync/sync_batch.ts";
+import { type FleetDays, nextDay, timeInDay } from "./fleet_days.ts";
 import { SeededRandom } from "./seeded_random.ts";
-import { type Flush, postSync, type SimulatedAgent } from "./simulated_agent.ts";
+import {
+  type Flush,
+  IDLE_SHARE,
+  postSync,
+  randomFlush,
+  type SimulatedAgent,
+} from "./simulated_agent.ts";
 
 export interface FleetOptions {
   seconds: number;
@@ -29,6 +36,8 @@ export interface FleetOptions {
   idleShare?: number;
   /** How long the agents may take to deliver what they hold once the load ends. */
   drainTimeoutSeconds?: number;
+  /** Short days (`fleet_days.ts`), begun by `beginDays`; by default the whole load is today. */
+  days?: FleetDays;
 }
 
 /** A request the site answered 200. */
@@ -60,8 +69,6 @@ export interface FleetRun {
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
-/** Share of wake-ups with nothing new: many syncs of a real fleet are heartbeats. */
-const IDLE_SHARE = 0.3;
 
 interface Member {
   agent: SimulatedAgent;
@@ -70,6 +77,9 @@ interface Member {
   /** Recorded and not yet confirmed by the site. */
   pendingSessions: number;
   pendingUpdates: number;
+  /** When its current day began and ends (`performance.now()`). */
+  dayBegan: number;
+  dayEnds: number;
 }
 
 /** Runs the fleet against `site` for `options.seconds`, then drains it. */
@@ -79,15 +89,24 @@ export async function runFleet(
   options: FleetOptions,
 ): Promise<FleetRun> {
   const random = new SeededRandom(options.seed ?? 7);
-  const members = agents.map((agent, i): Member => ({
-    agent,
-    http: Deno.createHttpClient({}),
-    random: random.fork(i),
-    pendingSessions: 0,
-    pendingUpdates: 0,
-  }));
   const run = new Recorder(site);
   const deadline = run.started + options.seconds * 1000;
+  const dayMs = (options.days?.lengthSeconds ?? Infinity) * 1000;
+  const members = agents.map((agent, i): Member => {
+    // Without short days, the day is today's, as the wall clock has it.
+    const dayBegan = options.days
+      ? run.started - options.days.gone[i] * dayMs
+      : run.started - (Date.now() - dayStart(agent.day));
+    return {
+      agent,
+      http: Deno.createHttpClient({}),
+      random: random.fork(i),
+      pendingSessions: 0,
+      pendingUpdates: 0,
+      dayBegan,
+      dayEnds: options.days ? dayBegan + dayMs : Infinity,
+    };
+  });
   try {
     await Promise.all(members.map((m) => loadMember(m, run, deadline, options)));
     run.loadSeconds = (deadline - run.started) / 1000;
@@ -106,38 +125,45 @@ async function loadMember(m: Member, run: Recorder, deadline: number, o: FleetOp
     Math.min(deadline, performance.now() + m.random.next() * o.maxIntervalSeconds * 1000),
   );
   while (performance.now() < deadline) {
-    record(m, nextFlush(m.random, m.agent.running, o.idleShare ?? IDLE_SHARE));
+    const dayOver = performance.now() >= m.dayEnds;
+    // The day's last flush ends what still runs; the next day begins once the site has it all.
+    record(
+      m,
+      dayOver ? endAll(m) : randomFlush(m.random, m.agent.running, o.idleShare ?? IDLE_SHARE),
+    );
     await run.sync(m, true);
+    if (dayOver && m.agent.confirmed) startNextDay(m);
     const interval = o.minIntervalSeconds +
       m.random.next() * (o.maxIntervalSeconds - o.minIntervalSeconds);
     await sleepUntil(Math.min(deadline, performance.now() + interval * 1000));
   }
 }
 
-/** What ran since the last sync: sometimes nothing, else a few sessions begun or ended. */
-function nextFlush(random: SeededRandom, running: number, idleShare: number): Flush {
-  if (random.chance(idleShare)) return { ended: 0, started: 0, ending: 0 };
-  return {
-    ended: random.int(0, 2),
-    started: random.int(0, 2),
-    ending: random.int(0, Math.min(2, running)),
-  };
+/** Goes on to the agent's next day, which lasts as long as the one that ended. */
+function startNextDay(m: Member): void {
+  m.agent.startDay(nextDay(m.agent.day));
+  const length = m.dayEnds - m.dayBegan;
+  m.dayBegan = m.dayEnds;
+  m.dayEnds += length;
+}
+
+function endAll(m: Member): Flush {
+  return { ended: 0, started: 0, ending: m.agent.running };
 }
 
 function record(m: Member, flush: Flush): void {
-  const writes = m.agent.record(flush, sessionClock(m.agent.day));
+  const writes = m.agent.record(flush, sessionClock(m));
   m.pendingSessions += flush.ended + flush.started;
   m.pendingUpdates += writes - flush.ended - flush.started;
 }
 
 /**
- * Now, kept inside the document's day: a session must start within its
- * day (a run across midnight UTC keeps writing the day it began), and its
- * start is a few seconds before now.
+ * Now, as far through the document's day as the agent is through its day
+ * (with short days, time runs fast).
  */
-function sessionClock(day: string): number {
-  const start = dayStart(day);
-  return Math.min(Math.max(Date.now(), start + 60_000), start + DAY_MS - 1);
+function sessionClock(m: Member): number {
+  const dayMs = m.dayEnds === Infinity ? DAY_MS : m.dayEnds - m.dayBegan;
+  return timeInDay(m.agent.day, (performance.now() - m.dayBegan) / dayMs);
 }
 
 /** Once the load ended: every agent syncs until the site confirmed all it holds. */

@@ -31,7 +31,9 @@ import { type BenchSite, enrollClients, runConcurrently, startBenchSite } from "
 import { type FleetOptions, type FleetRun, runFleet } from "./load_fleet.ts";
 import { cpuSeconds, openFiles, type ProcessSample, sampleProcess } from "./process_stats.ts";
 import { measureGet, sampleGetLatency } from "./request_latency.ts";
-import { SimulatedAgent } from "./simulated_agent.ts";
+import { IDLE_SHARE, SimulatedAgent } from "./simulated_agent.ts";
+import { beginDays, type FleetDays } from "./fleet_days.ts";
+import { SeededRandom } from "./seeded_random.ts";
 import type { SiteSettings } from "../site/site_settings.ts";
 
 export interface LoadTestOptions {
@@ -45,6 +47,12 @@ export interface LoadTestOptions {
   idleShare?: number;
   /** Site settings other than the defaults, for an experiment (e.g. the summariser idle). */
   siteSettings?: Partial<SiteSettings>;
+  /**
+   * How long a day of usage lasts (`fleet_days.ts`), {@linkcode FAST_DAY_SECONDS}
+   * by default; 0 makes the whole load part of today, and documents grow
+   * throughout.
+   */
+  dayLengthSeconds?: number;
 }
 
 /** What the site holds, from `POST /v1/query` over its `sessions` view. */
@@ -53,6 +61,8 @@ export interface StoredSessions {
   distinct: number;
   running: number;
   endedMs: number;
+  /** Days the sessions belong to. */
+  days: number;
 }
 
 export interface LoadTestResult {
@@ -62,6 +72,8 @@ export interface LoadTestResult {
   fleet: FleetRun;
   /** Sessions the agents recorded, their run time once ended, and those still running. */
   sent: { sessions: number; running: number; endedMs: number };
+  /** Of the sessions sent, those delivered before the load began (the part of the first days gone). */
+  sentBeforeLoad: number;
   stored: StoredSessions;
   /** From the end of the load until the site held every session sent. */
   storedAfterSeconds: number;
@@ -88,6 +100,14 @@ export interface LoadTestResult {
   siteLog: { warnings: number; errors: number; examples: string[] };
 }
 
+/**
+ * A day at the fleet's pace: each simulated agent records about 0.14
+ * sessions a second, some 12,000 a real day, about a hundred times a busy
+ * real client's; a day of 864 s (86,400 / 100) holds about 120 sessions, a
+ * busy real client's day.
+ */
+export const FAST_DAY_SECONDS = 864;
+
 const SAMPLE_EVERY_MS = 2_000;
 const HEALTH_EVERY_MS = 250;
 const BACKLOG_EVERY_MS = 5_000;
@@ -99,6 +119,7 @@ export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTe
     minIntervalSeconds = 5,
     maxIntervalSeconds = 15,
     waitForSummaries = true,
+    dayLengthSeconds = FAST_DAY_SECONDS,
   } = options;
   const siteLog = { warnings: 0, errors: 0, examples: [] as string[] };
   const dir = await Deno.makeTempDir({ prefix: "meter-load-" });
@@ -110,6 +131,16 @@ export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTe
   });
   try {
     const fleet = await prepareFleet(site, agents);
+    const days = dayLengthSeconds > 0
+      ? await beginFleetDays(site, fleet, {
+        ...options,
+        dayLengthSeconds,
+        seconds,
+        minIntervalSeconds,
+        maxIntervalSeconds,
+      })
+      : undefined;
+    const sentBeforeLoad = sentBy(fleet).sessions;
     const unloaded = (await measureGet(`${site.url}/v1/health`, "", 200, 10)).times;
     progress(
       `load: ${agents} agents syncing every ${minIntervalSeconds}-${maxIntervalSeconds} s ` +
@@ -120,6 +151,7 @@ export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTe
       minIntervalSeconds,
       maxIntervalSeconds,
       idleShare: options.idleShare,
+      days,
     });
     progress("load over: checking what the site stored");
     // The fleet timed its drain from the end of the load; what follows adds to it.
@@ -138,6 +170,7 @@ export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTe
       ...loaded,
       health: { ...loaded.health, unloaded },
       sent,
+      sentBeforeLoad,
       stored,
       storedAfterSeconds,
       warmUpMs: warmUpMs(seconds, maxIntervalSeconds),
@@ -205,6 +238,29 @@ async function prepareFleet(site: BenchSite, agents: number): Promise<SimulatedA
   return fleet;
 }
 
+/**
+ * Days of `dayLengthSeconds`, the load beginning part-way through each
+ * agent's first: what the part gone holds is delivered and summarised
+ * first, so the load begins on a settled fleet.
+ */
+async function beginFleetDays(
+  site: BenchSite,
+  fleet: SimulatedAgent[],
+  o: LoadTestOptions & { seconds: number; minIntervalSeconds: number; maxIntervalSeconds: number },
+): Promise<FleetDays> {
+  progress(`load: days of ${o.dayLengthSeconds} s; delivering the part of each agent's day gone`);
+  const random = new SeededRandom(11);
+  const days = await beginDays(site.url, fleet, {
+    lengthSeconds: o.dayLengthSeconds!,
+    loadSeconds: o.seconds,
+    meanIntervalSeconds: (o.minIntervalSeconds + o.maxIntervalSeconds) / 2,
+    idleShare: o.idleShare ?? IDLE_SHARE,
+    random: fleet.map((_, i) => random.fork(i)),
+  });
+  await waitForSummarised(site);
+  return days;
+}
+
 function keepLogLine(log: LoadTestResult["siteLog"], line: string): void {
   let level = "";
   try {
@@ -249,10 +305,11 @@ async function adminRequest(site: BenchSite, method: string, path: string, body?
 
 async function storedSessions(site: BenchSite): Promise<StoredSessions> {
   const sql = "SELECT count(*), count(DISTINCT client_id || ' ' || session_id), " +
-    "coalesce(sum(end_ms IS NULL), 0), coalesce(sum(end_ms - start_ms), 0) FROM sessions";
+    "coalesce(sum(end_ms IS NULL), 0), coalesce(sum(end_ms - start_ms), 0), " +
+    "count(DISTINCT substr(session_id, 1, 10)) FROM sessions";
   const { rows } = await adminRequest(site, "POST", "/v1/query", { sql });
-  const [count, distinct, running, endedMs] = rows[0].map(Number);
-  return { rows: count, distinct, running, endedMs };
+  const [count, distinct, running, endedMs, days] = rows[0].map(Number);
+  return { rows: count, distinct, running, endedMs, days };
 }
 
 /** What the site holds once it holds `sessions` rows, or after 30 s. */

@@ -9,7 +9,7 @@
  * set smaller. `--inventory-only` runs the inventory benchmark alone
  * (`--inventory-clients N` makes its fleet smaller), `--hierarchy-only` the
  * hierarchy benchmark (`--hierarchy-clients N`), `--load-only` the load test
- * (`--load-agents N`, `--load-seconds S`).
+ * (`--load-agents N`, `--load-seconds S`, `--load-day-seconds S`).
  *
  * @module
  */
@@ -38,6 +38,7 @@ const { values } = parseArgs({
     "load-only": { type: "boolean" },
     "load-agents": { type: "string" },
     "load-seconds": { type: "string" },
+    "load-day-seconds": { type: "string" },
   },
 });
 const count = (value: string | undefined) => value === undefined ? undefined : Number(value);
@@ -64,6 +65,7 @@ if (!only || only === "load") {
     ...await benchLoad({
       agents: count(values["load-agents"]),
       seconds: count(values["load-seconds"]),
+      dayLengthSeconds: count(values["load-day-seconds"]),
     }),
   );
 }

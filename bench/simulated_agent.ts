@@ -21,6 +21,7 @@ import {
 import { primeSyncState } from "../sync/sync_state_store.ts";
 import { encodeProgram, encodeSession, type UsageSession } from "../sync/usage_record.ts";
 import type { EnrolledClient } from "./bench_site.ts";
+import type { SeededRandom } from "./seeded_random.ts";
 
 type Records = Record<string, Uint8Array>;
 
@@ -35,9 +36,22 @@ export interface Flush {
   ending: number;
 }
 
+/** Share of wake-ups with nothing new: many syncs of a real fleet are heartbeats. */
+export const IDLE_SHARE = 0.3;
+
+/** What ran since the last sync: sometimes nothing, else a few sessions begun or ended. */
+export function randomFlush(random: SeededRandom, running: number, idleShare: number): Flush {
+  if (random.chance(idleShare)) return { ended: 0, started: 0, ending: 0 };
+  return {
+    ended: random.int(0, 2),
+    started: random.int(0, 2),
+    ending: random.int(0, Math.min(2, running)),
+  };
+}
+
 export class SimulatedAgent {
   readonly client: EnrolledClient;
-  readonly day: string;
+  #day: string;
   #doc: A.Doc<Records>;
   /** Heads the site confirmed: the next body carries what came after. */
   #acked: A.Heads = [];
@@ -50,8 +64,33 @@ export class SimulatedAgent {
 
   constructor(client: EnrolledClient, day: string) {
     this.client = client;
-    this.day = day;
+    this.#day = day;
     this.#doc = A.init<Records>({ actor: client.actor });
+  }
+
+  /** The day whose usage document it writes. */
+  get day(): string {
+    return this.#day;
+  }
+
+  /**
+   * Goes on to the next day's usage document, as the agent does at
+   * midnight UTC. Only once the site confirmed everything and nothing is
+   * running: a session keeps writing the day it began.
+   */
+  startDay(day: string): void {
+    const heads = A.getHeads(this.#doc);
+    if (this.#running.size > 0 || !sameHeads(heads, this.#acked)) {
+      throw new Error(`day ${this.#day} still has sessions running or unconfirmed`);
+    }
+    this.#day = day;
+    this.#doc = A.init<Records>({ actor: this.client.actor });
+    this.#acked = [];
+  }
+
+  /** Nothing recorded that the site has not confirmed. */
+  get confirmed(): boolean {
+    return sameHeads(A.getHeads(this.#doc), this.#acked);
   }
 
   get authorization(): string {
@@ -141,7 +180,7 @@ export class SimulatedAgent {
       remote: false,
     };
     if (end !== null) this.#endedMs += end - start;
-    d[key] = encodeSession(this.day, session, 0);
+    d[key] = encodeSession(this.#day, session, 0);
   }
 
   /** The body that sends everything since the last acknowledged heads. */
@@ -153,7 +192,7 @@ export class SimulatedAgent {
     const state = A.initSyncState() as A.SyncState & { sharedHeads: A.Heads };
     state.sharedHeads = this.#acked;
     const [, msg] = A.generateSyncMessage(this.#doc, primeSyncState(state));
-    return { doc: usageDocId(this.client.clientId, this.day), msg: msg! };
+    return { doc: usageDocId(this.client.clientId, this.#day), msg: msg! };
   }
 
   /**

@@ -3,7 +3,8 @@
  * and sync concurrently for 15 s, each over a connection of its own, running
  * the same code as `deno task bench --load-only` (2,000 agents for three
  * minutes, `bench/load_test.ts`). Intervals are shorter than the bench's so
- * that each agent syncs several times. Only correctness is checked, never
+ * that each agent syncs several times, and days last 5 s, so that each
+ * agent also goes on to new days' documents. Only correctness is checked, never
  * timing (the machine is shared): no request fails except by rate limit,
  * every session sent is stored exactly once and as sent (running or ended,
  * with its run time), the site logs nothing at warn or error, and it still
@@ -21,6 +22,7 @@ test("200 agents syncing at once for 15 s: nothing fails, every session is store
     minIntervalSeconds: 1,
     maxIntervalSeconds: 3,
     waitForSummaries: false,
+    dayLengthSeconds: 5,
   });
   expect(r.fleet.failures, JSON.stringify(r.fleet.failureExamples)).toEqual({});
   expect(r.health.loadedFailures).toBe(0);
@@ -33,7 +35,10 @@ test("200 agents syncing at once for 15 s: nothing fails, every session is store
     distinct: r.sent.sessions,
     running: r.sent.running,
     endedMs: r.sent.endedMs,
+    days: expect.any(Number),
   });
+  // 15 s of 5 s days, each agent's first one partly gone: three or four days each.
+  expect(r.stored.days).toBeGreaterThanOrEqual(3);
   expect(r.siteLog.examples).toEqual([]);
   expect(r.siteAlive).toBe(true);
 });
