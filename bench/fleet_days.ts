@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { DAY_MS, dayStart } from "../sync/doc_id.ts";
+import { DAY_MS, dayOf, dayStart } from "../sync/doc_id.ts";
 import { runConcurrently } from "./bench_site.ts";
 import type { SeededRandom } from "./seeded_random.ts";
 import { postSync, randomFlush, type SimulatedAgent } from "./simulated_agent.ts";
@@ -74,7 +74,7 @@ export async function beginDays(
 
 /** The day after `day`. */
 export function nextDay(day: string): string {
-  return new Date(dayStart(day) + DAY_MS).toISOString().slice(0, 10);
+  return dayOf(dayStart(day) + DAY_MS);
 }
 
 /**
@@ -90,6 +90,5 @@ export function timeInDay(day: string, share: number): number {
 
 /** The day `days` before today (UTC). */
 function dayBefore(days: number): string {
-  return new Date(dayStart(new Date().toISOString().slice(0, 10)) - days * DAY_MS)
-    .toISOString().slice(0, 10);
+  return dayOf(Date.now() - days * DAY_MS);
 }

@@ -35,6 +35,7 @@ import { IDLE_SHARE, SimulatedAgent } from "./simulated_agent.ts";
 import { beginDays, type FleetDays } from "./fleet_days.ts";
 import { SeededRandom } from "./seeded_random.ts";
 import type { SiteSettings } from "../site/site_settings.ts";
+import { dayOf } from "../sync/doc_id.ts";
 
 export interface LoadTestOptions {
   agents?: number;
@@ -232,7 +233,7 @@ async function prepareFleet(site: BenchSite, agents: number): Promise<SimulatedA
   await adminRequest(site, "POST", "/v1/rules", { name: "Python", fileName: "python3*" });
   progress(`enrolling ${agents} simulated agents`);
   const clients = await enrollClients(site, agents);
-  const day = new Date().toISOString().slice(0, 10);
+  const day = dayOf(Date.now());
   const fleet = clients.map((c) => new SimulatedAgent(c, day));
   await runConcurrently(agents, 16, (i) => fleet[i].followRules(site.url));
   return fleet;
