@@ -93,8 +93,8 @@ function figuresOf(
 /**
  * The sweep: every session is an interval clipped to the hour; at equal
  * instants ends come before starts, so a run that ends as another starts is
- * not concurrent with it. A zero-length session counts at its instant, with
- * the sessions running then.
+ * not concurrent with it. Zero-length sessions count at their instant, with
+ * the sessions running then and with each other.
  */
 function peaks(sessions: SummarySession[], hour: number, now: number) {
   const hourEnd = hour + HOUR_MS;
@@ -111,14 +111,21 @@ function peaks(sessions: SummarySession[], hour: number, now: number) {
   const perUser = new Map<string, number>();
   let sessionsNow = 0, usersNow = 0;
   let peakSessions = 0, peakSessionsAt = hour, peakUsers = 0, peakUsersAt = hour;
-  for (const [at, delta, user] of events) {
+  const note = (at: number, sessions: number, users: number) => {
+    if (sessions > peakSessions) [peakSessions, peakSessionsAt] = [sessions, at];
+    if (users > peakUsers) [peakUsers, peakUsersAt] = [users, at];
+  };
+  for (let i = 0; i < events.length; i++) {
+    const [at, delta, user] = events[i];
     if (delta === 0) {
-      // Alone for an instant: it and whoever runs then.
-      const alone = (perUser.get(user) ?? 0) === 0;
-      if (sessionsNow + 1 > peakSessions) [peakSessions, peakSessionsAt] = [sessionsNow + 1, at];
-      if (usersNow + (alone ? 1 : 0) > peakUsers) {
-        [peakUsers, peakUsersAt] = [usersNow + (alone ? 1 : 0), at];
+      // The zero-length runs of this instant, all together (they sort last in it).
+      const instant = new Set<string>();
+      let count = 0;
+      for (; i < events.length && events[i][0] === at; i++, count++) {
+        if ((perUser.get(events[i][2]) ?? 0) === 0) instant.add(events[i][2]);
       }
+      i--;
+      note(at, sessionsNow + count, usersNow + instant.size);
       continue;
     }
     sessionsNow += delta;
@@ -126,8 +133,7 @@ function peaks(sessions: SummarySession[], hour: number, now: number) {
     perUser.set(user, before + delta);
     if (before === 0 && delta > 0) usersNow++;
     if (before === 1 && delta < 0) usersNow--;
-    if (sessionsNow > peakSessions) [peakSessions, peakSessionsAt] = [sessionsNow, at];
-    if (usersNow > peakUsers) [peakUsers, peakUsersAt] = [usersNow, at];
+    note(at, sessionsNow, usersNow);
   }
   return { peakSessions, peakSessionsAt, peakUsers, peakUsersAt };
 }

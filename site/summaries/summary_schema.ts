@@ -8,7 +8,8 @@
  *   up over hours, days and months; **run_ms** is the time sessions ran
  *   *within* it, so it adds up too.
  * - **Peaks** are exact: a sweep over the intervals of the sessions that
- *   overlap the hour, ends before starts at the same instant. `peak_sessions`
+ *   overlap the hour, ends before starts at the same instant; runs of no
+ *   length count at their instant, together. `peak_sessions`
  *   counts sessions, `peak_users` distinct user names (one user with three
  *   windows open counts once); `*_at` is the first instant the peak was
  *   reached.
