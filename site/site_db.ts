@@ -99,6 +99,8 @@ export const siteSchema = [
     clock_offset_ms INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (client_id, session_id)
   )`,
+  // Every agent request looks up its client's actors: without it, a scan of all of them.
+  `CREATE INDEX IF NOT EXISTS client_actors_by_client ON client_actors (client_id)`,
   `CREATE INDEX IF NOT EXISTS usage_by_start ON usage_sessions (start_ms)`,
   `CREATE INDEX IF NOT EXISTS usage_by_rule ON usage_sessions (rule_id, start_ms)`,
   `CREATE INDEX IF NOT EXISTS usage_by_user ON usage_sessions (user_name, start_ms)`,

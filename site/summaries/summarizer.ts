@@ -39,6 +39,8 @@ import {
   clientMonthsStatements,
   hourStatements,
   localHoursStatements,
+  type PresenceKey,
+  presenceStatements,
   ruleMonthStatements,
 } from "./summary_statements.ts";
 import { DAY_MS, HOUR_MS, type SummarySession } from "./summary_session.ts";
@@ -219,8 +221,7 @@ export class Summarizer {
         entries.push({ clientId, figures: clientDayFigures(own, day, zone(zones, clientId), now) });
         await this.#share.turn();
       }
-      await above.noteOld(this.#o.db, day, clientIds);
-      above.noteNew(day, entries);
+      await above.noteDay(this.#o.db, day, entries);
       writes.push(...dayWrites(day, entries));
       days.add(day);
     }
@@ -346,6 +347,7 @@ export class Summarizer {
       await this.#store([
         hourStatements(day, day + DAY_MS, hourFigures(sessions, hours, now), now),
         ...dayWrites(dayOf(day), entries),
+        presenceStatements([], entries.flatMap((e) => presenceKeys(dayOf(day), e))),
       ]);
       total.sessions += sessions.filter((s) => s.start >= day).length;
       total.hours += 24;
@@ -413,45 +415,66 @@ function chunks<T>(items: T[], size: number): T[][] {
 
 const key = (...parts: (string | number)[]) => parts.join("\u0000");
 
+/** A computer's `local_presence` rows of a UTC day, as its figures say now. */
+function presenceKeys(day: string, { clientId, figures }: DayEntry): PresenceKey[] {
+  return figures.presence.map((p) => [p.ruleId, p.localDate, p.localHour, p.user, clientId, day]);
+}
+
 /**
  * What changed above the days recomputed: the computers' months to re-add,
- * the rules' months whose totals change, and the local hours whose users
- * are recounted, both those the days touched before and those they touch now.
+ * the rules' months whose totals change, and the computers' presence in
+ * local hours with the users of the cells it changes recounted.
  */
 class AboveDays {
   /** Client ids by month. */
   readonly #clientMonths = new Map<string, Set<string>>();
   readonly #ruleMonths = new Set<string>();
+  /** Local-hour cells (rule, date, hour) whose users change. */
   readonly #cells = new Set<string>();
+  /**
+   * Per day, the presence rows that changed and the recount of the cells
+   * they touch, in one transaction: a crash between the two would leave
+   * counts that the next run, finding no change, never corrects.
+   */
+  readonly #presence: InStatement[][] = [];
 
-  async noteOld(db: Client, day: string, clientIds: string[]): Promise<void> {
+  /** Notes what some computers' recomputed day changes, reading what they held before. */
+  async noteDay(db: Client, day: string, entries: DayEntry[]): Promise<void> {
     const month = day.slice(0, 7);
-    const ids = JSON.stringify(clientIds);
+    const ids = JSON.stringify(entries.map((e) => e.clientId));
     const ofClients = "client_id IN (SELECT value FROM json_each(?))";
     const rules = await db.execute({
       sql: `SELECT DISTINCT rule_id FROM monthly_usage WHERE month = ? AND ${ofClients}`,
       args: [month, ids],
     });
     for (const row of rules.rows) this.#ruleMonths.add(key(row.rule_id as string, month));
-    const cells = await db.execute({
-      sql: `SELECT DISTINCT rule_id, local_date, local_hour FROM local_presence
-        WHERE utc_day = ? AND ${ofClients}`,
+    const stored = await db.execute({
+      sql: `SELECT json_group_array(json_array(rule_id, local_date, local_hour, user_name,
+        client_id, utc_day)) AS rows FROM local_presence WHERE utc_day = ? AND ${ofClients}`,
       args: [day, ids],
     });
-    for (const r of cells.rows) {
-      this.#cells.add(key(r.rule_id as string, r.local_date as string, r.local_hour as number));
-    }
-  }
-
-  noteNew(day: string, entries: DayEntry[]): void {
-    const month = day.slice(0, 7);
+    const before = new Map<string, PresenceKey>(
+      (JSON.parse(stored.rows[0].rows as string) as PresenceKey[]).map((k) => [key(...k), k]),
+    );
     let clients = this.#clientMonths.get(month);
     if (!clients) this.#clientMonths.set(month, clients = new Set());
-    for (const { clientId, figures } of entries) {
-      clients.add(clientId);
-      for (const cell of figures.cells) this.#ruleMonths.add(key(cell.ruleId, month));
-      for (const p of figures.presence) this.#cells.add(key(p.ruleId, p.localDate, p.localHour));
+    const added: PresenceKey[] = [];
+    for (const entry of entries) {
+      clients.add(entry.clientId);
+      for (const cell of entry.figures.cells) this.#ruleMonths.add(key(cell.ruleId, month));
+      for (const row of presenceKeys(day, entry)) if (!before.delete(key(...row))) added.push(row);
     }
+    const removed = [...before.values()];
+    const cells = new Map<string, [string, string, number]>();
+    for (const [rule, date, hour] of [...added, ...removed]) {
+      cells.set(key(rule, date, hour), [rule, date, hour]);
+    }
+    if (cells.size === 0) return;
+    for (const cell of cells.keys()) this.#cells.add(cell);
+    this.#presence.push([
+      ...presenceStatements(removed, added),
+      ...chunks([...cells.values()], 5_000).flatMap(localHoursStatements),
+    ]);
   }
 
   /** The local dates whose cells change. */
@@ -460,10 +483,6 @@ class AboveDays {
   }
 
   statements(): InStatement[][] {
-    const cells = [...this.#cells].map((k): [string, string, number] => {
-      const [rule, date, hour] = k.split("\u0000");
-      return [rule, date, Number(hour)];
-    });
     const months = [...this.#clientMonths].flatMap(([month, clients]) =>
       chunks([...clients], CLIENTS_PER_TRANSACTION).map((part) =>
         clientMonthsStatements(month, part)
@@ -472,6 +491,6 @@ class AboveDays {
     const totals = [...this.#ruleMonths].map((k) =>
       ruleMonthStatements(...(k.split("\u0000") as [string, string]))
     );
-    return [...months, ...totals, ...chunks(cells, 5_000).map(localHoursStatements)];
+    return [...this.#presence, ...months, ...totals];
   }
 }

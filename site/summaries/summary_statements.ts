@@ -73,7 +73,7 @@ export function hourStatements(
   ];
 }
 
-/** Replaces the daily cells and local-hour presence of some computers for one UTC day. */
+/** Replaces the daily cells of some computers for one UTC day. */
 export function clientDaysStatements(
   day: string,
   clients: { clientId: string; figures: ClientDayFigures }[],
@@ -111,15 +111,36 @@ export function clientDaysStatements(
         ])
       ),
     ),
-    { sql: `DELETE FROM local_presence WHERE utc_day = ? AND ${ofClients}`, args: [day, ids] },
-    ...bulkInsert(
-      "local_presence",
-      ["rule_id", "local_date", "local_hour", "user_name", "client_id", "utc_day"],
-      clients.flatMap(({ clientId, figures }) =>
-        figures.presence.map((p) => [p.ruleId, p.localDate, p.localHour, p.user, clientId, day])
-      ),
-    ),
   ];
+}
+
+/** A row of `local_presence`: [rule, local date, local hour, user, client, UTC day]. */
+export type PresenceKey = [string, string, number, string, string, string];
+
+const PRESENCE_COLUMNS = [
+  "rule_id",
+  "local_date",
+  "local_hour",
+  "user_name",
+  "client_id",
+  "utc_day",
+];
+
+/**
+ * Takes out and adds `local_presence` rows. Only the rows that changed are
+ * written: a computer's presence changes when it is first seen in a local
+ * hour, while its day's figures are recomputed at every run.
+ */
+export function presenceStatements(removed: PresenceKey[], added: PresenceKey[]): InStatement[] {
+  const statements: InStatement[] = [];
+  for (let i = 0; i < removed.length; i += ROWS_PER_STATEMENT) {
+    statements.push({
+      sql: `DELETE FROM local_presence WHERE (${PRESENCE_COLUMNS.join(", ")}) IN
+        (SELECT ${PRESENCE_COLUMNS.map((_, i) => `value ->> ${i}`).join(", ")} FROM json_each(?))`,
+      args: [JSON.stringify(removed.slice(i, i + ROWS_PER_STATEMENT))],
+    });
+  }
+  return [...statements, ...bulkInsert("local_presence", PRESENCE_COLUMNS, added)];
 }
 
 const MONTHLY_FROM_DAILY = `SELECT rule_id, substr(day, 1, 7), user_name, client_id, sum(runs),
