@@ -17,7 +17,7 @@ import { Metrics } from "./metrics.ts";
 import { openSiteDatabase } from "./site_db.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
 import { SyncHandler } from "./sync_handler.ts";
-import { Summarizer } from "./summaries/summarizer.ts";
+import { SummarizerThread } from "./summaries/summarizer_thread.ts";
 import { selfAndAncestorsStatements } from "./hierarchy/known_sites.ts";
 import { AutoRules } from "./inventory/auto_rules.ts";
 import { RateLimits } from "./rate_limits.ts";
@@ -41,7 +41,7 @@ export interface SiteContext {
   startedAt: number;
   /** The settings in force; `PATCH /v1/settings` replaces them. */
   settings: SiteSettings;
-  summarizer: Summarizer;
+  summarizer: SummarizerThread;
   /** Runs `POST /v1/query` statements in worker threads. */
   queries: QueryRunner;
   /** Creates disabled rules for widely installed programs. */
@@ -113,11 +113,18 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
     metrics: new Metrics(),
     startedAt: Date.now(),
     settings: await loadSettings(db, { ...DEFAULT_SETTINGS, ...options.settings }),
-    summarizer: new Summarizer({ db, lock, settings: () => context.settings }),
+    summarizer: new SummarizerThread({ db, lock, settings: () => context.settings }),
     queries: new QueryRunner(db),
     autoRules: new AutoRules(() => context),
     limits: new RateLimits(),
     ancestors,
   };
   return context;
+}
+
+/** Stops the site's workers and closes its database. */
+export function closeSite(site: SiteContext): void {
+  site.queries.close();
+  site.summarizer.close();
+  site.db.close();
 }

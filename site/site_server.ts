@@ -13,7 +13,7 @@ import { ParentLink } from "./hierarchy/parent_link.ts";
 import { fetchTrusting } from "../sync/trusted_fetch.ts";
 import { runMaintenance } from "./maintenance.ts";
 import { RepeatingTask } from "./repeating_task.ts";
-import { openSite, type SiteContext, type SiteOptions } from "./site_context.ts";
+import { closeSite, openSite, type SiteContext, type SiteOptions } from "./site_context.ts";
 
 export interface SiteServerOptions extends SiteOptions {
   port: number;
@@ -136,9 +136,8 @@ export async function startSite(options: SiteServerOptions): Promise<RunningSite
       stopped = true;
       await server.shutdown();
       await Promise.all(background.map((task) => task.stop()));
-      context.queries.close();
       await context.lastSeen.flush();
-      context.db.close();
+      closeSite(context);
       log.info("site stopped", { site: context.code });
     },
   };

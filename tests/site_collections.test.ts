@@ -16,7 +16,7 @@ import { collectionsSchema } from "../site/collections/collection_store.ts";
 import type { Membership } from "../site/collections/membership.ts";
 import { membersStatement } from "../site/collections/membership_sql.ts";
 import { collectionsRoutes } from "../site/routes/collections_routes.ts";
-import { openSite, type SiteContext } from "../site/site_context.ts";
+import { closeSite, openSite, type SiteContext } from "../site/site_context.ts";
 import { createToken } from "../site/tokens.ts";
 import { DAY_MS, dayOf, usageDocId } from "../sync/doc_id.ts";
 import { parseCsv } from "./helpers/csv_parse.ts";
@@ -76,7 +76,7 @@ describe("collections", () => {
 
   afterAll(async () => {
     await server?.shutdown();
-    site?.db.close();
+    if (site) closeSite(site);
     await temp?.remove();
   });
 

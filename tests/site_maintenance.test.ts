@@ -8,7 +8,7 @@ import { join } from "node:path";
 import * as A from "@automerge/automerge";
 import { runMaintenance } from "../site/maintenance.ts";
 import { summaryDocId } from "../sync/doc_id.ts";
-import { openSite, type SiteContext } from "../site/site_context.ts";
+import { closeSite, openSite, type SiteContext } from "../site/site_context.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 
 const DAY = 86_400_000;
@@ -24,7 +24,7 @@ describe("retention", () => {
   });
 
   afterAll(async () => {
-    site?.db.close();
+    if (site) closeSite(site);
     await temp?.remove();
   });
 

@@ -15,7 +15,7 @@ import type { SiteEnv } from "../site/auth.ts";
 import { QueryRunner } from "../site/query/query_runner.ts";
 import { QUERY_VIEWS } from "../site/query/query_views.ts";
 import { queryRoute } from "../site/routes/query_route.ts";
-import { openSite, type SiteContext } from "../site/site_context.ts";
+import { closeSite, openSite, type SiteContext } from "../site/site_context.ts";
 import { createToken } from "../site/tokens.ts";
 import { createClient } from "@libsql/client";
 import { parseCsv } from "./helpers/csv_parse.ts";
@@ -62,7 +62,7 @@ describe("queries", () => {
   afterAll(async () => {
     runner?.close();
     await server?.shutdown();
-    site?.db.close();
+    if (site) closeSite(site);
     await temp?.remove();
   });
 

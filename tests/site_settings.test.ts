@@ -10,7 +10,7 @@ import { errorResponse } from "../site/api_error.ts";
 import type { SiteEnv } from "../site/auth.ts";
 import { runMaintenance } from "../site/maintenance.ts";
 import { settingsRoutes } from "../site/routes/settings_routes.ts";
-import { openSite, type SiteContext } from "../site/site_context.ts";
+import { closeSite, openSite, type SiteContext } from "../site/site_context.ts";
 import { DEFAULT_SETTINGS, loadSettings } from "../site/site_settings.ts";
 import { createToken } from "../site/tokens.ts";
 import { tempDir } from "./helpers/metered_program.ts";
@@ -41,7 +41,7 @@ describe("settings", () => {
   });
 
   afterAll(async () => {
-    site?.db.close();
+    if (site) closeSite(site);
     await temp?.remove();
   });
 
@@ -112,7 +112,7 @@ describe("settings", () => {
 
     const second = await request("PATCH", admin, { summaryRetentionDays: 90 });
     expect(await second.json()).toEqual({ ...expected, summaryRetentionDays: 90 });
-    site.db.close();
+    closeSite(site);
     await open();
     expect(site.settings).toEqual({ ...expected, summaryRetentionDays: 90 });
     expect(await (await request("GET", admin)).json()).toEqual(site.settings);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { join } from "node:path";
-import { openSite, type SiteContext } from "../site/site_context.ts";
+import { closeSite, openSite, type SiteContext } from "../site/site_context.ts";
 import { Summarizer } from "../site/summaries/summarizer.ts";
 import { usageStatements } from "../site/usage_materializer.ts";
 import * as A from "@automerge/automerge";
@@ -39,7 +39,7 @@ describe("summariser at a few hundred computers", () => {
   });
 
   afterAll(async () => {
-    site?.db.close();
+    if (site) closeSite(site);
     await temp?.remove();
   });
 
@@ -138,6 +138,21 @@ describe("summariser at a few hundred computers", () => {
     expect(await timerTurnsDuring(Infinity)).toBe(0);
     expect(await timerTurnsDuring(0)).toBeGreaterThan(10);
   });
+
+  // The site's own summariser runs in a worker that never gives a turn
+  // (`summarizer_worker.ts`): the site's thread stays free all along.
+  test("the site's summariser leaves the site's thread free", async () => {
+    await ingest(NOW - 4 * 3_600_000, 3 * 3_600_000);
+    let turns = 0;
+    let timer = setTimeout(function tick() {
+      turns++;
+      timer = setTimeout(tick, 0);
+    }, 0);
+    const run = await site.summarizer.run(NOW);
+    clearTimeout(timer);
+    expect(run.clientDays).toBe(CLIENTS);
+    expect(turns).toBeGreaterThan(10);
+  });
 });
 
 describe("a session that ends after runs that did not refresh it", () => {
@@ -189,7 +204,7 @@ describe("a session that ends after runs that did not refresh it", () => {
       await site.summarizer.rebuild(end);
       expect(await tables()).toEqual(incremental);
     } finally {
-      site.db.close();
+      closeSite(site);
       await temp.remove();
     }
   });

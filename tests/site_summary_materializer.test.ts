@@ -14,7 +14,7 @@ import {
   summaryKey,
   type SummaryRecord,
 } from "../site/hierarchy/summary_record.ts";
-import { openSite, type SiteContext } from "../site/site_context.ts";
+import { closeSite, openSite, type SiteContext } from "../site/site_context.ts";
 import { changedKeys } from "../sync/changed_keys.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 
@@ -43,8 +43,7 @@ describe("summaries of the sites below, at the parent", () => {
   });
 
   afterAll(async () => {
-    site.queries.close();
-    site.db.close();
+    closeSite(site);
     await temp.remove();
   });
 

@@ -18,6 +18,7 @@
 import type { Client } from "../../sync/db.ts";
 import { log } from "../../sync/log.ts";
 import { ApiError } from "../api_error.ts";
+import { databaseFile } from "../database_file.ts";
 import {
   type QueryReply,
   type QueryRequest,
@@ -85,21 +86,15 @@ export class QueryRunner {
   }
 
   #databaseFile(): Promise<string> {
-    this.#file ??= (async () => {
-      const list = this.#db.protocol === "file"
-        ? await this.#db.execute("PRAGMA database_list")
-        : undefined;
-      const file = list?.rows.find((row) => row.name === "main")?.file as string | undefined;
-      if (!file) {
-        this.#file = undefined;
-        throw new ApiError(
-          501,
-          "not_available",
-          "queries need the site's database to be a local file; this site's is not",
-        );
-      }
-      return file;
-    })();
+    this.#file ??= databaseFile(this.#db).then((file) => {
+      if (file) return file;
+      this.#file = undefined;
+      throw new ApiError(
+        501,
+        "not_available",
+        "queries need the site's database to be a local file; this site's is not",
+      );
+    });
     return this.#file;
   }
 

@@ -58,6 +58,12 @@ export interface SummarizerOptions {
   db: Client;
   /** The site's write lock, held while results are stored. */
   lock: Mutex;
+  /**
+   * Stores one transaction; by default on `db` under `lock`. The worker's
+   * summariser hands its transactions to the site's thread instead, so that
+   * the site's connection stays the only writer.
+   */
+  store?: (statements: InStatement[]) => Promise<void>;
   settings: () => SiteSettings;
   /** The most pending sessions one run takes. */
   batchSize?: number;
@@ -296,7 +302,8 @@ export class Summarizer {
       const statements = batch;
       batch = [];
       await this.#share.turn();
-      await this.#o.lock.run(() => this.#o.db.batch(statements, "write"));
+      if (this.#o.store) await this.#o.store(statements);
+      else await this.#o.lock.run(() => this.#o.db.batch(statements, "write"));
     };
     for (const group of groups) {
       if (batch.length + group.length > limit) await flush();

@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { createApp } from "../../site/app.ts";
 import { reportsRoute } from "../../site/routes/reports_route.ts";
-import { openSite, type SiteContext } from "../../site/site_context.ts";
+import { closeSite, openSite, type SiteContext } from "../../site/site_context.ts";
 import { createToken } from "../../site/tokens.ts";
 import { tempDir } from "./metered_program.ts";
 
@@ -39,7 +39,7 @@ export async function startReportSite(code = "S01"): Promise<ReportSite> {
     enroll: await token("enroll"),
     async close() {
       await server.shutdown();
-      site.db.close();
+      closeSite(site);
       await temp.remove();
     },
   };

@@ -1,0 +1,29 @@
+/**
+ * The messages between the site and its summariser's worker. Besides runs
+ * and their results, the worker hands each transaction it has to store to
+ * the site's thread (`store`), which runs it under the site's write lock and
+ * answers `stored`: the site's connection stays the database's only writer,
+ * so the site never waits on SQLite's busy handler, which holds its thread.
+ *
+ * @module
+ */
+import type { InStatement } from "../../sync/db.ts";
+import type { SiteSettings } from "../site_settings.ts";
+import type { SummaryRun } from "./summarizer.ts";
+
+export type ToSummarizer =
+  | {
+    type: "run";
+    id: number;
+    op: "run" | "rebuild";
+    /** The site's database file. */
+    file: string;
+    now: number;
+    settings: SiteSettings;
+  }
+  | { type: "stored"; id: number; error?: string };
+
+export type FromSummarizer =
+  | { type: "done"; id: number; ok: true; run: SummaryRun }
+  | { type: "done"; id: number; ok: false; message: string }
+  | { type: "store"; id: number; statements: InStatement[] };

@@ -1,0 +1,79 @@
+/**
+ * The body of the summariser's worker (a Deno `Worker` started by
+ * `summarizer_thread.ts`): it opens its own connection to the site's
+ * database file on the first request and runs the {@linkcode Summarizer}
+ * there, one run at a time, so reading a day of a large fleet's sessions and
+ * sweeping them never holds up the site's own thread. It only reads: each
+ * transaction it has to store goes to the site's thread.
+ *
+ * @module
+ */
+import { type InStatement, openDatabase } from "../../sync/db.ts";
+import { Mutex } from "../../sync/mutex.ts";
+import type { SiteSettings } from "../site_settings.ts";
+import { Summarizer } from "./summarizer.ts";
+import type { FromSummarizer, ToSummarizer } from "./summarizer_protocol.ts";
+
+interface WorkerScope {
+  onmessage: ((event: MessageEvent<ToSummarizer>) => void) | null;
+  postMessage(message: FromSummarizer): void;
+}
+
+const scope = self as unknown as WorkerScope;
+/** Its own page cache: the summariser reads a day at a time, the site's cache keeps documents. */
+const CACHE_MIB = 16;
+
+/** Transactions sent to the site's thread, waiting for its answer, by id. */
+const storing = new Map<number, { resolve(): void; reject(error: Error): void }>();
+let nextStore = 1;
+
+function storeOnSiteThread(statements: InStatement[]): Promise<void> {
+  const id = nextStore++;
+  return new Promise<void>((resolve, reject) => {
+    storing.set(id, { resolve, reject });
+    scope.postMessage({ type: "store", id, statements });
+  });
+}
+
+/** The settings of the latest request: the site's, as they were when it asked. */
+let settings: SiteSettings;
+let summarizer: Promise<Summarizer> | undefined;
+
+function open(file: string): Promise<Summarizer> {
+  summarizer ??= openDatabase(file, [], { cacheMiB: CACHE_MIB }).then((db) =>
+    // Alone on its thread: no event loop to share with requests.
+    new Summarizer({
+      db,
+      lock: new Mutex(),
+      store: storeOnSiteThread,
+      settings: () => settings,
+      eventLoopBudgetMs: 1e9,
+    })
+  ).catch((error) => {
+    summarizer = undefined;
+    throw error;
+  });
+  return summarizer;
+}
+
+async function run(request: Extract<ToSummarizer, { type: "run" }>): Promise<FromSummarizer> {
+  try {
+    settings = request.settings;
+    const s = await open(request.file);
+    const done = request.op === "rebuild" ? await s.rebuild(request.now) : await s.run(request.now);
+    return { type: "done", id: request.id, ok: true, run: done };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : `${error}`;
+    return { type: "done", id: request.id, ok: false, message };
+  }
+}
+
+scope.onmessage = async ({ data }) => {
+  if (data.type === "stored") {
+    const waiting = storing.get(data.id);
+    storing.delete(data.id);
+    if (data.error === undefined) waiting?.resolve();
+    else waiting?.reject(new Error(data.error));
+    // The summariser takes runs one after another however they arrive.
+  } else scope.postMessage(await run(data));
+};
