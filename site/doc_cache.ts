@@ -13,9 +13,17 @@
  * per ~11-byte session record, measured by the load test), and a busy
  * client's day grows all day, so a count alone does not bound memory.
  *
+ * A document's WebAssembly memory is freed only by `A.free` or when V8
+ * collects the object that owns it, and V8 collects rarely, so documents
+ * that leave the cache are kept in a list and freed by
+ * {@linkcode DocCache.freeReleased}, which the site calls where no one else
+ * can hold them: at the end of work under its write lock, which every user
+ * of cached documents holds. A document's newer versions share its memory,
+ * so one that is back in the cache (stored again after a change) is kept.
+ *
  * @module
  */
-import type * as A from "@automerge/automerge";
+import * as A from "@automerge/automerge";
 import type { DocStore, StoredDocInfo } from "../sync/doc_store.ts";
 
 export interface CachedDoc {
@@ -33,6 +41,8 @@ export class DocCache {
   readonly #capacity: number;
   readonly #maxBytes: number;
   #bytes = 0;
+  /** Documents that left the cache, by id, to free once no one can be using them. */
+  #released: [string, A.Doc<unknown>][] = [];
   hits = 0;
   misses = 0;
 
@@ -104,5 +114,24 @@ export class DocCache {
     if (!entry) return;
     this.#bytes -= entry.info?.bytes ?? 0;
     this.#entries.delete(docId);
+    this.#released.push([docId, entry.doc]);
+  }
+
+  /**
+   * Frees the memory of the documents that left the cache and are not back
+   * in it. Call it only where nothing else holds a document that came from
+   * the cache. Returns how many were freed.
+   */
+  freeReleased(): number {
+    const freed = new Set<unknown>();
+    for (const [docId, doc] of this.#released) {
+      const memory = A.getBackend(doc);
+      const current = this.#entries.get(docId);
+      if (freed.has(memory) || (current && A.getBackend(current.doc) === memory)) continue;
+      freed.add(memory);
+      A.free(doc);
+    }
+    this.#released = [];
+    return freed.size;
   }
 }

@@ -141,7 +141,15 @@ export class SyncHandler {
         // this group instead of each paying for a transaction of its own.
         await new Promise((resolve) => setTimeout(resolve, 0));
         const group = this.#takeGroup();
-        await this.#o.lock.run(() => this.#storeGroup(group));
+        await this.#o.lock.run(async () => {
+          try {
+            await this.#storeGroup(group);
+          } finally {
+            // Under the lock nothing else holds a cached document: those the
+            // group pushed out of the cache can go now, not at V8's leisure.
+            this.#o.cache.freeReleased();
+          }
+        });
       }
     } finally {
       this.#draining = false;

@@ -57,4 +57,24 @@ describe("hot document cache", () => {
     expect(cache.peek("rules/S01")).toBeDefined();
     db.close();
   });
+
+  test("frees the documents that left it, not those back in it", async () => {
+    const db = await openDatabase(":memory:", docStoreSchema);
+    const docs = new DocStore(db);
+    await storeDocs(docs, db, 3);
+    const cache = new DocCache(docs, 2);
+    const first = (await cache.get("rules/S00"))!;
+    const second = (await cache.get("rules/S01"))!;
+    // A newer version of a cached document replaces it and shares its memory.
+    const changed = A.change(second.doc as A.Doc<Record<string, string>>, (d) => {
+      d.more = "x";
+    });
+    cache.set("rules/S01", { doc: changed, info: second.info });
+    await cache.get("rules/S02"); // over the count: S00 leaves
+    expect(cache.freeReleased()).toBe(1);
+    expect(() => A.getHeads(first.doc)).toThrow();
+    expect(A.getHeads(changed)).toHaveLength(1); // still usable
+    expect(cache.freeReleased()).toBe(0);
+    db.close();
+  });
 });
