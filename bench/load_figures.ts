@@ -208,12 +208,6 @@ function memoryFigures(r: LoadTestResult): BenchFigure[] {
       baseline: { name: "misses: documents loaded from libSQL", value: r.cache.misses },
     },
     {
-      name: "load: site held by forced full collections, each",
-      value: round((r.collections.seconds * 1000) / Math.max(1, r.collections.count), 1),
-      unit: "ms",
-      baseline: { name: "collections run", value: r.collections.count },
-    },
-    {
       name: "load: site open files (connections), peak",
       value: Math.max(...r.site.map((s) => s.fds)),
       unit: "",

@@ -88,8 +88,6 @@ export interface LoadTestResult {
   driverCpuSeconds: number;
   /** The site's hot document cache during the load. */
   cache: { hits: number; misses: number };
-  /** Full garbage collections the site forced during the load, and the time they held it. */
-  collections: { count: number; seconds: number };
   /** Sessions waiting for the summariser, most seen during the load. */
   backlogPeak: number;
   /** The site's JavaScript heap in use (`meter_heap_used_bytes`, garbage included), sampled during the load. */
@@ -205,7 +203,6 @@ async function underLoad(site: BenchSite, fleet: SimulatedAgent[], options: Flee
   return {
     fleet: run,
     cache: { hits: during("hits"), misses: during("misses") },
-    collections: { count: during("collections"), seconds: during("collectionSeconds") },
     before,
     site: samplers.site.stop(),
     health: { loaded: health.times, loadedFailures: health.failures },
@@ -216,15 +213,13 @@ async function underLoad(site: BenchSite, fleet: SimulatedAgent[], options: Flee
   };
 }
 
-/** The hot document cache's hits and misses and the forced collections so far, from `GET /metrics`. */
+/** The hot document cache's hits and misses so far, from `GET /metrics`. */
 async function siteCounters(site: BenchSite) {
   const text = await (await fetch(`${site.url}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
   return {
     hits: value("meter_doc_cache_hits"),
     misses: value("meter_doc_cache_misses"),
-    collections: value("meter_forced_collections_total"),
-    collectionSeconds: value("meter_forced_collections_seconds_total"),
   };
 }
 

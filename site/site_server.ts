@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { releaseLoadedDocuments } from "./document_memory.ts";
 import { shownDatabaseUrl } from "../sync/db.ts";
 import { log } from "../sync/log.ts";
 import { createApp } from "./app.ts";
@@ -41,27 +40,12 @@ export interface RunningSite {
 /**
  * What a site does on its own: record last-sync times, summarise new usage
  * (and refresh running sessions), create automatic rules when that is on,
- * delete what retention no longer keeps, and give back the memory of
- * documents it loaded and no longer holds.
+ * and delete what retention no longer keeps. (Documents that leave the hot
+ * cache are freed by the sync handler: `DocCache.freeReleased`.)
  */
 function backgroundWork(site: SiteContext): RepeatingTask[] {
   return [
     new RepeatingTask("recording last sync times", () => 2_000, () => site.lastSeen.flush()),
-    new RepeatingTask(
-      "giving back the memory of unused documents",
-      () => 5_000,
-      releaseLoadedDocuments({
-        loads: () => site.cache.misses,
-        collected: (ms) => {
-          site.metrics.count("meter_forced_collections_total", "Full garbage collections run", 1);
-          site.metrics.count(
-            "meter_forced_collections_seconds_total",
-            "Time the site was held by full garbage collections",
-            ms / 1000,
-          );
-        },
-      }),
-    ),
     new RepeatingTask(
       "summarising",
       () => site.settings.summarizeIntervalSeconds * 1000,
