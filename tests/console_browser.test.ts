@@ -75,6 +75,8 @@ describe("web console in Chromium", () => {
   test("sign in, create a rule, meter a program and see it on its page", async () => {
     // Signing in by keyboard: the field has focus, Enter submits.
     await page.goto(url("/rules"));
+    // Said first, so a slow page fails here with a reason rather than timing out below.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("token");
     await page.keyboard.type(m.admin);
     await page.keyboard.press("Enter");
     await page.waitForURL(url("/rules"));
