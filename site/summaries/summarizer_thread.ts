@@ -6,9 +6,11 @@
  * On the site's thread, a run over a 2,000-computer fleet's day held every
  * request up: reading the day's sessions, parsing them and sweeping them
  * made tasks of one to two seconds under the load test, however often the
- * run gave the event loop a turn. On its own thread it only reads (WAL lets
- * it beside the site's writes); each bounded transaction it has to store is
- * run here, on the site's connection under the site's write lock.
+ * run gave the event loop a turn. The worker only reads; each bounded
+ * transaction it has to store is run here, on the site's connection under
+ * the site's write lock, so that connection stays the only writer (writes
+ * from the worker's own connection made the site's fail with `SQLITE_BUSY`
+ * under load).
  *
  * A database that is not a local file (a libSQL server, memory) keeps the
  * summariser on the site's thread.
