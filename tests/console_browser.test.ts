@@ -76,7 +76,7 @@ describe("web console in Chromium", () => {
     // Signing in by keyboard: the field has focus, Enter submits.
     await page.goto(url("/rules"));
     // Said first, so a slow page fails here with a reason rather than timing out below.
-    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("token");
+    await expect.poll(() => page.evaluate("document.activeElement?.id")).toBe("token");
     await page.keyboard.type(m.admin);
     await page.keyboard.press("Enter");
     await page.waitForURL(url("/rules"));
