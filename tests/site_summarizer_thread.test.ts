@@ -47,6 +47,21 @@ async function hourlyRows(db: Client): Promise<number> {
   return result.rows[0].n as number;
 }
 
+/** A site database and a summariser thread on it, both closed after `body`. */
+async function withThread(
+  path: string,
+  body: (db: Client, thread: SummarizerThread) => Promise<void>,
+): Promise<void> {
+  const db = await openSiteDatabase(path);
+  const thread = new SummarizerThread({ db, lock: new Mutex(), settings: () => DEFAULT_SETTINGS });
+  try {
+    await body(db, thread);
+  } finally {
+    thread.close();
+    db.close();
+  }
+}
+
 describe("the summariser's thread", () => {
   let temp: Awaited<ReturnType<typeof tempDir>>;
 
@@ -59,13 +74,7 @@ describe("the summariser's thread", () => {
   });
 
   test("summarises a database file in a worker, and again after being stopped", async () => {
-    const db = await openSiteDatabase(join(temp.dir, "site.db"));
-    const thread = new SummarizerThread({
-      db,
-      lock: new Mutex(),
-      settings: () => DEFAULT_SETTINGS,
-    });
-    try {
+    await withThread(join(temp.dir, "site.db"), async (db, thread) => {
       expect(await databaseFile(db)).toBe(join(temp.dir, "site.db"));
       await addSessions(db, NOW - 6 * HOUR, 3);
       expect((await thread.run(NOW)).sessions).toBe(3);
@@ -74,27 +83,15 @@ describe("the summariser's thread", () => {
       await addSessions(db, NOW - 3 * HOUR, 2);
       expect((await thread.run(NOW)).sessions).toBe(2);
       expect(await hourlyRows(db)).toBe(5);
-    } finally {
-      thread.close();
-      db.close();
-    }
+    });
   });
 
   test("summarises a database that is not a file on the site's thread", async () => {
-    const db = await openSiteDatabase(":memory:");
-    const thread = new SummarizerThread({
-      db,
-      lock: new Mutex(),
-      settings: () => DEFAULT_SETTINGS,
-    });
-    try {
+    await withThread(":memory:", async (db, thread) => {
       expect(await databaseFile(db)).toBeUndefined();
       await addSessions(db, NOW - 6 * HOUR, 3);
       expect((await thread.run(NOW)).sessions).toBe(3);
       expect(await hourlyRows(db)).toBe(3);
-    } finally {
-      thread.close();
-      db.close();
-    }
+    });
   });
 });

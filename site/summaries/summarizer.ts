@@ -303,7 +303,7 @@ export class Summarizer {
       batch = [];
       await this.#share.turn();
       if (this.#o.store) await this.#o.store(statements);
-      else await this.#o.lock.run(() => this.#o.db.batch(statements, "write"));
+      else await storeUnderLock(this.#o.db, this.#o.lock, statements);
     };
     for (const group of groups) {
       if (batch.length + group.length > limit) await flush();
@@ -374,6 +374,13 @@ export class Summarizer {
     log.info("summaries rebuilt", { ...total });
     return total;
   }
+}
+
+/** One transaction of summary writes on the site's connection, under its write lock. */
+export function storeUnderLock(db: Client, lock: Mutex, statements: InStatement[]): Promise<void> {
+  return lock.run(async () => {
+    await db.batch(statements, "write");
+  });
 }
 
 const emptyRun = (refreshedRunning: boolean): SummaryRun => ({

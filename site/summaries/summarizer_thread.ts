@@ -21,7 +21,7 @@ import type { Client, InStatement } from "../../sync/db.ts";
 import type { Mutex } from "../../sync/mutex.ts";
 import { databaseFile } from "../database_file.ts";
 import type { SiteSettings } from "../site_settings.ts";
-import { Summarizer, type SummaryRun } from "./summarizer.ts";
+import { storeUnderLock, Summarizer, type SummaryRun } from "./summarizer.ts";
 import type { FromSummarizer, ToSummarizer } from "./summarizer_protocol.ts";
 
 export interface SummarizerThreadOptions {
@@ -113,7 +113,7 @@ export class SummarizerThread {
   async #store(worker: Worker, id: number, statements: InStatement[]): Promise<void> {
     let error: string | undefined;
     try {
-      await this.#o.lock.run(() => this.#o.db.batch(statements, "write"));
+      await storeUnderLock(this.#o.db, this.#o.lock, statements);
     } catch (e) {
       error = e instanceof Error ? e.message : `${e}`;
     }

@@ -16,14 +16,21 @@ import type { HourFigures } from "./hour_figures.ts";
 /** Rows per bulk statement: keeps each JSON parameter to a few megabytes. */
 const ROWS_PER_STATEMENT = 20_000;
 
-function bulkInsert(table: string, columns: string[], rows: unknown[][]): InStatement[] {
-  const values = columns.map((_, i) => `value ->> ${i}`).join(", ");
-  const sql = `INSERT INTO ${table} (${columns.join(", ")}) SELECT ${values} FROM json_each(?)`;
+/** `SELECT` of the rows of the JSON array parameter, one column per field. */
+const fromJsonRows = (columns: string[]) =>
+  `SELECT ${columns.map((_, i) => `value ->> ${i}`).join(", ")} FROM json_each(?)`;
+
+/** `sql` once per {@linkcode ROWS_PER_STATEMENT} rows, given as its JSON array parameter. */
+function perRows(sql: string, rows: unknown[][]): InStatement[] {
   const statements: InStatement[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     statements.push({ sql, args: [JSON.stringify(rows.slice(i, i + ROWS_PER_STATEMENT))] });
   }
   return statements;
+}
+
+function bulkInsert(table: string, columns: string[], rows: unknown[][]): InStatement[] {
+  return perRows(`INSERT INTO ${table} (${columns.join(", ")}) ${fromJsonRows(columns)}`, rows);
 }
 
 /** Replaces the hourly rows of the hours `[from, to)`. */
@@ -132,15 +139,9 @@ const PRESENCE_COLUMNS = [
  * hour, while its day's figures are recomputed at every run.
  */
 export function presenceStatements(removed: PresenceKey[], added: PresenceKey[]): InStatement[] {
-  const statements: InStatement[] = [];
-  for (let i = 0; i < removed.length; i += ROWS_PER_STATEMENT) {
-    statements.push({
-      sql: `DELETE FROM local_presence WHERE (${PRESENCE_COLUMNS.join(", ")}) IN
-        (SELECT ${PRESENCE_COLUMNS.map((_, i) => `value ->> ${i}`).join(", ")} FROM json_each(?))`,
-      args: [JSON.stringify(removed.slice(i, i + ROWS_PER_STATEMENT))],
-    });
-  }
-  return [...statements, ...bulkInsert("local_presence", PRESENCE_COLUMNS, added)];
+  const remove = `DELETE FROM local_presence WHERE (${PRESENCE_COLUMNS.join(", ")}) IN
+    (${fromJsonRows(PRESENCE_COLUMNS)})`;
+  return [...perRows(remove, removed), ...bulkInsert("local_presence", PRESENCE_COLUMNS, added)];
 }
 
 const MONTHLY_FROM_DAILY = `SELECT rule_id, substr(day, 1, 7), user_name, client_id, sum(runs),
