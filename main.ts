@@ -54,6 +54,11 @@ const commands: { name: string; summary: string; load: () => Promise<Command> }[
     summary: "print one of a site's reports (usage, concurrency, time of day, ...)",
     load: async () => (await import("./cli/report_command.ts")).reportCommand,
   },
+  {
+    name: "query-process",
+    summary: "(internal) run a site's SQL queries in their own process; the site starts it",
+    load: async () => (await import("./cli/query_process_command.ts")).queryProcessCommand,
+  },
 ];
 
 function help(): string {

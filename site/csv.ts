@@ -23,13 +23,18 @@ function cell(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** One CSV line of `values`, with its CRLF. */
+export function csvLine(values: readonly unknown[]): string {
+  return values.map(cell).join(",") + "\r\n";
+}
+
 export function toCsv(
   columns: readonly string[],
   rows: readonly Record<string, unknown>[],
 ): string {
-  const lines = [columns.map(cell).join(",")];
-  for (const row of rows) lines.push(columns.map((c) => cell(row[c])).join(","));
-  return lines.join("\r\n") + "\r\n";
+  const lines = [csvLine(columns)];
+  for (const row of rows) lines.push(csvLine(columns.map((c) => row[c])));
+  return lines.join("");
 }
 
 export function wantsCsv(c: Context): boolean {

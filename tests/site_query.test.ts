@@ -4,164 +4,40 @@
  * read-only query over the views is refused with 400, whatever the trick
  * (a second statement, a write, PRAGMA, ATTACH, a subquery, a CTE, a view of
  * a view, a table-valued pragma function), and nothing in the database
- * changes; a slow query is stopped at its time limit (its CPU use stops too)
- * while the site keeps answering other requests.
+ * changes; a slow query is stopped at its time limit (its CPU use stops too,
+ * in the query process as in the site) while the site keeps answering other
+ * requests. `site_query_attacks.test.ts` holds the attacks on what a query
+ * may call, read and use.
  */
-import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { errorResponse } from "../site/api_error.ts";
-import { createApp } from "../site/app.ts";
-import type { SiteEnv } from "../site/auth.ts";
 import { QueryRunner } from "../site/query/query_runner.ts";
 import { QUERY_VIEWS } from "../site/query/query_views.ts";
-import { queryRoute } from "../site/routes/query_route.ts";
-import { closeSite, openSite, type SiteContext } from "../site/site_context.ts";
-import { createToken } from "../site/tokens.ts";
 import { createClient } from "@libsql/client";
 import { parseCsv } from "./helpers/csv_parse.ts";
-import { tempDir } from "./helpers/metered_program.ts";
+import { openQuerySite, type QuerySite } from "./helpers/query_site.ts";
+import { treeCpuSeconds } from "./helpers/process_cpu.ts";
 import { api } from "./helpers/site_api.ts";
-
-const T0 = Date.UTC(2026, 4, 4, 9, 0, 0);
 /** A recursive CTE that counts to a billion: minutes of work for SQLite. */
 const SLOW = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c " +
   "WHERE x < 1000000000) SELECT count(*) AS n FROM c";
 
-/** CPU seconds this process has used (user + system). */
-function cpuSeconds(): number {
-  const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 describe("queries", () => {
-  let temp: Awaited<ReturnType<typeof tempDir>>;
-  let site: SiteContext;
-  let runner: QueryRunner;
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let q: QuerySite;
   let url: string;
   let viewer: string;
   let admin: string;
   let enroll: string;
+  const query = (body: Record<string, unknown>, token?: string) => q.query(body, token);
+  const snapshot = () => q.snapshot();
 
   beforeAll(async () => {
-    temp = await tempDir("meter-query-");
-    site = await openSite({ db: `${temp.dir}/site.db`, code: "S01" });
-    runner = new QueryRunner(site.db, { workers: 2 });
-    const app = new Hono<SiteEnv>();
-    app.onError(errorResponse);
-    app.route("/v1/query", queryRoute(site, { runner }));
-    app.route("/", createApp(site));
-    server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, app.fetch);
-    url = `http://127.0.0.1:${server.addr.port}`;
-    viewer = (await createToken(site.db, "viewer")).token;
-    admin = (await createToken(site.db, "admin")).token;
-    enroll = (await createToken(site.db, "enroll")).token;
-    await seed();
+    q = await openQuerySite();
+    ({ url, viewer, admin, enroll } = q);
   });
 
   afterAll(async () => {
-    runner?.close();
-    await server?.shutdown();
-    if (site) closeSite(site);
-    await temp?.remove();
+    await q?.close();
   });
-
-  async function exec(sql: string, ...args: (string | number | null)[]): Promise<void> {
-    await site.db.execute({ sql, args });
-  }
-
-  async function seed(): Promise<void> {
-    for (const [id, host, tz] of [["c1", "ws-one", "Europe/Paris"], ["c2", "ws-two", "UTC"]]) {
-      await exec(
-        `INSERT INTO clients (client_id, host_name, time_zone, enrolled_at, enrolled_with)
-          VALUES (?, ?, ?, ?, 'tok1')`,
-        id,
-        host,
-        tz,
-        T0,
-      );
-      await exec("INSERT INTO client_secrets (client_id, secret_hash) VALUES (?, ?)", id, "f00d");
-    }
-    for (const id of ["S01-1", "S01-2"]) {
-      await exec(
-        `INSERT INTO rules (id, name, file_name, version, site_code, apply_to_child_sites,
-          enabled, comment, origin, created_at, updated_at)
-          VALUES (?, ?, 'x', '*', 'S01', 0, 1, '', 'manual', ?, ?)`,
-        id,
-        `Program ${id}`,
-        T0,
-        T0,
-      );
-    }
-    const sessions: [string, string, string, string, number, number | null][] = [
-      ["c1", "2026-05-04/1", "S01-1", "ann", T0, T0 + 60_000],
-      ["c1", "2026-05-04/2", "S01-2", "ann", T0 + 1000, null],
-      ["c2", "2026-05-04/1", "S01-1", "bob", T0 + 2000, T0 + 5000],
-    ];
-    for (const [client, id, rule, user, start, end] of sessions) {
-      await exec(
-        `INSERT INTO usage_sessions (client_id, session_id, rule_id, user_name, exe, argv0,
-          version, pid, start_ms, end_ms, start_not_captured, end_not_captured, remote,
-          updated_at) VALUES (?, ?, ?, ?, '/usr/bin/x', 'x', '1.0', 42, ?, ?, 0, 0, 0, ?)`,
-        client,
-        id,
-        rule,
-        user,
-        start,
-        end,
-        T0,
-      );
-    }
-    await exec(
-      `INSERT INTO hourly_usage VALUES ('S01-1', ?, 2, 2, 2, 2, 63000, 2, ?, 2, ?, 0, 0, ?)`,
-      T0,
-      T0 + 2000,
-      T0 + 2000,
-      T0,
-    );
-    await exec(
-      `INSERT INTO daily_usage VALUES ('c1', '2026-05-04', 'S01-1', 'ann', 1, 60000, ?,
-      0, 0)`,
-      T0 + 60_000,
-    );
-    await exec(
-      `INSERT INTO monthly_usage VALUES ('S01-1', '2026-05', 'ann', 'c1', 1, 60000, ?,
-      0, 0)`,
-      T0 + 60_000,
-    );
-    await exec(
-      `INSERT INTO software VALUES ('c1', 'dpkg/coreutils:amd64', 'coreutils', 'coreutils',
-      '9.1-1', 'Debian <debian@example.org>', 'dpkg', ?)`,
-      T0,
-    );
-    await exec(
-      `INSERT INTO software_files VALUES ('c1', 'dpkg/coreutils:amd64', '/usr/bin/ls', 'ls', NULL,
-      NULL)`,
-    );
-    // Views in the site's own schema, as a trick to reach tokens through.
-    await exec("CREATE VIEW IF NOT EXISTS token_view AS SELECT * FROM tokens");
-    await exec("CREATE VIEW IF NOT EXISTS token_view_2 AS SELECT hash FROM token_view");
-  }
-
-  async function query(body: Record<string, unknown>, token = viewer, path = "/v1/query") {
-    const response = await api(url, token, "POST", path, body);
-    return { status: response.status, body: await response.json(), response };
-  }
-
-  /** Every row of every table and the schema itself, to prove nothing changed. */
-  async function snapshot(): Promise<string> {
-    const tables = await site.db.execute(
-      "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
-    );
-    const all: Record<string, unknown> = {
-      schema: (await site.db.execute("SELECT * FROM sqlite_schema ORDER BY name")).rows,
-    };
-    for (const row of tables.rows) {
-      const name = row.name as string;
-      all[name] = (await site.db.execute(`SELECT * FROM "${name}"`)).rows;
-    }
-    return JSON.stringify(all);
-  }
 
   test("every view answers with its documented columns", async () => {
     for (const view of QUERY_VIEWS) {
@@ -249,7 +125,7 @@ describe("queries", () => {
 
   test("anything but one read-only query over the views is refused, and nothing changes", async () => {
     const before = await snapshot();
-    const attached = `${temp.dir}/attached.db`;
+    const attached = `${q.dir}/attached.db`;
     const refused: [string, string][] = [
       ["SELECT 1; DELETE FROM tokens", "more than one statement"],
       ["SELECT 1;\nSELECT * FROM tokens;", "more than one statement"],
@@ -349,9 +225,9 @@ describe("queries", () => {
     expect(elapsed).toBeGreaterThan(1400);
     expect(elapsed).toBeLessThan(3000);
     // The statement really stopped: the process does not keep a core busy.
-    const cpu = cpuSeconds();
+    const cpu = treeCpuSeconds();
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(cpuSeconds() - cpu).toBeLessThan(0.5);
+    expect(treeCpuSeconds() - cpu).toBeLessThan(0.5);
     // And the worker that ran it answers the next query.
     expect((await query({ sql: "SELECT 2" })).body.rows).toEqual([[2]]);
   });
@@ -366,9 +242,9 @@ describe("queries", () => {
   });
 
   test("more queries than workers and queue are refused with 503", async () => {
-    const small = new QueryRunner(site.db, { workers: 1, queue: 1 });
+    const small = new QueryRunner(q.site.db, { workers: 1, queue: 1 });
     try {
-      const request = { sql: SLOW, limit: 10, timeoutMs: 600 };
+      const request = { sql: SLOW, limit: 10, timeoutMs: 600, format: "json" as const };
       const replies = await Promise.allSettled([
         small.run(request),
         small.run(request),
@@ -391,7 +267,8 @@ describe("queries", () => {
     const remote = createClient({ url: "http://127.0.0.1:9" });
     const runner = new QueryRunner(remote);
     try {
-      await expect(runner.run({ sql: "SELECT 1", limit: 1, timeoutMs: 1000 })).rejects
+      await expect(runner.run({ sql: "SELECT 1", limit: 1, timeoutMs: 1000, format: "json" }))
+        .rejects
         .toMatchObject({ status: 501 });
     } finally {
       runner.close();

@@ -1,38 +1,52 @@
 /**
- * Runs one query on its own read-only connection, inside a query worker.
+ * Runs one query on its own read-only connection, inside a query process
+ * (`query_process.ts`).
  *
  * The database file is opened with `mode=ro`, so the site's tables cannot be
  * changed from it whatever runs; `temp` stays writable for the views and the
- * result. A query runs in one read transaction:
+ * result, and lives in memory. A query runs in one read transaction:
  *
  * 1. its text must be one `SELECT`/`WITH`/`VALUES` statement
  *    (`statement_text.ts`);
  * 2. it is compiled alone, must return columns, and its program must open
- *    only the query tables (`program_check.ts`);
+ *    only the query tables, read only the columns the views show and call
+ *    only allowed functions (`program_check.ts`);
  * 3. it runs as `INSERT INTO temp.meter_result SELECT * FROM (<query>) LIMIT
  *    n + 1`, whose program is checked the same way. SQLite parses that only
  *    when the query really is a query, and runs it in one step on libSQL's
- *    own thread (the `libsql/promise` API), so the worker's timer can
- *    interrupt it at the time limit, however the query spends its time;
- * 4. the rows are read back from `temp` (at most `n + 1`, and at most
- *    {@linkcode MAX_RESULT_BYTES}), and the transaction is rolled back,
- *    which also drops the result table.
+ *    own thread (the `libsql/promise` API), so the process's timer can
+ *    interrupt it at the time limit;
+ * 4. the rows are read back from `temp` and encoded as they are read
+ *    (`result_encoding.ts`, at most {@linkcode MAX_RESULT_BYTES}), and the
+ *    transaction is rolled back, which also drops the result table.
+ *
+ * SQLite's heap is capped for the whole process ({@linkcode QUERY_MEMORY_BYTES},
+ * `PRAGMA hard_heap_limit`): values, sorts, temp tables and the result all
+ * count, and a query that needs more fails there and then instead of growing.
+ * The cap is process-wide, which is one reason queries run in a process of
+ * their own and never in the site's.
  *
  * @module
  */
 import Database from "libsql/promise";
 import { checkProgram, type ProgramRow, type ProgramRules } from "./program_check.ts";
+import { programRules } from "./program_rules.ts";
 import {
-  type QueryReply,
+  MAX_RESULT_BYTES,
+  memoryReply,
+  QUERY_MEMORY_BYTES,
+  type QueryFailure,
   type QueryRequest,
-  type QueryResult,
   timeoutReply,
 } from "./query_protocol.ts";
-import { QUERY_TABLES, QUERY_VIEWS, viewStatements } from "./query_views.ts";
+import { viewStatements } from "./query_views.ts";
+import { ResultEncoder, type ResultFormat } from "./result_encoding.ts";
 import { QueryRefusal, singleQuery } from "./statement_text.ts";
 
-/** The most a result may hold, counting each value's length as text or bytes. */
-export const MAX_RESULT_BYTES = 64 * 1024 * 1024;
+/** A query's answer: the encoded result's bytes, or why there is none. */
+export type ExecutorReply =
+  | { ok: true; truncated: boolean; format: ResultFormat; body: Uint8Array[] }
+  | QueryFailure;
 
 const RESULT = "meter_result";
 
@@ -57,29 +71,22 @@ function readOnlyUri(file: string): string {
   return `file:${encodeURI(file).replace(/[?#]/g, encodeURIComponent)}?mode=ro`;
 }
 
-/** A value as JSON can carry it: big integers as text, blobs as hex. */
-function cellValue(value: unknown): unknown {
-  if (typeof value === "bigint") {
-    const n = Number(value);
-    return Number.isSafeInteger(n) ? n : value.toString();
-  }
-  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
-    const bytes = value instanceof ArrayBuffer
-      ? new Uint8Array(value)
-      : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-    return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-  }
-  return value;
-}
-
 function isSqliteError(error: unknown): error is Error & { code: string } {
   const code = (error as { code?: unknown } | null)?.code;
   return error instanceof Error && typeof code === "string" && code.startsWith("SQLITE_");
 }
 
-/** Opens `file` read-only and creates the query views in its `temp`. */
+/** SQLite's errors for a value or an allocation over the heap cap. */
+const OUT_OF_MEMORY = new Set(["SQLITE_NOMEM", "SQLITE_TOOBIG"]);
+
+/**
+ * Opens `file` read-only, keeps `temp` in memory (so the heap cap bounds it)
+ * and creates the query views there.
+ */
 async function connect(file: string): Promise<Connection> {
   const db = new Database(readOnlyUri(file), { timeout: 5 }) as unknown as Connection;
+  await db.exec(`PRAGMA hard_heap_limit = ${QUERY_MEMORY_BYTES}`);
+  await db.exec("PRAGMA temp_store = MEMORY");
   for (const sql of viewStatements()) await db.exec(sql);
   return db;
 }
@@ -101,19 +108,24 @@ export class QueryExecutor {
     this.#db.close();
   }
 
-  async run({ sql, limit, timeoutMs }: QueryRequest): Promise<QueryReply> {
+  async run({ sql, limit, timeoutMs, format }: QueryRequest): Promise<ExecutorReply> {
     let timedOut = false;
+    let fresh = false;
     const timer = setTimeout(() => {
       timedOut = true;
       this.#db.interrupt();
     }, timeoutMs);
     try {
       const body = singleQuery(sql);
-      return { ok: true, result: await this.#inTransaction(() => this.#query(body, limit)) };
+      return await this.#inTransaction(() => this.#query(body, limit, format));
     } catch (error) {
       if (timedOut) return timeoutReply(timeoutMs);
       if (error instanceof QueryRefusal) {
         return { ok: false, status: 400, code: error.code, message: error.message };
+      }
+      if (isSqliteError(error) && OUT_OF_MEMORY.has(error.code)) {
+        fresh = true;
+        return memoryReply();
       }
       if (isSqliteError(error)) {
         return { ok: false, status: 400, code: "invalid_query", message: error.message };
@@ -121,8 +133,9 @@ export class QueryExecutor {
       throw error;
     } finally {
       clearTimeout(timer);
-      // An interrupt can outlive its statement on this connection: start afresh.
-      if (timedOut) await this.#reconnect();
+      // An interrupt can outlive its statement, and a failed allocation can
+      // leave the connection short: start afresh.
+      if (timedOut || fresh) await this.#reconnect();
     }
   }
 
@@ -141,19 +154,24 @@ export class QueryExecutor {
     }
   }
 
-  async #query(body: string, limit: number): Promise<QueryResult> {
-    const rules = await this.#rules();
+  async #query(body: string, limit: number, format: ResultFormat): Promise<ExecutorReply> {
+    const rules = await programRules(async (sql) =>
+      await (await this.#db.prepare(sql)).raw().all() as unknown[][]
+    );
     const columns = await this.#columns(body, rules);
     const names = columns.map((_, i) => `c${i}`);
     await this.#fill(body, names, limit + 1, rules);
-    await this.#checkSize(names);
-    const stored = await (await this.#db.prepare(`SELECT * FROM temp.${RESULT} ORDER BY rowid`))
-      .raw().safeIntegers().all() as unknown[][];
-    return {
-      columns,
-      rows: stored.slice(0, limit).map((row) => row.map(cellValue)),
-      truncated: stored.length > limit,
-    };
+    const result = new ResultEncoder(format, columns, MAX_RESULT_BYTES);
+    const stored = await (await this.#db.prepare(
+      `SELECT * FROM temp.${RESULT} ORDER BY rowid LIMIT ${limit + 1}`,
+    )).raw().safeIntegers().iterate();
+    let rows = 0;
+    for (const row of stored as Iterable<unknown[]>) {
+      if (++rows > limit) break;
+      result.add(row);
+    }
+    const truncated = rows > limit;
+    return { ok: true, truncated, format, body: result.finish(truncated) };
   }
 
   /** The query's column names, once its program, compiled alone, is found harmless. */
@@ -175,20 +193,6 @@ export class QueryExecutor {
     for (const _ of await (await this.#db.prepare(insert)).iterate()) { /* no rows */ }
   }
 
-  /** What may be read: the query tables' root pages, read now, in this transaction. */
-  async #rules(): Promise<ProgramRules> {
-    const schema = await (await this.#db.prepare(
-      "SELECT rootpage, tbl_name FROM main.sqlite_schema WHERE rootpage > 0",
-    )).raw().all() as [number, string][];
-    const names = new Map<number, string>([[1, "sqlite_schema"]]);
-    const readable = new Set<number>();
-    for (const [page, table] of schema) {
-      names.set(page, table);
-      if (QUERY_TABLES.includes(table)) readable.add(page);
-    }
-    return { readable, names, views: QUERY_VIEWS.map((view) => view.name) };
-  }
-
   async #explain(sql: string): Promise<ProgramRow[]> {
     return await (await this.#db.prepare(`EXPLAIN ${sql}`)).raw().all() as ProgramRow[];
   }
@@ -198,19 +202,5 @@ export class QueryExecutor {
       `SELECT rootpage FROM temp.sqlite_master WHERE name = '${RESULT}'`,
     )).raw().all() as [[number]];
     return page;
-  }
-
-  async #checkSize(names: string[]): Promise<void> {
-    const totals = names.map((name) => `total(length(${name}))`).join(", ");
-    const [sums] = await (await this.#db.prepare(`SELECT ${totals} FROM temp.${RESULT}`))
-      .raw().all() as [number[]];
-    const bytes = sums.reduce((sum, n) => sum + n, 0);
-    if (bytes > MAX_RESULT_BYTES) {
-      throw new QueryRefusal(
-        `the result holds about ${Math.round(bytes / 2 ** 20)} MiB, more than ` +
-          `${MAX_RESULT_BYTES / 2 ** 20} MiB; select fewer rows or columns`,
-        "result_too_large",
-      );
-    }
   }
 }

@@ -1,14 +1,17 @@
 /**
- * The site's side of queries: a small pool of query workers (Deno `Worker`s
- * running `query_worker.ts`, each with its own read-only connection to the
- * site's database file), one query per worker at a time, and a bounded queue
- * for the rest.
+ * The site's side of queries: a small pool of query processes (`meter
+ * query-process`, see `query_process.ts` for why processes), one query per
+ * process at a time, and a bounded queue for the rest.
  *
- * A worker stops a query at its time limit itself (it interrupts the
- * statement, which runs on libSQL's own thread). Should a worker still not
- * answer `graceMs` later, it is terminated and replaced, and the query is
- * answered as timed out all the same. Idle workers are stopped after
- * `idleMs`, so an unused site holds no extra connection.
+ * A query process interrupts a statement at its time limit itself. One that
+ * has not answered `graceMs` later is stuck where SQLite's interrupt cannot
+ * reach (inside one long function call), so it is killed, which stops its
+ * CPU at once, and the query is answered as timed out all the same; the next
+ * query starts a new process. Idle processes end after `idleMs`, so an
+ * unused site holds no extra process or connection.
+ *
+ * The answer's bytes come encoded from the process; the site's thread only
+ * copies them into the HTTP response.
  *
  * Queries need the database to be a local file; on a libSQL server they are
  * refused with 501.
@@ -19,27 +22,32 @@ import type { Client } from "../../sync/db.ts";
 import { log } from "../../sync/log.ts";
 import { ApiError } from "../api_error.ts";
 import { databaseFile } from "../database_file.ts";
+import { FrameReader, writeFrame } from "./frames.ts";
 import {
+  type QueryFailure,
   type QueryReply,
   type QueryRequest,
+  type ReplyHeader,
+  type RequestHeader,
   timeoutReply,
-  type WorkerReply,
-  type WorkerRequest,
 } from "./query_protocol.ts";
+import { queryProcessCommand } from "./query_process_command.ts";
 
 export interface QueryRunnerOptions {
-  /** Queries run at once, one worker each (default 2). */
+  /** Queries run at once, one process each (default 2). */
   workers?: number;
-  /** Queries that may wait for a worker; more are refused with 503 (default 16). */
+  /** Queries that may wait for a process; more are refused with 503 (default 16). */
   queue?: number;
-  /** How long past its time limit a worker may take to answer (default 5 s). */
+  /** How long past its time limit a process may take to answer before it is killed (default 500 ms). */
   graceMs?: number;
-  /** A worker idle this long is stopped (default 60 s). */
+  /** A process idle this long is stopped (default 60 s). */
   idleMs?: number;
 }
 
 interface Slot {
-  worker: Worker;
+  child: Deno.ChildProcess;
+  replies: FrameReader<ReplyHeader>;
+  requests: WritableStreamDefaultWriter<Uint8Array>;
   idle?: ReturnType<typeof setTimeout>;
 }
 
@@ -47,6 +55,13 @@ interface Waiter {
   resolve(slot: Slot): void;
   reject(error: Error): void;
 }
+
+const FAILED: QueryFailure = {
+  ok: false,
+  status: 500,
+  code: "internal",
+  message: "the query process stopped unexpectedly; try again",
+};
 
 export class QueryRunner {
   readonly #db: Client;
@@ -59,7 +74,7 @@ export class QueryRunner {
 
   constructor(db: Client, options: QueryRunnerOptions = {}) {
     this.#db = db;
-    this.#options = { workers: 2, queue: 16, graceMs: 5000, idleMs: 60_000, ...options };
+    this.#options = { workers: 2, queue: 16, graceMs: 500, idleMs: 60_000, ...options };
   }
 
   async run(request: QueryRequest): Promise<QueryReply> {
@@ -72,7 +87,7 @@ export class QueryRunner {
     }
   }
 
-  /** Stops every worker; queries waiting for one are refused. */
+  /** Stops every process; queries waiting for one are refused. */
   close(): void {
     for (const slot of [...this.#all]) this.#stop(slot);
     for (const waiter of this.#waiting.splice(0)) {
@@ -80,9 +95,14 @@ export class QueryRunner {
     }
   }
 
-  /** Workers started and alive, busy or idle. */
+  /** Processes started and alive, busy or idle. */
   get workers(): number {
     return this.#all.size;
+  }
+
+  /** The process ids of the live query processes. */
+  get pids(): number[] {
+    return [...this.#all].map((slot) => slot.child.pid);
   }
 
   #databaseFile(): Promise<string> {
@@ -116,7 +136,7 @@ export class QueryRunner {
     return await new Promise<Slot>((resolve, reject) => this.#waiting.push({ resolve, reject }));
   }
 
-  /** Hands the worker to the next waiting query, or lets it idle. */
+  /** Hands the process to the next waiting query, or lets it idle. */
   #release(slot: Slot): void {
     const next = this.#waiting.shift();
     const live = this.#all.has(slot) ? slot : next && this.#spawn();
@@ -129,41 +149,70 @@ export class QueryRunner {
   }
 
   #spawn(): Slot {
-    const worker = new Worker(new URL("./query_worker.ts", import.meta.url), { type: "module" });
-    const slot = { worker };
+    const { command, args } = queryProcessCommand();
+    const child = new Deno.Command(command, {
+      args,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    child.unref();
+    const slot = {
+      child,
+      replies: new FrameReader<ReplyHeader>(child.stdout),
+      requests: child.stdin.getWriter(),
+    };
     this.#all.add(slot);
     return slot;
   }
 
   #stop(slot: Slot): void {
     clearTimeout(slot.idle);
-    slot.worker.terminate();
-    this.#all.delete(slot);
+    if (this.#all.delete(slot)) {
+      slot.replies.cancel();
+      slot.requests.close().catch(() => {});
+      try {
+        slot.child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      slot.child.status.catch(() => {});
+    }
     const index = this.#free.indexOf(slot);
     if (index >= 0) this.#free.splice(index, 1);
   }
 
-  #send(slot: Slot, file: string, request: QueryRequest): Promise<QueryReply> {
+  async #send(slot: Slot, file: string, request: QueryRequest): Promise<QueryReply> {
     const id = this.#nextId++;
-    return new Promise((resolve) => {
-      const guard = setTimeout(() => {
-        log.error("a query worker did not stop at the time limit; terminated", { id });
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<QueryReply>((resolve) => {
+      guard = setTimeout(() => {
+        log.warn("a query process did not stop at the time limit; killed", { id });
         this.#stop(slot);
         resolve(timeoutReply(request.timeoutMs));
       }, request.timeoutMs + this.#options.graceMs);
-      slot.worker.onmessage = (event: MessageEvent<WorkerReply>) => {
-        if (event.data.id !== id) return;
-        clearTimeout(guard);
-        resolve(event.data.reply);
-      };
-      slot.worker.onerror = (event: ErrorEvent) => {
-        event.preventDefault();
-        clearTimeout(guard);
-        log.error("a query worker failed; replaced", { id, error: event.message });
-        this.#stop(slot);
-        resolve({ ok: false, status: 500, code: "internal", message: "the query failed" });
-      };
-      slot.worker.postMessage({ id, file, request } satisfies WorkerRequest);
     });
+    try {
+      return await Promise.race([deadline, this.#exchange(slot, { id, file, request })]);
+    } finally {
+      clearTimeout(guard);
+    }
+  }
+
+  /** Sends one request and reads its answer; a process that fails is stopped. */
+  async #exchange(slot: Slot, header: RequestHeader): Promise<QueryReply> {
+    try {
+      await writeFrame(slot.requests, header);
+      const frame = await slot.replies.next();
+      if (!frame || frame.header.id !== header.id) throw new Error("no answer to the query");
+      const reply = frame.header;
+      if (!reply.ok) {
+        return { ok: false, status: reply.status, code: reply.code, message: reply.message };
+      }
+      return { ok: true, truncated: reply.truncated, format: reply.format, body: frame.body };
+    } catch (error) {
+      if (!this.#all.has(slot)) return FAILED; // killed at the deadline, already answered
+      log.error("a query process failed; replaced", { id: header.id, error });
+      this.#stop(slot);
+      return FAILED;
+    }
   }
 }

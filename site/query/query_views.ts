@@ -6,8 +6,12 @@
  * the view. Each lists its columns explicitly.
  *
  * The tables behind them ({@linkcode QUERY_TABLES}) are the only ones a query
- * may open at all; a query that opens any other (tokens, secrets, documents,
- * sync states, the schema) is refused before it runs.
+ * may open at all, and the columns listed here the only ones it may read from
+ * them (a query naming `main.clients` still cannot read `enrolled_with`); a
+ * query that opens any other table (tokens, secrets, documents, sync states,
+ * the schema) or reads another column is refused before it runs. Every index
+ * of these tables holds only listed columns, so no query through the views is
+ * refused for the index the planner picks (a test keeps it so).
  *
  * Times are ms since 1970 (UTC); `day` is `YYYY-MM-DD` and `month` `YYYY-MM`,
  * both UTC; flags are 0 or 1.
@@ -156,6 +160,7 @@ export const QUERY_VIEWS: readonly QueryView[] = [
       clientId,
       ["product_key", "<source>/<identity>, e.g. dpkg/coreutils:amd64"],
       ["name", "the product name"],
+      ["name_lc", "the product name lower-cased, for matching without regard to case"],
       ["version", "its version"],
       ["publisher", "maintainer, vendor or publisher; empty if the source names none"],
       ["source", "dpkg, rpm, flatpak, snap or desktop"],
@@ -171,6 +176,7 @@ export const QUERY_VIEWS: readonly QueryView[] = [
       ["product_key", "the product (see software)"],
       ["path", "the executable's path"],
       ["file_name", "its base name, lower-cased: what rules' fileName globs match"],
+      ["real_name", "base name (lower-cased) of the real file behind a link; NULL if the same"],
       ["sha256", "its SHA-256; NULL until the agent has read it"],
     ],
   },

@@ -1,19 +1,20 @@
 /**
  * `POST /v1/query` (viewer or admin): one read-only SQL query over the query
  * views (`query/query_views.ts`), with a row limit and a time limit, run in a
- * query worker (`query/query_runner.ts`) so a slow query never holds up the
- * site. The answer is `{columns, rows, truncated}`, or CSV with a header row
- * (`?format=csv` or `Accept: text/csv`; `X-Truncated` says whether rows were
- * left out).
+ * query process (`query/query_runner.ts`) so a slow or greedy query never
+ * holds up the site. The answer is `{columns, rows, truncated}`, or CSV with
+ * a header row (`?format=csv` or `Accept: text/csv`; `X-Truncated` says
+ * whether rows were left out), encoded by the query process: this route only
+ * passes its bytes on.
  *
  * @module
  */
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { ApiError } from "../api_error.ts";
 import { requireRole, type SiteEnv } from "../auth.ts";
-import { toCsv, wantsCsv } from "../csv.ts";
+import { wantsCsv } from "../csv.ts";
 import {
   authErrors,
   bearerSecurity,
@@ -23,9 +24,10 @@ import {
   jsonBodyOf,
   reply,
 } from "../openapi_parts.ts";
-import type { QueryResult } from "../query/query_protocol.ts";
+import { MAX_RESULT_BYTES, QUERY_MEMORY_BYTES } from "../query/query_protocol.ts";
 import { QueryRunner, type QueryRunnerOptions } from "../query/query_runner.ts";
 import { QUERY_VIEWS } from "../query/query_views.ts";
+import { sqlFunctionsMarkdown } from "../query/sql_functions.ts";
 import { jsonBody } from "../request_input.ts";
 import type { SiteContext } from "../site_context.ts";
 import { tooLarge } from "./too_large.ts";
@@ -53,29 +55,19 @@ export interface QueryRouteOptions extends QueryRunnerOptions {
   runner?: QueryRunner;
 }
 
-/** CSV of a result: its column names as the header, rows by position (names may repeat). */
-function resultCsv(result: QueryResult): string {
-  const keys = result.columns.map((_, i) => String(i));
-  const records = result.rows.map((row) => Object.fromEntries(row.map((v, i) => [String(i), v])));
-  return toCsv(result.columns, []) + toCsv(keys, records).slice(toCsv(keys, []).length);
-}
-
-function answer(c: Context, result: QueryResult): Response {
-  const headers = { "x-truncated": String(result.truncated) };
-  if (!wantsCsv(c)) return c.json(result, 200, headers);
-  return c.body(resultCsv(result), 200, { ...headers, "content-type": "text/csv; charset=utf-8" });
-}
-
 export function queryRoute(site: SiteContext, options: QueryRouteOptions = {}): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();
   const runner = options.runner ?? new QueryRunner(site.db, options);
   const limit = bodyLimit({ maxSize: BODY_LIMIT, onError: tooLarge(BODY_LIMIT) });
   app.post("/", requireRole(site.db, "viewer", "admin"), limit, async (c) => {
-    wantsCsv(c); // a bad ?format is a 400 before the query runs
+    const format = wantsCsv(c) ? "csv" : "json"; // a bad ?format is a 400 before the query runs
     const request = await jsonBody(c, queryRequestSchema);
-    const reply = await runner.run(request);
+    const reply = await runner.run({ ...request, format });
     if (!reply.ok) throw new ApiError(reply.status, reply.code, reply.message);
-    return answer(c, reply.result);
+    return c.body(reply.body, 200, {
+      "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/json",
+      "x-truncated": String(reply.truncated),
+    });
   });
   return app;
 }
@@ -94,8 +86,13 @@ export function queryOpenApiPaths(): Record<string, unknown> {
       post: {
         summary: "Run one read-only SQL query over the query views (viewer or admin)",
         description: "One SELECT (or WITH ... SELECT, or VALUES) statement; anything else, " +
-          "or a statement that opens any table but those behind these views, is refused " +
-          "with 400. Times are ms since 1970 (UTC), flags 0 or 1.\n\n" + queryViewsMarkdown(),
+          "a statement that opens any table but those behind these views, reads a column " +
+          "they do not list, or calls a function not listed below is refused with 400 " +
+          "naming it. Times are ms since 1970 (UTC), flags 0 or 1.\n\n" + queryViewsMarkdown() +
+          "\n\nFunctions a query may call:\n\n" + sqlFunctionsMarkdown() +
+          `\n\nA query runs in a process of its own with at most ${QUERY_MEMORY_BYTES / 2 ** 20} ` +
+          "MiB of SQLite memory (values, sorting, grouping, its rows); one that needs more is " +
+          `stopped with 400. Results are capped at ${MAX_RESULT_BYTES / 2 ** 20} MiB.`,
         security: bearerSecurity,
         parameters: [formatParameter],
         requestBody: jsonBodyOf(queryRequestSchema),
@@ -106,8 +103,9 @@ export function queryOpenApiPaths(): Record<string, unknown> {
             true,
           ),
           "400": errorReply(
-            "Not a single read-only query, a table outside the views, invalid SQL, or a " +
-              "result over 64 MiB; the message says which",
+            "Not a single read-only query, a table, column or function outside what is " +
+              "listed, invalid SQL, a query needing more memory than allowed, or a result " +
+              "over the cap; the message says which",
           ),
           ...authErrors,
           "408": errorReply("The query ran past its time limit and was stopped"),
