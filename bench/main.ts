@@ -9,7 +9,8 @@
  * set smaller. `--inventory-only` runs the inventory benchmark alone
  * (`--inventory-clients N` makes its fleet smaller), `--hierarchy-only` the
  * hierarchy benchmark (`--hierarchy-clients N`), `--load-only` the load test
- * (`--load-agents N`, `--load-seconds S`, `--load-day-seconds S`).
+ * (`--load-agents N`, `--load-seconds S`, `--load-day-seconds S`), `--query-only`
+ * the query benchmark.
  *
  * @module
  */
@@ -20,6 +21,7 @@ import { type BenchFigure, progress, renderFigures } from "./bench_figure.ts";
 import { benchHierarchy } from "./hierarchy_bench.ts";
 import { benchInventory } from "./inventory_bench.ts";
 import { benchLoad } from "./load_test.ts";
+import { benchQueries } from "./query_bench.ts";
 import { benchSiteLoad } from "./site_ingest.ts";
 import { benchSummaries } from "./summaries_bench.ts";
 import { benchWireCost } from "./wire_cost.ts";
@@ -39,6 +41,7 @@ const { values } = parseArgs({
     "load-agents": { type: "string" },
     "load-seconds": { type: "string" },
     "load-day-seconds": { type: "string" },
+    "query-only": { type: "boolean" },
   },
 });
 const count = (value: string | undefined) => value === undefined ? undefined : Number(value);
@@ -52,6 +55,8 @@ const only = values["summaries-only"]
   ? "hierarchy"
   : values["load-only"]
   ? "load"
+  : values["query-only"]
+  ? "query"
   : "";
 if (!only) {
   figures.push(...await benchSiteLoad());
@@ -60,6 +65,7 @@ if (!only) {
   figures.push(...await benchAgentPollCost());
   figures.push(...await benchAgentProcessCost());
 }
+if (!only || only === "query") figures.push(...await benchQueries());
 if (!only || only === "load") {
   figures.push(
     ...await benchLoad({

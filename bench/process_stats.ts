@@ -83,3 +83,45 @@ export function sampleProcess(pid: number, everyMs: number): { stop(): ProcessSa
     },
   };
 }
+
+/** The processes `pid` started that are still alive (its direct children). */
+export function childPids(pid: number): number[] {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim();
+    return text ? text.split(" ").map(Number) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** CPU seconds so far of `pid` and of each of its children (a site's query processes), by pid. */
+export function treeCpu(pid: number): Map<number, number> {
+  const seconds = new Map<number, number>();
+  for (const id of [pid, ...childPids(pid)]) {
+    try {
+      seconds.set(id, cpuSeconds(id));
+    } catch { /* ended while we looked */ }
+  }
+  return seconds;
+}
+
+/**
+ * CPU seconds that `pid` and its children used since `before` was taken
+ * with {@linkcode treeCpu}: a process that ended since adds nothing, one
+ * started since adds all it used.
+ */
+export function treeCpuSince(pid: number, before: Map<number, number>): number {
+  let used = 0;
+  for (const [id, now] of treeCpu(pid)) used += now - (before.get(id) ?? 0);
+  return used;
+}
+
+/** The highest resident memory `pid` has had (`VmHWM`), bytes; 0 when it has ended. */
+export function peakResident(pid: number): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}

@@ -21,7 +21,7 @@ import { QUERY_MEMORY_BYTES } from "../site/query/query_protocol.ts";
 import { QUERY_TABLES } from "../site/query/query_views.ts";
 import { ALLOWED_FUNCTIONS } from "../site/query/sql_functions.ts";
 import { createToken } from "../site/tokens.ts";
-import { peakResidentMiB, residentMiB, treeCpuSeconds } from "./helpers/process_cpu.ts";
+import { peakResident, residentMemory, treeCpu, treeCpuSince } from "../bench/process_stats.ts";
 import { openQuerySite, type QuerySite } from "./helpers/query_site.ts";
 
 interface RawConnection {
@@ -155,7 +155,7 @@ describe("query attacks", () => {
 
   test("memory is bounded while a query runs, for two greedy queries at once", async () => {
     const before = await q.snapshot();
-    const siteMiB = residentMiB();
+    const siteMiB = residentMemory(Deno.pid).total / 2 ** 20;
     const greedy = [
       // Doubling a string: 2^40 characters if nothing stops it.
       "WITH RECURSIVE r(i, s) AS (SELECT 0, 'x' UNION ALL SELECT i + 1, s || s FROM r " +
@@ -180,9 +180,9 @@ describe("query attacks", () => {
     }
     // The site never held the query's memory, and each query process stayed
     // within its cap (plus the runtime's own tens of megabytes).
-    expect(residentMiB() - siteMiB).toBeLessThan(100);
+    expect(residentMemory(Deno.pid).total / 2 ** 20 - siteMiB).toBeLessThan(100);
     const capMiB = QUERY_MEMORY_BYTES / 2 ** 20;
-    for (const pid of q.runner.pids) expect(peakResidentMiB(pid)).toBeLessThan(capMiB + 160);
+    for (const pid of q.runner.pids) expect(peakResident(pid) / 2 ** 20).toBeLessThan(capMiB + 160);
     expect((await q.query({ sql: "SELECT count(*) FROM sessions" })).body.rows).toEqual([[3]]);
     expect(await q.snapshot()).toBe(before);
   }, 120_000);
@@ -194,9 +194,9 @@ describe("query attacks", () => {
     expect(status, JSON.stringify(body).slice(0, 300)).toBe(408);
     expect(performance.now() - started).toBeLessThan(3000);
     // Within a second of the answer, nothing of it runs any more.
-    const cpu = treeCpuSeconds();
+    const cpu = treeCpu(Deno.pid);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(treeCpuSeconds() - cpu).toBeLessThan(0.5);
+    expect(treeCpuSince(Deno.pid, cpu)).toBeLessThan(0.5);
     expect((await q.query({ sql: "SELECT 2" })).body.rows).toEqual([[2]]);
   });
 

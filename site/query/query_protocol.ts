@@ -36,7 +36,7 @@ export type ReplyHeader =
   & ({ ok: true; truncated: boolean; format: ResultFormat } | QueryFailure);
 
 /** The most a query process's SQLite may allocate: its pages, sorts, temp tables and rows. */
-export const QUERY_MEMORY_BYTES = 256 * 1024 * 1024;
+export const QUERY_MEMORY_BYTES = 128 * 1024 * 1024;
 
 /** The most an encoded result may hold. */
 export const MAX_RESULT_BYTES = 64 * 1024 * 1024;
