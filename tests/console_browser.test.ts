@@ -15,10 +15,10 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { copySleep, runProgram, uniqueName } from "./helpers/metered_program.ts";
 import { type MeteredSite, startSiteWithAgent } from "./helpers/meter_process.ts";
 import { api, makeToken, sessions } from "./helpers/site_api.ts";
+import { CHROMIUM, hasTool } from "./helpers/system_tools.ts";
 import { waitFor } from "./helpers/wait_for.ts";
 import type { ClientOutput } from "../site/routes/clients_routes.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = new URL("./artifacts/console/", import.meta.url).pathname;
 const FLAGS = [
   "--no-sandbox",
@@ -29,7 +29,7 @@ const FLAGS = [
   "--disable-sync",
 ];
 
-describe("web console in Chromium", () => {
+describe.skipIf(!hasTool(CHROMIUM))("web console in Chromium", () => {
   let m: MeteredSite;
   let browser: BrowserContext;
   let page: Page;
@@ -40,7 +40,7 @@ describe("web console in Chromium", () => {
     m = await startSiteWithAgent({ interval: 1, poll: 0.3, syncDelay: 0.3 });
     profile = await Deno.makeTempDir({ prefix: "meter-chromium-" });
     browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
+      executablePath: CHROMIUM.file,
       headless: true,
       args: FLAGS,
       acceptDownloads: true,

@@ -15,6 +15,7 @@ import {
   startSite,
 } from "./helpers/meter_process.ts";
 import { makeToken } from "./helpers/site_api.ts";
+import { hasTool, OPENSSL } from "./helpers/system_tools.ts";
 import { sleep, waitFor } from "./helpers/wait_for.ts";
 
 async function openssl(dir: string, ...args: string[]): Promise<void> {
@@ -77,15 +78,7 @@ async function makeCertificates(dir: string): Promise<void> {
   );
 }
 
-const hasOpenssl = (() => {
-  try {
-    return Deno.statSync("/usr/bin/openssl").isFile;
-  } catch {
-    return false;
-  }
-})();
-
-describe.skipIf(!hasOpenssl)("a site serving HTTPS with a private CA", () => {
+describe.skipIf(!hasTool(OPENSSL))("a site serving HTTPS with a private CA", () => {
   let dir: string;
   let site: SiteHandle;
   let trusted: MeterProcess;
