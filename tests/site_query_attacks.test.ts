@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { programRules } from "../site/query/program_rules.ts";
 import { QUERY_MEMORY_BYTES } from "../site/query/query_protocol.ts";
 import { QUERY_TABLES } from "../site/query/query_views.ts";
-import { ALLOWED_FUNCTIONS } from "../site/query/sql_functions.ts";
+import { ALLOWED_FUNCTIONS, SQL_FUNCTIONS } from "../site/query/sql_functions.ts";
 import { createToken } from "../site/tokens.ts";
 import { peakResident, residentMemory, treeCpu, treeCpuSince } from "../bench/process_stats.ts";
 import { openQuerySite, type QuerySite } from "./helpers/query_site.ts";
@@ -219,5 +219,15 @@ describe("query attacks", () => {
     expect((await q.query({ sql: "SELECT 1" }, siteToken)).status).toBe(403);
     expect((await q.query({ sql: "SELECT 1" }, "c1.f00d")).status).toBe(401);
     expect((await q.query({ sql: "SELECT 1" }, "")).status).toBe(401);
+  });
+
+  test("the README lists exactly the functions a query may call", async () => {
+    const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+    const section = readme.slice(readme.indexOf("## Queries"), readme.indexOf("## Settings"));
+    for (const [kind, names] of Object.entries(SQL_FUNCTIONS)) {
+      const line = new RegExp(`- ${kind}: ((?:.|\\n    )*)`).exec(section)?.[1] ?? "";
+      const listed = [...line.matchAll(/`([^`]+)`/g)].map((match) => match[1]);
+      expect(listed, kind).toEqual(names);
+    }
   });
 });
