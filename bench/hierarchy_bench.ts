@@ -149,10 +149,11 @@ async function generateSummaries(db: Client, clients: number, days: number) {
       args: [first, first, first, Date.now()],
     },
     {
-      sql: `INSERT INTO local_hour_users (rule_id, local_date, local_hour, weekday, users)
+      sql: `INSERT INTO local_hour_users (rule_id, local_date, local_hour, weekday, users,
+          time_zone)
         WITH RECURSIVE ${count(RULES, "r")}, ${count(days, "d")}, ${count(24, "h")}
         SELECT 'CHD-' || (r.n + 1), date(? / 1000 + d.n * 86400, 'unixepoch'), h.n,
-          CAST(strftime('%u', date(? / 1000 + d.n * 86400, 'unixepoch')) AS INTEGER), 200
+          CAST(strftime('%u', date(? / 1000 + d.n * 86400, 'unixepoch')) AS INTEGER), 200, 'UTC'
         FROM r, d, h`,
       args: [first, first],
     },

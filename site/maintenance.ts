@@ -75,9 +75,9 @@ export async function runMaintenance(
       [dayOf(kept).slice(0, 7)],
     ],
     [
-      `DELETE FROM local_hour_users WHERE (rule_id, local_date, local_hour) IN
-        (SELECT rule_id, local_date, local_hour FROM local_hour_users WHERE local_date < ?
-        LIMIT ${BATCH})`,
+      `DELETE FROM local_hour_users WHERE (rule_id, local_date, local_hour, time_zone) IN
+        (SELECT rule_id, local_date, local_hour, time_zone FROM local_hour_users
+        WHERE local_date < ? LIMIT ${BATCH})`,
       [dayOf(kept)],
     ],
     [
@@ -91,8 +91,9 @@ export async function runMaintenance(
       [kept],
     ],
     [
-      `DELETE FROM site_local_hour_users WHERE (rule_id, local_date, local_hour, site_code) IN
-        (SELECT rule_id, local_date, local_hour, site_code FROM site_local_hour_users
+      `DELETE FROM site_local_hour_users
+        WHERE (rule_id, local_date, local_hour, time_zone, site_code) IN
+        (SELECT rule_id, local_date, local_hour, time_zone, site_code FROM site_local_hour_users
         WHERE local_date < ? LIMIT ${BATCH})`,
       [dayOf(kept)],
     ],

@@ -6,7 +6,7 @@
  * Secrets live apart from what may be shown: an agent's secret hash is in
  * `client_secrets`, not in `clients`, so `clients` can be offered to
  * queries as it is. A database made before that split is moved over when it
- * is opened.
+ * is opened, as is one made before local-hour users were kept per time zone.
  *
  * @module
  */
@@ -15,14 +15,17 @@ import { openDatabase } from "../sync/db.ts";
 import { docStoreSchema } from "../sync/doc_store.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
 import { syncStateSchema } from "../sync/sync_state_store.ts";
-import { summarySchema } from "./summaries/summary_schema.ts";
+import { LOCAL_HOUR_USERS_TABLE, summarySchema } from "./summaries/summary_schema.ts";
 import { auditSchema } from "./audit_log.ts";
 import { childSitesSchema } from "./hierarchy/child_sites.ts";
 import { knownSitesSchema } from "./hierarchy/known_sites.ts";
 import { descendantCredentialsSchema } from "./hierarchy/client_credentials.ts";
 import { summaryOutboxSchema } from "./hierarchy/summary_outbox.ts";
 import { summaryShardsSchema } from "./hierarchy/summary_publisher.ts";
-import { descendantSummarySchema } from "./hierarchy/summary_materializer.ts";
+import {
+  descendantSummarySchema,
+  SITE_LOCAL_HOUR_USERS_TABLE,
+} from "./hierarchy/summary_materializer.ts";
 import { softwareSchema } from "./inventory/software_schema.ts";
 import { collectionsSchema } from "./collections/collection_store.ts";
 
@@ -124,6 +127,7 @@ export async function openSiteDatabase(pathOrUrl: string, authToken?: string): P
   });
   await moveClientSecrets(db);
   await addMissingColumns(db, ADDED_COLUMNS);
+  await keyCellsByZone(db);
   return db;
 }
 
@@ -132,20 +136,53 @@ const ADDED_COLUMNS = [
   ["clients", "clock_offset_ms", "INTEGER"],
   ["clients", "clock_checked_at", "INTEGER"],
   ["usage_sessions", "clock_offset_ms", "INTEGER NOT NULL DEFAULT 0"],
+  // Presence read before zones were kept: UTC, as the time-of-day report took it.
+  ["local_presence", "time_zone", "TEXT NOT NULL DEFAULT 'UTC'"],
 ] as const;
+
+async function hasColumn(db: Client, table: string, column: string): Promise<boolean> {
+  const has = await db.execute({
+    sql: `SELECT 1 FROM pragma_table_info('${table}') WHERE name = ?`,
+    args: [column],
+  });
+  return has.rows.length > 0;
+}
 
 async function addMissingColumns(
   db: Client,
   columns: readonly (readonly [string, string, string])[],
 ): Promise<void> {
   for (const [table, column, type] of columns) {
-    const has = await db.execute({
-      sql: `SELECT 1 FROM pragma_table_info('${table}') WHERE name = ?`,
-      args: [column],
-    });
-    if (has.rows.length === 0) {
+    if (!await hasColumn(db, table, column)) {
       await db.execute(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
     }
+  }
+}
+
+/** The local-hour tables, their schema, and their columns other than the time zone. */
+const ZONED_CELLS = [
+  ["local_hour_users", LOCAL_HOUR_USERS_TABLE, "rule_id, local_date, local_hour, weekday, users"],
+  [
+    "site_local_hour_users",
+    SITE_LOCAL_HOUR_USERS_TABLE,
+    "site_code, rule_id, local_date, local_hour, weekday, users",
+  ],
+] as const;
+
+/**
+ * Local-hour tables made before the time zone was part of their key are made
+ * again with it (a key cannot be altered in place); the rows they held read as
+ * UTC, which is how the time-of-day report took every row then.
+ */
+async function keyCellsByZone(db: Client): Promise<void> {
+  for (const [table, schema, columns] of ZONED_CELLS) {
+    if (await hasColumn(db, table, "time_zone")) continue;
+    await db.batch([
+      `ALTER TABLE ${table} RENAME TO ${table}_unzoned`,
+      schema,
+      `INSERT INTO ${table} (${columns}, time_zone) SELECT ${columns}, 'UTC' FROM ${table}_unzoned`,
+      `DROP TABLE ${table}_unzoned`,
+    ], "write");
   }
 }
 

@@ -188,7 +188,7 @@ describe("summaries", () => {
       expect(r.weekday).toBe(day === 0 ? 7 : day);
     }
     const actual = Object.fromEntries(
-      rows.map((r) => [`${r.rule_id}|${r.local_date}|${r.local_hour}`, r.users]),
+      rows.map((r) => [`${r.rule_id}|${r.local_date}|${r.local_hour}|${r.time_zone}`, r.users]),
     );
     expect(actual).toEqual(Object.fromEntries(expected));
   });
@@ -288,7 +288,7 @@ describe("summaries", () => {
       totals: await keyed("SELECT * FROM monthly_totals", (r) => `${r.rule_id}|${r.month}`),
       local: await keyed(
         "SELECT * FROM local_hour_users",
-        (r) => `${r.rule_id}|${r.local_date}|${r.local_hour}`,
+        (r) => `${r.rule_id}|${r.local_date}|${r.local_hour}|${r.time_zone}`,
       ),
       daily: await keyed(
         "SELECT * FROM daily_usage",

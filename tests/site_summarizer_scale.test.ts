@@ -83,7 +83,9 @@ describe("summariser at a few hundred computers", () => {
         "SELECT * FROM monthly_usage ORDER BY rule_id, month, user_name, client_id",
       ),
       totals: await read("SELECT * FROM monthly_totals ORDER BY rule_id, month"),
-      local: await read("SELECT * FROM local_hour_users ORDER BY rule_id, local_date, local_hour"),
+      local: await read(
+        "SELECT * FROM local_hour_users ORDER BY rule_id, local_date, local_hour, time_zone",
+      ),
     };
   }
 

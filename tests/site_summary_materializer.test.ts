@@ -1,8 +1,8 @@
 /**
  * Summary documents of the sites below, materialised at a parent on a real
  * site database: daily rows join `daily_usage` and the months above them are
- * recomputed by the next summariser run; hourly and local-hour records are kept per site; a removed
- * record removes its row; and a record naming one of the parent's own
+ * recomputed by the next summariser run; hourly and local-hour records are kept per site (the
+ * latter per time zone too, a key naming none being UTC's); a removed record removes its row; and a record naming one of the parent's own
  * clients, or a client another site reported first, changes nothing.
  */
 import * as A from "@automerge/automerge";
@@ -20,6 +20,15 @@ import { tempDir } from "./helpers/metered_program.ts";
 
 const DAY = "2026-11-20";
 const HOUR = Date.parse(`${DAY}T09:00:00Z`);
+
+const local = (timeZone: string, users: number): SummaryRecord => ({
+  kind: "l",
+  ruleId: "TOP-1",
+  localDate: DAY,
+  localHour: 10,
+  timeZone,
+  values: [5, users],
+});
 
 const day = (clientId: string, runs: number, user = "ann"): SummaryRecord => ({
   kind: "d",
@@ -76,8 +85,14 @@ describe("summaries of the sites below, at the parent", () => {
         hourMs: HOUR,
         values: [1, 1, 1, 3, 180_000, 2, HOUR + 5, 1, HOUR + 5, 0, 0],
       });
-      put(d, { kind: "l", ruleId: "TOP-1", localDate: DAY, localHour: 10, values: [5, 1] });
+      put(d, local("UTC", 1));
+      put(d, local("America/Argentina/Buenos_Aires", 2));
     });
+    // A UTC record keeps the key it had before zones were named.
+    expect(Object.keys(cha).filter((k) => k.startsWith("l/")).sort()).toEqual([
+      `l/TOP-1/${DAY}/10`,
+      `l/TOP-1/${DAY}/10/America%2FArgentina%2FBuenos_Aires`,
+    ]);
     expect(await rows("SELECT client_id, runs FROM daily_usage")).toEqual([
       { client_id: "chaclient", runs: 3 },
     ]);
@@ -93,8 +108,10 @@ describe("summaries of the sites below, at the parent", () => {
     expect(await rows("SELECT site_code, peak_sessions FROM site_hourly_usage")).toEqual([
       { site_code: "CHA", peak_sessions: 2 },
     ]);
-    expect(await rows("SELECT site_code, users FROM site_local_hour_users")).toEqual([
-      { site_code: "CHA", users: 1 },
+    const locals = "SELECT site_code, time_zone, users FROM site_local_hour_users ORDER BY users";
+    expect(await rows(locals)).toEqual([
+      { site_code: "CHA", time_zone: "UTC", users: 1 },
+      { site_code: "CHA", time_zone: "America/Argentina/Buenos_Aires", users: 2 },
     ]);
     expect(await rows("SELECT host_name FROM descendant_clients")).toEqual([
       { host_name: "cha-host" },
@@ -102,8 +119,10 @@ describe("summaries of the sites below, at the parent", () => {
 
     cha = await apply("CHA", cha, (d) => {
       delete d[summaryKey(day("chaclient", 3))];
+      delete d[summaryKey(local("America/Argentina/Buenos_Aires", 2))];
     });
     expect(await rows("SELECT * FROM daily_usage")).toEqual([]);
+    expect(await rows(locals)).toEqual([{ site_code: "CHA", time_zone: "UTC", users: 1 }]);
     await site.summarizer.run();
     expect(await rows("SELECT * FROM monthly_usage")).toEqual([]);
   });

@@ -13,9 +13,10 @@
  * - client records (`c/...`) give those clients' host names and time zones
  *   (`descendant_clients`).
  * - hourly records (`h/...`) go to `site_hourly_usage` and local-hour records
- *   (`l/...`) to `site_local_hour_users`, per site: peaks and distinct users
- *   of different sites cannot be merged, so concurrency and time-of-day
- *   reports show them per site and summed.
+ *   (`l/...`) to `site_local_hour_users`, per site (and per time zone, as
+ *   the site kept them): peaks and distinct users of different sites cannot
+ *   be merged, so concurrency and time-of-day reports show them per site and
+ *   summed.
  *
  * @module
  */
@@ -24,6 +25,18 @@ import type * as A from "@automerge/automerge";
 import type { ChangedKeys } from "../../sync/changed_keys.ts";
 import type { InStatement } from "../../sync/db.ts";
 import { decodeSummaryRecord, parseSummaryKey, type SummaryRecord } from "./summary_record.ts";
+
+/** The local-hour users of the sites below, per site and time zone. */
+export const SITE_LOCAL_HOUR_USERS_TABLE = `CREATE TABLE IF NOT EXISTS site_local_hour_users (
+    site_code TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    local_date TEXT NOT NULL,
+    local_hour INTEGER NOT NULL,
+    weekday INTEGER NOT NULL,
+    users INTEGER NOT NULL,
+    time_zone TEXT NOT NULL,
+    PRIMARY KEY (rule_id, local_date, local_hour, time_zone, site_code)
+  ) WITHOUT ROWID`;
 
 export const descendantSummarySchema = [
   `CREATE TABLE IF NOT EXISTS site_hourly_usage (
@@ -34,15 +47,7 @@ export const descendantSummarySchema = [
     PRIMARY KEY (site_code, rule_id, hour_ms)
   ) WITHOUT ROWID`,
   `CREATE INDEX IF NOT EXISTS site_hourly_usage_by_rule ON site_hourly_usage (rule_id, hour_ms)`,
-  `CREATE TABLE IF NOT EXISTS site_local_hour_users (
-    site_code TEXT NOT NULL,
-    rule_id TEXT NOT NULL,
-    local_date TEXT NOT NULL,
-    local_hour INTEGER NOT NULL,
-    weekday INTEGER NOT NULL,
-    users INTEGER NOT NULL,
-    PRIMARY KEY (rule_id, local_date, local_hour, site_code)
-  ) WITHOUT ROWID`,
+  SITE_LOCAL_HOUR_USERS_TABLE,
   `CREATE TABLE IF NOT EXISTS months_pending (
     month TEXT NOT NULL,
     client_id TEXT NOT NULL,
@@ -113,8 +118,9 @@ function putStatements(site: string, day: string, records: SummaryRecord[]): InS
   };
   for (const r of records) {
     if (r.kind === "h") rows.h.push([r.ruleId, r.hourMs, ...r.values]);
-    else if (r.kind === "l") rows.l.push([r.ruleId, r.localDate, r.localHour, ...r.values]);
-    else if (r.kind === "c") rows.c.push([r.clientId, ...r.values]);
+    else if (r.kind === "l") {
+      rows.l.push([r.ruleId, r.localDate, r.localHour, ...r.values, r.timeZone]);
+    } else if (r.kind === "c") rows.c.push([r.clientId, ...r.values]);
     else rows.d.push([r.clientId, r.ruleId, r.user, ...r.values]);
   }
   const fields = (n: number) => Array.from({ length: n }, (_, i) => `value ->> ${i}`).join(", ");
@@ -127,9 +133,8 @@ function putStatements(site: string, day: string, records: SummaryRecord[]): InS
   }
   if (rows.l.length > 0) {
     statements.push({
-      sql: `INSERT OR REPLACE INTO site_local_hour_users SELECT ?1, ${
-        fields(5)
-      } FROM json_each(?2)`,
+      sql: `INSERT OR REPLACE INTO site_local_hour_users (site_code, rule_id, local_date,
+          local_hour, weekday, users, time_zone) SELECT ?1, ${fields(6)} FROM json_each(?2)`,
       args: [site, JSON.stringify(rows.l)],
     });
   }
@@ -169,9 +174,9 @@ function deleteStatements(
       }];
     case "l":
       return [{
-        sql: `DELETE FROM site_local_hour_users
-          WHERE site_code = ? AND rule_id = ? AND local_date = ? AND local_hour = ?`,
-        args: [site, record.ruleId, record.localDate, record.localHour],
+        sql: `DELETE FROM site_local_hour_users WHERE site_code = ? AND rule_id = ?
+          AND local_date = ? AND local_hour = ? AND time_zone = ?`,
+        args: [site, record.ruleId, record.localDate, record.localHour, record.timeZone],
       }];
     case "c":
       return [];

@@ -138,7 +138,8 @@ async function dayRecords(db: Client, day: string): Promise<SummaryRecord[]> {
       args: [day],
     }),
     db.execute({
-      sql: "SELECT rule_id, local_hour, weekday, users FROM local_hour_users WHERE local_date = ?",
+      sql: `SELECT rule_id, local_hour, weekday, users, time_zone FROM local_hour_users
+        WHERE local_date = ?`,
       args: [day],
     }),
   ]);
@@ -180,6 +181,7 @@ async function dayRecords(db: Client, day: string): Promise<SummaryRecord[]> {
       ruleId: r.rule_id as string,
       localDate: day,
       localHour: n(r.local_hour),
+      timeZone: r.time_zone as string,
       values: [n(r.weekday), n(r.users)],
     })),
   ];

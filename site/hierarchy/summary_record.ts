@@ -8,9 +8,12 @@
  * | `h/<rule>/<hourMs>` | `[pairs, users, computers, runs, runMs, peakSessions, peakSessionsAt, peakUsers, peakUsersAt, remoteRuns, remoteRunMs]` | `hourly_usage` |
  * | `d/<client>/<rule>/<user>` | `[runs, runMs, lastUseMs, remoteRuns, remoteRunMs]` | `daily_usage` |
  * | `c/<client>` | `[hostName, timeZone]` | `clients` |
- * | `l/<rule>/<localDate>/<localHour>` | `[weekday, users]` | `local_hour_users` (the doc's day is the local date) |
+ * | `l/<rule>/<localDate>/<localHour>[/<timeZone>]` | `[weekday, users]` | `local_hour_users` (the doc's day is the local date) |
  *
- * User names are URI-encoded in keys, so a `/` in one cannot split a key.
+ * User names and time zones are URI-encoded in keys, so a `/` in one cannot
+ * split a key. A local-hour key names its time zone unless it is UTC: keys
+ * from before zones were kept have none and mean UTC, as they are read here,
+ * so those records keep their keys.
  * Raw sessions never leave their site: these are the summaries reports are
  * made of, and the parent recomputes its monthly rows from the daily ones.
  *
@@ -39,6 +42,8 @@ export const hourTuple = z.tuple([
 export const dayTuple = z.tuple([count, count, z.number().int(), count, count]);
 export const clientTuple = z.tuple([z.string().max(255), z.string().max(64)]);
 export const localTuple = z.tuple([z.number().int().min(1).max(7), count]);
+/** The zone of a local-hour record when its key names none. */
+const UNNAMED_ZONE = "UTC";
 
 export type SummaryRecord =
   | { kind: "h"; ruleId: string; hourMs: number; values: z.infer<typeof hourTuple> }
@@ -49,6 +54,7 @@ export type SummaryRecord =
     ruleId: string;
     localDate: string;
     localHour: number;
+    timeZone: string;
     values: z.infer<typeof localTuple>;
   };
 
@@ -60,8 +66,12 @@ export function summaryKey(record: SummaryRecord): string {
       return `d/${record.clientId}/${record.ruleId}/${encodeURIComponent(record.user)}`;
     case "c":
       return `c/${record.clientId}`;
-    case "l":
-      return `l/${record.ruleId}/${record.localDate}/${record.localHour}`;
+    case "l": {
+      const key = `l/${record.ruleId}/${record.localDate}/${record.localHour}`;
+      return record.timeZone === UNNAMED_ZONE
+        ? key
+        : `${key}/${encodeURIComponent(record.timeZone)}`;
+    }
   }
 }
 
@@ -77,7 +87,7 @@ export type SummaryKey =
   | { kind: "h"; ruleId: string; hourMs: number }
   | { kind: "d"; clientId: string; ruleId: string; user: string }
   | { kind: "c"; clientId: string }
-  | { kind: "l"; ruleId: string; localDate: string; localHour: number };
+  | { kind: "l"; ruleId: string; localDate: string; localHour: number; timeZone: string };
 
 /** Parses a record's key; throws naming it when it is malformed. */
 export function parseSummaryKey(key: string): SummaryKey {
@@ -107,11 +117,24 @@ export function parseSummaryKey(key: string): SummaryKey {
       const localHour = Number(parts[3]);
       const dateOk = /^\d{4}-\d{2}-\d{2}$/.test(parts[2] ?? "");
       const hourOk = Number.isInteger(localHour) && localHour >= 0 && localHour < 24;
-      if (parts.length !== 4 || !RULE.test(parts[1]) || !dateOk || !hourOk) throw bad();
-      return { kind: "l", ruleId: parts[1], localDate: parts[2], localHour };
+      const partsOk = parts.length === 4 || parts.length === 5;
+      if (!partsOk || !RULE.test(parts[1]) || !dateOk || !hourOk) throw bad();
+      const timeZone = parts.length === 4 ? UNNAMED_ZONE : decodeZone(parts[4]);
+      if (timeZone === undefined) throw bad();
+      return { kind: "l", ruleId: parts[1], localDate: parts[2], localHour, timeZone };
     }
     default:
       throw bad();
+  }
+}
+
+/** A time zone from a key: as a client's facts give it (at most 64 characters, IANA or not). */
+function decodeZone(part: string): string | undefined {
+  try {
+    const zone = decodeURIComponent(part);
+    return zone.length <= 64 ? zone : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -90,28 +90,23 @@ export function trendParameters(
   return { rule, ruleName, months, firstMonth, lastMonth, ...scopeParameters(scope) };
 }
 
-export interface DaysWindow {
-  days: number;
-  firstDate: string;
-  lastDate: string;
-  dates: string[];
-}
-
-/** The last `given` UTC dates (default 90, shortened to retention) ending today. */
-export function lastDays(site: SiteContext, given: number | undefined, now: number): DaysWindow {
+/**
+ * How many days a "last N days" report covers: `given`, or 90 shortened to
+ * retention; refused beyond retention (counted in UTC days, as maintenance
+ * deletes). Whose days they are is the report's: see `local_calendars.ts`.
+ */
+export function dayCount(site: SiteContext, given: number | undefined, now: number): number {
   const kept = site.settings.summaryRetentionDays;
   const days = given ?? Math.min(DEFAULT_DAYS, kept);
-  const today = dayStart(dayOf(now));
-  const dates = Array.from({ length: days }, (_, i) => dayOf(today - (days - 1 - i) * DAY_MS));
   if (days > kept) {
     throw beyondRetention(
       site,
       `days: ${days} days`,
-      dayStart(dates[0]),
+      dayStart(dayOf(now)) - (days - 1) * DAY_MS,
       `ask for at most ${kept}`,
     );
   }
-  return { days, firstDate: dates[0], lastDate: dayOf(today), dates };
+  return days;
 }
 
 /** An instant parameter, refused when it is before summary retention. */

@@ -3,27 +3,38 @@
  * a 7 × 24 grid (weekday 1 = Monday ... 7 = Sunday × hour 0..23, both on
  * each client's own local clock) of average distinct users.
  *
- * A cell is the sum of `local_hour_users.users` over the local dates of
- * that weekday within the last `days` days (the UTC dates ending today),
- * divided by how many such dates the window holds: a date with no usage
- * counts as zero. One range of the primary key (rule, local date, hour).
- * At a site with sites below it, their users of each cell are added
+ * The window is the last `days` days of each computer's own calendar: the
+ * local dates ending with the date its clock shows at the report's instant
+ * (`local_calendars.ts`). Computers showing the same date share a calendar;
+ * at one instant there are up to three. Per calendar, a cell is the sum of
+ * the users of that weekday and local hour over its window's dates, divided
+ * by how many dates of that weekday the window holds (a date with no usage
+ * counts as zero); the cell is the sum of those averages over the calendars,
+ * as the users of different computers add up. One calendar's divisor may
+ * differ from another's by one when `days` is not a multiple of 7, which is
+ * why the average is taken per calendar and not over the sum.
+ *
+ * Users are distinct per local hour and time zone (`local_hour_users`); at
+ * a site with sites below it, their users of each cell are added
  * (`site_local_hour_users`): people at different sites are different people.
  *
  * @module
  */
 import { z } from "zod";
-import { weekdayOf } from "../summaries/local_clock.ts";
 import { twoDecimals } from "./figures.ts";
+import { calendarsAt, type LocalCalendar, possibleDates } from "./local_calendars.ts";
+import { usersOnCalendar, zonesCovered } from "./local_hour_cells.ts";
 import { daysParam, formatParam, ruleParam } from "./report_params.ts";
 import type { Report } from "./report.ts";
 import { scopeOf, scopeParameters, siteParam } from "./report_scope.ts";
 import { requireRule } from "./report_rules.ts";
-import { lastDays } from "./report_window.ts";
+import { dayCount } from "./report_window.ts";
 
 const query = z.object({
   rule: ruleParam,
-  days: daysParam,
+  days: daysParam.describe(
+    "how many days, ending with each computer's local date now (default 90)",
+  ),
   site: siteParam,
   format: formatParam,
 }).strict();
@@ -31,15 +42,27 @@ const query = z.object({
 const row = z.object({
   weekday: z.number().int().min(1).max(7),
   hour: z.number().int().min(0).max(23),
-  /** null for a weekday the window holds no date of (fewer than 7 days). */
+  /** null for a weekday no calendar's window holds a date of (fewer than 7 days). */
   averageUsers: z.number().nullable(),
+});
+
+const calendar = z.object({
+  firstDate: z.string(),
+  lastDate: z.string(),
+  timeZones: z.array(z.string()),
+  datesPerWeekday: z.array(z.number()),
 });
 
 const extra = z.object({
   /** `grid[weekday - 1][hour]`: the same figures as the rows. */
   grid: z.array(z.array(z.number().nullable())),
-  /** How many dates of each weekday (Monday first) the window holds. */
-  datesPerWeekday: z.array(z.number()),
+  /**
+   * How many dates of each weekday (Monday first) the window holds; null
+   * where the calendars disagree (see `calendars`).
+   */
+  datesPerWeekday: z.array(z.number().nullable()),
+  /** The computers' calendars at the report's instant, earliest first. */
+  calendars: z.array(calendar),
 });
 
 export const timeOfDayReport: Report<typeof query, typeof row> = {
@@ -49,50 +72,58 @@ export const timeOfDayReport: Report<typeof query, typeof row> = {
   row,
   extra,
   freshness: "summaries",
-  async run(site, { rule, days, site: subtree }, now) {
+  async run(site, { rule, days: given, site: subtree }, now) {
     const scope = await scopeOf(site, subtree);
     const { ruleName } = await requireRule(site, rule);
-    const window = lastDays(site, days, now);
-    const result = await site.db.execute({
-      // ?4: the subtree's sites, or null for this site and everything below.
-      sql: `SELECT weekday, local_hour, sum(users) AS users FROM (
-          SELECT weekday, local_hour, users FROM local_hour_users
-          WHERE rule_id = ?1 AND local_date BETWEEN ?2 AND ?3 AND ?4 IS NULL
-          UNION ALL SELECT weekday, local_hour, users FROM site_local_hour_users
-          WHERE rule_id = ?1 AND local_date BETWEEN ?2 AND ?3
-            AND (?4 IS NULL OR site_code IN (SELECT value FROM json_each(?4)))
-        ) GROUP BY weekday, local_hour`,
-      args: [
-        rule,
-        window.firstDate,
-        window.lastDate,
-        scope.code === undefined ? null : JSON.stringify(scope.codes),
-      ],
-    });
-    const datesPerWeekday = Array<number>(7).fill(0);
-    for (const date of window.dates) datesPerWeekday[weekdayOf(date) - 1]++;
-    const sums = Array.from({ length: 7 }, () => Array<number>(24).fill(0));
-    for (const r of result.rows) {
-      sums[(r.weekday as number) - 1][r.local_hour as number] = r.users as number;
-    }
-    const grid = sums.map((hours, w) =>
-      hours.map((sum) => datesPerWeekday[w] ? twoDecimals(sum / datesPerWeekday[w]) : null)
+    const days = dayCount(site, given, now);
+    const zones = await zonesCovered(site, rule, scope, possibleDates(days, now));
+    // With no computer and no usage at all, UTC's calendar says which weekdays the window holds.
+    const calendars = calendarsAt(zones.length > 0 ? zones : ["UTC"], days, now);
+    const users = await Promise.all(
+      calendars.map((calendar) => usersOnCalendar(site, rule, scope, calendar)),
     );
+    const grid = averages(calendars, users);
     const rows = grid.flatMap((hours, w) =>
       hours.map((averageUsers, hour) => ({ weekday: w + 1, hour, averageUsers }))
     );
-    const { firstDate, lastDate } = window;
     return {
       parameters: {
         rule,
         ruleName,
-        days: window.days,
-        firstDate,
-        lastDate,
+        days,
+        firstDate: calendars[0].firstDate,
+        lastDate: calendars.at(-1)!.lastDate,
         ...scopeParameters(scope),
       },
       rows,
-      extra: { grid, datesPerWeekday },
+      extra: { grid, datesPerWeekday: agreedDates(calendars), calendars },
     };
   },
 };
+
+/**
+ * Each cell: over the calendars whose window holds its weekday, the sum of
+ * their averages (a calendar's users of that weekday and hour over its
+ * window, divided by its dates of that weekday); null where none holds it.
+ */
+function averages(calendars: LocalCalendar[], users: number[][][]): (number | null)[][] {
+  return Array.from({ length: 7 }, (_, w) => {
+    const holding = calendars.flatMap((c, i) => c.datesPerWeekday[w] > 0 ? [i] : []);
+    return Array.from({ length: 24 }, (_, hour) => {
+      if (holding.length === 0) return null;
+      const sum = holding.reduce(
+        (total, i) => total + users[i][w][hour] / calendars[i].datesPerWeekday[w],
+        0,
+      );
+      return twoDecimals(sum);
+    });
+  });
+}
+
+/** Per weekday, the calendars' count of its dates where they all agree, else null. */
+function agreedDates(calendars: LocalCalendar[]): (number | null)[] {
+  return Array.from({ length: 7 }, (_, w) => {
+    const counts = new Set(calendars.map((c) => c.datesPerWeekday[w]));
+    return counts.size === 1 ? [...counts][0] : null;
+  });
+}

@@ -31,6 +31,8 @@ export interface PresenceRow {
 export interface ClientDayFigures {
   cells: DayCell[];
   presence: PresenceRow[];
+  /** The time zone the presence's local hours were read in. */
+  timeZone: string;
 }
 
 export function clientDayFigures(
@@ -88,5 +90,5 @@ export function clientDayFigures(
       presence.set(`${key}\u0000${hour.date}\u0000${hour.hour}`, row);
     }
   }
-  return { cells: [...cells.values()], presence: [...presence.values()] };
+  return { cells: [...cells.values()], presence: [...presence.values()], timeZone };
 }

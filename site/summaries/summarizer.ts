@@ -429,9 +429,15 @@ function chunks<T>(items: T[], size: number): T[][] {
 
 const key = (...parts: (string | number)[]) => parts.join("\u0000");
 
-/** A computer's `local_presence` rows of a UTC day, as its figures say now. */
+/**
+ * A computer's `local_presence` rows of a UTC day, as its figures say now. The
+ * zone is part of the row, so a computer that moves to another zone has its
+ * rows, and the cells they count in, replaced at its day's next recompute.
+ */
 function presenceKeys(day: string, { clientId, figures }: DayEntry): PresenceKey[] {
-  return figures.presence.map((p) => [p.ruleId, p.localDate, p.localHour, p.user, clientId, day]);
+  return figures.presence.map((
+    p,
+  ) => [p.ruleId, p.localDate, p.localHour, p.user, clientId, day, figures.timeZone]);
 }
 
 /**
@@ -464,7 +470,8 @@ class AboveDays {
     for (const row of rules.rows) this.#ruleMonths.add(key(row.rule_id as string, month));
     const stored = await db.execute({
       sql: `SELECT json_group_array(json_array(rule_id, local_date, local_hour, user_name,
-        client_id, utc_day)) AS rows FROM local_presence WHERE utc_day = ? AND ${ofClients}`,
+        client_id, utc_day, time_zone)) AS rows FROM local_presence
+        WHERE utc_day = ? AND ${ofClients}`,
       args: [day, ids],
     });
     const before = new Map<string, PresenceKey>(

@@ -16,9 +16,14 @@
  * - **remote** figures count sessions flagged `remote` only.
  * - **pairs** are distinct (user, computer) pairs.
  * - `local_presence` says which user ran a rule's program on which computer
- *   in which hour of that computer's local clock; `local_hour_users` counts
- *   its distinct users per rule, local date and local hour (weekday 1 =
- *   Monday ... 7 = Sunday), for the time-of-day report.
+ *   in which hour of that computer's local clock, and the time zone that
+ *   clock was read in; `local_hour_users` counts its distinct users per rule,
+ *   local date, local hour (weekday 1 = Monday ... 7 = Sunday) and time zone,
+ *   for the time-of-day report. The zone is kept because the report's window
+ *   is each computer's own last N local dates, which end on different dates
+ *   in different zones at the same instant; a user seen in two zones in the
+ *   same local hour counts once in each. Rows summarised before zones were
+ *   kept read as UTC, as the report read every row then.
  * - `monthly_totals` is per rule and month what `total-usage` and
  *   `remote-usage` show, so those reports read one row per rule.
  *
@@ -42,6 +47,17 @@ export const HOURLY_FIGURES = `pairs INTEGER NOT NULL,
     peak_users_at INTEGER,
     remote_runs INTEGER NOT NULL,
     remote_run_ms INTEGER NOT NULL`;
+
+/** Distinct users per rule, local date, local hour and time zone. */
+export const LOCAL_HOUR_USERS_TABLE = `CREATE TABLE IF NOT EXISTS local_hour_users (
+    rule_id TEXT NOT NULL,
+    local_date TEXT NOT NULL,
+    local_hour INTEGER NOT NULL,
+    weekday INTEGER NOT NULL,
+    users INTEGER NOT NULL,
+    time_zone TEXT NOT NULL,
+    PRIMARY KEY (rule_id, local_date, local_hour, time_zone)
+  ) WITHOUT ROWID`;
 
 export const summarySchema = [
   `CREATE TABLE IF NOT EXISTS summary_pending (
@@ -109,18 +125,12 @@ export const summarySchema = [
     user_name TEXT NOT NULL,
     client_id TEXT NOT NULL,
     utc_day TEXT NOT NULL,
+    time_zone TEXT NOT NULL DEFAULT 'UTC',
     PRIMARY KEY (rule_id, local_date, local_hour, user_name, client_id, utc_day)
   ) WITHOUT ROWID`,
   `CREATE INDEX IF NOT EXISTS local_presence_by_client ON local_presence (client_id, utc_day)`,
   `CREATE INDEX IF NOT EXISTS local_presence_by_day ON local_presence (utc_day)`,
-  `CREATE TABLE IF NOT EXISTS local_hour_users (
-    rule_id TEXT NOT NULL,
-    local_date TEXT NOT NULL,
-    local_hour INTEGER NOT NULL,
-    weekday INTEGER NOT NULL,
-    users INTEGER NOT NULL,
-    PRIMARY KEY (rule_id, local_date, local_hour)
-  ) WITHOUT ROWID`,
+  LOCAL_HOUR_USERS_TABLE,
   // Sessions by duration, so that the sessions overlapping a time window are
   // found by bounded ranges: short ones (up to an hour) start at most an
   // hour before it, medium ones (up to a day) a day before; long and running

@@ -121,8 +121,8 @@ export function clientDaysStatements(
   ];
 }
 
-/** A row of `local_presence`: [rule, local date, local hour, user, client, UTC day]. */
-export type PresenceKey = [string, string, number, string, string, string];
+/** A row of `local_presence`: [rule, local date, local hour, user, client, UTC day, time zone]. */
+export type PresenceKey = [string, string, number, string, string, string, string];
 
 const PRESENCE_COLUMNS = [
   "rule_id",
@@ -131,6 +131,7 @@ const PRESENCE_COLUMNS = [
   "user_name",
   "client_id",
   "utc_day",
+  "time_zone",
 ];
 
 /**
@@ -190,10 +191,15 @@ export function ruleMonthStatements(ruleId: string, month: string): InStatement[
 }
 
 const CELLS_FROM_PRESENCE = `SELECT rule_id, local_date, local_hour,
-  CAST(strftime('%u', local_date) AS INTEGER), count(DISTINCT user_name) FROM local_presence`;
-const CELL_COLUMNS = "rule_id, local_date, local_hour, weekday, users";
+  CAST(strftime('%u', local_date) AS INTEGER), count(DISTINCT user_name), time_zone
+  FROM local_presence`;
+const CELL_COLUMNS = "rule_id, local_date, local_hour, weekday, users, time_zone";
+const CELL_GROUPS = "rule_id, local_date, local_hour, time_zone";
 
-/** Recounts the distinct users of rules in local hours, given as [rule, date, hour]. */
+/**
+ * Recounts the distinct users of rules in local hours, given as [rule, date,
+ * hour]: the cell of every time zone seen in that hour.
+ */
 export function localHoursStatements(cells: [string, string, number][]): InStatement[] {
   if (cells.length === 0) return [];
   const json = JSON.stringify(cells);
@@ -203,7 +209,7 @@ export function localHoursStatements(cells: [string, string, number][]): InState
     { sql: `DELETE FROM local_hour_users WHERE ${inCells}`, args: [json] },
     {
       sql: `INSERT INTO local_hour_users (${CELL_COLUMNS}) ${CELLS_FROM_PRESENCE}
-        WHERE ${inCells} GROUP BY rule_id, local_date, local_hour`,
+        WHERE ${inCells} GROUP BY ${CELL_GROUPS}`,
       args: [json],
     },
   ];
@@ -217,6 +223,5 @@ export const aggregateAllStatements: InStatement[] = [
   "DELETE FROM monthly_totals",
   `INSERT INTO monthly_totals (${TOTALS_COLUMNS}) ${TOTALS_FROM_MONTHLY} GROUP BY rule_id, month`,
   "DELETE FROM local_hour_users",
-  `INSERT INTO local_hour_users (${CELL_COLUMNS}) ${CELLS_FROM_PRESENCE}
-    GROUP BY rule_id, local_date, local_hour`,
+  `INSERT INTO local_hour_users (${CELL_COLUMNS}) ${CELLS_FROM_PRESENCE} GROUP BY ${CELL_GROUPS}`,
 ];

@@ -127,6 +127,8 @@ export interface AgentHandleOptions {
   poll?: number;
   syncDelay?: number;
   extra?: string[];
+  /** More environment for the process, e.g. `TZ` for the time zone it reports. */
+  env?: Record<string, string>;
 }
 
 /** Starts `meter agent` against a site. */
@@ -145,7 +147,7 @@ export function startAgent(siteUrl: string, o: AgentHandleOptions): MeterProcess
     String(o.syncDelay ?? 0.5),
     ...(o.enrollToken ? ["--enroll-token", o.enrollToken] : []),
     ...(o.extra ?? []),
-  ]);
+  ], o.env);
 }
 
 /** A site and an enrolled agent, as separate processes, in a temp folder of their own. */

@@ -118,7 +118,7 @@ export function oracleMonths(sessions: OracleSession[]): Map<string, OracleMonth
   return out;
 }
 
-/** Distinct users per `rule|localDate|localHour`, sampling every minute a session runs. */
+/** Distinct users per `rule|localDate|localHour|timeZone`, sampling every minute a session runs. */
 export function oracleLocalHours(sessions: OracleSession[]): Map<string, number> {
   const users = new Map<string, Set<string>>();
   for (const s of sessions) {
@@ -134,7 +134,7 @@ export function oracleLocalHours(sessions: OracleSession[]): Map<string, number>
     for (let t = s.start; t < s.end; t += MINUTE) minutes.push(t);
     for (const t of minutes) {
       const p = Object.fromEntries(format.formatToParts(t).map((x) => [x.type, x.value]));
-      const key = `${s.rule}|${p.year}-${p.month}-${p.day}|${Number(p.hour)}`;
+      const key = `${s.rule}|${p.year}-${p.month}-${p.day}|${Number(p.hour)}|${s.timeZone}`;
       users.set(key, (users.get(key) ?? new Set()).add(s.user));
     }
   }

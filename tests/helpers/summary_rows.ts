@@ -170,6 +170,8 @@ export interface LocalHourRow {
   hour: number;
   weekday: number;
   users: number;
+  /** Default UTC. */
+  timeZone?: string;
 }
 
 export function insertLocalHourUsers(db: Client, rows: LocalHourRow[]) {
@@ -182,6 +184,7 @@ export function insertLocalHourUsers(db: Client, rows: LocalHourRow[]) {
       local_hour: r.hour,
       weekday: r.weekday,
       users: r.users,
+      time_zone: r.timeZone ?? "UTC",
     })),
   );
 }

@@ -81,7 +81,10 @@ export async function siteSummaries(path: string): Promise<SummaryFigures> {
       remoteRunMs: r.remote_run_ms,
     }])),
     localHours: Object.fromEntries(
-      local.map((r) => [`${r.rule_id}|${r.local_date}|${r.local_hour}`, r.users as number]),
+      local.map((r) => [
+        `${r.rule_id}|${r.local_date}|${r.local_hour}|${r.time_zone}`,
+        r.users as number,
+      ]),
     ),
   };
 }
