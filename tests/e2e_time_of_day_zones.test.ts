@@ -23,6 +23,7 @@ import {
 } from "./helpers/meter_process.ts";
 import { addRule, api, makeToken, sessions } from "./helpers/site_api.ts";
 import { sleep, waitFor } from "./helpers/wait_for.ts";
+import { wallClock } from "./helpers/wall_clock.ts";
 
 const ZONES = ["Pacific/Kiritimati", "Pacific/Pago_Pago"];
 const HOUR = 3_600_000;
@@ -31,23 +32,6 @@ const HOUR = 3_600_000;
 async function clearOfUtcHour(margin = 120_000): Promise<void> {
   const left = HOUR - Date.now() % HOUR;
   if (left < margin) await sleep(left + 2_000);
-}
-
-/** The local date, hour and weekday of an instant on a clock in `zone`, from `Intl`. */
-function wallClock(zone: string, at: number) {
-  const p = Object.fromEntries(
-    new Intl.DateTimeFormat("en-CA", {
-      timeZone: zone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-    }).formatToParts(at).map((x) => [x.type, x.value]),
-  );
-  const date = `${p.year}-${p.month}-${p.day}`;
-  const weekday = (new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7 + 1;
-  return { date, hour: Number(p.hour), weekday };
 }
 
 describe("time-of-day with agents in zones far ahead of and behind UTC", () => {
@@ -116,15 +100,15 @@ describe("time-of-day with agents in zones far ahead of and behind UTC", () => {
     // By brute force: with one day, each zone's window is its date now.
     const expected: (number | null)[][] = Array.from({ length: 7 }, () => Array(24).fill(null));
     for (const zone of ZONES) {
-      const today = wallClock(zone, now);
+      const today = wallClock(zone)(now);
       expected[today.weekday - 1].fill(0);
     }
     for (const s of ran) {
       const zone = zoneOf.get(s.clientId)!;
-      const today = wallClock(zone, now).date;
+      const today = wallClock(zone)(now).date;
       const hours = new Set<string>();
       for (const at of [Date.parse(s.start), Date.parse(s.end!) - 1]) {
-        const local = wallClock(zone, at);
+        const local = wallClock(zone)(at);
         if (local.date === today) hours.add(`${local.weekday}|${local.hour}`);
       }
       for (const cell of hours) {

@@ -42,6 +42,7 @@ import {
 import { type ReportSite, startReportSite } from "./helpers/report_site.ts";
 import { SeededRandom } from "./helpers/seeded_random.ts";
 import { addRule } from "./helpers/site_api.ts";
+import { isoWeekday, wallClock } from "./helpers/wall_clock.ts";
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -82,23 +83,6 @@ const COMPUTERS = [
 // Calendar arithmetic of the test's own, on YYYY-MM-DD strings.
 const addDays = (date: string, n: number) =>
   new Date(Date.parse(`${date}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
-const isoWeekday = (date: string) => (new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7 + 1;
-
-/** The local date and hour of an instant on a clock in `zone`, from `Intl`. */
-function wallClock(zone: string) {
-  const format = new Intl.DateTimeFormat("en-CA", {
-    timeZone: zone,
-    hourCycle: "h23",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-  });
-  return (at: number) => {
-    const p = Object.fromEntries(format.formatToParts(at).map((x) => [x.type, x.value]));
-    return { date: `${p.year}-${p.month}-${p.day}`, hour: Number(p.hour) };
-  };
-}
 
 /** Sessions every one to five hours, of 1 to 90 whole minutes, by the computer's users. */
 function generate(c: Computer, ruleId: string, random: SeededRandom): void {
