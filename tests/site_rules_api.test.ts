@@ -144,7 +144,7 @@ describe("rules API", () => {
     expect(await listRules(viewer)).toEqual(rules);
     expect(await (await getRule(rule.id, viewer)).json()).toEqual(rule);
 
-    const refusal = /a viewer token may not do this \(needs admin\)/;
+    const refusal = /a viewer token may not do this \(it needs an admin token\)/;
     const writes: [string, string, unknown][] = [
       ["POST", "/v1/rules", { name: "Sneaky", fileName: "sneaky" }],
       ["PATCH", `/v1/rules/${rule.id}`, { name: "Renamed" }],
