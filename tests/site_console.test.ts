@@ -52,6 +52,59 @@ describe("web console over HTTP", () => {
     return cookie.split(";")[0];
   }
 
+  /** The `next` the sign-in page puts in its form. */
+  async function nextOnSignInPage(query: string): Promise<string> {
+    const page = await (await browse(`/sign-in?${query}`)).text();
+    const value = /name="next" value="([^"]*)"/.exec(page)![1];
+    return value.replaceAll("&amp;", "&");
+  }
+
+  /** Where signing in with `next` goes. */
+  async function afterSignIn(next: string): Promise<string | null> {
+    const response = await browse("/sign-in", undefined, { token: admin, next });
+    expect(response.status).toBe(303);
+    return response.headers.get("location");
+  }
+
+  // `next` as the site receives it, once the query or form is decoded.
+  const OFF_SITE = [
+    "//evil.example",
+    "/\\evil.example",
+    "/%5Cevil.example",
+    "/%5C%5Cevil.example",
+    "%2F%2Fevil.example",
+    "/%2F/evil.example",
+    "/%09/evil.example",
+    "/%0A/evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\\/evil.example",
+    "\\\\evil.example",
+    "\\/evil.example",
+    "%5C%5Cevil.example",
+    "https://evil.example",
+    "javascript:alert(document.domain)",
+    "",
+  ];
+
+  test.each(OFF_SITE)(
+    "sign-in with next=%j goes to the overview, not off the site",
+    async (next) => {
+      expect(await nextOnSignInPage(`next=${encodeURIComponent(next)}`)).toBe("/");
+      expect(await afterSignIn(next)).toBe("/");
+    },
+  );
+
+  test("the issue's own /sign-in?next=/%5Cevil.example goes to the overview", async () => {
+    expect(await nextOnSignInPage("next=/%5Cevil.example")).toBe("/");
+  });
+
+  test("a deep path with a query string survives sign-in", async () => {
+    const deep = "/programs/S01-1?month=2026-11&sort=users";
+    expect(await nextOnSignInPage(`next=${encodeURIComponent(deep)}`)).toBe(deep);
+    expect(await afterSignIn(deep)).toBe(deep);
+  });
+
   test("a page without a session goes to sign-in and comes back after", async () => {
     const response = await browse("/programs/S01-1?month=2026-11");
     expect(response.status).toBe(303);

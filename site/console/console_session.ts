@@ -35,10 +35,24 @@ export function endSession(c: Context): void {
   deleteCookie(c, SESSION_COOKIE, { path: "/" });
 }
 
-/** A path on this site to return to after signing in; anything else goes to the overview. */
+/**
+ * A path on this site to return to after signing in; anything else goes to
+ * the overview. Browsers take `//host`, `/\host` and `/<tab>/host` for
+ * another host (they read `\` as `/` and drop tabs and newlines), so the
+ * path must be `/` then a character that starts a path segment, a query or
+ * a fragment, with no control character, both as given and percent-decoded.
+ */
 export function safeNext(next: string | undefined): string {
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
+  if (!next || !isLocalPath(next)) return "/";
+  try {
+    return isLocalPath(decodeURIComponent(next)) ? next : "/";
+  } catch {
+    return "/"; // malformed percent-encoding
+  }
 }
+
+const isLocalPath = (path: string) =>
+  /^\/([\w\-.~!$&'()*+,;=:@%?#]|$)/.test(path) && !/\p{Cc}/u.test(path);
 
 /**
  * Middleware: the person must be signed in with a viewer or admin token;
