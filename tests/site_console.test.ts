@@ -105,6 +105,55 @@ describe("web console over HTTP", () => {
     expect(await afterSignIn(deep)).toBe(deep);
   });
 
+  /** Posts `size` bytes of form to `path`, in one piece with its length or streamed without. */
+  function postLargeForm(path: string, size: number, streamed: boolean, cookie?: string) {
+    const form = new TextEncoder().encode(`name=Huge&fileName=huge&comment=${"x".repeat(size)}`);
+    const body = streamed
+      ? new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < form.length; i += 16_384) {
+            controller.enqueue(form.slice(i, i + 16_384));
+          }
+          controller.close();
+        },
+      })
+      : form;
+    return fetch(new URL(path, site.url), {
+      method: "POST",
+      headers: {
+        origin: new URL(site.url).origin,
+        "content-type": "application/x-www-form-urlencoded",
+        ...(cookie ? { cookie } : {}),
+      },
+      body,
+      redirect: "manual",
+    });
+  }
+
+  test.each([false, true])(
+    "a rule form over 64 KiB (streamed: %s) is a 413 page and creates nothing",
+    async (streamed) => {
+      const before = await (await api(site.url, admin, "GET", "/v1/rules")).json();
+      const response = await postLargeForm("/rules", 70_000, streamed, adminCookie);
+      expect(response.status).toBe(413);
+      expect(response.headers.get("content-type")).toMatch(/text\/html/);
+      expect(await response.text()).toContain(
+        "the form is larger than this site accepts (65536 bytes)",
+      );
+      expect(await (await api(site.url, admin, "GET", "/v1/rules")).json()).toEqual(before);
+    },
+  );
+
+  test.each([false, true])(
+    "a sign-in form over 64 KiB (streamed: %s) is a 413 page and signs nobody in",
+    async (streamed) => {
+      const response = await postLargeForm("/sign-in", 70_000, streamed);
+      expect(response.status).toBe(413);
+      expect(response.headers.get("set-cookie")).toBeNull();
+      expect(await response.text()).toContain("larger than this site accepts");
+    },
+  );
+
   test("a page without a session goes to sign-in and comes back after", async () => {
     const response = await browse("/programs/S01-1?month=2026-11");
     expect(response.status).toBe(303);

@@ -80,7 +80,16 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
       children: <RuleForm action={form.rule ? `/rules/${form.rule.id}` : "/rules"} {...form} />,
     }, status);
   const url = (c: Context) => new URL(c.req.url);
-  const limit = bodyLimit({ maxSize: FORM_LIMIT });
+  const limit = bodyLimit({
+    maxSize: FORM_LIMIT,
+    onError: () => {
+      throw new ApiError(
+        413,
+        "body_too_large",
+        `the form is larger than this site accepts (${FORM_LIMIT} bytes)`,
+      );
+    },
+  });
 
   app.onError(async (error, c) => {
     if (error instanceof ApiError) {
