@@ -154,6 +154,78 @@ describe("web console over HTTP", () => {
     },
   );
 
+  /** The headers every console answer must carry, page or not, signed in or not. */
+  function expectSecurityHeaders(response: Response, what: string) {
+    const csp = response.headers.get("content-security-policy") ?? "";
+    expect(response.headers.get("x-frame-options"), what).toBe("DENY");
+    expect(response.headers.get("x-content-type-options"), what).toBe("nosniff");
+    expect(csp, what).toContain("default-src 'none'");
+    expect(csp, what).toContain("frame-ancestors 'none'");
+    expect(csp, what).toContain("style-src 'self'");
+    expect(csp, what).not.toContain("unsafe-inline");
+  }
+
+  test("every console page, file and answer carries the security headers", async () => {
+    const rule = await (await api(site.url, admin, "POST", "/v1/rules", {
+      name: "Headers",
+      fileName: "headers",
+    })).json();
+    try {
+      const month = new Date().toISOString().slice(0, 7);
+      const signedIn = [
+        "/",
+        `/programs/${rule.id}`,
+        "/programs/S01-999",
+        `/reports/total-usage.csv?month=${month}`,
+        "/rules",
+        "/rules.csv",
+        "/rules/new",
+        `/rules/${rule.id}`,
+        `/rules/${rule.id}/delete`,
+        "/clients",
+        "/clients.csv",
+        "/clients/nosuchclient",
+        "/clients/nosuchclient/sessions.csv",
+      ];
+      for (const path of signedIn) {
+        const response = await browse(path, adminCookie);
+        expect(response.status, path).toBeLessThan(500);
+        expectSecurityHeaders(response, path);
+        await response.body?.cancel();
+      }
+      const anyone: [string, Response][] = [
+        ["sign-in page", await browse("/sign-in?next=%2Frules")],
+        ["refused sign-in", await browse("/sign-in", undefined, { token: "wrong", next: "/" })],
+        ["sign-in", await browse("/sign-in", undefined, { token: admin, next: "/" })],
+        ["sign-out", await browse("/sign-out", adminCookie, {})],
+        ["stylesheet", await browse("/console.css")],
+        ["page without a session", await browse("/rules")],
+        [
+          "form from another origin",
+          await fetch(new URL("/sign-in", site.url), {
+            method: "POST",
+            headers: { origin: "https://evil.example" },
+            redirect: "manual",
+          }),
+        ],
+      ];
+      for (const [what, response] of anyone) {
+        expectSecurityHeaders(response, what);
+        await response.body?.cancel();
+      }
+    } finally {
+      await api(site.url, admin, "DELETE", `/v1/rules/${rule.id}`);
+    }
+  });
+
+  test("the console's headers stay off the API", async () => {
+    for (const path of ["/v1/health", "/v1/rules", "/openapi.json"]) {
+      const response = await api(site.url, admin, "GET", path);
+      expect(response.headers.get("content-security-policy"), path).toBeNull();
+      await response.body?.cancel();
+    }
+  });
+
   test("a page without a session goes to sign-in and comes back after", async () => {
     const response = await browse("/programs/S01-1?month=2026-11");
     expect(response.status).toBe(303);

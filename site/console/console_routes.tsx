@@ -40,6 +40,7 @@ import { loadOverview, OverviewPage } from "./overview_page.tsx";
 import { loadProgram, ProgramPage } from "./program_page.tsx";
 import { checkRuleForm, type FormValues, formValues } from "./rule_form.ts";
 import { RuleForm, RulesPage, valuesOf } from "./rules_pages.tsx";
+import { consoleSecurityHeaders } from "./security_headers.ts";
 import { SignInPage } from "./sign_in_page.tsx";
 import { CONSOLE_CSS } from "./style.ts";
 
@@ -55,6 +56,8 @@ const PEOPLE_PATHS = [
   "/clients.csv",
   "/clients/*",
 ];
+/** The console's paths anyone may fetch. */
+const PUBLIC_PATHS = ["/console.css", "/sign-in", "/sign-out"];
 const signInSchema = z.object({
   token: z.string().trim().min(1).max(500),
   next: z.string().max(2000),
@@ -111,6 +114,8 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
       children: <p class="error">The site could not show this page; its log has the details.</p>,
     }, 500);
   });
+
+  for (const path of [...PEOPLE_PATHS, ...PUBLIC_PATHS]) app.use(path, consoleSecurityHeaders);
 
   app.get(
     "/console.css",
