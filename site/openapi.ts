@@ -73,6 +73,8 @@ const auditRowSchema = z.object({
   status: z.number(),
   code: z.string(),
   reason: z.string(),
+  count: z.number().describe("refusals of this kind in its ten-minute window"),
+  lastAt: z.string().describe("the last of them; `at` is the first"),
 });
 
 const siteRowSchema = z.object({
@@ -192,8 +194,9 @@ export function openApiDocument(version: string) {
       },
       "/v1/audit": {
         get: {
-          summary:
-            "Refused requests (401, 403), newest first: time, peer, endpoint, reason (admin)",
+          summary: "Refused requests (401, 403, 429 past unauthenticatedRequestsPerMinute), " +
+            "repeats within a ten-minute window counted on one row, newest first: time, " +
+            "peer, endpoint, reason (admin)",
           security: bearer,
           parameters: queryParameters(auditQuerySchema),
           responses: {

@@ -132,6 +132,8 @@ const ADDED_COLUMNS = [
   ["clients", "clock_offset_ms", "INTEGER"],
   ["clients", "clock_checked_at", "INTEGER"],
   ["usage_sessions", "clock_offset_ms", "INTEGER NOT NULL DEFAULT 0"],
+  ["audit_log", "count", "INTEGER NOT NULL DEFAULT 1"],
+  ["audit_log", "last_at", "INTEGER"],
 ] as const;
 
 async function addMissingColumns(

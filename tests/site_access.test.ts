@@ -84,7 +84,9 @@ describe("tokens, credentials and the audit log", () => {
     const future = await api(r.url, r.admin, "GET", "/v1/audit?since=2999-01-01T00:00:00Z");
     expect((await future.json()).entries).toEqual([]);
     const csv = await api(r.url, r.admin, "GET", "/v1/audit?format=csv");
-    expect((await csv.text()).split(/\r?\n/)[0]).toBe("at,peer,method,path,status,code,reason");
+    expect((await csv.text()).split(/\r?\n/)[0]).toBe(
+      "at,peer,method,path,status,code,reason,count,lastAt",
+    );
     expect((await api(r.url, r.admin, "GET", "/v1/audit?limit=0")).status).toBe(400);
   });
 });

@@ -14,13 +14,13 @@ import { z } from "zod";
 import { type Rule, RULE_COLUMNS, ruleIdSchema } from "../../sync/rule.ts";
 import { log } from "../../sync/log.ts";
 import { ApiError, badRequest, notFound } from "../api_error.ts";
-import { recordRequestRefusal } from "../audit_log.ts";
 import type { SiteEnv } from "../auth.ts";
 import { toCsv } from "../csv.ts";
 import { CLIENT_COLUMNS, listClients } from "../routes/clients_routes.ts";
 import { listRules } from "../routes/rules_routes.ts";
 import { findReport } from "../reports/report_registry.ts";
 import { listSessions } from "../routes/usage_routes.ts";
+import { isRefusal, refuse } from "../refusals.ts";
 import { RulesEditor } from "../rules_editor.ts";
 import { SESSION_COLUMNS } from "../session_output.ts";
 import type { SiteContext } from "../site_context.ts";
@@ -94,19 +94,18 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
     },
   });
 
+  /** A page saying what was wrong, with the error's status and headers (`Retry-After`). */
+  const errorPage = (c: Context<SiteEnv>, error: ApiError) => {
+    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+    return page(c, {
+      title: errorTitle(error.status),
+      children: <p class="error">{error.message}</p>,
+    }, error.status);
+  };
+
   app.onError(async (error, c) => {
     if (error instanceof ApiError) {
-      if (error.status === 401 || error.status === 403) {
-        await recordRequestRefusal(site.db, c, {
-          status: error.status,
-          code: error.code,
-          reason: error.message,
-        });
-      }
-      return page(c, {
-        title: errorTitle(error.status),
-        children: <p class="error">{error.message}</p>,
-      }, error.status);
+      return errorPage(c, isRefusal(error) ? await refuse(site, c, error) : error);
     }
     log.error("console request failed", { method: c.req.method, path: c.req.path, error });
     return page(c, {
@@ -138,16 +137,17 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
   app.post("/sign-in", limit, sameOrigin, async (c) => {
     const form = signInSchema.safeParse(await c.req.parseBody());
     const next = safeNext(form.success ? form.data.next : undefined);
-    const refuse = async (reason: string) => {
-      await recordRequestRefusal(site.db, c, { status: 401, code: "unauthenticated", reason });
+    const refused = async (reason: string) => {
+      const answer = await refuse(site, c, new ApiError(401, "unauthenticated", reason));
+      if (answer.status !== 401) return errorPage(c, answer);
       return page(c, {
         title: "Sign in",
         children: <SignInPage next={next} problem={`This token was not accepted: ${reason}.`} />,
       }, 401);
     };
-    if (!form.success) return await refuse("no token was given");
+    if (!form.success) return await refused("no token was given");
     const check = await checkToken(site.db, form.data.token, ["viewer", "admin"]);
-    if (!check.ok) return await refuse(check.reason);
+    if (!check.ok) return await refused(check.reason);
     startSession(c, form.data.token);
     return c.redirect(next, 303);
   });
@@ -316,6 +316,7 @@ function errorTitle(status: number): string {
   if (status === 403) return "Not allowed";
   if (status === 404) return "Not found";
   if (status === 413) return "Too large";
+  if (status === 429) return "Too many requests";
   return "That did not work";
 }
 

@@ -16,6 +16,7 @@ import type { SiteEnv } from "../auth.ts";
 import type { Client } from "../../sync/db.ts";
 import { checkToken, type TokenRecord } from "../tokens.ts";
 import { ApiError } from "../api_error.ts";
+import { CROSS_ORIGIN } from "../refusals.ts";
 
 export const SESSION_COOKIE = "meter_console";
 /** A signed-in browser forgets the token after this long. */
@@ -84,7 +85,7 @@ export function requireAdmin(token: TokenRecord): void {
 export const sameOrigin: MiddlewareHandler<SiteEnv> = async (c, next) => {
   const origin = c.req.header("origin");
   if (c.req.method === "POST" && origin && origin !== new URL(c.req.url).origin) {
-    throw new ApiError(403, "forbidden", `a form from ${origin} may not change this site`);
+    throw new ApiError(403, CROSS_ORIGIN, `a form from ${origin} may not change this site`);
   }
   await next();
 };
