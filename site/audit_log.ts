@@ -2,10 +2,11 @@
  * The audit log: every request the site refuses for who sent it (401, 403,
  * and the 429 of a peer past `unauthenticatedRequestsPerMinute`, see
  * `refusals.ts`) is kept with its time, the peer's address, the endpoint and
- * the reason, so an administrator can see who tried what (`GET /v1/audit`).
- * Reasons never hold a secret: they say "unknown token" or "token revoked",
- * not the token. Entries are kept as long as summaries
- * (`summaryRetentionDays`).
+ * the reason, and so is every token created or revoked over the API, so an
+ * administrator can see who tried and who did what (`GET /v1/audit`).
+ * Reasons never hold a secret: they say "unknown token" or "created viewer
+ * token abc by token xyz", not the token. Entries are kept as long as
+ * summaries (`summaryRetentionDays`).
  *
  * Repeated refusals are collapsed, or a flood of bad requests would cost a
  * row and a transaction each (5,000 bad tokens in 2 s once added 5,000 rows
@@ -119,6 +120,11 @@ export class AuditLog {
       this.#open.set(key, { id, window, count: 1, lastAt: entry.at, written: 1 });
     }
     await id;
+  }
+
+  /** Records an event on a row of its own: a change to credentials. */
+  async record(entry: AuditEntry): Promise<void> {
+    await this.#insert(entry);
   }
 
   /** Writes the counts of repeats, and forgets the rows whose window is over. */

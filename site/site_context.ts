@@ -52,7 +52,7 @@ export interface SiteContext {
    * `unauthenticatedRequestsPerMinute`).
    */
   limits: RateLimits;
-  /** Refused requests, repeats collapsed. */
+  /** Refused requests, repeats collapsed, and tokens created or revoked over the API. */
   audit: AuditLog;
   /**
    * This site's ancestors, its parent first, up to the top of the hierarchy;

@@ -364,6 +364,7 @@ describe("rules API", () => {
       "POST /v1/sites/sync",
       "DELETE /v1/sites/{code}",
       "GET /v1/tokens",
+      "POST /v1/tokens",
       "DELETE /v1/tokens/{id}",
       "DELETE /v1/clients/{id}/credential",
       "GET /v1/audit",
