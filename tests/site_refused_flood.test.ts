@@ -1,11 +1,12 @@
 /**
  * A flood of refused requests on a real site over loopback: past
- * `unauthenticatedRequestsPerMinute` an address's refused requests are
- * answered 429 with `Retry-After` (its good requests still pass), and the
- * audit log counts repeated refusals of a kind on one row instead of adding
- * one each, so thousands of bad requests leave a few rows whose counts add
- * up to what was answered, and the database (with its WAL) stays about the
- * size it was. The collapsing itself is checked on the real `AuditLog` over
+ * `unauthenticatedRequestsPerMinute` an address's refused requests (bad
+ * tokens, bad console cookies, forms from other origins) are answered 429
+ * with `Retry-After` (its good requests still pass), and the audit log
+ * counts repeated refusals of a kind on one row instead of adding one each,
+ * so thousands of bad requests leave a few rows whose counts add up to what
+ * was answered, and the database (with its WAL) stays about the size it
+ * was. The collapsing itself is checked on the real `AuditLog` over
  * a real libSQL file: a new ten-minute window starts a new row, and a log
  * made before counts were kept still reads.
  */
@@ -161,6 +162,22 @@ describe("a flood of refused requests", () => {
     const good = await signIn(r.admin);
     expect(good.status).toBe(303);
     expect(good.headers.get("set-cookie")).toContain("meter_console=");
+  });
+
+  test("a console cookie with a bad token counts too: sign-in, then a 429 page", async () => {
+    const answers = await flood(300, () =>
+      fetch(new URL("/rules", r.url), {
+        headers: { cookie: "meter_console=mtr_not-a-token" },
+        redirect: "manual",
+      }));
+    const redirected = tally(answers, 303);
+    expect(redirected).toBeGreaterThanOrEqual(60);
+    expect(redirected).toBeLessThan(100);
+    expect(tally(answers, 429)).toBe(300 - redirected);
+    const rows = (await audit()).filter((row) => row.path === "/rules");
+    expect(rows.length).toBeLessThanOrEqual(4);
+    expect(sum(rows.filter((row) => row.reason === "unknown token"))).toBe(redirected);
+    expect(sum(rows)).toBe(300);
   });
 
   test("a refused request's row is in the log at once, before any flush", async () => {

@@ -159,7 +159,7 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
 
   // The pages for signed-in people, each named: a catch-all would also catch the API's paths.
   const people = new Hono<SiteEnv>();
-  for (const path of PEOPLE_PATHS) people.use(path, signedIn(site.db), sameOrigin);
+  for (const path of PEOPLE_PATHS) people.use(path, signedIn(site), sameOrigin);
 
   people.get("/", async (c) =>
     page(c, {

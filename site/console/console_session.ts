@@ -13,10 +13,10 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { SiteEnv } from "../auth.ts";
-import type { Client } from "../../sync/db.ts";
 import { checkToken, type TokenRecord } from "../tokens.ts";
 import { ApiError } from "../api_error.ts";
-import { CROSS_ORIGIN } from "../refusals.ts";
+import { CROSS_ORIGIN, refuse } from "../refusals.ts";
+import type { SiteContext } from "../site_context.ts";
 
 export const SESSION_COOKIE = "meter_console";
 /** A signed-in browser forgets the token after this long. */
@@ -58,15 +58,19 @@ const isLocalPath = (path: string) =>
 /**
  * Middleware: the person must be signed in with a viewer or admin token;
  * otherwise they are sent to `/sign-in`, which says why and brings them back.
+ * A cookie with a token that is refused is a refused credential like any
+ * other: audited, and counted against its address (`refusals.ts`).
  */
-export function signedIn(db: Client): MiddlewareHandler<SiteEnv> {
+export function signedIn(site: SiteContext): MiddlewareHandler<SiteEnv> {
   return async (c, next) => {
     const presented = getCookie(c, SESSION_COOKIE);
     const back = encodeURIComponent(new URL(c.req.url).pathname + new URL(c.req.url).search);
     if (!presented) return c.redirect(`/sign-in?next=${back}`, 303);
-    const check = await checkToken(db, presented, ["viewer", "admin"]);
+    const check = await checkToken(site.db, presented, ["viewer", "admin"]);
     if (!check.ok) {
       endSession(c);
+      const answer = await refuse(site, c, new ApiError(401, "unauthenticated", check.reason));
+      if (answer.status === 429) throw answer;
       return c.redirect(`/sign-in?next=${back}&why=${encodeURIComponent(check.reason)}`, 303);
     }
     c.set("token", check.token);
