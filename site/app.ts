@@ -5,8 +5,8 @@
  * @module
  */
 import { Hono } from "hono";
-import { ApiError, errorResponse } from "./api_error.ts";
-import { recordRequestRefusal } from "./audit_log.ts";
+import { errorResponse } from "./api_error.ts";
+import { isRefusal, refuse } from "./refusals.ts";
 import { auditRoutes } from "./routes/audit_routes.ts";
 import { tokensRoutes } from "./routes/tokens_routes.ts";
 import type { SiteEnv } from "./auth.ts";
@@ -27,16 +27,9 @@ import type { SiteContext } from "./site_context.ts";
 
 export function createApp(site: SiteContext): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();
-  app.onError(async (error, c) => {
-    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
-      await recordRequestRefusal(site.db, c, {
-        status: error.status,
-        code: error.code,
-        reason: error.message,
-      });
-    }
-    return errorResponse(error, c);
-  });
+  app.onError(async (error, c) =>
+    errorResponse(isRefusal(error) ? await refuse(site, c, error) : error, c)
+  );
   app.notFound((c) =>
     c.json({
       error: {

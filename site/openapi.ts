@@ -23,6 +23,7 @@ import { settingsOpenApiPaths } from "./routes/settings_routes.ts";
 import { ruleFieldsSchema } from "../sync/rule.ts";
 import { registerReplySchema, registerRequestSchema } from "./hierarchy/registration_body.ts";
 import { auditQuerySchema } from "./routes/audit_routes.ts";
+import { tokenCreatedSchema, tokenCreateSchema } from "./routes/tokens_routes.ts";
 import {
   authErrors,
   bearerSecurity,
@@ -73,6 +74,8 @@ const auditRowSchema = z.object({
   status: z.number(),
   code: z.string(),
   reason: z.string(),
+  count: z.number().describe("refusals of this kind in its ten-minute window"),
+  lastAt: z.string().describe("the last of them; `at` is the first"),
 });
 
 const siteRowSchema = z.object({
@@ -172,10 +175,21 @@ export function openApiDocument(version: string) {
             ...errors,
           },
         },
+        post: {
+          summary: "Create a token (admin); its secret is in this answer only, stored as a " +
+            "hash. Audited with the admin token that made it",
+          security: bearer,
+          requestBody: content(tokenCreateSchema),
+          responses: {
+            "201": reply("Created", tokenCreatedSchema),
+            ...errors,
+            ...bodyErrors,
+          },
+        },
       },
       "/v1/tokens/{id}": {
         delete: {
-          summary: "Revoke a token (admin): it is refused from the next request on",
+          summary: "Revoke a token (admin): it is refused from the next request on; audited",
           security: bearer,
           parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
           responses: { "204": reply("Revoked"), ...errors, "404": notFoundReply },
@@ -192,8 +206,9 @@ export function openApiDocument(version: string) {
       },
       "/v1/audit": {
         get: {
-          summary:
-            "Refused requests (401, 403), newest first: time, peer, endpoint, reason (admin)",
+          summary: "Refused requests (401, 403, 429 past unauthenticatedRequestsPerMinute), " +
+            "repeats within a ten-minute window counted on one row, newest first: time, " +
+            "peer, endpoint, reason (admin)",
           security: bearer,
           parameters: queryParameters(auditQuerySchema),
           responses: {

@@ -1,9 +1,10 @@
 /**
  * Per-peer rate limits, as token buckets: each peer (an agent, a child site,
- * an address enrolling) may make `perMinute` requests a minute, in bursts of
- * as many; past that it is answered 429 with `Retry-After`, which the sync
- * client honours. A misbehaving or hostile agent then costs the site a map
- * lookup per request instead of a transaction.
+ * an address enrolling, an address sending bad credentials: `refusals.ts`)
+ * may make `perMinute` requests a minute, in bursts of as many; past that it
+ * is answered 429 with `Retry-After`, which the sync client honours. A
+ * misbehaving or hostile agent then costs the site a map lookup per request
+ * instead of a transaction.
  *
  * Buckets of peers idle for ten minutes are dropped now and then, so the map
  * holds the peers of the last minutes, not every peer ever seen.
@@ -25,10 +26,16 @@ export class RateLimits {
 
   /** Takes one request for `key`; 429 naming `what` and when to retry when there is none left. */
   take(key: string, perMinute: number, what: string, now = Date.now()): void {
+    const refused = this.tryTake(key, perMinute, what, now);
+    if (refused) throw refused;
+  }
+
+  /** Takes one request for `key`, or returns the 429 to answer when there is none left. */
+  tryTake(key: string, perMinute: number, what: string, now = Date.now()): ApiError | undefined {
     const wait = this.#wait(key, perMinute, now);
-    if (wait === 0) return;
+    if (wait === 0) return undefined;
     const seconds = Math.max(1, Math.ceil(wait / 1000));
-    throw new ApiError(
+    return new ApiError(
       429,
       "rate_limited",
       `too many ${what}: at most ${perMinute} a minute; retry in ${seconds} s`,

@@ -21,6 +21,7 @@ import { SummarizerThread } from "./summaries/summarizer_thread.ts";
 import { selfAndAncestorsStatements } from "./hierarchy/known_sites.ts";
 import { AutoRules } from "./inventory/auto_rules.ts";
 import { RateLimits } from "./rate_limits.ts";
+import { AuditLog } from "./audit_log.ts";
 import { QueryRunner } from "./query/query_runner.ts";
 import { DEFAULT_SETTINGS, loadSettings, type SiteSettings } from "./site_settings.ts";
 
@@ -46,8 +47,13 @@ export interface SiteContext {
   queries: QueryRunner;
   /** Creates disabled rules for widely installed programs. */
   autoRules: AutoRules;
-  /** Per-peer request limits (`syncRequestsPerMinute`, `enrollRequestsPerMinute`). */
+  /**
+   * Per-peer request limits (`syncRequestsPerMinute`, `enrollRequestsPerMinute`,
+   * `unauthenticatedRequestsPerMinute`).
+   */
   limits: RateLimits;
+  /** Refused requests, repeats collapsed, and tokens created or revoked over the API. */
+  audit: AuditLog;
   /**
    * This site's ancestors, its parent first, up to the top of the hierarchy;
    * empty for a top site. Learnt from the parent, kept in `site_meta`.
@@ -117,6 +123,7 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
     queries: new QueryRunner(db),
     autoRules: new AutoRules(() => context),
     limits: new RateLimits(),
+    audit: new AuditLog(db),
     ancestors,
   };
   return context;

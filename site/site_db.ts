@@ -138,6 +138,8 @@ const ADDED_COLUMNS = [
   ["usage_sessions", "clock_offset_ms", "INTEGER NOT NULL DEFAULT 0"],
   // Presence read before zones were kept: UTC, as the time-of-day report took it.
   ["local_presence", "time_zone", "TEXT NOT NULL DEFAULT 'UTC'"],
+  ["audit_log", "count", "INTEGER NOT NULL DEFAULT 1"],
+  ["audit_log", "last_at", "INTEGER"],
 ] as const;
 
 async function hasColumn(db: Client, table: string, column: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 /**
  * Running a site: opens its database, serves the app with `Deno.serve`, and
- * runs its background work (flushing last-sync times). `stop()` finishes the
- * requests under way, flushes and closes the database.
+ * runs its background work (flushing last-sync times and refusal counts).
+ * `stop()` finishes the requests under way, flushes and closes the database.
  *
  * @module
  */
@@ -38,14 +38,16 @@ export interface RunningSite {
 }
 
 /**
- * What a site does on its own: record last-sync times, summarise new usage
- * (and refresh running sessions), create automatic rules when that is on,
- * and delete what retention no longer keeps. (Documents that leave the hot
+ * What a site does on its own: record last-sync times and the counts of
+ * repeated refusals, summarise new usage (and refresh running sessions),
+ * create automatic rules when that is on, and delete what retention no
+ * longer keeps. (Documents that leave the hot
  * cache are freed by the sync handler: `DocCache.freeReleased`.)
  */
 function backgroundWork(site: SiteContext): RepeatingTask[] {
   return [
     new RepeatingTask("recording last sync times", () => 2_000, () => site.lastSeen.flush()),
+    new RepeatingTask("counting repeated refusals", () => 5_000, () => site.audit.flush()),
     new RepeatingTask(
       "summarising",
       () => site.settings.summarizeIntervalSeconds * 1000,
@@ -121,6 +123,7 @@ export async function startSite(options: SiteServerOptions): Promise<RunningSite
       await server.shutdown();
       await Promise.all(background.map((task) => task.stop()));
       await context.lastSeen.flush();
+      await context.audit.flush();
       closeSite(context);
       log.info("site stopped", { site: context.code });
     },

@@ -15,6 +15,7 @@
  * | `autoRulesApplicationsOnly` | true | only programs a desktop entry, snap or flatpak starts |
  * | `syncRequestsPerMinute` | 600 | sync requests one agent or child site may make a minute (then 429) |
  * | `enrollRequestsPerMinute` | 1000 | enrolments and registrations from one address a minute (then 429) |
+ * | `unauthenticatedRequestsPerMinute` | 60 | requests from one address refused for bad or missing credentials a minute (then 429) |
  *
  * @module
  */
@@ -33,6 +34,7 @@ export const siteSettingsSchema = z.object({
   autoRulesApplicationsOnly: z.boolean(),
   syncRequestsPerMinute: z.number().int().min(1).max(1_000_000),
   enrollRequestsPerMinute: z.number().int().min(1).max(1_000_000),
+  unauthenticatedRequestsPerMinute: z.number().int().min(1).max(1_000_000),
 }).strict().refine(
   (s) => s.summaryRetentionDays >= s.rawRetentionDays,
   "summaryRetentionDays must be at least rawRetentionDays: summaries are built from raw sessions",
@@ -51,6 +53,7 @@ export const DEFAULT_SETTINGS: SiteSettings = {
   autoRulesApplicationsOnly: true,
   syncRequestsPerMinute: 600,
   enrollRequestsPerMinute: 1_000,
+  unauthenticatedRequestsPerMinute: 60,
 };
 
 const KEY = "settings";

@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import type { Client } from "../sync/db.ts";
+import { log } from "../sync/log.ts";
 import { hashSecret, newId, newSecret } from "../sync/secret.ts";
 
 export const tokenRoleSchema = z.enum(["admin", "viewer", "enroll", "site"]);
@@ -67,7 +68,10 @@ export type TokenCheck =
   | { ok: true; token: TokenRecord }
   | { ok: false; reason: string; wrongRole?: boolean };
 
-/** Checks a presented token against the roles allowed. */
+/**
+ * Checks a presented token against the roles allowed; a good one is noted
+ * as used (`last_used_at`), whatever its role.
+ */
 export async function checkToken(
   db: Client,
   presented: string,
@@ -75,7 +79,7 @@ export async function checkToken(
   now = Date.now(),
 ): Promise<TokenCheck> {
   const result = await db.execute({
-    sql: `SELECT id, role, label, created_at, expires_at, revoked_at, uses_left
+    sql: `SELECT id, role, label, created_at, expires_at, revoked_at, uses_left, last_used_at
       FROM tokens WHERE hash = ?`,
     args: [hashSecret(presented)],
   });
@@ -90,14 +94,34 @@ export async function checkToken(
   }
   const token = tokenRecord(row);
   if (!roles.includes(token.role)) {
-    const article = token.role === "viewer" ? "a" : "an";
+    const needed = roles.map(withArticle).join(" or ");
     return {
       ok: false,
-      reason: `${article} ${token.role} token may not do this (needs ${roles.join(" or ")})`,
+      reason: `${withArticle(token.role)} token may not do this (it needs ${needed} token)`,
       wrongRole: true,
     };
   }
+  await noteUse(db, token.id, row.last_used_at as number | null, now);
   return { ok: true, token };
+}
+
+/** "an admin", "an enroll", "a site", "a viewer". */
+const withArticle = (role: TokenRole) => `${/^[aeiou]/.test(role) ? "an" : "a"} ${role}`;
+
+/**
+ * `last_used_at` is kept to the minute: writing it on every request would
+ * turn each read of the API or the console into a write.
+ */
+const LAST_USED_PRECISION_MS = 60_000;
+
+/** Notes that a token was used; a failure to note it does not refuse the request. */
+async function noteUse(db: Client, id: string, lastUsedAt: number | null, now: number) {
+  if (lastUsedAt !== null && now - lastUsedAt < LAST_USED_PRECISION_MS) return;
+  try {
+    await db.execute({ sql: "UPDATE tokens SET last_used_at = ? WHERE id = ?", args: [now, id] });
+  } catch (error) {
+    log.warn("could not note a token's use", { id, error });
+  }
 }
 
 function tokenRecord(row: Record<string, unknown>): TokenRecord {

@@ -177,7 +177,7 @@ describe("rules down a three-level hierarchy", () => {
     const own = await register(siteToken, "TOP");
     expect(own.status).toBe(409);
     const wrongRole = await register(admin.top, "NEW");
-    expect(wrongRole.status).toBe(401);
+    expect(wrongRole.status).toBe(403);
     const bad = await fetch(new URL("/v1/sites/sync", top.url), {
       method: "POST",
       headers: { authorization: "Bearer CHD.not-the-secret", "content-type": "application/cbor" },

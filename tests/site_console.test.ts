@@ -52,6 +52,180 @@ describe("web console over HTTP", () => {
     return cookie.split(";")[0];
   }
 
+  /** The `next` the sign-in page puts in its form. */
+  async function nextOnSignInPage(query: string): Promise<string> {
+    const page = await (await browse(`/sign-in?${query}`)).text();
+    const value = /name="next" value="([^"]*)"/.exec(page)![1];
+    return value.replaceAll("&amp;", "&");
+  }
+
+  /** Where signing in with `next` goes. */
+  async function afterSignIn(next: string): Promise<string | null> {
+    const response = await browse("/sign-in", undefined, { token: admin, next });
+    expect(response.status).toBe(303);
+    return response.headers.get("location");
+  }
+
+  // `next` as the site receives it, once the query or form is decoded.
+  const OFF_SITE = [
+    "//evil.example",
+    "/\\evil.example",
+    "/%5Cevil.example",
+    "/%5C%5Cevil.example",
+    "%2F%2Fevil.example",
+    "/%2F/evil.example",
+    "/%09/evil.example",
+    "/%0A/evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\\/evil.example",
+    "\\\\evil.example",
+    "\\/evil.example",
+    "%5C%5Cevil.example",
+    "https://evil.example",
+    "javascript:alert(document.domain)",
+    "",
+  ];
+
+  test.each(OFF_SITE)(
+    "sign-in with next=%j goes to the overview, not off the site",
+    async (next) => {
+      expect(await nextOnSignInPage(`next=${encodeURIComponent(next)}`)).toBe("/");
+      expect(await afterSignIn(next)).toBe("/");
+    },
+  );
+
+  test("the issue's own /sign-in?next=/%5Cevil.example goes to the overview", async () => {
+    expect(await nextOnSignInPage("next=/%5Cevil.example")).toBe("/");
+  });
+
+  test("a deep path with a query string survives sign-in", async () => {
+    const deep = "/programs/S01-1?month=2026-11&sort=users";
+    expect(await nextOnSignInPage(`next=${encodeURIComponent(deep)}`)).toBe(deep);
+    expect(await afterSignIn(deep)).toBe(deep);
+  });
+
+  /** Posts `size` bytes of form to `path`, in one piece with its length or streamed without. */
+  function postLargeForm(path: string, size: number, streamed: boolean, cookie?: string) {
+    const form = new TextEncoder().encode(`name=Huge&fileName=huge&comment=${"x".repeat(size)}`);
+    const body = streamed
+      ? new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < form.length; i += 16_384) {
+            controller.enqueue(form.slice(i, i + 16_384));
+          }
+          controller.close();
+        },
+      })
+      : form;
+    return fetch(new URL(path, site.url), {
+      method: "POST",
+      headers: {
+        origin: new URL(site.url).origin,
+        "content-type": "application/x-www-form-urlencoded",
+        ...(cookie ? { cookie } : {}),
+      },
+      body,
+      redirect: "manual",
+    });
+  }
+
+  test.each([false, true])(
+    "a rule form over 64 KiB (streamed: %s) is a 413 page and creates nothing",
+    async (streamed) => {
+      const before = await (await api(site.url, admin, "GET", "/v1/rules")).json();
+      const response = await postLargeForm("/rules", 70_000, streamed, adminCookie);
+      expect(response.status).toBe(413);
+      expect(response.headers.get("content-type")).toMatch(/text\/html/);
+      expect(await response.text()).toContain(
+        "the form is larger than this site accepts (65536 bytes)",
+      );
+      expect(await (await api(site.url, admin, "GET", "/v1/rules")).json()).toEqual(before);
+    },
+  );
+
+  test.each([false, true])(
+    "a sign-in form over 64 KiB (streamed: %s) is a 413 page and signs nobody in",
+    async (streamed) => {
+      const response = await postLargeForm("/sign-in", 70_000, streamed);
+      expect(response.status).toBe(413);
+      expect(response.headers.get("set-cookie")).toBeNull();
+      expect(await response.text()).toContain("larger than this site accepts");
+    },
+  );
+
+  /** The headers every console answer must carry, page or not, signed in or not. */
+  function expectSecurityHeaders(response: Response, what: string) {
+    const csp = response.headers.get("content-security-policy") ?? "";
+    expect(response.headers.get("x-frame-options"), what).toBe("DENY");
+    expect(response.headers.get("x-content-type-options"), what).toBe("nosniff");
+    expect(csp, what).toContain("default-src 'none'");
+    expect(csp, what).toContain("frame-ancestors 'none'");
+    expect(csp, what).toContain("style-src 'self'");
+    expect(csp, what).not.toContain("unsafe-inline");
+  }
+
+  test("every console page, file and answer carries the security headers", async () => {
+    const rule = await (await api(site.url, admin, "POST", "/v1/rules", {
+      name: "Headers",
+      fileName: "headers",
+    })).json();
+    try {
+      const month = new Date().toISOString().slice(0, 7);
+      const signedIn = [
+        "/",
+        `/programs/${rule.id}`,
+        "/programs/S01-999",
+        `/reports/total-usage.csv?month=${month}`,
+        "/rules",
+        "/rules.csv",
+        "/rules/new",
+        `/rules/${rule.id}`,
+        `/rules/${rule.id}/delete`,
+        "/clients",
+        "/clients.csv",
+        "/clients/nosuchclient",
+        "/clients/nosuchclient/sessions.csv",
+      ];
+      for (const path of signedIn) {
+        const response = await browse(path, adminCookie);
+        expect(response.status, path).toBeLessThan(500);
+        expectSecurityHeaders(response, path);
+        await response.body?.cancel();
+      }
+      const anyone: [string, Response][] = [
+        ["sign-in page", await browse("/sign-in?next=%2Frules")],
+        ["refused sign-in", await browse("/sign-in", undefined, { token: "wrong", next: "/" })],
+        ["sign-in", await browse("/sign-in", undefined, { token: admin, next: "/" })],
+        ["sign-out", await browse("/sign-out", adminCookie, {})],
+        ["stylesheet", await browse("/console.css")],
+        ["page without a session", await browse("/rules")],
+        [
+          "form from another origin",
+          await fetch(new URL("/sign-in", site.url), {
+            method: "POST",
+            headers: { origin: "https://evil.example" },
+            redirect: "manual",
+          }),
+        ],
+      ];
+      for (const [what, response] of anyone) {
+        expectSecurityHeaders(response, what);
+        await response.body?.cancel();
+      }
+    } finally {
+      await api(site.url, admin, "DELETE", `/v1/rules/${rule.id}`);
+    }
+  });
+
+  test("the console's headers stay off the API", async () => {
+    for (const path of ["/v1/health", "/v1/rules", "/openapi.json"]) {
+      const response = await api(site.url, admin, "GET", path);
+      expect(response.headers.get("content-security-policy"), path).toBeNull();
+      await response.body?.cancel();
+    }
+  });
+
   test("a page without a session goes to sign-in and comes back after", async () => {
     const response = await browse("/programs/S01-1?month=2026-11");
     expect(response.status).toBe(303);

@@ -431,7 +431,7 @@ const enrollCases: Case[] = [
   },
   {
     name: "enroll: a viewer token",
-    status: 401,
+    status: 403,
     message: /viewer token may not/,
     send: () => sendJson("POST", "/v1/enroll", text(validEnrol()), ctx.viewer),
   },

@@ -144,7 +144,7 @@ describe("rules API", () => {
     expect(await listRules(viewer)).toEqual(rules);
     expect(await (await getRule(rule.id, viewer)).json()).toEqual(rule);
 
-    const refusal = /a viewer token may not do this \(needs admin\)/;
+    const refusal = /a viewer token may not do this \(it needs an admin token\)/;
     const writes: [string, string, unknown][] = [
       ["POST", "/v1/rules", { name: "Sneaky", fileName: "sneaky" }],
       ["PATCH", `/v1/rules/${rule.id}`, { name: "Renamed" }],
@@ -364,6 +364,7 @@ describe("rules API", () => {
       "POST /v1/sites/sync",
       "DELETE /v1/sites/{code}",
       "GET /v1/tokens",
+      "POST /v1/tokens",
       "DELETE /v1/tokens/{id}",
       "DELETE /v1/clients/{id}/credential",
       "GET /v1/audit",

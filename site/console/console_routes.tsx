@@ -14,13 +14,13 @@ import { z } from "zod";
 import { type Rule, RULE_COLUMNS, ruleIdSchema } from "../../sync/rule.ts";
 import { log } from "../../sync/log.ts";
 import { ApiError, badRequest, notFound } from "../api_error.ts";
-import { recordRequestRefusal } from "../audit_log.ts";
 import type { SiteEnv } from "../auth.ts";
 import { toCsv } from "../csv.ts";
 import { CLIENT_COLUMNS, listClients } from "../routes/clients_routes.ts";
 import { listRules } from "../routes/rules_routes.ts";
 import { findReport } from "../reports/report_registry.ts";
 import { listSessions } from "../routes/usage_routes.ts";
+import { isRefusal, refuse } from "../refusals.ts";
 import { RulesEditor } from "../rules_editor.ts";
 import { SESSION_COLUMNS } from "../session_output.ts";
 import type { SiteContext } from "../site_context.ts";
@@ -40,6 +40,7 @@ import { loadOverview, OverviewPage } from "./overview_page.tsx";
 import { loadProgram, ProgramPage } from "./program_page.tsx";
 import { checkRuleForm, type FormValues, formValues } from "./rule_form.ts";
 import { RuleForm, RulesPage, valuesOf } from "./rules_pages.tsx";
+import { consoleSecurityHeaders } from "./security_headers.ts";
 import { SignInPage } from "./sign_in_page.tsx";
 import { CONSOLE_CSS } from "./style.ts";
 
@@ -55,6 +56,8 @@ const PEOPLE_PATHS = [
   "/clients.csv",
   "/clients/*",
 ];
+/** The console's paths anyone may fetch. */
+const PUBLIC_PATHS = ["/console.css", "/sign-in", "/sign-out"];
 const signInSchema = z.object({
   token: z.string().trim().min(1).max(500),
   next: z.string().max(2000),
@@ -80,21 +83,29 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
       children: <RuleForm action={form.rule ? `/rules/${form.rule.id}` : "/rules"} {...form} />,
     }, status);
   const url = (c: Context) => new URL(c.req.url);
-  const limit = bodyLimit({ maxSize: FORM_LIMIT });
+  const limit = bodyLimit({
+    maxSize: FORM_LIMIT,
+    onError: () => {
+      throw new ApiError(
+        413,
+        "body_too_large",
+        `the form is larger than this site accepts (${FORM_LIMIT} bytes)`,
+      );
+    },
+  });
+
+  /** A page saying what was wrong, with the error's status and headers (`Retry-After`). */
+  const errorPage = (c: Context<SiteEnv>, error: ApiError) => {
+    for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+    return page(c, {
+      title: errorTitle(error.status),
+      children: <p class="error">{error.message}</p>,
+    }, error.status);
+  };
 
   app.onError(async (error, c) => {
     if (error instanceof ApiError) {
-      if (error.status === 401 || error.status === 403) {
-        await recordRequestRefusal(site.db, c, {
-          status: error.status,
-          code: error.code,
-          reason: error.message,
-        });
-      }
-      return page(c, {
-        title: errorTitle(error.status),
-        children: <p class="error">{error.message}</p>,
-      }, error.status);
+      return errorPage(c, isRefusal(error) ? await refuse(site, c, error) : error);
     }
     log.error("console request failed", { method: c.req.method, path: c.req.path, error });
     return page(c, {
@@ -102,6 +113,8 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
       children: <p class="error">The site could not show this page; its log has the details.</p>,
     }, 500);
   });
+
+  for (const path of [...PEOPLE_PATHS, ...PUBLIC_PATHS]) app.use(path, consoleSecurityHeaders);
 
   app.get(
     "/console.css",
@@ -124,16 +137,17 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
   app.post("/sign-in", limit, sameOrigin, async (c) => {
     const form = signInSchema.safeParse(await c.req.parseBody());
     const next = safeNext(form.success ? form.data.next : undefined);
-    const refuse = async (reason: string) => {
-      await recordRequestRefusal(site.db, c, { status: 401, code: "unauthenticated", reason });
+    const refused = async (reason: string) => {
+      const answer = await refuse(site, c, new ApiError(401, "unauthenticated", reason));
+      if (answer.status !== 401) return errorPage(c, answer);
       return page(c, {
         title: "Sign in",
         children: <SignInPage next={next} problem={`This token was not accepted: ${reason}.`} />,
       }, 401);
     };
-    if (!form.success) return await refuse("no token was given");
+    if (!form.success) return await refused("no token was given");
     const check = await checkToken(site.db, form.data.token, ["viewer", "admin"]);
-    if (!check.ok) return await refuse(check.reason);
+    if (!check.ok) return await refused(check.reason);
     startSession(c, form.data.token);
     return c.redirect(next, 303);
   });
@@ -145,7 +159,7 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
 
   // The pages for signed-in people, each named: a catch-all would also catch the API's paths.
   const people = new Hono<SiteEnv>();
-  for (const path of PEOPLE_PATHS) people.use(path, signedIn(site.db), sameOrigin);
+  for (const path of PEOPLE_PATHS) people.use(path, signedIn(site), sameOrigin);
 
   people.get("/", async (c) =>
     page(c, {
@@ -302,6 +316,7 @@ function errorTitle(status: number): string {
   if (status === 403) return "Not allowed";
   if (status === 404) return "Not found";
   if (status === 413) return "Too large";
+  if (status === 429) return "Too many requests";
   return "That did not work";
 }
 

@@ -75,8 +75,8 @@ export function ProgramPage({ p, url }: { p: Program; url: URL }) {
     <>
       <p class="muted">
         Rule <span class="tag">{p.rule}</span> · tables for{" "}
-        <form method="get" style="display:inline">
-          <label style="display:inline">
+        <form method="get" class="inline">
+          <label class="inline">
             <span class="muted">month</span>
             <input type="month" name="month" value={p.month} aria-label="Month of the tables" />
           </label>{" "}

@@ -3,6 +3,9 @@
  * contrast above WCAG AA (text #1a1a1a on white, links #0b57d0), visible
  * focus rings for keyboard use, and a layout that reflows to a phone's width
  * (tables scroll sideways inside their box instead of widening the page).
+ * Pages style themselves with its classes only, never a `style` attribute:
+ * the console's Content-Security-Policy refuses inline styles
+ * (`security_headers.ts`).
  *
  * @module
  */
@@ -46,6 +49,7 @@ svg{max-width:100%;height:auto}
 figure svg{width:100%;max-width:760px}
 svg text{font:12px system-ui,sans-serif;fill:#1a1a1a}
 .muted{color:#4b5563}
+.inline{display:inline}
 @media (max-width:600px){main{padding:.5rem}h1{font-size:1.25rem}header .who{margin-left:0}}
 @media print{header,.pager,.actions{display:none}}
 `;

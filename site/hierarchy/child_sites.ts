@@ -13,6 +13,7 @@ import { log } from "../../sync/log.ts";
 import { hashSecret, newSecret, sameHash } from "../../sync/secret.ts";
 import { ApiError } from "../api_error.ts";
 import type { SiteContext } from "../site_context.ts";
+import { tokenRefused } from "../auth.ts";
 import { checkToken } from "../tokens.ts";
 import type { RegisterReply, RegisterRequest } from "./registration_body.ts";
 
@@ -40,7 +41,7 @@ export function registerChild(
 ): Promise<RegisterReply> {
   return site.lock.run(async () => {
     const check = await checkToken(site.db, presented, ["site"]);
-    if (!check.ok) throw new ApiError(401, "unauthenticated", `cannot register: ${check.reason}`);
+    if (!check.ok) throw tokenRefused(check, "cannot register");
     if (body.code === site.code || site.ancestors.includes(body.code)) {
       throw codeTaken(body.code, "it is this site's or an ancestor's");
     }

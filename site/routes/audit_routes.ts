@@ -1,13 +1,13 @@
 /**
- * `GET /v1/audit` (admin): the refused requests, newest first
- * (`audit_log.ts`), JSON or CSV; `limit` (default 1,000, at most 100,000)
- * and `since` (an ISO instant) narrow it.
+ * `GET /v1/audit` (admin): the refused requests, repeats counted on one row,
+ * newest first (`audit_log.ts`), JSON or CSV; `limit` (default 1,000, at
+ * most 100,000) and `since` (an ISO instant) narrow it.
  *
  * @module
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { AUDIT_COLUMNS, readAudit } from "../audit_log.ts";
+import { AUDIT_COLUMNS } from "../audit_log.ts";
 import { requireRole, type SiteEnv } from "../auth.ts";
 import { listResponse } from "../csv.ts";
 import { queryInput } from "../request_input.ts";
@@ -25,7 +25,7 @@ export function auditRoutes(site: SiteContext): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();
   app.get("/", requireRole(site.db, "admin"), async (c) => {
     const query = queryInput(c, auditQuerySchema);
-    const entries = await readAudit(site.db, query.limit ?? 1_000, query.since ?? 0);
+    const entries = await site.audit.read(query.limit ?? 1_000, query.since ?? 0);
     return listResponse(c, AUDIT_COLUMNS, entries, { entries });
   });
   return app;

@@ -12,7 +12,7 @@ import { bodyLimit } from "hono/body-limit";
 import { log } from "../../sync/log.ts";
 import { hashSecret, newId, newSecret } from "../../sync/secret.ts";
 import { ApiError } from "../api_error.ts";
-import { bearer, type SiteEnv } from "../auth.ts";
+import { bearer, type SiteEnv, tokenRefused } from "../auth.ts";
 import { jsonBody } from "../request_input.ts";
 import type { SiteContext } from "../site_context.ts";
 import { followedRules } from "../sync_peer.ts";
@@ -48,7 +48,7 @@ function enrollClient(
 ): Promise<EnrollReply> {
   return site.lock.run(async () => {
     const check = await checkToken(site.db, presented, ["enroll"]);
-    if (!check.ok) throw new ApiError(401, "unauthenticated", `cannot enrol: ${check.reason}`);
+    if (!check.ok) throw tokenRefused(check, "cannot enrol");
     const clientId = newId(12);
     const secret = newSecret();
     const now = Date.now();

@@ -16,6 +16,8 @@ import { tempDir } from "./metered_program.ts";
 
 export interface ReportSite {
   site: SiteContext;
+  /** The database file. */
+  dbPath: string;
   url: string;
   viewer: string;
   admin: string;
@@ -25,7 +27,8 @@ export interface ReportSite {
 
 export async function startReportSite(code = "S01"): Promise<ReportSite> {
   const temp = await tempDir("meter-reports-");
-  const site = await openSite({ db: join(temp.dir, `site-${code}.db`), code });
+  const dbPath = join(temp.dir, `site-${code}.db`);
+  const site = await openSite({ db: dbPath, code });
   const app = createApp(site);
   app.route("/v1/reports", reportsRoute(site));
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
@@ -33,6 +36,7 @@ export async function startReportSite(code = "S01"): Promise<ReportSite> {
     (await createToken(site.db, role)).token;
   return {
     site,
+    dbPath,
     url: `http://127.0.0.1:${server.addr.port}`,
     viewer: await token("viewer"),
     admin: await token("admin"),
