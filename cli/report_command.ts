@@ -13,10 +13,10 @@ import {
   reportParameters,
 } from "../site/reports/report.ts";
 import { findReport, REPORTS } from "../site/reports/report_registry.ts";
-import { ApiClientError, apiRequest } from "./api_client.ts";
+import { apiRequest } from "./api_client.ts";
 import { type Command, stringOption, UsageError, type Values } from "./command.ts";
+import { apiTarget, CONNECTION_OPTIONS, connectionHelp } from "./connection.ts";
 import { type Format, formatOption, printList, renderTable } from "./output.ts";
-import { apiTarget } from "./rules_command.ts";
 
 /**
  * The report parameters as options, with what each takes; `flag` when the
@@ -70,7 +70,7 @@ function usage(): string {
     `  ${`--${flagOf(name)} ${p.value}`.padEnd(24)}${p.help}`
   ).join("\n");
   return `
-Usage: meter report <name> [parameters] --site URL --token TOKEN [--format table|json|csv]
+Usage: meter report <name> [parameters] --site URL --token-file FILE [--format table|json|csv]
 
 Prints one of the site's reports (GET /v1/reports/<name>). Figures come from
 the site's summaries; the time of the freshest data used is printed with them.
@@ -81,9 +81,7 @@ ${reports}
 Parameters:
 ${parameters}
 
-Connection (or env METER_SITE, METER_TOKEN):
-  --site URL              the site, e.g. http://127.0.0.1:8080
-  --token TOKEN           a viewer or admin token
+${connectionHelp("a viewer or admin token")}
 
 Output:
   --format table|json|csv (default table; the time-of-day table is the 7 × 24 grid)
@@ -150,8 +148,7 @@ export const reportCommand: Command = {
   name: "report",
   usage: usage(),
   options: {
-    site: { type: "string" },
-    token: { type: "string" },
+    ...CONNECTION_OPTIONS,
     format: { type: "string" },
     ...Object.fromEntries(
       Object.keys(PARAMETERS).map((name) => [flagOf(name), { type: "string" as const }]),
@@ -164,13 +161,7 @@ export const reportCommand: Command = {
     if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(" ")}`);
     const report = findReport(name);
     if (!report) throw new UsageError(`no report '${name}'; the reports are ${names}`);
-    try {
-      await fetchAndPrint(values, report, formatOption(values));
-    } catch (error) {
-      if (!(error instanceof ApiClientError)) throw error;
-      console.error(`meter report: ${error.message}`);
-      return 1;
-    }
+    await fetchAndPrint(values, report, formatOption(values));
     return 0;
   },
 };

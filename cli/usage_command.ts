@@ -4,10 +4,10 @@
  * @module
  */
 import { SESSION_COLUMNS, type SessionOutput } from "../site/session_output.ts";
-import { ApiClientError, apiRequest } from "./api_client.ts";
+import { apiRequest } from "./api_client.ts";
 import { type Command, intOption, stringOption } from "./command.ts";
+import { apiTarget, CONNECTION_OPTIONS, connectionHelp } from "./connection.ts";
 import { formatOption, printList } from "./output.ts";
-import { apiTarget } from "./rules_command.ts";
 
 const TABLE_COLUMNS = [
   "hostName",
@@ -28,9 +28,7 @@ Usage: meter usage [options]
 Lists the usage sessions a site holds, oldest first: sessions that overlap
 the time range given.
 
-Connection (or env METER_SITE, METER_TOKEN):
-  --site URL              the site, e.g. http://127.0.0.1:8080
-  --token TOKEN           a viewer or admin token
+${connectionHelp("a viewer or admin token")}
 
 Filters:
   --rule ID               sessions of one rule, e.g. S01-1
@@ -46,8 +44,7 @@ Output:
   -h, --help              show this help
 `,
   options: {
-    site: { type: "string" },
-    token: { type: "string" },
+    ...CONNECTION_OPTIONS,
     rule: { type: "string" },
     client: { type: "string" },
     user: { type: "string" },
@@ -66,22 +63,16 @@ Output:
       if (value) query.set(name, value);
     }
     const sessions: SessionOutput[] = [];
-    try {
-      let cursor: string | null = null;
-      do {
-        const page = new URLSearchParams(query);
-        page.set("limit", String(Math.min(10_000, limit ? limit - sessions.length : 10_000)));
-        if (cursor) page.set("cursor", cursor);
-        const { data }: { data: { sessions: SessionOutput[]; nextCursor: string | null } } =
-          await apiRequest(target, "GET", `v1/usage?${page}`);
-        sessions.push(...data.sessions);
-        cursor = data.nextCursor;
-      } while (cursor && (!limit || sessions.length < limit));
-    } catch (error) {
-      if (!(error instanceof ApiClientError)) throw error;
-      console.error(`meter usage: ${error.message}`);
-      return 1;
-    }
+    let cursor: string | null = null;
+    do {
+      const page = new URLSearchParams(query);
+      page.set("limit", String(Math.min(10_000, limit ? limit - sessions.length : 10_000)));
+      if (cursor) page.set("cursor", cursor);
+      const { data }: { data: { sessions: SessionOutput[]; nextCursor: string | null } } =
+        await apiRequest(target, "GET", `v1/usage?${page}`);
+      sessions.push(...data.sessions);
+      cursor = data.nextCursor;
+    } while (cursor && (!limit || sessions.length < limit));
     const rows = sessions as unknown as Record<string, unknown>[];
     printList(format, format === "table" ? TABLE_COLUMNS : SESSION_COLUMNS, rows, sessions);
   },
