@@ -17,6 +17,7 @@ import { apiRequest } from "./api_client.ts";
 import { type Command, stringOption, UsageError, type Values } from "./command.ts";
 import { apiTarget, CONNECTION_OPTIONS, connectionHelp } from "./connection.ts";
 import { type Format, formatOption, printList, renderTable } from "./output.ts";
+import { TIME_HELP, timeOption } from "./time_option.ts";
 
 /**
  * The report parameters as options, with what each takes; `flag` when the
@@ -27,7 +28,7 @@ const PARAMETERS: Record<string, { value: string; help: string; flag?: string }>
   month: { value: "YYYY-MM", help: "a calendar month (UTC)" },
   months: { value: "N", help: "the last N months, ending with this one (default 12)" },
   days: { value: "N", help: "the last N days, ending today (UTC) (default 90)" },
-  since: { value: "DATE", help: "2026-05-01 (midnight UTC) or 2026-05-01T08:00:00Z" },
+  since: { value: "TIME", help: "since then (see TIME below)" },
   product: { value: "GLOB", help: "a product name, * and ? allowed, any case" },
   version: { value: "GLOB", help: "a product version, e.g. 1.9*" },
   publisher: { value: "GLOB", help: "a maintainer, vendor or publisher" },
@@ -80,6 +81,7 @@ ${reports}
 
 Parameters:
 ${parameters}
+  ${TIME_HELP}
 
 ${connectionHelp("a viewer or admin token")}
 
@@ -105,7 +107,8 @@ function reportQuery(report: Report, values: Values): URLSearchParams {
       const synopsis = parameterSynopsis(report);
       throw new UsageError(`${report.name} takes no --${flagOf(name)}; it takes ${synopsis}`);
     }
-    query.set(name, value);
+    // Times are read here, so that every command takes the same forms.
+    query.set(name, name === "since" ? new Date(timeOption(values, name)!).toISOString() : value);
   }
   return query;
 }

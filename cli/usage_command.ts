@@ -8,6 +8,7 @@ import { apiRequest } from "./api_client.ts";
 import { type Command, intOption, stringOption } from "./command.ts";
 import { apiTarget, CONNECTION_OPTIONS, connectionHelp } from "./connection.ts";
 import { formatOption, printList } from "./output.ts";
+import { TIME_HELP, timeOption } from "./time_option.ts";
 
 const TABLE_COLUMNS = [
   "hostName",
@@ -36,7 +37,7 @@ Filters:
   --user NAME             sessions of one user
   --from TIME             sessions still running at or after TIME
   --to TIME               sessions that started before TIME
-                          (TIME: 2026-11-27, 2026-11-27T08:00:00Z or ms since 1970)
+                          ${TIME_HELP.replace(", or", ",\n                          or")}
   --limit N               at most N sessions (default: all)
 
 Output:
@@ -58,9 +59,13 @@ Output:
     const format = formatOption(values);
     const limit = intOption(values, "limit", 1);
     const query = new URLSearchParams();
-    for (const name of ["rule", "client", "user", "from", "to"]) {
+    for (const name of ["rule", "client", "user"]) {
       const value = stringOption(values, name);
       if (value) query.set(name, value);
+    }
+    for (const name of ["from", "to"]) {
+      const ms = timeOption(values, name);
+      if (ms !== undefined) query.set(name, new Date(ms).toISOString());
     }
     const sessions: SessionOutput[] = [];
     let cursor: string | null = null;
