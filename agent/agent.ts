@@ -174,7 +174,8 @@ export class Agent {
     if (!agent.#enrolment && !options.enrollToken) {
       db.close();
       throw new Error(
-        "this agent has not enrolled yet: give --enroll-token (from 'meter token create --role enroll')",
+        "this agent has not enrolled yet: give --enroll-token-file FILE (or --enroll-token, or " +
+          "env METER_ENROLL_TOKEN) with a token from 'meter token create --role enroll'",
       );
     }
     await agent.#recorder.load();

@@ -16,8 +16,8 @@
  * @module
  */
 import type { Client } from "../sync/db.ts";
-import { dirname } from "node:path";
 import { openDatabase } from "../sync/db.ts";
+import { ownerOnlyDatabase } from "../sync/owner_only_database.ts";
 import { docStoreSchema } from "../sync/doc_store.ts";
 import { executableHashesSchema } from "./inventory/executable_hashes.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
@@ -56,19 +56,8 @@ export const agentSchema = [
   `CREATE TABLE IF NOT EXISTS doc_actors (doc_id TEXT PRIMARY KEY, actor TEXT NOT NULL)`,
 ] as const;
 
+/** The file holds the agent's secret: it is readable by its owner only. */
 export async function openAgentDatabase(path: string): Promise<Client> {
-  if (!/^[a-z]+:\/\//.test(path)) await ownerOnly(path.replace(/^file:/, ""));
+  await ownerOnlyDatabase(path);
   return await openDatabase(path, agentSchema);
-}
-
-/**
- * The file holds the agent's secret: it is made readable by its owner only
- * before SQLite opens it, because SQLite gives the WAL and shared-memory
- * files it creates the database file's permissions.
- */
-async function ownerOnly(file: string): Promise<void> {
-  await Deno.mkdir(dirname(file), { recursive: true });
-  const handle = await Deno.open(file, { create: true, write: true, mode: 0o600 });
-  handle.close();
-  for (const suffix of ["", "-wal", "-shm"]) await Deno.chmod(file + suffix, 0o600).catch(() => {});
 }

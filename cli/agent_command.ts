@@ -11,6 +11,8 @@ import {
   stringOption,
   UsageError,
 } from "./command.ts";
+import { secretOption, secretOptions } from "./secret_option.ts";
+import { siteUrl } from "./site_url.ts";
 import { waitForSignal } from "./wait_for_signal.ts";
 
 export const agentCommand: Command = {
@@ -29,7 +31,10 @@ Options:
                           it again for fallback sites (its site's ancestors): while
                           the first is away, usage is left at the next that answers,
                           and still delivered to the first once it is back
-  --enroll-token TOKEN    an enroll token, needed on the first run only
+  --enroll-token-file FILE
+                          a file holding an enroll token, needed on the first run
+                          only; or env METER_ENROLL_TOKEN
+  --enroll-token TOKEN    the token itself (other users can see it in 'ps')
   --ca FILE               the PEM certificate of the CA that signed the site's HTTPS
                           certificate, when it is a private CA
   --db PATH               the agent's database file (default .meter/agent.db)
@@ -53,7 +58,7 @@ Options:
 `,
   options: {
     site: { type: "string", multiple: true },
-    "enroll-token": { type: "string" },
+    ...secretOptions("enroll-token"),
     ca: { type: "string" },
     db: { type: "string" },
     interval: { type: "string" },
@@ -70,38 +75,27 @@ Options:
     applyLogLevel(values);
     const sites = (values.site as string[] | undefined) ?? [];
     if (sites.length === 0) throw new UsageError("--site is required");
-    for (const url of sites) {
-      if (!URL.canParse(url)) {
-        throw new UsageError(`--site is a URL like http://host:8080, not ${url}`);
-      }
-    }
-    const [site, ...fallbackSites] = sites;
+    const [site, ...fallbackSites] = sites.map((url) => siteUrl(url, "site"));
     const seconds = (name: string, fallback: number, min: number) =>
       (numberOption(values, name, min, 86_400) ?? fallback) * 1000;
     // Loaded here, so that --help needs no permissions and loads nothing.
     const { Agent } = await import("../agent/agent.ts");
-    let agent: Awaited<ReturnType<typeof Agent.open>>;
-    try {
-      agent = await Agent.open({
-        site,
-        fallbackSites,
-        caFile: stringOption(values, "ca"),
-        enrollToken: stringOption(values, "enroll-token"),
-        db: stringOption(values, "db") ?? ".meter/agent.db",
-        syncIntervalMs: seconds("interval", 60, 1),
-        pollIntervalMs: seconds("poll", 1, 0.1),
-        syncDelayMs: seconds("sync-delay", 5, 0),
-        keepDays: intOption(values, "keep-days", 0, 3650) ?? 2,
-        maxUnsentBytes: (intOption(values, "max-unsent-mb", 1) ?? 100) * 1024 * 1024,
-        inventoryIntervalMs: (numberOption(values, "inventory-hours", 0.01, 8760) ?? 24) *
-          3_600_000,
-        inventoryCheckMs: seconds("inventory-check", 10, 1),
-        inventoryHashBytes: (intOption(values, "inventory-hash-mb", 1) ?? 256) * 1024 * 1024,
-      });
-    } catch (error) {
-      console.error(`meter agent: ${(error as Error).message}`);
-      return 1;
-    }
+    const agent = await Agent.open({
+      site,
+      fallbackSites,
+      caFile: stringOption(values, "ca"),
+      enrollToken: secretOption(values, "enroll-token", "METER_ENROLL_TOKEN"),
+      db: stringOption(values, "db") ?? ".meter/agent.db",
+      syncIntervalMs: seconds("interval", 60, 1),
+      pollIntervalMs: seconds("poll", 1, 0.1),
+      syncDelayMs: seconds("sync-delay", 5, 0),
+      keepDays: intOption(values, "keep-days", 0, 3650) ?? 2,
+      maxUnsentBytes: (intOption(values, "max-unsent-mb", 1) ?? 100) * 1024 * 1024,
+      inventoryIntervalMs: (numberOption(values, "inventory-hours", 0.01, 8760) ?? 24) *
+        3_600_000,
+      inventoryCheckMs: seconds("inventory-check", 10, 1),
+      inventoryHashBytes: (intOption(values, "inventory-hash-mb", 1) ?? 256) * 1024 * 1024,
+    });
     agent.start();
     await waitForSignal();
     await agent.stop();

@@ -1,12 +1,14 @@
 /**
  * The shape of a `meter` command and the one way each is run: options parsed
- * strictly with `node:util` `parseArgs`, `--help` on every command, and a
- * usage error (exit code 2) that says which option was wrong.
+ * strictly with `node:util` `parseArgs`, `--help` on every command, a usage
+ * error (exit code 2) that says which option was wrong, and every other
+ * failure as one line and exit code 1.
  *
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { type LogLevel, setLogLevel } from "../sync/log.ts";
+import { errorText } from "../sync/error_text.ts";
+import { type LogLevel, logsAt, setLogLevel } from "../sync/log.ts";
 
 export type Options = NonNullable<ParseArgsConfig["options"]>;
 export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
@@ -22,7 +24,21 @@ export interface Command {
 /** A mistake in how a command was called: printed with a pointer to --help. */
 export class UsageError extends Error {}
 
+/** `meter <command>`, for the lines printed while it runs. */
+let running = "meter";
+
+/** A one-line warning on stderr, named after the running command. */
+export function warn(message: string): void {
+  console.error(`${running}: warning: ${message}`);
+}
+
+/** A one-line notice on stderr (what the command is waiting for, what comes next). */
+export function notice(message: string): void {
+  console.error(`${running}: ${message}`);
+}
+
 export async function runCommand(command: Command, argv: string[]): Promise<number> {
+  running = `meter ${command.name}`;
   let parsed;
   try {
     parsed = parseArgs({
@@ -42,8 +58,21 @@ export async function runCommand(command: Command, argv: string[]): Promise<numb
     return (await command.run(parsed.values as Values, parsed.positionals)) ?? 0;
   } catch (error) {
     if (error instanceof UsageError) return usageFailure(command, error.message);
-    throw error;
+    return failure(command, error);
   }
+}
+
+/**
+ * Whatever else stops a command (a port in use, a folder it cannot write, a
+ * site that does not answer, a database of another site) is one line and
+ * exit code 1: the operator needs what went wrong, not where in the code.
+ * The stack is for developers, with `METER_LOG_LEVEL=debug` or
+ * `--log-level debug`.
+ */
+function failure(command: Command, error: unknown): number {
+  console.error(`meter ${command.name}: ${errorText(error).replace(/\s*\n\s*/g, "; ")}`);
+  if (logsAt("debug") && error instanceof Error && error.stack) console.error(error.stack);
+  return 1;
 }
 
 function usageFailure(command: Command, message: string): number {

@@ -97,7 +97,8 @@ Options:
       "--sync-delay",
       "2",
     ], join(dataDir, "agent.log"));
-    printIntro(siteUrl, admin, rules, dataDir);
+    const adminFile = await saveSecret(join(dataDir, "admin.token"), admin);
+    printIntro(siteUrl, admin, adminFile, rules, dataDir);
     const stop = stopSignal(duration);
     while (!(await Promise.race([stop.then(() => true), delay(5000).then(() => false)]))) {
       await showUsage(target).catch((error) => console.error(`(${(error as Error).message})`));
@@ -175,22 +176,38 @@ function onPath(program: string): boolean {
   });
 }
 
-function printIntro(siteUrl: string, admin: string, rules: Rule[], dataDir: string): void {
+/**
+ * The admin token in a file only its owner can read, so that the commands
+ * shown can name the file: a token on a command line is visible in 'ps'.
+ */
+async function saveSecret(file: string, secret: string): Promise<string> {
+  await Deno.writeTextFile(file, secret + "\n", { mode: 0o600 });
+  await Deno.chmod(file, 0o600);
+  return file;
+}
+
+function printIntro(
+  siteUrl: string,
+  admin: string,
+  adminFile: string,
+  rules: Rule[],
+  dataDir: string,
+): void {
   const month = new Date().toISOString().slice(0, 7);
   console.log(`
 Meter demo: a site and an agent on this machine.
 
   site         ${siteUrl}   (API description: ${siteUrl}/openapi.json)
   web console  ${siteUrl}/   (sign in with the admin token)
-  admin token  ${admin}
+  admin token  ${admin}   (also in ${adminFile})
   metering     ${rules.map((r) => `${r.fileName} (${r.id})`).join(", ")}
   logs, data   ${dataDir}
 
 Run one of those programs (e.g. 'sleep 5') and it appears below within seconds.
 Try the API:  curl -H 'Authorization: Bearer ${admin}' '${siteUrl}/v1/usage?format=csv'
-Or:           deno task meter usage --site ${siteUrl} --token ${admin}
-Reports:      deno task meter report total-usage --month ${month} --site ${siteUrl} --token ${admin}
-Installed:    deno task meter report install-base --site ${siteUrl} --token ${admin}
+Or:           deno task meter usage --site ${siteUrl} --token-file ${adminFile}
+Reports:      deno task meter report total-usage --month ${month} --site ${siteUrl} --token-file ${adminFile}
+Installed:    deno task meter report install-base --site ${siteUrl} --token-file ${adminFile}
 Ctrl-C stops the demo.
 `);
 }

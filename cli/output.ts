@@ -1,10 +1,11 @@
 /**
  * Printing lists for people (an aligned table) or for tools (JSON, or CSV
- * with a header row), chosen with `--format`.
+ * with a header row), chosen with `--format`; for tools also page by page, so
+ * that a list of every session need not be held in memory.
  *
  * @module
  */
-import { toCsv } from "../site/csv.ts";
+import { csvLine, toCsv } from "../site/csv.ts";
 import { UsageError, type Values } from "./command.ts";
 
 export type Format = "table" | "json" | "csv";
@@ -28,9 +29,14 @@ export function renderTable(
       ? JSON.stringify(value)
       : String(value);
   const cells = rows.map((row) => columns.map((c) => text(row[c])));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
+  // A loop, not Math.max(...cells): spreading a long list into arguments
+  // throws a RangeError past about 120,000 rows.
+  const widths = columns.map((c) => c.length);
+  for (const row of cells) {
+    row.forEach((cell, i) => widths[i] = Math.max(widths[i], cell.length));
+  }
   const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
-  return [line([...columns]), ...cells.map(line)].join("\n");
+  return [columns, ...cells].map((values) => line([...values])).join("\n");
 }
 
 /** Prints rows as the chosen format; JSON prints `json` as given. */
@@ -41,6 +47,42 @@ export function printList(
   json: unknown,
 ): void {
   if (format === "json") console.log(JSON.stringify(json, null, 2));
-  else if (format === "csv") Deno.stdout.writeSync(new TextEncoder().encode(toCsv(columns, rows)));
+  else if (format === "csv") writeOut(toCsv(columns, rows));
   else console.log(renderTable(columns, rows));
+}
+
+/** Writes all of `text` to stdout (one `writeSync` may write only part of it to a pipe). */
+export function writeOut(text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  for (let done = 0; done < bytes.length;) done += Deno.stdout.writeSync(bytes.subarray(done));
+}
+
+/**
+ * Prints a list as it arrives, page by page: CSV with one header row, or a
+ * JSON array laid out as `JSON.stringify(list, null, 2)` would lay it out.
+ */
+export class ListWriter {
+  #started = false;
+
+  constructor(readonly format: "json" | "csv", readonly columns: readonly string[]) {}
+
+  write(rows: readonly Record<string, unknown>[]): void {
+    let text = "";
+    if (this.format === "csv") {
+      if (!this.#started) text += csvLine(this.columns);
+      for (const row of rows) text += csvLine(this.columns.map((c) => row[c]));
+    } else {
+      for (const row of rows) {
+        text += this.#started || text ? ",\n  " : "[\n  ";
+        text += JSON.stringify(row, null, 2).replaceAll("\n", "\n  ");
+      }
+    }
+    this.#started ||= text !== "";
+    writeOut(text);
+  }
+
+  end(): void {
+    if (this.format === "csv") this.write([]);
+    else writeOut(this.#started ? "\n]\n" : "[]\n");
+  }
 }

@@ -13,10 +13,11 @@ import {
   reportParameters,
 } from "../site/reports/report.ts";
 import { findReport, REPORTS } from "../site/reports/report_registry.ts";
-import { ApiClientError, apiRequest } from "./api_client.ts";
+import { apiRequest } from "./api_client.ts";
 import { type Command, stringOption, UsageError, type Values } from "./command.ts";
+import { apiTarget, CONNECTION_OPTIONS, connectionHelp } from "./connection.ts";
 import { type Format, formatOption, printList, renderTable } from "./output.ts";
-import { apiTarget } from "./rules_command.ts";
+import { TIME_HELP, timeOption } from "./time_option.ts";
 
 /**
  * The report parameters as options, with what each takes; `flag` when the
@@ -27,7 +28,7 @@ const PARAMETERS: Record<string, { value: string; help: string; flag?: string }>
   month: { value: "YYYY-MM", help: "a calendar month (UTC)" },
   months: { value: "N", help: "the last N months, ending with this one (default 12)" },
   days: { value: "N", help: "the last N days, ending today (UTC) (default 90)" },
-  since: { value: "DATE", help: "2026-05-01 (midnight UTC) or 2026-05-01T08:00:00Z" },
+  since: { value: "TIME", help: "since then (see TIME below)" },
   product: { value: "GLOB", help: "a product name, * and ? allowed, any case" },
   version: { value: "GLOB", help: "a product version, e.g. 1.9*" },
   publisher: { value: "GLOB", help: "a maintainer, vendor or publisher" },
@@ -70,7 +71,7 @@ function usage(): string {
     `  ${`--${flagOf(name)} ${p.value}`.padEnd(24)}${p.help}`
   ).join("\n");
   return `
-Usage: meter report <name> [parameters] --site URL --token TOKEN [--format table|json|csv]
+Usage: meter report <name> [parameters] --site URL --token-file FILE [--format table|json|csv]
 
 Prints one of the site's reports (GET /v1/reports/<name>). Figures come from
 the site's summaries; the time of the freshest data used is printed with them.
@@ -80,10 +81,9 @@ ${reports}
 
 Parameters:
 ${parameters}
+  ${TIME_HELP}
 
-Connection (or env METER_SITE, METER_TOKEN):
-  --site URL              the site, e.g. http://127.0.0.1:8080
-  --token TOKEN           a viewer or admin token
+${connectionHelp("a viewer or admin token")}
 
 Output:
   --format table|json|csv (default table; the time-of-day table is the 7 × 24 grid)
@@ -107,7 +107,8 @@ function reportQuery(report: Report, values: Values): URLSearchParams {
       const synopsis = parameterSynopsis(report);
       throw new UsageError(`${report.name} takes no --${flagOf(name)}; it takes ${synopsis}`);
     }
-    query.set(name, value);
+    // Times are read here, so that every command takes the same forms.
+    query.set(name, name === "since" ? new Date(timeOption(values, name)!).toISOString() : value);
   }
   return query;
 }
@@ -150,8 +151,7 @@ export const reportCommand: Command = {
   name: "report",
   usage: usage(),
   options: {
-    site: { type: "string" },
-    token: { type: "string" },
+    ...CONNECTION_OPTIONS,
     format: { type: "string" },
     ...Object.fromEntries(
       Object.keys(PARAMETERS).map((name) => [flagOf(name), { type: "string" as const }]),
@@ -164,13 +164,7 @@ export const reportCommand: Command = {
     if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(" ")}`);
     const report = findReport(name);
     if (!report) throw new UsageError(`no report '${name}'; the reports are ${names}`);
-    try {
-      await fetchAndPrint(values, report, formatOption(values));
-    } catch (error) {
-      if (!(error instanceof ApiClientError)) throw error;
-      console.error(`meter report: ${error.message}`);
-      return 1;
-    }
+    await fetchAndPrint(values, report, formatOption(values));
     return 0;
   },
 };

@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { ApiClientError, apiRequest, type ApiTarget } from "./api_client.ts";
-import { type Command, stringOption, UsageError, type Values } from "./command.ts";
+import { apiRequest } from "./api_client.ts";
+import { type Command, UsageError, type Values } from "./command.ts";
+import { apiTarget, CONNECTION_OPTIONS, connectionHelp } from "./connection.ts";
 import { type Format, formatOption, printList } from "./output.ts";
 import { type Rule, RULE_COLUMNS } from "../sync/rule.ts";
 
@@ -42,9 +43,7 @@ Actions:
   auto                      create disabled rules now for programs installed on many
                             computers (the site's autoRules* settings); lists them
 
-Connection (or env METER_SITE, METER_TOKEN):
-  --site URL                the site, e.g. http://127.0.0.1:8080
-  --token TOKEN             an admin token (a viewer token can list)
+${connectionHelp("an admin token (a viewer token can list)")}
 
 Rule fields:
   --name TEXT               product name shown in reports
@@ -62,13 +61,13 @@ Output:
   -h, --help                show this help
 `,
   options: {
-    site: { type: "string" },
-    token: { type: "string" },
+    ...CONNECTION_OPTIONS,
     format: { type: "string" },
     ...FIELD_OPTIONS,
   },
   async run(values, positionals) {
     const target = apiTarget(values);
+    const format = formatOption(values);
     const [action, id, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(" ")}`);
     const needId = () => {
@@ -76,63 +75,49 @@ Output:
       return encodeURIComponent(id);
     };
     let rules: Rule[];
-    try {
-      switch (action) {
-        case "list": {
-          const { data } = await apiRequest<{ rules: Rule[] }>(target, "GET", "v1/rules");
-          rules = data.rules;
-          break;
-        }
-        case "add":
-          rules = [(await apiRequest<Rule>(target, "POST", "v1/rules", ruleFields(values))).data];
-          break;
-        case "update":
-          rules = [
-            (await apiRequest<Rule>(target, "PATCH", `v1/rules/${needId()}`, ruleFields(values)))
-              .data,
-          ];
-          break;
-        case "enable":
-        case "disable":
-          rules = [
-            (await apiRequest<Rule>(target, "PATCH", `v1/rules/${needId()}`, {
-              enabled: action === "enable",
-            })).data,
-          ];
-          break;
-        case "auto": {
-          const { data } = await apiRequest<AutoRun>(target, "POST", "v1/rules/auto");
-          console.error(
-            `${data.created.length} created: ${data.candidates} programs on at least ` +
-              `${data.threshold} of ${data.computers} inventoried computers`,
-          );
-          rules = data.created;
-          break;
-        }
-        case "delete":
-          await apiRequest(target, "DELETE", `v1/rules/${needId()}`);
-          console.log(`deleted ${id}`);
-          return 0;
-        default:
-          throw new UsageError("the action is list, add, update, enable, disable, delete or auto");
+    switch (action) {
+      case "list": {
+        const { data } = await apiRequest<{ rules: Rule[] }>(target, "GET", "v1/rules");
+        rules = data.rules;
+        break;
       }
-    } catch (error) {
-      if (!(error instanceof ApiClientError)) throw error;
-      console.error(`meter rules: ${error.message}`);
-      return 1;
+      case "add":
+        rules = [(await apiRequest<Rule>(target, "POST", "v1/rules", ruleFields(values))).data];
+        break;
+      case "update":
+        rules = [
+          (await apiRequest<Rule>(target, "PATCH", `v1/rules/${needId()}`, ruleFields(values)))
+            .data,
+        ];
+        break;
+      case "enable":
+      case "disable":
+        rules = [
+          (await apiRequest<Rule>(target, "PATCH", `v1/rules/${needId()}`, {
+            enabled: action === "enable",
+          })).data,
+        ];
+        break;
+      case "auto": {
+        const { data } = await apiRequest<AutoRun>(target, "POST", "v1/rules/auto");
+        console.error(
+          `${data.created.length} created: ${data.candidates} programs on at least ` +
+            `${data.threshold} of ${data.computers} inventoried computers`,
+        );
+        rules = data.created;
+        break;
+      }
+      case "delete":
+        await apiRequest(target, "DELETE", `v1/rules/${needId()}`);
+        console.log(`deleted ${id}`);
+        return 0;
+      default:
+        throw new UsageError("the action is list, add, update, enable, disable, delete or auto");
     }
-    printRules(rules, formatOption(values));
+    printRules(rules, format);
     return 0;
   },
 };
-
-export function apiTarget(values: Values): ApiTarget {
-  const site = stringOption(values, "site") ?? Deno.env.get("METER_SITE");
-  const token = stringOption(values, "token") ?? Deno.env.get("METER_TOKEN");
-  if (!site) throw new UsageError("--site is required (or set METER_SITE)");
-  if (!token) throw new UsageError("--token is required (or set METER_TOKEN)");
-  return { site, token };
-}
 
 /** The rule fields given on the command line, as the API takes them. */
 function ruleFields(values: Values): Record<string, unknown> {

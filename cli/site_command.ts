@@ -4,6 +4,8 @@
  * @module
  */
 import { applyLogLevel, type Command, intOption, numberOption, stringOption } from "./command.ts";
+import { secretOption, secretOptions } from "./secret_option.ts";
+import { siteUrl } from "./site_url.ts";
 import { waitForSignal } from "./wait_for_signal.ts";
 
 export const siteCommand: Command = {
@@ -21,13 +23,17 @@ Options:
   --db URL           libSQL database: a file path, file:, libsql:// or http(s)://
                      (default <data-dir>/site-<code>.db; a server's token comes
                      from METER_DB_AUTH_TOKEN)
-  --data-dir DIR     folder for the default database (default .meter)
+  --data-dir DIR     folder for the default database (default .meter; created
+                     if missing). The database file is made readable by its
+                     owner only (0600), as are its -wal and -shm files
   --doc-cache N      documents kept in the hot cache (default 2000)
   --parent URL       the parent site: this site follows the rules its ancestors
                      apply to child sites, and passes them to its agents
-  --parent-token T   a 'site' token of the parent (meter token create --role
-                     site at the parent), needed the first time only; or env
-                     METER_PARENT_TOKEN
+  --parent-token-file FILE
+                     a file holding a 'site' token of the parent (meter token
+                     create --role site at the parent), needed the first time
+                     only; or env METER_PARENT_TOKEN
+  --parent-token T   the token itself (other users can see it in 'ps')
   --parent-interval SECONDS
                      sync with the parent this often (default 60)
   --parent-ca FILE   the PEM certificate of the CA that signed the parent's
@@ -36,7 +42,8 @@ Options:
   --key FILE         ... and this PEM private key
   --config FILE      JSON file with any of: code, port, hostname, db,
                      dataDir, docCacheSize, parent, parentToken,
-                     parentIntervalSeconds (flags win over the file), and the
+                     parentIntervalSeconds (flags and METER_PARENT_TOKEN win
+                     over the file; a key it does not know is refused), and the
                      defaults of rawRetentionDays (30), summaryRetentionDays
                      (400), summarizeIntervalSeconds (15) and
                      runningRefreshSeconds (300), which an admin can change
@@ -45,7 +52,9 @@ Options:
                      JSON lines on stderr)
   -h, --help         show this help
 
-Make tokens with 'meter token create --db <same db> --role admin|viewer|enroll|site'.
+Make the first admin token with 'meter token create --role admin' and the same
+--db, or --data-dir, --code and --config; the rest with it over the API:
+'meter token create --site URL --token-file ADMIN_TOKEN_FILE --role ...'.
 `,
   options: {
     code: { type: "string" },
@@ -55,7 +64,7 @@ Make tokens with 'meter token create --db <same db> --role admin|viewer|enroll|s
     "data-dir": { type: "string" },
     "doc-cache": { type: "string" },
     parent: { type: "string" },
-    "parent-token": { type: "string" },
+    ...secretOptions("parent-token"),
     "parent-interval": { type: "string" },
     "parent-ca": { type: "string" },
     cert: { type: "string" },
@@ -69,6 +78,7 @@ Make tokens with 'meter token create --db <same db> --role admin|viewer|enroll|s
     const { startSite } = await import("../site/site_server.ts");
     const { shownDatabaseUrl } = await import("../sync/db.ts");
     applyLogLevel(values);
+    const parentUrl = stringOption(values, "parent");
     const config = await loadSiteConfig(stringOption(values, "config"), {
       code: stringOption(values, "code"),
       port: intOption(values, "port", 0, 65535),
@@ -76,8 +86,8 @@ Make tokens with 'meter token create --db <same db> --role admin|viewer|enroll|s
       db: stringOption(values, "db"),
       dataDir: stringOption(values, "data-dir"),
       docCacheSize: intOption(values, "doc-cache", 10),
-      parent: stringOption(values, "parent"),
-      parentToken: stringOption(values, "parent-token"),
+      parent: parentUrl === undefined ? undefined : siteUrl(parentUrl, "parent"),
+      parentToken: secretOption(values, "parent-token", "METER_PARENT_TOKEN"),
       parentIntervalSeconds: numberOption(values, "parent-interval", 0.1, 86_400),
       parentCa: stringOption(values, "parent-ca"),
       cert: stringOption(values, "cert"),

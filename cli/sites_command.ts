@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { ApiClientError, apiRequest } from "./api_client.ts";
+import { apiRequest } from "./api_client.ts";
 import { type Command, UsageError } from "./command.ts";
+import { apiTarget, CONNECTION_OPTIONS, connectionHelp } from "./connection.ts";
 import { formatOption, printList } from "./output.ts";
-import { apiTarget } from "./rules_command.ts";
 
 const COLUMNS = ["code", "parent", "relation", "lastSyncAt", "lagSeconds"];
 
@@ -24,44 +24,36 @@ Actions:
                 once, the sites it listed and its agents' credentials go (the
                 summaries received stay); the code may register again
 
-Connection (or env METER_SITE, METER_TOKEN):
-  --site URL    the site, e.g. http://127.0.0.1:8080
-  --token TOKEN a viewer token (list) or an admin token
+${connectionHelp("a viewer token (list) or an admin token")}
 
 Output:
   --format table|json|csv   (default table)
   -h, --help    show this help
 `,
   options: {
-    site: { type: "string" },
-    token: { type: "string" },
+    ...CONNECTION_OPTIONS,
     format: { type: "string" },
   },
   async run(values, positionals) {
     const [action, code, ...extra] = positionals;
     if (extra.length > 0) throw new UsageError(`unexpected ${extra.join(" ")}`);
     const target = apiTarget(values);
-    try {
-      if (action === "list") {
-        const { data } = await apiRequest<{ sites: Record<string, unknown>[] }>(
-          target,
-          "GET",
-          "v1/sites",
-        );
-        printList(formatOption(values), COLUMNS, data.sites, data);
-        return 0;
-      }
-      if (action === "remove") {
-        if (!code) throw new UsageError("remove needs a site code, e.g. EU1");
-        await apiRequest(target, "DELETE", `v1/sites/${encodeURIComponent(code)}`);
-        console.log(`removed ${code}`);
-        return 0;
-      }
-      throw new UsageError("the action is list or remove");
-    } catch (error) {
-      if (!(error instanceof ApiClientError)) throw error;
-      console.error(`meter sites: ${error.message}`);
-      return 1;
+    const format = formatOption(values);
+    if (action === "list") {
+      const { data } = await apiRequest<{ sites: Record<string, unknown>[] }>(
+        target,
+        "GET",
+        "v1/sites",
+      );
+      printList(format, COLUMNS, data.sites, data);
+      return 0;
     }
+    if (action === "remove") {
+      if (!code) throw new UsageError("remove needs a site code, e.g. EU1");
+      await apiRequest(target, "DELETE", `v1/sites/${encodeURIComponent(code)}`);
+      console.log(`removed ${code}`);
+      return 0;
+    }
+    throw new UsageError("the action is list or remove");
   },
 };

@@ -12,7 +12,7 @@
  * | `dataDir` | `--data-dir` | `.meter` |
  * | `docCacheSize` | `--doc-cache` | `2000` documents |
  * | `parent` | `--parent` | none: a top site |
- * | `parentToken` | `--parent-token` (or env `METER_PARENT_TOKEN`) | none; needed to register once |
+ * | `parentToken` | `--parent-token`, `--parent-token-file`, env `METER_PARENT_TOKEN` (these win over the file) | none; needed to register once |
  * | `parentIntervalSeconds` | `--parent-interval` | `60` |
  * | `cert`, `key` | `--cert`, `--key` | none: plain HTTP |
  * | `parentCa` | `--parent-ca` | none: the system's CAs |
@@ -32,7 +32,10 @@ export const siteConfigSchema = z.object({
   dbAuthToken: z.string().optional(),
   dataDir: z.string().default(".meter"),
   docCacheSize: z.number().int().min(10).default(2000),
-  parent: z.url({ error: "parent is the parent site's URL, e.g. http://hq:8080" }).optional(),
+  parent: z.url({
+    protocol: /^https?$/,
+    error: "parent is the parent site's URL with http:// or https://, e.g. http://hq:8080",
+  }).optional(),
   parentToken: z.string().optional(),
   parentIntervalSeconds: z.number().min(0.1).max(86_400).default(60),
   cert: z.string().optional(),
@@ -54,22 +57,47 @@ export async function loadSiteConfig(
   file: string | undefined,
   flags: Partial<Record<keyof SiteConfig, unknown>>,
 ): Promise<SiteConfig> {
-  let fromFile: unknown = {};
-  if (file) {
-    try {
-      fromFile = JSON.parse(await Deno.readTextFile(file));
-    } catch (error) {
-      throw new Error(`cannot read the config file ${file}: ${(error as Error).message}`);
-    }
-  }
+  const fromFile = file ? await readConfigFile(file) : {};
   const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
   const parsed = siteConfigSchema.safeParse({
     dbAuthToken: Deno.env.get("METER_DB_AUTH_TOKEN"),
-    parentToken: Deno.env.get("METER_PARENT_TOKEN"),
-    ...(fromFile as object),
+    ...fromFile,
     ...defined,
   });
-  if (!parsed.success) throw new Error(`invalid site settings: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw new Error(`invalid site settings: ${oneLine(parsed.error)}`);
   const config = parsed.data;
   return { ...config, db: config.db ?? join(config.dataDir, `site-${config.code}.db`) };
+}
+
+/**
+ * The file's settings. A key the site does not know is refused by name: a
+ * misspelt `prot` silently left at its default would be found much later.
+ */
+async function readConfigFile(file: string): Promise<Record<string, unknown>> {
+  let settings: unknown;
+  try {
+    settings = JSON.parse(await Deno.readTextFile(file));
+  } catch (error) {
+    throw new Error(`cannot read the config file ${file}: ${(error as Error).message}`);
+  }
+  if (typeof settings !== "object" || settings === null || Array.isArray(settings)) {
+    throw new Error(`the config file ${file} is not a JSON object of settings`);
+  }
+  const known = Object.keys(siteConfigSchema.shape);
+  const unknown = Object.keys(settings).filter((key) => !known.includes(key));
+  if (unknown.length > 0) {
+    const keys = unknown.map((key) => JSON.stringify(key)).join(", ");
+    throw new Error(
+      `the config file ${file} has unknown ${unknown.length === 1 ? "key" : "keys"} ${keys}; ` +
+        `the keys are ${known.join(", ")}`,
+    );
+  }
+  return settings as Record<string, unknown>;
+}
+
+/** Every issue on one line: `port: Too big ...; code: ...`. */
+function oneLine(error: z.ZodError): string {
+  return error.issues.map((issue) =>
+    `${issue.path.length ? `${issue.path.join(".")}: ` : ""}${issue.message}`
+  ).join("; ");
 }

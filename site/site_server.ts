@@ -90,18 +90,64 @@ async function parentSync(site: SiteContext, options: SiteServerOptions): Promis
   return task;
 }
 
-export async function startSite(options: SiteServerOptions): Promise<RunningSite> {
-  const context = await openSite(options);
-  const parent = options.parent ? await parentSync(context, options) : undefined;
-  const app = createApp(context);
+/**
+ * The port is taken before the database is opened, so that a port in use
+ * stops the start before it has created or changed anything. Requests that
+ * come meanwhile get 503 with `Retry-After`, which agents honour.
+ */
+function listen(
+  options: SiteServerOptions,
+  tls: { cert: string; key: string } | undefined,
+): { server: Deno.HttpServer<Deno.NetAddr>; serve(handler: Deno.ServeHandler): void } {
   const hostname = options.hostname ?? "0.0.0.0";
+  let handler: Deno.ServeHandler = () =>
+    Response.json({ error: { code: "starting", message: "the site is starting" } }, {
+      status: 503,
+      headers: { "retry-after": "1" },
+    });
+  try {
+    const server = Deno.serve(
+      { port: options.port, hostname, onListen: () => {}, ...tls },
+      (request, info) => handler(request, info),
+    );
+    return { server, serve: (app) => handler = app };
+  } catch (error) {
+    throw cannotListen(`${hostname}:${options.port}`, error);
+  }
+}
+
+function cannotListen(address: string, error: unknown): Error {
+  if (error instanceof Deno.errors.AddrInUse) {
+    return new Error(
+      `cannot listen on ${address}: the port is in use (is a site already running?); ` +
+        `stop what uses it or give another --port`,
+    );
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return new Error(
+      `cannot listen on ${address}: ${(error as Error).message} ` +
+        `(ports below 1024 need root or CAP_NET_BIND_SERVICE)`,
+    );
+  }
+  return new Error(`cannot listen on ${address}: ${(error as Error).message}`);
+}
+
+export async function startSite(options: SiteServerOptions): Promise<RunningSite> {
   const tls = options.cert && options.key
     ? { cert: await Deno.readTextFile(options.cert), key: await Deno.readTextFile(options.key) }
     : undefined;
-  const server = Deno.serve(
-    { port: options.port, hostname, onListen: () => {}, ...tls },
-    app.fetch,
-  );
+  const { server, serve } = listen(options, tls);
+  let context: SiteContext;
+  let parent: RepeatingTask | undefined;
+  try {
+    context = await openSite(options);
+    parent = options.parent ? await parentSync(context, options) : undefined;
+  } catch (error) {
+    await server.shutdown();
+    throw error;
+  }
+  serve(createApp(context).fetch);
+  const hostname = options.hostname ?? "0.0.0.0";
   const port = server.addr.port;
   const shown = hostname === "0.0.0.0" ? "127.0.0.1" : hostname;
   const url = `${tls ? "https" : "http"}://${shown}:${port}`;

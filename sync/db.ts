@@ -18,8 +18,24 @@ export type { Client, InStatement };
 /** Turns a plain path into a `file:` URL and creates its folder. */
 export function databaseUrl(pathOrUrl: string): string {
   if (/^(file|libsql|https?|wss?):/.test(pathOrUrl)) return pathOrUrl;
-  mkdirSync(dirname(pathOrUrl), { recursive: true });
+  try {
+    mkdirSync(dirname(pathOrUrl), { recursive: true });
+  } catch (error) {
+    throw new Error(`cannot create the folder ${dirname(pathOrUrl)}: ${(error as Error).message}`);
+  }
   return `file:${pathOrUrl}`;
+}
+
+/**
+ * The file of an embedded database (a plain path or `file:` URL); `undefined`
+ * for a server or an in-memory database.
+ */
+export function localDatabaseFile(pathOrUrl: string): string | undefined {
+  if (/^(libsql|https?|wss?):/.test(pathOrUrl) || pathOrUrl.startsWith("file://")) {
+    return undefined;
+  }
+  const file = pathOrUrl.replace(/^file:/, "").replace(/\?.*$/, "");
+  return file === ":memory:" || file === "" ? undefined : file;
 }
 
 /** The URL for logs and output, with any `authToken` in it hidden. */
@@ -46,17 +62,39 @@ export async function openDatabase(
 ): Promise<Client> {
   const url = databaseUrl(pathOrUrl);
   reusePreparedStatements();
-  const db = createClient({ url, authToken, concurrency: 1, intMode: "number" });
-  if (url.startsWith("file:")) {
-    // WAL lets readers run beside the writer; NORMAL syncs at checkpoints,
-    // which keeps commits cheap while a crash still loses no committed data
-    // except the last transactions before a power cut.
-    await db.execute("PRAGMA journal_mode = WAL");
-    await db.execute("PRAGMA synchronous = NORMAL");
-    await db.execute("PRAGMA busy_timeout = 5000");
-    await db.execute(`PRAGMA cache_size = ${-Math.round(cacheMiB * 1024)}`);
-    await db.execute(`PRAGMA wal_autocheckpoint = ${walAutocheckpointPages}`);
+  let db: Client | undefined;
+  try {
+    db = createClient({ url, authToken, concurrency: 1, intMode: "number" });
+    if (url.startsWith("file:")) {
+      // WAL lets readers run beside the writer; NORMAL syncs at checkpoints,
+      // which keeps commits cheap while a crash still loses no committed data
+      // except the last transactions before a power cut.
+      await db.execute("PRAGMA journal_mode = WAL");
+      await db.execute("PRAGMA synchronous = NORMAL");
+      await db.execute("PRAGMA busy_timeout = 5000");
+      await db.execute(`PRAGMA cache_size = ${-Math.round(cacheMiB * 1024)}`);
+      await db.execute(`PRAGMA wal_autocheckpoint = ${walAutocheckpointPages}`);
+    }
+    await db.batch(schema.map((sql) => ({ sql, args: [] })), "write");
+  } catch (error) {
+    db?.close();
+    throw cannotOpen(pathOrUrl, error);
   }
-  await db.batch(schema.map((sql) => ({ sql, args: [] })), "write");
   return db;
+}
+
+/**
+ * SQLite says only "unable to open" (code 14) or "readonly database" (code
+ * 8); what an operator can do about either is make the file and its folder
+ * writable: the folder, because SQLite creates its write-ahead log and
+ * shared-memory files beside the database.
+ */
+function cannotOpen(pathOrUrl: string, error: unknown): Error {
+  const message = (error as Error).message;
+  const file = localDatabaseFile(pathOrUrl);
+  const access = /unable to open|readonly|read-only|permission|: (8|14)\b/i.test(message);
+  const fix = file && access
+    ? `; ${file} and its folder ${dirname(file)} must be writable by this user`
+    : "";
+  return new Error(`cannot open the database ${shownDatabaseUrl(pathOrUrl)}: ${message}${fix}`);
 }

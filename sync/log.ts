@@ -37,6 +37,11 @@ export function setLogLevel(level: LogLevel): void {
   threshold = rank[level];
 }
 
+/** Whether messages of `level` are written: `debug` also shows the stacks of failed commands. */
+export function logsAt(level: LogLevel): boolean {
+  return rank[level] >= threshold;
+}
+
 function write(level: LogLevel, msg: string, fields?: LogFields): void {
   if (rank[level] < threshold) return;
   const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }, replacer);

@@ -179,7 +179,7 @@ describe("meter CLI", () => {
         "stillRunning,startNotCaptured,endNotCaptured,remote,clockCorrectionSeconds",
     );
     const badTime = await meter("usage", ...connect, "--from", "yesterday");
-    expect(badTime.code).toBe(1);
+    expect(badTime.code).toBe(2);
     expect(badTime.stderr).toContain("yesterday is not a time");
   });
 

@@ -71,8 +71,9 @@ export class ParentLink {
   async check(): Promise<void> {
     if (!await this.#meta.get(SECRET) && !this.#o.token) {
       throw new Error(
-        "this site has not registered with its parent yet: give --parent-token " +
-          "(from 'meter token create --role site' at the parent)",
+        "this site has not registered with its parent yet: give --parent-token-file FILE " +
+          "(or --parent-token, or env METER_PARENT_TOKEN) with a token from " +
+          "'meter token create --role site' at the parent",
       );
     }
   }

@@ -1,0 +1,48 @@
+/**
+ * Secrets given to a command: a token on the command line is visible to
+ * every user in `ps` (and `deno task` prints its whole command line), so each
+ * secret option `--NAME` also comes as `--NAME-file FILE` and as an
+ * environment variable. The flag wins over the file, which wins over the
+ * environment, so that a one-off flag overrides what a service sets.
+ *
+ * @module
+ */
+import { stringOption, UsageError, type Values, warn } from "./command.ts";
+
+/** The options a secret adds to a command: `--NAME` and `--NAME-file`. */
+export function secretOptions<N extends string>(name: N) {
+  return {
+    [name]: { type: "string" },
+    [`${name}-file`]: { type: "string" },
+  } as Record<N | `${N}-file`, { type: "string" }>;
+}
+
+/** The secret from `--NAME`, else the file of `--NAME-file`, else `env`. */
+export function secretOption(values: Values, name: string, env: string): string | undefined {
+  const flag = stringOption(values, name);
+  if (flag !== undefined) return flag;
+  const file = stringOption(values, `${name}-file`);
+  if (file !== undefined) return readSecretFile(file, `${name}-file`);
+  return Deno.env.get(env) || undefined;
+}
+
+/**
+ * The file's text without its trailing newline (`echo` and editors add one).
+ * A file others can read is still used, since refusing would stop a service
+ * at a bad moment, but it is worth one warning.
+ */
+function readSecretFile(file: string, option: string): string {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch (error) {
+    throw new UsageError(`--${option} ${file}: ${(error as Error).message}`);
+  }
+  const secret = text.replace(/[\r\n]+$/, "");
+  if (secret === "") throw new UsageError(`--${option} ${file} is empty`);
+  const mode = Deno.statSync(file).mode;
+  if (mode !== null && (mode & 0o044) !== 0) {
+    warn(`${file} can be read by other users; make it yours alone with: chmod 600 ${file}`);
+  }
+  return secret;
+}

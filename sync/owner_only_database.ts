@@ -1,0 +1,37 @@
+/**
+ * Database files only their owner can read: an agent's holds its secret, a
+ * site's the hashes of its tokens and everyone's usage. The file is created
+ * `0600` before SQLite opens it, because SQLite gives the write-ahead log and
+ * shared-memory files it creates the database file's permissions; files
+ * left wider by an older version are narrowed.
+ *
+ * Its folder is created if missing (a first start in a fresh data folder);
+ * a folder that cannot be created or written is said in one sentence naming
+ * it, rather than SQLite's "unable to open database file".
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import { localDatabaseFile } from "./db.ts";
+
+/** Makes `pathOrUrl`'s file (if it is an embedded file) owner-only, creating it if missing. */
+export async function ownerOnlyDatabase(pathOrUrl: string): Promise<void> {
+  const file = localDatabaseFile(pathOrUrl);
+  if (file === undefined) return;
+  const folder = dirname(file);
+  try {
+    await Deno.mkdir(folder, { recursive: true });
+  } catch (error) {
+    throw new Error(`cannot create the folder ${folder}: ${(error as Error).message}`);
+  }
+  try {
+    (await Deno.open(file, { create: true, write: true, mode: 0o600 })).close();
+  } catch (error) {
+    throw new Error(
+      `cannot write the database ${file}: ${(error as Error).message}; ` +
+        `it and its folder ${folder} must be writable by this user`,
+    );
+  }
+  // Not ours to change (another user's file we may still write): leave it.
+  for (const suffix of ["", "-wal", "-shm"]) await Deno.chmod(file + suffix, 0o600).catch(() => {});
+}
