@@ -31,7 +31,8 @@ const commands: { name: string; summary: string; load: () => Promise<Command> }[
   },
   {
     name: "token",
-    summary: "create a token (admin, viewer, enroll, site) in a site's database",
+    summary:
+      "create, list or revoke tokens over a site's API, or the first admin token in its database",
     load: async () => (await import("./cli/token_command.ts")).tokenCommand,
   },
   {

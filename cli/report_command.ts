@@ -27,7 +27,10 @@ const PARAMETERS: Record<string, { value: string; help: string; flag?: string }>
   rule: { value: "ID", help: "a rule id, e.g. S01-7 (see 'meter report rules')" },
   month: { value: "YYYY-MM", help: "a calendar month (UTC)" },
   months: { value: "N", help: "the last N months, ending with this one (default 12)" },
-  days: { value: "N", help: "the last N days, ending today (UTC) (default 90)" },
+  days: {
+    value: "N",
+    help: "the last N days (default 90): UTC days; for time-of-day, each computer's own dates",
+  },
   since: { value: "TIME", help: "since then (see TIME below)" },
   product: { value: "GLOB", help: "a product name, * and ? allowed, any case" },
   version: { value: "GLOB", help: "a product version, e.g. 1.9*" },

@@ -464,6 +464,9 @@ describe("usage API over synced sessions", () => {
   test("bad parameters are refused with 400 naming them", async () => {
     const cases: [string, RegExp][] = [
       ["from=last-tuesday", /last-tuesday is not a time[\s\S]*at from/],
+      // A year or a date without dashes is not read as ms and so as "nothing found".
+      ["from=2026", /2026 ms since 1970 is before 2000[\s\S]*at from/],
+      ["to=20260501", /20260501 ms since 1970 is before 2000[\s\S]*at to/],
       ["to=2026-02-30T25:00", /at to/],
       ["limit=100001", /at limit/],
       ["limit=0", /at limit/],
