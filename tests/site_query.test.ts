@@ -242,7 +242,8 @@ describe("queries", () => {
   });
 
   test("more queries than workers and queue are refused with 503", async () => {
-    const small = new QueryRunner(q.site.db, { workers: 1, queue: 1 });
+    // A grace long enough that even a loaded machine answers before a kill: this is about the queue.
+    const small = new QueryRunner(q.site.db, { workers: 1, queue: 1, graceMs: 5000 });
     try {
       const request = { sql: SLOW, limit: 10, timeoutMs: 600, format: "json" as const };
       const replies = await Promise.allSettled([

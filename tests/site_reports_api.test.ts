@@ -969,7 +969,7 @@ describe("reports", () => {
       for (const name of Object.keys(COLUMNS)) {
         expect(stdout).toMatch(new RegExp(`^  ${name}\\s`, "m"));
       }
-      expect(stdout).toContain("--rule ID --since DATE");
+      expect(stdout).toContain("--rule ID --since TIME");
       expect(stdout).toContain("--rule ID [--months N]");
     });
 

@@ -48,6 +48,7 @@ async function answer({ file, request }: RequestHeader): Promise<ExecutorReply> 
 export async function serveQueries(): Promise<void> {
   const requests = new FrameReader<RequestHeader>(Deno.stdin.readable);
   const replies = Deno.stdout.writable.getWriter();
+  await writeFrame(replies, { ready: true } satisfies ReplyHeader);
   for (let frame = await requests.next(); frame; frame = await requests.next()) {
     const reply = await answer(frame.header);
     const { id } = frame.header;

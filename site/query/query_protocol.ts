@@ -30,10 +30,16 @@ export interface RequestHeader {
   request: QueryRequest;
 }
 
-/** Query process to site: the answer to request `id`; the result's bytes follow it. */
+/**
+ * Query process to site: first `{ready: true}` once it has started, then the
+ * answer to each request `id`, the result's bytes following it.
+ */
 export type ReplyHeader =
-  & { id: number; bodyBytes?: number }
-  & ({ ok: true; truncated: boolean; format: ResultFormat } | QueryFailure);
+  | { ready: true }
+  | (
+    & { id: number; bodyBytes?: number }
+    & ({ ok: true; truncated: boolean; format: ResultFormat } | QueryFailure)
+  );
 
 /** The most a query process's SQLite may allocate: its pages, sorts, temp tables and rows. */
 export const QUERY_MEMORY_BYTES = 128 * 1024 * 1024;

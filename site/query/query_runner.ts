@@ -56,6 +56,9 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+/** How long a new query process may take to be ready. */
+const STARTUP_MS = 30_000;
+
 const FAILED: QueryFailure = {
   ok: false,
   status: 500,
@@ -136,19 +139,25 @@ export class QueryRunner {
     return await new Promise<Slot>((resolve, reject) => this.#waiting.push({ resolve, reject }));
   }
 
-  /** Hands the process to the next waiting query, or lets it idle. */
+  /** Hands the process to the next waiting query (a new one if it died), or lets it idle. */
   #release(slot: Slot): void {
     const next = this.#waiting.shift();
-    const live = this.#all.has(slot) ? slot : next && this.#spawn();
-    if (!live) return;
-    if (next) return next.resolve(live);
-    const idle = setTimeout(() => this.#stop(live), this.#options.idleMs);
+    const alive = this.#all.has(slot);
+    if (next && alive) return next.resolve(slot);
+    if (next) return void this.#spawn().then(next.resolve, next.reject);
+    if (!alive) return;
+    const idle = setTimeout(() => this.#stop(slot), this.#options.idleMs);
     Deno.unrefTimer(idle);
-    live.idle = idle;
-    this.#free.push(live);
+    slot.idle = idle;
+    this.#free.push(slot);
   }
 
-  #spawn(): Slot {
+  /**
+   * Starts a process and waits for it to say it is ready, so that its start
+   * (a second or more on a loaded machine) never counts against a query's
+   * time limit.
+   */
+  async #spawn(): Promise<Slot> {
     const { command, args } = queryProcessCommand();
     const child = new Deno.Command(command, {
       args,
@@ -163,7 +172,21 @@ export class QueryRunner {
       requests: child.stdin.getWriter(),
     };
     this.#all.add(slot);
-    return slot;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), STARTUP_MS);
+    });
+    try {
+      const ready = await Promise.race([slot.replies.next(), late]);
+      if (!ready || !("ready" in ready.header)) throw new Error("it did not say it was ready");
+      return slot;
+    } catch (error) {
+      log.error("a query process did not start", { error });
+      this.#stop(slot);
+      throw new ApiError(500, "internal", "the query process did not start; try again");
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   #stop(slot: Slot): void {
@@ -202,12 +225,14 @@ export class QueryRunner {
     try {
       await writeFrame(slot.requests, header);
       const frame = await slot.replies.next();
-      if (!frame || frame.header.id !== header.id) throw new Error("no answer to the query");
-      const reply = frame.header;
+      const reply = frame?.header;
+      if (!reply || !("id" in reply) || reply.id !== header.id) {
+        throw new Error("no answer to the query");
+      }
       if (!reply.ok) {
         return { ok: false, status: reply.status, code: reply.code, message: reply.message };
       }
-      return { ok: true, truncated: reply.truncated, format: reply.format, body: frame.body };
+      return { ok: true, truncated: reply.truncated, format: reply.format, body: frame!.body };
     } catch (error) {
       if (!this.#all.has(slot)) return FAILED; // killed at the deadline, already answered
       log.error("a query process failed; replaced", { id: header.id, error });
