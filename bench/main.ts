@@ -10,7 +10,7 @@
  * (`--inventory-clients N` makes its fleet smaller), `--hierarchy-only` the
  * hierarchy benchmark (`--hierarchy-clients N`), `--load-only` the load test
  * (`--load-agents N`, `--load-seconds S`, `--load-day-seconds S`), `--query-only`
- * the query benchmark.
+ * the query benchmark and the flood of refused requests.
  *
  * @module
  */
@@ -22,6 +22,7 @@ import { benchHierarchy } from "./hierarchy_bench.ts";
 import { benchInventory } from "./inventory_bench.ts";
 import { benchLoad } from "./load_test.ts";
 import { benchQueries } from "./query_bench.ts";
+import { benchRefusalFlood } from "./refusal_flood.ts";
 import { benchSiteLoad } from "./site_ingest.ts";
 import { benchSummaries } from "./summaries_bench.ts";
 import { benchWireCost } from "./wire_cost.ts";
@@ -65,7 +66,10 @@ if (!only) {
   figures.push(...await benchAgentPollCost());
   figures.push(...await benchAgentProcessCost());
 }
-if (!only || only === "query") figures.push(...await benchQueries());
+if (!only || only === "query") {
+  figures.push(...await benchQueries());
+  figures.push(...await benchRefusalFlood());
+}
 if (!only || only === "load") {
   figures.push(
     ...await benchLoad({
