@@ -12,7 +12,8 @@ import type { Client } from "../sync/db.ts";
 import { hashSecret, sameHash } from "../sync/secret.ts";
 import { ApiError } from "./api_error.ts";
 import { descendantCredential } from "./hierarchy/client_credentials.ts";
-import { checkToken, type TokenCheck, type TokenRecord, type TokenRole } from "./tokens.ts";
+import { tokenRefused } from "./token_refusal.ts";
+import { checkToken, type TokenRecord, type TokenRole } from "./tokens.ts";
 
 export type SiteEnv = { Variables: { token: TokenRecord } };
 
@@ -36,18 +37,6 @@ export function requireRole(db: Client, ...roles: TokenRole[]): MiddlewareHandle
     c.set("token", check.token);
     await next();
   };
-}
-
-/**
- * The error for a refused token: 401 when it is unknown, revoked, expired or
- * used up, 403 when it is good but of the wrong role; the message starts
- * with `doing` when given ("cannot enrol: ...").
- */
-export function tokenRefused(check: TokenCheck & { ok: false }, doing?: string): ApiError {
-  const reason = doing ? `${doing}: ${check.reason}` : check.reason;
-  return check.wrongRole
-    ? new ApiError(403, "forbidden", reason)
-    : new ApiError(401, "unauthenticated", reason);
 }
 
 export interface AuthenticatedClient {

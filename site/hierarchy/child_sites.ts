@@ -13,7 +13,7 @@ import { log } from "../../sync/log.ts";
 import { hashSecret, newSecret, sameHash } from "../../sync/secret.ts";
 import { ApiError } from "../api_error.ts";
 import type { SiteContext } from "../site_context.ts";
-import { tokenRefused } from "../auth.ts";
+import { tokenRefused } from "../token_refusal.ts";
 import { checkToken } from "../tokens.ts";
 import type { RegisterReply, RegisterRequest } from "./registration_body.ts";
 
