@@ -17,7 +17,6 @@
  */
 import type { Client } from "../sync/db.ts";
 import { openDatabase } from "../sync/db.ts";
-import { ownerOnlyDatabase } from "../sync/owner_only_database.ts";
 import { docStoreSchema } from "../sync/doc_store.ts";
 import { executableHashesSchema } from "./inventory/executable_hashes.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
@@ -56,8 +55,7 @@ export const agentSchema = [
   `CREATE TABLE IF NOT EXISTS doc_actors (doc_id TEXT PRIMARY KEY, actor TEXT NOT NULL)`,
 ] as const;
 
-/** The file holds the agent's secret: it is readable by its owner only. */
+/** The file holds the agent's secret: `openDatabase` makes it its owner's only. */
 export async function openAgentDatabase(path: string): Promise<Client> {
-  await ownerOnlyDatabase(path);
   return await openDatabase(path, agentSchema);
 }

@@ -12,7 +12,6 @@
  */
 import type { Client } from "../sync/db.ts";
 import { openDatabase } from "../sync/db.ts";
-import { ownerOnlyDatabase } from "../sync/owner_only_database.ts";
 import { docStoreSchema } from "../sync/doc_store.ts";
 import { KeyValueTable } from "../sync/key_value_table.ts";
 import { syncStateSchema } from "../sync/sync_state_store.ts";
@@ -122,7 +121,6 @@ export const siteSchema = [
 
 /** Opens (or creates) the site's database; an embedded file is its owner's only. */
 export async function openSiteDatabase(pathOrUrl: string, authToken?: string): Promise<Client> {
-  await ownerOnlyDatabase(pathOrUrl);
   const db = await openDatabase(pathOrUrl, siteSchema, {
     authToken,
     cacheMiB: 64,

@@ -5,24 +5,21 @@
  * Writes go through {@linkcode Client.batch} so that every multi-statement
  * change is one transaction. For embedded files the client keeps a single
  * connection, so the per-connection pragmas set here hold for every call.
+ * An embedded file, with its WAL and shared-memory files, is its owner's
+ * only (`owner_only_database.ts`).
  *
  * @module
  */
 import { type Client, createClient, type InStatement } from "@libsql/client";
-import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { ownerOnlyDatabase } from "./owner_only_database.ts";
 import { reusePreparedStatements } from "./statement_cache.ts";
 
 export type { Client, InStatement };
 
-/** Turns a plain path into a `file:` URL and creates its folder. */
+/** Turns a plain path into a `file:` URL. */
 export function databaseUrl(pathOrUrl: string): string {
   if (/^(file|libsql|https?|wss?):/.test(pathOrUrl)) return pathOrUrl;
-  try {
-    mkdirSync(dirname(pathOrUrl), { recursive: true });
-  } catch (error) {
-    throw new Error(`cannot create the folder ${dirname(pathOrUrl)}: ${(error as Error).message}`);
-  }
   return `file:${pathOrUrl}`;
 }
 
@@ -61,6 +58,8 @@ export async function openDatabase(
   { authToken, cacheMiB = 2, walAutocheckpointPages = 1000 }: DatabaseOptions = {},
 ): Promise<Client> {
   const url = databaseUrl(pathOrUrl);
+  const file = localDatabaseFile(pathOrUrl);
+  if (file !== undefined) await ownerOnlyDatabase(file);
   reusePreparedStatements();
   let db: Client | undefined;
   try {

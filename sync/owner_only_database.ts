@@ -1,6 +1,7 @@
 /**
  * Database files only their owner can read: an agent's holds its secret, a
- * site's the hashes of its tokens and everyone's usage. The file is created
+ * site's the hashes of its tokens and everyone's usage, so `openDatabase`
+ * makes every embedded one so. The file is created
  * `0600` before SQLite opens it, because SQLite gives the write-ahead log and
  * shared-memory files it creates the database file's permissions; files
  * left wider by an older version are narrowed.
@@ -12,12 +13,9 @@
  * @module
  */
 import { dirname } from "node:path";
-import { localDatabaseFile } from "./db.ts";
 
-/** Makes `pathOrUrl`'s file (if it is an embedded file) owner-only, creating it if missing. */
-export async function ownerOnlyDatabase(pathOrUrl: string): Promise<void> {
-  const file = localDatabaseFile(pathOrUrl);
-  if (file === undefined) return;
+/** Makes the database file `file` owner-only, creating it and its folder if missing. */
+export async function ownerOnlyDatabase(file: string): Promise<void> {
   const folder = dirname(file);
   try {
     await Deno.mkdir(folder, { recursive: true });
