@@ -173,21 +173,9 @@ function apiTokens(target: ApiTarget): Tokens {
 async function databaseTokens(db: Client): Promise<Tokens> {
   // Loaded here, so that --help needs no permissions and loads nothing.
   const tokens = await import("../site/tokens.ts");
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
-    async create(role, { label, expiresInDays, uses }) {
-      const expiresAt = expiresInDays ? Date.now() + expiresInDays * 86_400_000 : undefined;
-      return { ...await tokens.createToken(db, role, { label, expiresAt, uses }) };
-    },
-    async list() {
-      return (await tokens.listTokens(db)).map((token) => ({
-        ...token,
-        createdAt: iso(token.createdAt),
-        expiresAt: iso(token.expiresAt),
-        revokedAt: iso(token.revokedAt),
-        lastUsedAt: iso(token.lastUsedAt),
-      }));
-    },
+    create: async (role, options) => ({ ...await tokens.createToken(db, role, options) }),
+    list: async () => (await tokens.listTokens(db)).map(tokens.listedToken),
     revoke: (id) => tokens.revokeToken(db, id),
     close: () => db.close(),
   };

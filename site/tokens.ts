@@ -12,6 +12,7 @@ import { z } from "zod";
 import type { Client } from "../sync/db.ts";
 import { log } from "../sync/log.ts";
 import { hashSecret, newId, newSecret } from "../sync/secret.ts";
+import { iso } from "./time_param.ts";
 
 export const tokenRoleSchema = z.enum(["admin", "viewer", "enroll", "site"]);
 export type TokenRole = z.infer<typeof tokenRoleSchema>;
@@ -33,18 +34,32 @@ export interface NewToken extends TokenRecord {
 /** Tokens start with this, so a leaked one is recognisable in a scan. */
 const PREFIX = "mtr_";
 
+const DAY_MS = 86_400_000;
+
+export interface TokenOptions {
+  label?: string;
+  /** When it stops working, ms since 1970 ... */
+  expiresAt?: number;
+  /** ... or after how many days from now. */
+  expiresInDays?: number;
+  /** How many enrolments or registrations it may make. */
+  uses?: number;
+}
+
 export async function createToken(
   db: Client,
   role: TokenRole,
-  options: { label?: string; expiresAt?: number; uses?: number } = {},
+  options: TokenOptions = {},
 ): Promise<NewToken> {
   const token = PREFIX + newSecret();
+  const createdAt = Date.now();
   const record: TokenRecord = {
     id: newId(8),
     role,
     label: options.label ?? "",
-    createdAt: Date.now(),
-    expiresAt: options.expiresAt ?? null,
+    createdAt,
+    expiresAt: options.expiresAt ??
+      (options.expiresInDays ? createdAt + options.expiresInDays * DAY_MS : null),
     usesLeft: options.uses ?? null,
   };
   await db.execute({
@@ -139,6 +154,17 @@ function tokenRecord(row: Record<string, unknown>): TokenRecord {
 export interface TokenListing extends TokenRecord {
   revokedAt: number | null;
   lastUsedAt: number | null;
+}
+
+/** A listed token with its times as ISO text, as the API and the CLI show it. */
+export function listedToken(token: TokenListing) {
+  return {
+    ...token,
+    createdAt: iso(token.createdAt),
+    expiresAt: iso(token.expiresAt),
+    revokedAt: iso(token.revokedAt),
+    lastUsedAt: iso(token.lastUsedAt),
+  };
 }
 
 export async function listTokens(db: Client): Promise<TokenListing[]> {

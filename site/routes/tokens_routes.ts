@@ -20,7 +20,7 @@ import { requireRole, type SiteEnv } from "../auth.ts";
 import { listResponse } from "../csv.ts";
 import { jsonBody } from "../request_input.ts";
 import type { SiteContext } from "../site_context.ts";
-import { createToken, listTokens, revokeToken, tokenRoleSchema } from "../tokens.ts";
+import { createToken, listedToken, listTokens, revokeToken, tokenRoleSchema } from "../tokens.ts";
 import { tooLarge } from "./too_large.ts";
 
 export const TOKEN_COLUMNS = [
@@ -69,36 +69,26 @@ export const tokenCreatedSchema = z.object({
 });
 
 const JSON_LIMIT = 4096;
-const DAY_MS = 86_400_000;
 
 export function tokensRoutes(site: SiteContext): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();
   const admin = requireRole(site.db, "admin");
   const limit = bodyLimit({ maxSize: JSON_LIMIT, onError: tooLarge(JSON_LIMIT) });
   app.get("/", admin, async (c) => {
-    const tokens = (await listTokens(site.db)).map((token) => ({
-      ...token,
-      createdAt: iso(token.createdAt),
-      expiresAt: iso(token.expiresAt),
-      revokedAt: iso(token.revokedAt),
-      lastUsedAt: iso(token.lastUsedAt),
-    }));
+    const tokens = (await listTokens(site.db)).map(listedToken);
     return listResponse(c, TOKEN_COLUMNS, tokens, { tokens });
   });
   app.post("/", admin, limit, async (c) => {
     const body = await jsonBody(c, tokenCreateSchema);
-    const made = await createToken(site.db, body.role, {
-      label: body.label,
-      uses: body.uses,
-      expiresAt: body.expiresInDays ? Date.now() + body.expiresInDays * DAY_MS : undefined,
-    });
+    const { role, ...options } = body;
+    const made = await createToken(site.db, role, options);
     const by = c.get("token").id;
-    const label = made.label ? ` (${JSON.stringify(made.label)})` : "";
-    const reason = `created ${made.role} token ${made.id}${label} by token ${by}`;
+    const named = made.label ? ` (${JSON.stringify(made.label)})` : "";
+    const reason = `created ${made.role} token ${made.id}${named} by token ${by}`;
     await site.audit.record(auditEntry(c, { status: 201, code: "token_created", reason }));
     log.info("token created", { id: made.id, role: made.role, label: made.label, by });
-    const { id, token, role, expiresAt, usesLeft } = made;
-    return c.json({ id, token, role, label: made.label, expiresAt, usesLeft }, 201);
+    const { id, token, label, expiresAt, usesLeft } = made;
+    return c.json({ id, token, role: made.role, label, expiresAt, usesLeft }, 201);
   });
   app.delete("/:id", admin, async (c) => {
     const id = c.req.param("id");
@@ -111,5 +101,3 @@ export function tokensRoutes(site: SiteContext): Hono<SiteEnv> {
   });
   return app;
 }
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
