@@ -172,20 +172,14 @@ export class QueryRunner {
       requests: child.stdin.getWriter(),
     };
     this.#all.add(slot);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), STARTUP_MS);
-    });
     try {
-      const ready = await Promise.race([slot.replies.next(), late]);
+      const ready = await within(slot.replies.next(), STARTUP_MS, () => undefined);
       if (!ready || !("ready" in ready.header)) throw new Error("it did not say it was ready");
       return slot;
     } catch (error) {
       log.error("a query process did not start", { error });
       this.#stop(slot);
       throw new ApiError(500, "internal", "the query process did not start; try again");
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -205,19 +199,15 @@ export class QueryRunner {
 
   async #send(slot: Slot, file: string, request: QueryRequest): Promise<QueryReply> {
     const id = this.#nextId++;
-    let guard: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<QueryReply>((resolve) => {
-      guard = setTimeout(() => {
+    return await within(
+      this.#exchange(slot, { id, file, request }),
+      request.timeoutMs + this.#options.graceMs,
+      () => {
         log.warn("a query process did not stop at the time limit; killed", { id });
         this.#stop(slot);
-        resolve(timeoutReply(request.timeoutMs));
-      }, request.timeoutMs + this.#options.graceMs);
-    });
-    try {
-      return await Promise.race([deadline, this.#exchange(slot, { id, file, request })]);
-    } finally {
-      clearTimeout(guard);
-    }
+        return timeoutReply(request.timeoutMs);
+      },
+    );
   }
 
   /** Sends one request and reads its answer; a process that fails is stopped. */
@@ -225,19 +215,32 @@ export class QueryRunner {
     try {
       await writeFrame(slot.requests, header);
       const frame = await slot.replies.next();
-      const reply = frame?.header;
-      if (!reply || !("id" in reply) || reply.id !== header.id) {
+      if (!frame || !("id" in frame.header) || frame.header.id !== header.id) {
         throw new Error("no answer to the query");
       }
+      const reply = frame.header;
       if (!reply.ok) {
         return { ok: false, status: reply.status, code: reply.code, message: reply.message };
       }
-      return { ok: true, truncated: reply.truncated, format: reply.format, body: frame!.body };
+      return { ok: true, truncated: reply.truncated, format: reply.format, body: frame.body };
     } catch (error) {
       if (!this.#all.has(slot)) return FAILED; // killed at the deadline, already answered
       log.error("a query process failed; replaced", { id: header.id, error });
       this.#stop(slot);
       return FAILED;
     }
+  }
+}
+
+/** What `work` settles to, or what `late()` gives if `work` has not settled within `ms`. */
+async function within<T>(work: Promise<T>, ms: number, late: () => T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(late()), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
