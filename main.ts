@@ -7,7 +7,7 @@
  * @module
  */
 import { type Command, runCommand } from "./cli/command.ts";
-import { METER_VERSION } from "./sync/version.ts";
+import { METER_VERSION } from "./model/version.ts";
 
 /**
  * Each command is loaded only when it runs, so an agent never loads the

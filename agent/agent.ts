@@ -16,15 +16,15 @@
  */
 import { ClockCheck } from "./clock_check.ts";
 import { isContentRefusal, RefusedDocuments } from "./refused_documents.ts";
-import type { Client } from "../sync/db.ts";
-import { parseDocId } from "../sync/doc_id.ts";
-import { DocStore } from "../sync/doc_store.ts";
-import { log } from "../sync/log.ts";
-import { fetchTrusting } from "../sync/trusted_fetch.ts";
-import { Mutex } from "../sync/mutex.ts";
-import { Backoff } from "../sync/backoff.ts";
+import type { Client } from "../store/db.ts";
+import { parseDocId } from "../model/doc_id.ts";
+import { DocStore } from "../store/doc_store.ts";
+import { log } from "../lib/log.ts";
+import { fetchTrusting } from "../lib/trusted_fetch.ts";
+import { Mutex } from "../lib/mutex.ts";
+import { Backoff } from "../lib/backoff.ts";
 import { SyncClient, SyncError, type SyncOutcome, type SyncTarget } from "../sync/sync_client.ts";
-import { SyncStateStore } from "../sync/sync_state_store.ts";
+import { SyncStateStore } from "../store/sync_state_store.ts";
 import { openAgentDatabase } from "./agent_db.ts";
 import { enroll, type Enrolment, loadEnrolment, saveEnrolment } from "./enrolment.ts";
 import { ExeHasher } from "./exe_hash.ts";

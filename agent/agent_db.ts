@@ -15,12 +15,12 @@
  *
  * @module
  */
-import type { Client } from "../sync/db.ts";
-import { openDatabase } from "../sync/db.ts";
-import { docStoreSchema } from "../sync/doc_store.ts";
+import type { Client } from "../store/db.ts";
+import { openDatabase } from "../store/db.ts";
+import { docStoreSchema } from "../store/doc_store.ts";
 import { executableHashesSchema } from "./inventory/executable_hashes.ts";
-import { KeyValueTable } from "../sync/key_value_table.ts";
-import { syncStateSchema } from "../sync/sync_state_store.ts";
+import { KeyValueTable } from "../store/key_value_table.ts";
+import { syncStateSchema } from "../store/sync_state_store.ts";
 
 export const agentSchema = [
   ...docStoreSchema,

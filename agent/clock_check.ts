@@ -8,7 +8,7 @@
  * @module
  */
 import { CLOCK_TOLERANCE_MS } from "../sync/clock_offset.ts";
-import { log } from "../sync/log.ts";
+import { log } from "../lib/log.ts";
 
 export class ClockCheck {
   #wrong = false;

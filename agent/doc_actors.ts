@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { generationActor } from "../sync/actor_id.ts";
-import type { Client, InStatement } from "../sync/db.ts";
-import { KeyValueTable } from "../sync/key_value_table.ts";
+import { generationActor } from "../model/actor_id.ts";
+import type { Client, InStatement } from "../store/db.ts";
+import { KeyValueTable } from "../store/key_value_table.ts";
 
 export class DocActors {
   readonly #db: Client;

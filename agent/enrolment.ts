@@ -5,13 +5,13 @@
  *
  * @module
  */
-import { enrollReplySchema } from "../sync/enrolment_body.ts";
-import { errorMessageOf } from "../sync/error_body.ts";
-import type { Client } from "../sync/db.ts";
-import { KeyValueTable } from "../sync/key_value_table.ts";
-import { newActorId } from "../sync/secret.ts";
+import { enrollReplySchema } from "../model/enrolment_body.ts";
+import { errorMessageOf } from "../model/error_body.ts";
+import type { Client } from "../store/db.ts";
+import { KeyValueTable } from "../store/key_value_table.ts";
+import { newActorId } from "../lib/secret.ts";
 import { SyncError } from "../sync/sync_client.ts";
-import { errorText } from "../sync/error_text.ts";
+import { errorText } from "../lib/error_text.ts";
 
 export interface Enrolment {
   clientId: string;

@@ -6,10 +6,10 @@
  * @module
  */
 import * as A from "@automerge/automerge";
-import { type ClientFacts, decodeFacts, encodeFacts, FACTS_KEY } from "../sync/client_facts.ts";
-import { inventoryDocId } from "../sync/doc_id.ts";
-import type { DocStore } from "../sync/doc_store.ts";
-import { METER_VERSION } from "../sync/version.ts";
+import { type ClientFacts, decodeFacts, encodeFacts, FACTS_KEY } from "../model/client_facts.ts";
+import { inventoryDocId } from "../model/doc_id.ts";
+import type { DocStore } from "../store/doc_store.ts";
+import { METER_VERSION } from "../model/version.ts";
 
 export async function collectFacts(): Promise<ClientFacts> {
   const release = await readOsRelease();

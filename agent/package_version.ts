@@ -20,7 +20,7 @@
  */
 import { parseDpkgStatus } from "./inventory/dpkg_source.ts";
 import { readTextOrUndefined } from "./read_text.ts";
-import { fnv1a } from "../sync/fnv1a.ts";
+import { fnv1a } from "../lib/fnv1a.ts";
 
 export interface PackageInfo {
   name: string;

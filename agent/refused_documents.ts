@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { log } from "../sync/log.ts";
+import { log } from "../lib/log.ts";
 import {
   type SyncClient,
   SyncError,

@@ -16,8 +16,8 @@
  *
  * @module
  */
-import type { Rule } from "../sync/rule.ts";
-import { compileGlob, type GlobMatcher, hasWildcard } from "../sync/glob.ts";
+import type { Rule } from "../model/rule.ts";
+import { compileGlob, type GlobMatcher, hasWildcard } from "../model/glob.ts";
 import type { ProcessDetails, ProcessInfo } from "./process_source.ts";
 
 export interface RuleMatch {

@@ -6,10 +6,10 @@
  *
  * @module
  */
-import type { DocStore } from "../sync/doc_store.ts";
-import { log } from "../sync/log.ts";
-import { type Rule } from "../sync/rule.ts";
-import { decodeRule } from "../sync/rule_record.ts";
+import type { DocStore } from "../store/doc_store.ts";
+import { log } from "../lib/log.ts";
+import { type Rule } from "../model/rule.ts";
+import { decodeRule } from "../model/rule_record.ts";
 
 export async function readRules(
   docs: DocStore,

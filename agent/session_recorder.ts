@@ -22,12 +22,12 @@
  *
  * @module
  */
-import type { Client, InStatement } from "../sync/db.ts";
-import { dayOf } from "../sync/doc_id.ts";
-import { KeyValueTable } from "../sync/key_value_table.ts";
-import { log } from "../sync/log.ts";
-import type { Mutex } from "../sync/mutex.ts";
-import type { Rule } from "../sync/rule.ts";
+import type { Client, InStatement } from "../store/db.ts";
+import { dayOf } from "../model/doc_id.ts";
+import { KeyValueTable } from "../store/key_value_table.ts";
+import { log } from "../lib/log.ts";
+import type { Mutex } from "../lib/mutex.ts";
+import type { Rule } from "../model/rule.ts";
 import {
   type ProcessInfo,
   processKey,

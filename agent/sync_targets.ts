@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { inventoryDocId } from "../sync/doc_id.ts";
-import type { DocStore } from "../sync/doc_store.ts";
+import { inventoryDocId } from "../model/doc_id.ts";
+import type { DocStore } from "../store/doc_store.ts";
 import type { SyncTarget } from "../sync/sync_client.ts";
 import type { Enrolment } from "./enrolment.ts";
 

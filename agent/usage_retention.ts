@@ -10,13 +10,13 @@
  *
  * @module
  */
-import type { Client, InStatement } from "../sync/db.ts";
-import { DAY_MS, dayOf, parseDocId } from "../sync/doc_id.ts";
-import type { DocStore } from "../sync/doc_store.ts";
-import { sameHeads } from "../sync/heads.ts";
-import { log } from "../sync/log.ts";
-import type { Mutex } from "../sync/mutex.ts";
-import type { SyncStateStore } from "../sync/sync_state_store.ts";
+import type { Client, InStatement } from "../store/db.ts";
+import { DAY_MS, dayOf, parseDocId } from "../model/doc_id.ts";
+import type { DocStore } from "../store/doc_store.ts";
+import { sameHeads } from "../lib/heads.ts";
+import { log } from "../lib/log.ts";
+import type { Mutex } from "../lib/mutex.ts";
+import type { SyncStateStore } from "../store/sync_state_store.ts";
 
 export interface RetentionOptions {
   db: Client;

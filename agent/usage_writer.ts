@@ -10,10 +10,10 @@
  * @module
  */
 import * as A from "@automerge/automerge";
-import type { Client, InStatement } from "../sync/db.ts";
-import { usageDocId } from "../sync/doc_id.ts";
-import type { DocStore } from "../sync/doc_store.ts";
-import type { Mutex } from "../sync/mutex.ts";
+import type { Client, InStatement } from "../store/db.ts";
+import { usageDocId } from "../model/doc_id.ts";
+import type { DocStore } from "../store/doc_store.ts";
+import type { Mutex } from "../lib/mutex.ts";
 import { DocActors } from "./doc_actors.ts";
 import {
   decodeProgram,
@@ -25,7 +25,7 @@ import {
   sessionKey,
   type UsageProgram,
   type UsageSession,
-} from "../sync/usage_record.ts";
+} from "../model/usage_record.ts";
 
 export interface UsageWriterOptions {
   db: Client;

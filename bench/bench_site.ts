@@ -6,9 +6,9 @@
  */
 import { join } from "node:path";
 import { openSiteDatabase } from "../site/site_db.ts";
-import { createToken } from "../site/tokens.ts";
+import { createToken } from "../site/access/tokens.ts";
 import { DEFAULT_SETTINGS, saveSettings, type SiteSettings } from "../site/site_settings.ts";
-import { newActorId } from "../sync/secret.ts";
+import { newActorId } from "../lib/secret.ts";
 import { cpuSeconds, residentMemory } from "./process_stats.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;

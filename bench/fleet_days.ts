@@ -18,9 +18,9 @@
  *
  * @module
  */
-import { DAY_MS, dayOf, dayStart } from "../sync/doc_id.ts";
+import { DAY_MS, dayOf, dayStart } from "../model/doc_id.ts";
 import { runConcurrently } from "./bench_site.ts";
-import type { SeededRandom } from "./seeded_random.ts";
+import type { SeededRandom } from "../lib/seeded_random.ts";
 import { postSync, randomFlush, type SimulatedAgent } from "./simulated_agent.ts";
 
 /** Each agent's days: how long they last, and how far into its first day the load begins. */

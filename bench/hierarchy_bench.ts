@@ -22,11 +22,11 @@ import { Buffer } from "node:buffer";
 import { deflateRawSync } from "node:zlib";
 import { ParentLink } from "../site/hierarchy/parent_link.ts";
 import { publishSummaries } from "../site/hierarchy/summary_publisher.ts";
-import { openSite } from "../site/site_context.ts";
+import { openSite } from "../site/site_server.ts";
 import { openSiteDatabase } from "../site/site_db.ts";
-import { createToken } from "../site/tokens.ts";
-import type { Client } from "../sync/db.ts";
-import { DAY_MS, dayOf } from "../sync/doc_id.ts";
+import { createToken } from "../site/access/tokens.ts";
+import type { Client } from "../store/db.ts";
+import { DAY_MS, dayOf } from "../model/doc_id.ts";
 import { type BenchFigure, progress, renderFigures, round } from "./bench_figure.ts";
 import { startBenchSite } from "./bench_site.ts";
 

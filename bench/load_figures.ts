@@ -9,7 +9,7 @@
  */
 import { type BenchFigure, round } from "./bench_figure.ts";
 import type { LatencySample } from "./load_fleet.ts";
-import type { LoadTestResult } from "./load_test.ts";
+import type { LoadTestResult } from "./load_result.ts";
 import type { ProcessSample } from "./process_stats.ts";
 import { percentile } from "./request_latency.ts";
 

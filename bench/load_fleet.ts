@@ -15,10 +15,10 @@
  * @module
  */
 import type * as A from "@automerge/automerge";
-import { DAY_MS, dayStart } from "../sync/doc_id.ts";
+import { DAY_MS, dayStart } from "../model/doc_id.ts";
 import { decodeSyncBody, syncReplySchema } from "../sync/sync_batch.ts";
 import { type FleetDays, nextDay, timeInDay } from "./fleet_days.ts";
-import { SeededRandom } from "./seeded_random.ts";
+import { SeededRandom } from "../lib/seeded_random.ts";
 import {
   type Flush,
   IDLE_SHARE,

@@ -27,15 +27,16 @@
 import { backgroundLoop } from "./background_loop.ts";
 import { type BenchFigure, progress, round } from "./bench_figure.ts";
 import { loadFigures } from "./load_figures.ts";
+import type { HeapSample, LoadTestResult, StoredSessions } from "./load_result.ts";
 import { type BenchSite, enrollClients, runConcurrently, startBenchSite } from "./bench_site.ts";
-import { type FleetOptions, type FleetRun, runFleet } from "./load_fleet.ts";
+import { type FleetOptions, runFleet } from "./load_fleet.ts";
 import { cpuSeconds, openFiles, type ProcessSample, sampleProcess } from "./process_stats.ts";
 import { measureGet, sampleGetLatency } from "./request_latency.ts";
 import { IDLE_SHARE, SimulatedAgent } from "./simulated_agent.ts";
 import { beginDays, type FleetDays } from "./fleet_days.ts";
-import { SeededRandom } from "./seeded_random.ts";
+import { SeededRandom } from "../lib/seeded_random.ts";
 import type { SiteSettings } from "../site/site_settings.ts";
-import { dayOf } from "../sync/doc_id.ts";
+import { dayOf } from "../model/doc_id.ts";
 
 export interface LoadTestOptions {
   agents?: number;
@@ -54,49 +55,6 @@ export interface LoadTestOptions {
    * throughout.
    */
   dayLengthSeconds?: number;
-}
-
-/** What the site holds, from `POST /v1/query` over its `sessions` view. */
-export interface StoredSessions {
-  rows: number;
-  distinct: number;
-  running: number;
-  endedMs: number;
-  /** Days the sessions belong to. */
-  days: number;
-}
-
-export interface LoadTestResult {
-  agents: number;
-  seconds: number;
-  intervalSeconds: [number, number];
-  fleet: FleetRun;
-  /** Sessions the agents recorded, their run time once ended, and those still running. */
-  sent: { sessions: number; running: number; endedMs: number };
-  /** Of the sessions sent, those delivered before the load began (the part of the first days gone). */
-  sentBeforeLoad: number;
-  stored: StoredSessions;
-  /** From the end of the load until the site held every session sent. */
-  storedAfterSeconds: number;
-  health: { unloaded: number[]; loaded: number[]; loadedFailures: number };
-  site: ProcessSample[];
-  /** Resident memory and open files after enrolment, before the load. */
-  before: { rssBytes: number; fds: number };
-  /** When the warm-up ended, ms since the load began: the comparison starts there. */
-  warmUpMs: number;
-  siteCpuSeconds: number;
-  driverCpuSeconds: number;
-  /** The site's hot document cache during the load. */
-  cache: { hits: number; misses: number };
-  /** Sessions waiting for the summariser, most seen during the load. */
-  backlogPeak: number;
-  /** The site's JavaScript heap in use (`meter_heap_used_bytes`, garbage included), sampled during the load. */
-  heap: HeapSample[];
-  /** From the end of the load until nothing waited for the summariser (if waited for). */
-  summariesAfterSeconds?: number;
-  siteAlive: boolean;
-  /** Lines the site logged at warn or error, and the first few of them. */
-  siteLog: { warnings: number; errors: number; examples: string[] };
 }
 
 /**
@@ -326,11 +284,6 @@ async function waitingSessions(site: BenchSite): Promise<number> {
     (sum: number, r: { waitingSessions: number }) => sum + r.waitingSessions,
     0,
   );
-}
-
-export interface HeapSample {
-  atMs: number;
-  heapBytes: number;
 }
 
 /**

@@ -8,8 +8,8 @@
  * @module
  */
 import * as A from "@automerge/automerge";
-import { rulesDocId, usageDocId } from "../sync/doc_id.ts";
-import { sameHeads } from "../sync/heads.ts";
+import { rulesDocId, usageDocId } from "../model/doc_id.ts";
+import { sameHeads } from "../lib/heads.ts";
 import { compressBody } from "../sync/body_compression.ts";
 import {
   CBOR_TYPE,
@@ -18,10 +18,10 @@ import {
   type SyncItem,
   syncReplySchema,
 } from "../sync/sync_batch.ts";
-import { primeSyncState } from "../sync/sync_state_store.ts";
-import { encodeProgram, encodeSession, type UsageSession } from "../sync/usage_record.ts";
+import { primeSyncState } from "../store/sync_state_store.ts";
+import { encodeProgram, encodeSession, type UsageSession } from "../model/usage_record.ts";
 import type { EnrolledClient } from "./bench_site.ts";
-import type { SeededRandom } from "./seeded_random.ts";
+import type { SeededRandom } from "../lib/seeded_random.ts";
 
 type Records = Record<string, Uint8Array>;
 

@@ -12,7 +12,7 @@
  */
 import { join } from "node:path";
 import { openSiteDatabase } from "../site/site_db.ts";
-import type { InStatement } from "../sync/db.ts";
+import type { InStatement } from "../store/db.ts";
 import { type BenchFigure, progress, round } from "./bench_figure.ts";
 import { enrollClients, runConcurrently, startBenchSite } from "./bench_site.ts";
 import { post, SimulatedAgent } from "./simulated_agent.ts";

@@ -13,10 +13,10 @@
  * @module
  */
 import type * as A from "@automerge/automerge";
-import type { Client, InStatement } from "../sync/db.ts";
-import { DAY_MS } from "../sync/doc_id.ts";
-import { encodeProgram, encodeSession, type UsageSession } from "../sync/usage_record.ts";
-import { usageStatements } from "../site/usage_materializer.ts";
+import type { Client, InStatement } from "../store/db.ts";
+import { DAY_MS } from "../model/doc_id.ts";
+import { encodeProgram, encodeSession, type UsageSession } from "../model/usage_record.ts";
+import { usageStatements } from "../site/usage/usage_materializer.ts";
 import type { Fleet, IdentifiedSession } from "./usage_fleet.ts";
 
 /** How far back a session still running at `from` may have started. */

@@ -16,8 +16,8 @@
  *
  * @module
  */
-import type { Client, InStatement } from "../sync/db.ts";
-import { DAY_MS } from "../sync/doc_id.ts";
+import type { Client, InStatement } from "../store/db.ts";
+import { DAY_MS } from "../model/doc_id.ts";
 import type { Fleet } from "./usage_fleet.ts";
 
 export interface HistoryOptions {

@@ -13,9 +13,9 @@
  * @module
  */
 import * as A from "@automerge/automerge";
-import { DAY_MS } from "../sync/doc_id.ts";
-import { encodeProgram, encodeSession, type UsageSession } from "../sync/usage_record.ts";
-import { SeededRandom } from "./seeded_random.ts";
+import { DAY_MS } from "../model/doc_id.ts";
+import { encodeProgram, encodeSession, type UsageSession } from "../model/usage_record.ts";
+import { SeededRandom } from "../lib/seeded_random.ts";
 import type { Fleet, IdentifiedSession } from "./usage_fleet.ts";
 
 /** A run and its end within this of each other are written by one flush. */

@@ -19,8 +19,8 @@
  *
  * @module
  */
-import { DAY_MS } from "../sync/doc_id.ts";
-import { SeededRandom } from "./seeded_random.ts";
+import { DAY_MS } from "../model/doc_id.ts";
+import { SeededRandom } from "../lib/seeded_random.ts";
 
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;

@@ -15,12 +15,12 @@ import { join } from "node:path";
 import { agentSchema } from "../agent/agent_db.ts";
 import { agentSyncTargets } from "../agent/sync_targets.ts";
 import { UsageWriter } from "../agent/usage_writer.ts";
-import { openDatabase } from "../sync/db.ts";
-import { dayOf, rulesDocId } from "../sync/doc_id.ts";
-import { DocStore } from "../sync/doc_store.ts";
-import { Mutex } from "../sync/mutex.ts";
+import { openDatabase } from "../store/db.ts";
+import { dayOf, rulesDocId } from "../model/doc_id.ts";
+import { DocStore } from "../store/doc_store.ts";
+import { Mutex } from "../lib/mutex.ts";
 import { SyncClient } from "../sync/sync_client.ts";
-import { SyncStateStore } from "../sync/sync_state_store.ts";
+import { SyncStateStore } from "../store/sync_state_store.ts";
 import { type BenchFigure, progress, round } from "./bench_figure.ts";
 import { enrollClients, startBenchSite } from "./bench_site.ts";
 

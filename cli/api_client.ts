@@ -10,7 +10,7 @@
  * @module
  */
 
-import { errorMessageOf } from "../sync/error_body.ts";
+import { errorMessageOf } from "../model/error_body.ts";
 import { notice } from "./command.ts";
 
 export class ApiClientError extends Error {}

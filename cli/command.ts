@@ -7,8 +7,8 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { errorText } from "../sync/error_text.ts";
-import { type LogLevel, logsAt, setLogLevel } from "../sync/log.ts";
+import { errorText } from "../lib/error_text.ts";
+import { type LogLevel, logsAt, setLogLevel } from "../lib/log.ts";
 
 export type Options = NonNullable<ParseArgsConfig["options"]>;
 export type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;

@@ -10,8 +10,8 @@ import { join, resolve } from "node:path";
 import { apiRequest, type ApiTarget } from "./api_client.ts";
 import { type Command, intOption, stringOption } from "./command.ts";
 import { renderTable } from "./output.ts";
-import type { SessionOutput } from "../site/session_output.ts";
-import type { Rule } from "../sync/rule.ts";
+import type { SessionOutput } from "../model/session_output.ts";
+import type { Rule } from "../model/rule.ts";
 
 /** Programs worth metering if this machine has them: [rule name, file name]. */
 const EXAMPLES: [string, string][] = [
@@ -113,7 +113,7 @@ Options:
 async function demoTokens(siteDb: string) {
   // Loaded here, so that --help needs no permissions and loads nothing.
   const { openSiteDatabase } = await import("../site/site_db.ts");
-  const { createToken } = await import("../site/tokens.ts");
+  const { createToken } = await import("../site/access/tokens.ts");
   const db = await openSiteDatabase(siteDb);
   try {
     const admin = await createToken(db, "admin", { label: "demo admin" });

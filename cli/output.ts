@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { csvLine, toCsv } from "../site/csv.ts";
+import { csvLine, toCsv } from "../lib/csv.ts";
 import { UsageError, type Values } from "./command.ts";
 
 export type Format = "table" | "json" | "csv";

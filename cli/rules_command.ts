@@ -8,7 +8,7 @@ import { apiRequest } from "./api_client.ts";
 import { type Command, UsageError, type Values } from "./command.ts";
 import { apiTarget, CONNECTION_OPTIONS, connectionHelp } from "./connection.ts";
 import { type Format, formatOption, printList } from "./output.ts";
-import { type Rule, RULE_COLUMNS } from "../sync/rule.ts";
+import { type Rule, RULE_COLUMNS } from "../model/rule.ts";
 
 const FIELD_OPTIONS = {
   name: { type: "string" },

@@ -76,7 +76,7 @@ Make the first admin token with 'meter token create --role admin' and the same
     // Loaded here, so that --help needs no permissions and loads nothing.
     const { loadSiteConfig } = await import("../site/site_config.ts");
     const { startSite } = await import("../site/site_server.ts");
-    const { shownDatabaseUrl } = await import("../sync/db.ts");
+    const { shownDatabaseUrl } = await import("../store/db.ts");
     applyLogLevel(values);
     const parentUrl = stringOption(values, "parent");
     const config = await loadSiteConfig(stringOption(values, "config"), {

@@ -11,7 +11,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import type { Client } from "../sync/db.ts";
+import type { Client } from "../store/db.ts";
 import { stringOption, type Values } from "./command.ts";
 
 /** The flags that find a site's database, for a command's options. */
@@ -38,7 +38,7 @@ export async function openExistingSiteDatabase(values: Values): Promise<Client> 
   // Loaded here, so that --help needs no permissions and loads nothing.
   const { loadSiteConfig } = await import("../site/site_config.ts");
   const { openSiteDatabase } = await import("../site/site_db.ts");
-  const { localDatabaseFile, shownDatabaseUrl } = await import("../sync/db.ts");
+  const { localDatabaseFile, shownDatabaseUrl } = await import("../store/db.ts");
   const code = stringOption(values, "code");
   const config = await loadSiteConfig(stringOption(values, "config"), {
     db: stringOption(values, "db"),
@@ -68,7 +68,7 @@ function exists(file: string): boolean {
 
 /** A `--code` that is not the database's own is a mistake about which site this is. */
 async function checkCode(db: Client, path: string, code: string): Promise<void> {
-  const { KeyValueTable } = await import("../sync/key_value_table.ts");
+  const { KeyValueTable } = await import("../store/key_value_table.ts");
   const stored = await new KeyValueTable(db, "site_meta").get("code");
   if (stored === undefined || stored === code) return;
   db.close();

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Client } from "../sync/db.ts";
+import type { Client } from "../store/db.ts";
 import { apiRequest, type ApiTarget } from "./api_client.ts";
 import { type Command, intOption, stringOption, UsageError, type Values } from "./command.ts";
 import { apiTarget, CONNECTION_OPTIONS, connectionHelp } from "./connection.ts";
@@ -172,7 +172,7 @@ function apiTokens(target: ApiTarget): Tokens {
 
 async function databaseTokens(db: Client): Promise<Tokens> {
   // Loaded here, so that --help needs no permissions and loads nothing.
-  const tokens = await import("../site/tokens.ts");
+  const tokens = await import("../site/access/tokens.ts");
   return {
     create: async (role, options) => ({ ...await tokens.createToken(db, role, options) }),
     list: async () => (await tokens.listTokens(db)).map(tokens.listedToken),

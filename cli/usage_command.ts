@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { SESSION_COLUMNS, type SessionOutput } from "../site/session_output.ts";
+import { SESSION_COLUMNS, type SessionOutput } from "../model/session_output.ts";
 import { apiRequest, type ApiTarget } from "./api_client.ts";
 import {
   type Command,

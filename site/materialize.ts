@@ -4,15 +4,15 @@
  *
  * @module
  */
-import { parseDocId } from "../sync/doc_id.ts";
-import { factsStatements } from "./facts_materializer.ts";
+import { parseDocId } from "../model/doc_id.ts";
+import { factsStatements } from "./clients/facts_materializer.ts";
 import { softwareStatements } from "./inventory/software_materializer.ts";
 import { sitesDocStatements } from "./hierarchy/known_sites.ts";
 import { credentialsStatements } from "./hierarchy/client_credentials.ts";
 import { summaryStatements } from "./hierarchy/summary_materializer.ts";
-import { rulesStatements } from "./rules_materializer.ts";
-import type { Materializer } from "./sync_handler.ts";
-import { usageStatements } from "./usage_materializer.ts";
+import { rulesStatements } from "./rules/rules_materializer.ts";
+import type { Materializer } from "../sync/sync_handler.ts";
+import { usageStatements } from "./usage/usage_materializer.ts";
 
 export const materialize: Materializer = (docId, doc, changed, before, from) => {
   const id = parseDocId(docId);

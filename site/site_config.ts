@@ -22,7 +22,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { siteCodeSchema } from "../sync/doc_id.ts";
+import { siteCodeSchema } from "../model/doc_id.ts";
 
 export const siteConfigSchema = z.object({
   code: siteCodeSchema.default("S01"),

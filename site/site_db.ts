@@ -10,13 +10,13 @@
  *
  * @module
  */
-import type { Client } from "../sync/db.ts";
-import { openDatabase } from "../sync/db.ts";
-import { docStoreSchema } from "../sync/doc_store.ts";
-import { KeyValueTable } from "../sync/key_value_table.ts";
-import { syncStateSchema } from "../sync/sync_state_store.ts";
+import type { Client } from "../store/db.ts";
+import { openDatabase } from "../store/db.ts";
+import { docStoreSchema } from "../store/doc_store.ts";
+import { KeyValueTable } from "../store/key_value_table.ts";
+import { syncStateSchema } from "../store/sync_state_store.ts";
 import { LOCAL_HOUR_USERS_TABLE, summarySchema } from "./summaries/summary_schema.ts";
-import { auditSchema } from "./audit_log.ts";
+import { auditSchema } from "./access/audit_log.ts";
 import { childSitesSchema } from "./hierarchy/child_sites.ts";
 import { knownSitesSchema } from "./hierarchy/known_sites.ts";
 import { descendantCredentialsSchema } from "./hierarchy/client_credentials.ts";

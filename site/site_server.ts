@@ -1,18 +1,107 @@
 /**
- * Running a site: opens its database, serves the app with `Deno.serve`, and
- * runs its background work (flushing last-sync times and refusal counts).
+ * Running a site: opens its database and puts its services together (the one
+ * place they are wired), serves the app with `Deno.serve`, and runs its
+ * background work (flushing last-sync times and refusal counts).
  * `stop()` finishes the requests under way, flushes and closes the database.
  *
  * @module
  */
-import { shownDatabaseUrl } from "../sync/db.ts";
-import { log } from "../sync/log.ts";
-import { createApp } from "./app.ts";
+import { shownDatabaseUrl } from "../store/db.ts";
+import { log } from "../lib/log.ts";
+import { createApp } from "./http/app.ts";
 import { ParentLink } from "./hierarchy/parent_link.ts";
-import { fetchTrusting } from "../sync/trusted_fetch.ts";
-import { runMaintenance } from "./maintenance.ts";
-import { RepeatingTask } from "./repeating_task.ts";
-import { closeSite, openSite, type SiteContext, type SiteOptions } from "./site_context.ts";
+import { fetchTrusting } from "../lib/trusted_fetch.ts";
+import { runMaintenance } from "./usage/retention.ts";
+import { RepeatingTask } from "../lib/repeating_task.ts";
+import type { SiteContext } from "./site_context.ts";
+import { rulesDocId } from "../model/doc_id.ts";
+import { DocStore } from "../store/doc_store.ts";
+import { Mutex } from "../lib/mutex.ts";
+import { newActorId } from "../lib/secret.ts";
+import { SyncStateStore } from "../store/sync_state_store.ts";
+import type { Store } from "../store/store.ts";
+import { DocCache } from "../store/doc_cache.ts";
+import { KeyValueTable } from "../store/key_value_table.ts";
+import { LastSeen } from "./clients/last_seen.ts";
+import { materialize } from "./materialize.ts";
+import { Metrics } from "./http/metrics.ts";
+import { openSiteDatabase } from "./site_db.ts";
+import { SyncHandler } from "../sync/sync_handler.ts";
+import { SummarizerThread } from "./summaries/summarizer_thread.ts";
+import { selfAndAncestorsStatements } from "./hierarchy/known_sites.ts";
+import { AutoRules } from "./inventory/auto_rules.ts";
+import { RateLimits } from "./http/rate_limits.ts";
+import { AuditLog } from "./access/audit_log.ts";
+import { QueryRunner } from "./query/query_runner.ts";
+import { DEFAULT_SETTINGS, loadSettings, type SiteSettings } from "./site_settings.ts";
+
+export interface SiteOptions {
+  /** libSQL URL or file path. */
+  db: string;
+  dbAuthToken?: string;
+  code: string;
+  docCacheSize?: number;
+  /** Defaults for the settings an administrator can change later. */
+  settings?: Partial<SiteSettings>;
+}
+
+/**
+ * Opens the site's database and binds it to its code: a database made for
+ * one site refuses to start as another.
+ */
+export async function openSite(options: SiteOptions): Promise<SiteContext> {
+  const db = await openSiteDatabase(options.db, options.dbAuthToken);
+  const meta = new KeyValueTable(db, "site_meta");
+  const storedCode = await meta.get("code");
+  if (storedCode && storedCode !== options.code) {
+    db.close();
+    throw new Error(
+      `the database ${
+        shownDatabaseUrl(options.db)
+      } belongs to site ${storedCode}, not ${options.code}; ` +
+        `start with --code ${storedCode} or give another --db`,
+    );
+  }
+  if (!storedCode) await meta.set("code", options.code);
+  let actor = await meta.get("actor");
+  if (!actor) {
+    actor = newActorId();
+    await meta.set("actor", actor);
+  }
+  const ancestors: string[] = JSON.parse(await meta.get("ancestors") ?? "[]");
+  await db.batch(selfAndAncestorsStatements(options.code, actor, ancestors), "write");
+  const docs = new DocStore(db);
+  const states = new SyncStateStore(db);
+  const ownRules = rulesDocId(options.code);
+  const cache = new DocCache(
+    docs,
+    options.docCacheSize,
+    (docId) => docId === ownRules ? actor : undefined,
+  );
+  const store: Store = { db, docs, states, cache, lock: new Mutex(), code: options.code, actor };
+  const context: SiteContext = {
+    ...store,
+    sync: new SyncHandler({ ...store, materialize }),
+    lastSeen: new LastSeen(db),
+    metrics: new Metrics(),
+    startedAt: Date.now(),
+    settings: await loadSettings(db, { ...DEFAULT_SETTINGS, ...options.settings }),
+    summarizer: new SummarizerThread({ db, lock: store.lock, settings: () => context.settings }),
+    queries: new QueryRunner(db),
+    autoRules: new AutoRules(store, () => context.settings),
+    limits: new RateLimits(),
+    audit: new AuditLog(db),
+    ancestors,
+  };
+  return context;
+}
+
+/** Stops the site's workers and closes its database. */
+export function closeSite(site: SiteContext): void {
+  site.queries.close();
+  site.summarizer.close();
+  site.db.close();
+}
 
 export interface SiteServerOptions extends SiteOptions {
   port: number;

@@ -20,8 +20,8 @@
  * @module
  */
 import { z } from "zod";
-import type { Client } from "../sync/db.ts";
-import { KeyValueTable } from "../sync/key_value_table.ts";
+import type { Client } from "../store/db.ts";
+import { KeyValueTable } from "../store/key_value_table.ts";
 
 export const siteSettingsSchema = z.object({
   rawRetentionDays: z.number().int().min(1).max(3650),

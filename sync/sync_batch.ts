@@ -14,7 +14,7 @@
  */
 import { decode, encode } from "cbor-x";
 import { z } from "zod";
-import { docIdSchema } from "./doc_id.ts";
+import { docIdSchema } from "../model/doc_id.ts";
 
 /** The largest sync body a server accepts, and a client sends. */
 export const MAX_SYNC_BODY_BYTES = 8 * 1024 * 1024;

@@ -11,9 +11,9 @@
  * @module
  */
 import * as A from "@automerge/automerge";
-import type { Client, InStatement } from "./db.ts";
-import type { DocStore, StoredDocInfo } from "./doc_store.ts";
-import { sameHeads } from "./heads.ts";
+import type { Client, InStatement } from "../store/db.ts";
+import type { DocStore, StoredDocInfo } from "../store/doc_store.ts";
+import { sameHeads } from "../lib/heads.ts";
 import {
   CBOR_TYPE,
   decodeSyncBody,
@@ -24,10 +24,10 @@ import {
   type SyncReply,
   syncReplySchema,
 } from "./sync_batch.ts";
-import { primeSyncState, type SyncStateStore } from "./sync_state_store.ts";
+import { primeSyncState, type SyncStateStore } from "../store/sync_state_store.ts";
 import { compressBody, decompressBody, DEFLATE } from "./body_compression.ts";
-import { errorMessageOf } from "./error_body.ts";
-import { errorText } from "./error_text.ts";
+import { errorMessageOf } from "../model/error_body.ts";
+import { errorText } from "../lib/error_text.ts";
 
 /** The largest reply a client inflates: a server may send a lot to a new replica. */
 const MAX_REPLY_BYTES = 64 * 1024 * 1024;

@@ -15,11 +15,11 @@ import { collectInventory, type InventorySource } from "../agent/inventory/inven
 import { InventorySchedule, MAX_DEFERRALS } from "../agent/inventory/inventory_schedule.ts";
 import { fitProduct } from "../agent/inventory/product_fit.ts";
 import { writeInventory } from "../agent/inventory/inventory_writer.ts";
-import { openDatabase } from "../sync/db.ts";
-import { inventoryDocId } from "../sync/doc_id.ts";
-import { DocStore, docStoreSchema } from "../sync/doc_store.ts";
-import { decodeProduct, isProductKey } from "../sync/inventory_record.ts";
-import { newActorId } from "../sync/secret.ts";
+import { openDatabase } from "../store/db.ts";
+import { inventoryDocId } from "../model/doc_id.ts";
+import { DocStore, docStoreSchema } from "../store/doc_store.ts";
+import { decodeProduct, isProductKey } from "../model/inventory_record.ts";
+import { newActorId } from "../lib/secret.ts";
 import { dpkgQueryInstalled } from "./helpers/local_deb.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 import { waitFor } from "./helpers/wait_for.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ProcessInfo } from "../agent/process_source.ts";
 import { compareRuleIds, RuleMatcher } from "../agent/rule_matcher.ts";
-import type { Rule } from "../sync/rule.ts";
+import type { Rule } from "../model/rule.ts";
 
 function rule(id: string, fields: Partial<Rule>): Rule {
   return {

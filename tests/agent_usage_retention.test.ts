@@ -10,12 +10,12 @@ import { join } from "node:path";
 import { openAgentDatabase } from "../agent/agent_db.ts";
 import { applyRetention } from "../agent/usage_retention.ts";
 import { UsageWriter } from "../agent/usage_writer.ts";
-import type { Client } from "../sync/db.ts";
-import { DAY_MS, dayOf, usageDocId } from "../sync/doc_id.ts";
-import { DocStore } from "../sync/doc_store.ts";
-import { Mutex } from "../sync/mutex.ts";
-import { newActorId } from "../sync/secret.ts";
-import { SyncStateStore } from "../sync/sync_state_store.ts";
+import type { Client } from "../store/db.ts";
+import { DAY_MS, dayOf, usageDocId } from "../model/doc_id.ts";
+import { DocStore } from "../store/doc_store.ts";
+import { Mutex } from "../lib/mutex.ts";
+import { newActorId } from "../lib/secret.ts";
+import { SyncStateStore } from "../store/sync_state_store.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 
 const CLIENT = "retentiontest";

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { join } from "node:path";
 import { openSiteDatabase } from "../site/site_db.ts";
-import { KeyValueTable } from "../sync/key_value_table.ts";
+import { KeyValueTable } from "../store/key_value_table.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 import { canRunUnprivileged, meter, type MeterResult, STACK_FRAME } from "./helpers/meter_cli.ts";
 import { MeterProcess } from "./helpers/meter_process.ts";

@@ -6,8 +6,8 @@
  */
 import { afterAll } from "vitest";
 import { join } from "node:path";
-import { openDatabase } from "../sync/db.ts";
-import { docStoreSchema } from "../sync/doc_store.ts";
+import { openDatabase } from "../store/db.ts";
+import { docStoreSchema } from "../store/doc_store.ts";
 import { runDocStoreSuite } from "./helpers/doc_store_suite.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 

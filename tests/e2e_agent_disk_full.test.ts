@@ -29,7 +29,7 @@ import {
 } from "./helpers/meter_process.ts";
 import { addRule, makeToken, sessions } from "./helpers/site_api.ts";
 import { waitFor } from "./helpers/wait_for.ts";
-import type { SessionOutput } from "../site/session_output.ts";
+import type { SessionOutput } from "../model/session_output.ts";
 
 const POLL_MS = 300;
 /** A poll running late on a loaded machine. */

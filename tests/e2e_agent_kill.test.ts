@@ -32,10 +32,10 @@ import {
   startAgent,
   startSite,
 } from "./helpers/meter_process.ts";
-import { SeededRandom } from "./helpers/seeded_random.ts";
+import { SeededRandom } from "../lib/seeded_random.ts";
 import { addRule, makeToken, sessions } from "./helpers/site_api.ts";
 import { sleep, waitFor } from "./helpers/wait_for.ts";
-import type { SessionOutput } from "../site/session_output.ts";
+import type { SessionOutput } from "../model/session_output.ts";
 
 const SEED = Number(Deno.env.get("METER_FAULT_SEED") ?? Math.floor(Math.random() * 2 ** 31));
 const POLL_MS = 300;
@@ -152,13 +152,13 @@ describe("the agent killed at random moments while programs start and stop", () 
     const backgroundRandom = new SeededRandom(SEED + 1);
     const background = (async () => {
       while (chaos) {
-        start(0.2 + backgroundRandom.int(38) / 10);
-        await sleep(150 + backgroundRandom.int(750));
+        start(0.2 + backgroundRandom.below(38) / 10);
+        await sleep(150 + backgroundRandom.below(750));
       }
     })();
 
     const instances: Instance[] = [];
-    const kills = 6 + random.int(3);
+    const kills = 6 + random.below(3);
     let startupKills = 0;
     /** A program started while one agent polled, stopped while a later one does. */
     let carried: Run | undefined;
@@ -174,22 +174,22 @@ describe("the agent killed at random moments while programs start and stop", () 
         if (i > 0 && random.next() < 0.3) {
           // During start-up: opening the database, recovering, the first poll.
           startupKills++;
-          await sleep(100 + random.int(1_200));
+          await sleep(100 + random.below(1_200));
         } else {
           await settle();
           if (carried) await stop(carried);
           carried = start(60);
           seenRunning = start(60);
           start(0.3); // starts and ends while this agent polls
-          await sleep(2_000 + random.int(1_500));
+          await sleep(2_000 + random.below(1_500));
         }
         const killAt = Date.now();
         await agent.kill();
         instances.push({ process: agent, spawnAt, killAt, deadAt: Date.now() });
         // No agent runs now: one program seen running ends, a new one starts.
         if (seenRunning) await stop(seenRunning);
-        start(2 + random.int(40) / 10);
-        await sleep(300 + random.int(700));
+        start(2 + random.below(40) / 10);
+        await sleep(300 + random.below(700));
         spawnAt = Date.now();
         agent = spawn();
       }

@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadEnrolment } from "../agent/enrolment.ts";
 import { openAgentDatabase } from "../agent/agent_db.ts";
-import { DAY_MS, dayOf, usageDocId } from "../sync/doc_id.ts";
-import { DocStore } from "../sync/doc_store.ts";
+import { DAY_MS, dayOf, usageDocId } from "../model/doc_id.ts";
+import { DocStore } from "../store/doc_store.ts";
 import { copySleep, runProgram, tempDir, uniqueName } from "./helpers/metered_program.ts";
 import {
   type MeterProcess,

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { fetchTrusting } from "../sync/trusted_fetch.ts";
+import { fetchTrusting } from "../lib/trusted_fetch.ts";
 import {
   type MeterProcess,
   type SiteHandle,

@@ -16,10 +16,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as A from "@automerge/automerge";
 import { join } from "node:path";
-import { encodeFacts, FACTS_KEY } from "../sync/client_facts.ts";
-import { dayOf, inventoryDocId, usageDocId } from "../sync/doc_id.ts";
+import { encodeFacts, FACTS_KEY } from "../model/client_facts.ts";
+import { dayOf, inventoryDocId, usageDocId } from "../model/doc_id.ts";
 import { SyncError } from "../sync/sync_client.ts";
-import type { UsageSession } from "../sync/usage_record.ts";
+import type { UsageSession } from "../model/usage_record.ts";
 import { AgentSyncStore } from "./helpers/agent_sync_store.ts";
 import {
   enrollFakeAgent,
@@ -31,7 +31,7 @@ import {
 } from "./helpers/fake_agent.ts";
 import { type SiteHandle, startSite } from "./helpers/meter_process.ts";
 import { tempDir } from "./helpers/metered_program.ts";
-import { SeededRandom } from "./helpers/seeded_random.ts";
+import { SeededRandom } from "../lib/seeded_random.ts";
 import { api, makeToken, sessions } from "./helpers/site_api.ts";
 import { withSiteDb } from "./helpers/site_tables.ts";
 import type { OracleSession } from "./helpers/summary_oracle.ts";
@@ -80,29 +80,29 @@ class Client {
   write(now: number): void {
     const changed: UsageSession[] = [];
     const nowMinute = Math.floor(now / MINUTE) * MINUTE;
-    for (let i = 0, n = 2 + this.random.int(6); i < n; i++) {
+    for (let i = 0, n = 2 + this.random.below(6); i < n; i++) {
       const kind = this.random.next();
       if (kind < 0.15) {
         // Still running: started in the last hour and a half.
-        const start = nowMinute - (2 + this.random.int(88)) * MINUTE;
+        const start = nowMinute - (2 + this.random.below(88)) * MINUTE;
         const s = this.#session(start, null);
         this.running.push(s);
         changed.push(s);
         continue;
       }
       const minutes = kind < 0.7
-        ? 1 + this.random.int(50)
+        ? 1 + this.random.below(50)
         : kind < 0.9
-        ? 60 + this.random.int(300)
+        ? 60 + this.random.below(300)
         : kind < 0.95
-        ? 1500 + this.random.int(500)
+        ? 1500 + this.random.below(500)
         : 0;
       // Within the last three days, ended at least an hour ago.
       const latest = nowMinute - HOUR - minutes * MINUTE;
-      const start = latest - this.random.int(3 * 24 * 60) * MINUTE;
+      const start = latest - this.random.below(3 * 24 * 60) * MINUTE;
       changed.push(this.#session(start, start + minutes * MINUTE));
     }
-    for (let i = this.random.int(3); i > 0 && this.running.length > 0; i--) {
+    for (let i = this.random.below(3); i > 0 && this.running.length > 0; i--) {
       changed.push(this.#end(this.running.shift()!, nowMinute));
     }
     this.#store(changed);
@@ -124,7 +124,7 @@ class Client {
       id: `${day}/${n}`,
       ruleId: this.random.pick(RULES),
       user: this.random.pick(USERS),
-      pid: 1000 + this.random.int(30_000),
+      pid: 1000 + this.random.below(30_000),
       start,
       end,
       remote: this.random.next() < 0.2,
@@ -173,7 +173,7 @@ class Client {
       this.write(Date.now());
       // A short pause after a success keeps the number of sessions the
       // oracle checks in the thousands; a failure is retried soon.
-      await sleep(await this.sync() ? 100 + this.random.int(200) : 50 + this.random.int(250));
+      await sleep(await this.sync() ? 100 + this.random.below(200) : 50 + this.random.below(250));
     }
     this.endAll(Date.now());
     while (!await this.sync()) await sleep(200);
@@ -235,13 +235,13 @@ describe("the site killed at random moments during heavy sync", () => {
   test("every session arrives exactly once and the summaries equal a recomputation", async () => {
     let calm = false;
     const running = clients.map((c) => c.run(() => calm));
-    const plannedKills = 8 + random.int(8);
+    const plannedKills = 8 + random.below(8);
     try {
       for (let i = 0; i < plannedKills; i++) {
-        await sleep(300 + random.int(1200));
+        await sleep(300 + random.below(1200));
         await site.process.kill();
         kills++;
-        await sleep(random.int(300));
+        await sleep(random.below(300));
         site = await startSite(temp.dir, { port: site.port, extra: ["--config", config] });
       }
     } finally {

@@ -8,12 +8,12 @@
  * role, and change nothing; every role's token notes when it was last used.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createToken, listTokens, revokeToken, type TokenRole } from "../site/tokens.ts";
-import { newActorId } from "../sync/secret.ts";
+import { createToken, listTokens, revokeToken, type TokenRole } from "../site/access/tokens.ts";
+import { newActorId } from "../lib/secret.ts";
 import { enrollFakeAgent, itemFor, newRecordDoc, sendBatch } from "./helpers/fake_agent.ts";
 import { type ReportSite, startReportSite } from "./helpers/report_site.ts";
 import { api } from "./helpers/site_api.ts";
-import { inventoryDocId } from "../sync/doc_id.ts";
+import { inventoryDocId } from "../model/doc_id.ts";
 
 describe("tokens, credentials and the audit log", () => {
   let r: ReportSite;

@@ -6,9 +6,9 @@
  */
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { authenticateClient } from "../site/auth.ts";
+import { authenticateClient } from "../site/http/auth.ts";
 import { openSiteDatabase } from "../site/site_db.ts";
-import { hashSecret } from "../sync/secret.ts";
+import { hashSecret } from "../lib/secret.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 
 const OLD_CLIENTS = `CREATE TABLE clients (

@@ -7,7 +7,7 @@
  * alone; an agent that does not send its clock is taken as it is.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { dayOf, dayStart, usageDocId } from "../sync/doc_id.ts";
+import { dayOf, dayStart, usageDocId } from "../model/doc_id.ts";
 import {
   enrollFakeAgent,
   type FakeAgent,

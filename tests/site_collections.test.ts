@@ -9,16 +9,17 @@
  */
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { errorResponse } from "../site/api_error.ts";
-import { createApp } from "../site/app.ts";
-import type { SiteEnv } from "../site/auth.ts";
+import { errorResponse } from "../site/http/api_error.ts";
+import { createApp } from "../site/http/app.ts";
+import type { SiteEnv } from "../site/http/auth.ts";
 import { collectionsSchema } from "../site/collections/collection_store.ts";
 import type { Membership } from "../site/collections/membership.ts";
 import { membersStatement } from "../site/collections/membership_sql.ts";
 import { collectionsRoutes } from "../site/routes/collections_routes.ts";
-import { closeSite, openSite, type SiteContext } from "../site/site_context.ts";
-import { createToken } from "../site/tokens.ts";
-import { DAY_MS, dayOf, usageDocId } from "../sync/doc_id.ts";
+import { type SiteContext } from "../site/site_context.ts";
+import { closeSite, openSite } from "../site/site_server.ts";
+import { createToken } from "../site/access/tokens.ts";
+import { DAY_MS, dayOf, usageDocId } from "../model/doc_id.ts";
 import { parseCsv } from "./helpers/csv_parse.ts";
 import {
   enrollFakeAgent,

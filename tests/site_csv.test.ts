@@ -3,7 +3,7 @@
  * formula shown as text instead.
  */
 import { expect, test } from "vitest";
-import { toCsv } from "../site/csv.ts";
+import { toCsv } from "../lib/csv.ts";
 
 test("quotes what needs quoting and defuses formulas in text", () => {
   const csv = toCsv(["exe", "argv0", "count"], [

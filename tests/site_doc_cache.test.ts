@@ -6,9 +6,9 @@
  */
 import * as A from "@automerge/automerge";
 import { describe, expect, test } from "vitest";
-import { DocCache } from "../site/doc_cache.ts";
-import { openDatabase } from "../sync/db.ts";
-import { DocStore, docStoreSchema } from "../sync/doc_store.ts";
+import { DocCache } from "../store/doc_cache.ts";
+import { openDatabase } from "../store/db.ts";
+import { DocStore, docStoreSchema } from "../store/doc_store.ts";
 
 async function storeDocs(docs: DocStore, db: Awaited<ReturnType<typeof openDatabase>>, n: number) {
   for (let i = 0; i < n; i++) {

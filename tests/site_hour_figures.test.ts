@@ -8,7 +8,7 @@
 import { describe, expect, test } from "vitest";
 import { hourFigures } from "../site/summaries/hour_figures.ts";
 import type { SummarySession } from "../site/summaries/summary_session.ts";
-import { SeededRandom } from "./helpers/seeded_random.ts";
+import { SeededRandom } from "../lib/seeded_random.ts";
 import { oracleHours, type OracleSession } from "./helpers/summary_oracle.ts";
 
 const MINUTE = 60_000;
@@ -18,10 +18,10 @@ const FIRST_HOUR = Date.UTC(2026, 11, 3);
 /** Sessions of one rule over three hours, on few distinct minutes so instants collide. */
 function crowdedSessions(random: SeededRandom, count: number): OracleSession[] {
   return Array.from({ length: count }, () => {
-    const start = FIRST_HOUR + random.int(18) * 10 * MINUTE;
-    const length = random.next() < 0.3 ? 0 : (1 + random.int(9)) * 10 * MINUTE;
+    const start = FIRST_HOUR + random.below(18) * 10 * MINUTE;
+    const length = random.next() < 0.3 ? 0 : (1 + random.below(9)) * 10 * MINUTE;
     return {
-      client: `c${random.int(5)}`,
+      client: `c${random.below(5)}`,
       rule: "r",
       user: random.pick(["ann", "bob", "cy"]),
       start,

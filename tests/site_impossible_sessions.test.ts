@@ -10,7 +10,7 @@
 import * as A from "@automerge/automerge";
 import { encode } from "cbor-x";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DAY_MS, dayOf, usageDocId } from "../sync/doc_id.ts";
+import { DAY_MS, dayOf, usageDocId } from "../model/doc_id.ts";
 import {
   enrollFakeAgent,
   type FakeAgent,

@@ -9,9 +9,9 @@
  */
 import * as A from "@automerge/automerge";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DAY_MS, dayOf, inventoryDocId, usageDocId } from "../sync/doc_id.ts";
-import { encodeProduct, type InstalledProduct } from "../sync/inventory_record.ts";
-import type { Rule } from "../sync/rule.ts";
+import { DAY_MS, dayOf, inventoryDocId, usageDocId } from "../model/doc_id.ts";
+import { encodeProduct, type InstalledProduct } from "../model/inventory_record.ts";
+import type { Rule } from "../model/rule.ts";
 import {
   enrollFakeAgent,
   type FakeAgent,

@@ -5,7 +5,7 @@
  */
 import { expect, test } from "vitest";
 import { LocalClock, weekdayOf } from "../site/summaries/local_clock.ts";
-import { SeededRandom } from "./helpers/seeded_random.ts";
+import { SeededRandom } from "../lib/seeded_random.ts";
 
 const ZONES = [
   "UTC",
@@ -30,7 +30,7 @@ test.each(ZONES)("local hours in %s", (zone) => {
   });
   const random = new SeededRandom(zone.length);
   for (let i = 0; i < 5_000; i++) {
-    const ms = Date.UTC(2026, 0, 1) + random.int(365 * 86_400) * 1000 + random.int(1000);
+    const ms = Date.UTC(2026, 0, 1) + random.below(365 * 86_400) * 1000 + random.below(1000);
     const p = Object.fromEntries(format.formatToParts(ms).map((x) => [x.type, x.value]));
     const date = `${p.year}-${p.month}-${p.day}`;
     expect(clock.hourOf(ms)).toEqual({

@@ -6,9 +6,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { join } from "node:path";
 import * as A from "@automerge/automerge";
-import { runMaintenance } from "../site/maintenance.ts";
-import { summaryDocId } from "../sync/doc_id.ts";
-import { closeSite, openSite, type SiteContext } from "../site/site_context.ts";
+import { runMaintenance } from "../site/usage/retention.ts";
+import { summaryDocId } from "../model/doc_id.ts";
+import { type SiteContext } from "../site/site_context.ts";
+import { closeSite, openSite } from "../site/site_server.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 
 const DAY = 86_400_000;

@@ -13,8 +13,8 @@
 import * as A from "@automerge/automerge";
 import { encode } from "cbor-x";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { usageDocId } from "../sync/doc_id.ts";
-import type { Rule } from "../sync/rule.ts";
+import { usageDocId } from "../model/doc_id.ts";
+import type { Rule } from "../model/rule.ts";
 import {
   CBOR_TYPE,
   MAX_SYNC_BODY_BYTES,
@@ -34,7 +34,7 @@ import {
 import { tempDir } from "./helpers/metered_program.ts";
 import { type SiteHandle, startSite } from "./helpers/meter_process.ts";
 import { addRule, makeToken } from "./helpers/site_api.ts";
-import { SeededRandom } from "./helpers/seeded_random.ts";
+import { SeededRandom } from "../lib/seeded_random.ts";
 import { settledSnapshot, snapshotTables, type TablesSnapshot } from "./helpers/site_tables.ts";
 
 const DAY1 = "2026-04-01";

@@ -20,7 +20,7 @@ import { programRules } from "../site/query/program_rules.ts";
 import { QUERY_MEMORY_BYTES } from "../site/query/query_protocol.ts";
 import { QUERY_TABLES } from "../site/query/query_views.ts";
 import { ALLOWED_FUNCTIONS, SQL_FUNCTIONS } from "../site/query/sql_functions.ts";
-import { createToken } from "../site/tokens.ts";
+import { createToken } from "../site/access/tokens.ts";
 import { peakResident, residentMemory, treeCpu, treeCpuSince } from "../bench/process_stats.ts";
 import { openQuerySite, type QuerySite } from "./helpers/query_site.ts";
 

@@ -6,8 +6,8 @@
  * other peers are not affected, and a bucket refills with time.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { RateLimits } from "../site/rate_limits.ts";
-import { inventoryDocId } from "../sync/doc_id.ts";
+import { RateLimits } from "../site/http/rate_limits.ts";
+import { inventoryDocId } from "../model/doc_id.ts";
 import {
   enrollFakeAgent,
   type FakeAgent,

@@ -13,7 +13,7 @@
 import { createClient } from "@libsql/client";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { AuditLog } from "../site/audit_log.ts";
+import { AuditLog } from "../site/access/audit_log.ts";
 import { openSiteDatabase } from "../site/site_db.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 import { type ReportSite, startReportSite } from "./helpers/report_site.ts";

@@ -13,10 +13,10 @@
 import * as A from "@automerge/automerge";
 import { encode } from "cbor-x";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { inventoryDocId, rulesDocId, usageDocId } from "../sync/doc_id.ts";
-import type { Rule } from "../sync/rule.ts";
-import { encodeRule } from "../sync/rule_record.ts";
-import { newActorId } from "../sync/secret.ts";
+import { inventoryDocId, rulesDocId, usageDocId } from "../model/doc_id.ts";
+import type { Rule } from "../model/rule.ts";
+import { encodeRule } from "../model/rule_record.ts";
+import { newActorId } from "../lib/secret.ts";
 import type { SyncItem } from "../sync/sync_batch.ts";
 import {
   enrollFakeAgent,

@@ -6,13 +6,14 @@
  */
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { errorResponse } from "../site/api_error.ts";
-import type { SiteEnv } from "../site/auth.ts";
-import { runMaintenance } from "../site/maintenance.ts";
+import { errorResponse } from "../site/http/api_error.ts";
+import type { SiteEnv } from "../site/http/auth.ts";
+import { runMaintenance } from "../site/usage/retention.ts";
 import { settingsRoutes } from "../site/routes/settings_routes.ts";
-import { closeSite, openSite, type SiteContext } from "../site/site_context.ts";
+import { type SiteContext } from "../site/site_context.ts";
+import { closeSite, openSite } from "../site/site_server.ts";
 import { DEFAULT_SETTINGS, loadSettings } from "../site/site_settings.ts";
-import { createToken } from "../site/tokens.ts";
+import { createToken } from "../site/access/tokens.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 
 const DAY_MS = 86_400_000;

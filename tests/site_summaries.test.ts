@@ -12,10 +12,10 @@ import { hourlyFigures } from "./helpers/summary_tables.ts";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as A from "@automerge/automerge";
 import { join } from "node:path";
-import { encodeFacts, FACTS_KEY } from "../sync/client_facts.ts";
-import { dayOf, inventoryDocId, usageDocId } from "../sync/doc_id.ts";
+import { encodeFacts, FACTS_KEY } from "../model/client_facts.ts";
+import { dayOf, inventoryDocId, usageDocId } from "../model/doc_id.ts";
 import type { SyncItem } from "../sync/sync_batch.ts";
-import type { UsageSession } from "../sync/usage_record.ts";
+import type { UsageSession } from "../model/usage_record.ts";
 import {
   enrollFakeAgent,
   type FakeAgent,
@@ -28,7 +28,7 @@ import {
 } from "./helpers/fake_agent.ts";
 import { type SiteHandle, startSite } from "./helpers/meter_process.ts";
 import { tempDir } from "./helpers/metered_program.ts";
-import { SeededRandom } from "./helpers/seeded_random.ts";
+import { SeededRandom } from "../lib/seeded_random.ts";
 import { api, makeToken } from "./helpers/site_api.ts";
 import { withSiteDb } from "./helpers/site_tables.ts";
 import {
@@ -307,18 +307,18 @@ function diffKeys(a: Record<string, unknown>, b: Record<string, unknown>): strin
 function generate(client: Client, random: SeededRandom, count: number): void {
   const seq = new Map<string, number>();
   for (let i = 0; i < count; i++) {
-    const start = FIRST + random.int(3 * 24 * 60) * MINUTE;
+    const start = FIRST + random.below(3 * 24 * 60) * MINUTE;
     const kind = random.next();
     const minutes = kind < 0.6
-      ? 1 + random.int(50)
+      ? 1 + random.below(50)
       : kind < 0.8
-      ? 60 + random.int(600)
+      ? 60 + random.below(600)
       : kind < 0.9
-      ? 1500 + random.int(900)
+      ? 1500 + random.below(900)
       : 0;
     addSession(client, seq, start, minutes, random);
     // Some runs start at the same instant as another, for ties in the sweep.
-    if (random.next() < 0.1) addSession(client, seq, start, 1 + random.int(30), random);
+    if (random.next() < 0.1) addSession(client, seq, start, 1 + random.below(30), random);
   }
 }
 
@@ -334,8 +334,8 @@ function addSession(
   seq.set(day, n);
   client.sessions.push(session({
     id: `${day}/${n}`,
-    ruleId: RULES[random.int(RULES.length)],
-    user: USERS[random.int(USERS.length)],
+    ruleId: RULES[random.below(RULES.length)],
+    user: USERS[random.below(USERS.length)],
     start,
     end: start + minutes * MINUTE,
     remote: random.next() < 0.2,

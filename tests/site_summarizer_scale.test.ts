@@ -5,14 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { join } from "node:path";
-import { closeSite, openSite, type SiteContext } from "../site/site_context.ts";
+import { type SiteContext } from "../site/site_context.ts";
+import { closeSite, openSite } from "../site/site_server.ts";
 import { Summarizer } from "../site/summaries/summarizer.ts";
-import { usageStatements } from "../site/usage_materializer.ts";
+import { usageStatements } from "../site/usage/usage_materializer.ts";
 import * as A from "@automerge/automerge";
-import { dayOf } from "../sync/doc_id.ts";
+import { dayOf } from "../model/doc_id.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 import { newRecordDoc, session, writeSessions } from "./helpers/fake_agent.ts";
-import { SeededRandom } from "./helpers/seeded_random.ts";
+import { SeededRandom } from "../lib/seeded_random.ts";
 
 const CLIENTS = 150;
 const MINUTE = 60_000;
@@ -47,13 +48,13 @@ describe("summariser at a few hundred computers", () => {
   async function ingest(from: number, span: number, running = false) {
     for (let c = 0; c < CLIENTS; c++) {
       const sessions = Array.from({ length: 3 }, () => {
-        const start = from + random.int(span / MINUTE) * MINUTE;
+        const start = from + random.below(span / MINUTE) * MINUTE;
         return session({
           id: `${dayOf(start)}/${++seq}`,
-          ruleId: `S01-${1 + random.int(3)}`,
+          ruleId: `S01-${1 + random.below(3)}`,
           user: `u${c % 40}`,
           start,
-          end: running ? null : start + (1 + random.int(240)) * MINUTE,
+          end: running ? null : start + (1 + random.below(240)) * MINUTE,
           remote: random.next() < 0.1,
         });
       });

@@ -7,12 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { join } from "node:path";
-import { databaseFile } from "../site/database_file.ts";
+import { databaseFile } from "../store/database_file.ts";
 import { openSiteDatabase } from "../site/site_db.ts";
 import { DEFAULT_SETTINGS } from "../site/site_settings.ts";
 import { SummarizerThread } from "../site/summaries/summarizer_thread.ts";
-import type { Client } from "../sync/db.ts";
-import { Mutex } from "../sync/mutex.ts";
+import type { Client } from "../store/db.ts";
+import { Mutex } from "../lib/mutex.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 
 const HOUR = 3_600_000;

@@ -14,8 +14,9 @@ import {
   summaryKey,
   type SummaryRecord,
 } from "../site/hierarchy/summary_record.ts";
-import { closeSite, openSite, type SiteContext } from "../site/site_context.ts";
-import { changedKeys } from "../sync/changed_keys.ts";
+import { type SiteContext } from "../site/site_context.ts";
+import { closeSite, openSite } from "../site/site_server.ts";
+import { changedKeys } from "../store/changed_keys.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 
 const DAY = "2026-11-20";

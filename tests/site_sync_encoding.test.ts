@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { deflateSync, inflateSync } from "node:zlib";
 import { decode } from "cbor-x";
-import { usageDocId } from "../sync/doc_id.ts";
+import { usageDocId } from "../model/doc_id.ts";
 import { CBOR_TYPE, encodeSyncBody, MAX_SYNC_BODY_BYTES } from "../sync/sync_batch.ts";
 import {
   enrollFakeAgent,

@@ -48,11 +48,11 @@
 import * as A from "@automerge/automerge";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { generationActor, isActorOf } from "../sync/actor_id.ts";
+import { generationActor, isActorOf } from "../model/actor_id.ts";
 import { decompressBody } from "../sync/body_compression.ts";
-import { encodeFacts, FACTS_KEY } from "../sync/client_facts.ts";
-import type { Client } from "../sync/db.ts";
-import { DocStore } from "../sync/doc_store.ts";
+import { encodeFacts, FACTS_KEY } from "../model/client_facts.ts";
+import type { Client } from "../store/db.ts";
+import { DocStore } from "../store/doc_store.ts";
 import {
   DAY_MS,
   dayOf,
@@ -61,9 +61,9 @@ import {
   parseDocId,
   rulesDocId,
   usageDocId,
-} from "../sync/doc_id.ts";
-import { encodeProduct } from "../sync/inventory_record.ts";
-import type { Rule } from "../sync/rule.ts";
+} from "../model/doc_id.ts";
+import { encodeProduct } from "../model/inventory_record.ts";
+import type { Rule } from "../model/rule.ts";
 import {
   CBOR_TYPE,
   decodeSyncBody,
@@ -73,7 +73,7 @@ import {
   syncReplySchema,
   syncRequestSchema,
 } from "../sync/sync_batch.ts";
-import type { UsageSession } from "../sync/usage_record.ts";
+import type { UsageSession } from "../model/usage_record.ts";
 import {
   enrollFakeAgent,
   type FakeAgent,
@@ -85,7 +85,7 @@ import {
 } from "./helpers/fake_agent.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 import { type SiteHandle, startSite } from "./helpers/meter_process.ts";
-import { SeededRandom } from "./helpers/seeded_random.ts";
+import { SeededRandom } from "../lib/seeded_random.ts";
 import { addRule, api, makeToken } from "./helpers/site_api.ts";
 import { settledSnapshot, withSiteDb } from "./helpers/site_tables.ts";
 import { type Mutant, mutateBatch, type SentBatch } from "./helpers/sync_mutations.ts";

@@ -26,10 +26,10 @@ import * as A from "@automerge/automerge";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ParentLink } from "../site/hierarchy/parent_link.ts";
 import { timeOfDayReport } from "../site/reports/time_of_day.ts";
-import { createToken } from "../site/tokens.ts";
-import { encodeFacts, FACTS_KEY } from "../sync/client_facts.ts";
-import { inventoryDocId, usageDocId } from "../sync/doc_id.ts";
-import type { UsageSession } from "../sync/usage_record.ts";
+import { createToken } from "../site/access/tokens.ts";
+import { encodeFacts, FACTS_KEY } from "../model/client_facts.ts";
+import { inventoryDocId, usageDocId } from "../model/doc_id.ts";
+import type { UsageSession } from "../model/usage_record.ts";
 import {
   enrollFakeAgent,
   type FakeAgent,
@@ -40,7 +40,7 @@ import {
   writeSessions,
 } from "./helpers/fake_agent.ts";
 import { type ReportSite, startReportSite } from "./helpers/report_site.ts";
-import { SeededRandom } from "./helpers/seeded_random.ts";
+import { SeededRandom } from "../lib/seeded_random.ts";
 import { addRule } from "./helpers/site_api.ts";
 import { isoWeekday, wallClock } from "./helpers/wall_clock.ts";
 
@@ -87,16 +87,20 @@ const addDays = (date: string, n: number) =>
 /** Sessions every one to five hours, of 1 to 90 whole minutes, by the computer's users. */
 function generate(c: Computer, ruleId: string, random: SeededRandom): void {
   const perDay = new Map<string, number>();
-  for (let at = FROM + random.int(60) * MINUTE; at < TO; at += (60 + random.int(240)) * MINUTE) {
+  for (
+    let at = FROM + random.below(60) * MINUTE;
+    at < TO;
+    at += (60 + random.below(240)) * MINUTE
+  ) {
     const day = new Date(at).toISOString().slice(0, 10);
     const n = (perDay.get(day) ?? 0) + 1;
     perDay.set(day, n);
     c.sessions.push(session({
       id: `${day}/${n}`,
       ruleId,
-      user: c.users[random.int(c.users.length)],
+      user: c.users[random.below(c.users.length)],
       start: at,
-      end: at + (1 + random.int(90)) * MINUTE,
+      end: at + (1 + random.below(90)) * MINUTE,
     }));
   }
 }

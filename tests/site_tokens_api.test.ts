@@ -12,8 +12,8 @@
  * field (413, 415 for size and type); a refused request creates nothing.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createToken, revokeToken } from "../site/tokens.ts";
-import { newActorId } from "../sync/secret.ts";
+import { createToken, revokeToken } from "../site/access/tokens.ts";
+import { newActorId } from "../lib/secret.ts";
 import { enrollFakeAgent } from "./helpers/fake_agent.ts";
 import { type ReportSite, startReportSite } from "./helpers/report_site.ts";
 import { api } from "./helpers/site_api.ts";

@@ -15,11 +15,11 @@
  */
 import type * as A from "@automerge/automerge";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { SESSION_COLUMNS, type SessionOutput } from "../site/session_output.ts";
-import { dayOf, usageDocId } from "../sync/doc_id.ts";
-import type { Rule } from "../sync/rule.ts";
+import { SESSION_COLUMNS, type SessionOutput } from "../model/session_output.ts";
+import { dayOf, usageDocId } from "../model/doc_id.ts";
+import type { Rule } from "../model/rule.ts";
 import { encodeSyncBody } from "../sync/sync_batch.ts";
-import type { UsageSession } from "../sync/usage_record.ts";
+import type { UsageSession } from "../model/usage_record.ts";
 import { AgentSyncStore } from "./helpers/agent_sync_store.ts";
 import { csvCell, parseCsv } from "./helpers/csv_parse.ts";
 import {
@@ -35,7 +35,7 @@ import {
 import { tempDir } from "./helpers/metered_program.ts";
 import { type SiteHandle, startSite } from "./helpers/meter_process.ts";
 import { addRule, api, makeToken, sessions } from "./helpers/site_api.ts";
-import { SeededRandom } from "./helpers/seeded_random.ts";
+import { SeededRandom } from "../lib/seeded_random.ts";
 import { settledSnapshot } from "./helpers/site_tables.ts";
 
 const D1 = "2026-05-10";
@@ -229,14 +229,14 @@ describe("usage API over synced sessions", () => {
 
   function randomSessions(day: string, count: number): UsageSession[] {
     return Array.from({ length: count }, (_, i) => {
-      const start = at(day, "00:00:00") + random.int(24 * 60) * MIN;
+      const start = at(day, "00:00:00") + random.below(24 * 60) * MIN;
       return session({
         id: `${day}/${10 + i}`,
         ruleId: random.pick([editor.id, compiler.id]),
         user: random.pick(["alice", "bob", "carol"]),
         start,
-        end: start + (1 + random.int(180)) * MIN,
-        pid: 2000 + random.int(30_000),
+        end: start + (1 + random.below(180)) * MIN,
+        pid: 2000 + random.below(30_000),
       });
     });
   }

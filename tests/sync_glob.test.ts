@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compileGlob, globToRegExp, hasWildcard } from "../sync/glob.ts";
+import { compileGlob, globToRegExp, hasWildcard } from "../model/glob.ts";
 
 describe("compileGlob", () => {
   it("matches * as any run of characters, including none", () => {

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import * as A from "@automerge/automerge";
 import { bypass, http, HttpResponse, passthrough, type RequestHandler } from "msw";
 import { setupServer } from "msw/node";
-import { Backoff } from "../sync/backoff.ts";
+import { Backoff } from "../lib/backoff.ts";
 import { decodeSentBatch } from "./helpers/sent_batch.ts";
 import { SyncError } from "../sync/sync_client.ts";
 import { type SiteHandle, startSite } from "./helpers/meter_process.ts";

@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { join } from "node:path";
-import type { Client } from "../sync/db.ts";
-import { openDatabase } from "../sync/db.ts";
-import { STATEMENTS_PER_CONNECTION, statementsPrepared } from "../sync/statement_cache.ts";
+import type { Client } from "../store/db.ts";
+import { openDatabase } from "../store/db.ts";
+import { STATEMENTS_PER_CONNECTION, statementsPrepared } from "../store/statement_cache.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 
 let temp: Awaited<ReturnType<typeof tempDir>>;

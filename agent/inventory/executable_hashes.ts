@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Client } from "../../sync/db.ts";
+import type { Client } from "../../store/db.ts";
 import { fileKey, sha256OfOpenFile } from "../exe_hash.ts";
 
 export const executableHashesSchema = [

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ProductSource } from "../../sync/inventory_record.ts";
+import type { ProductSource } from "../../model/inventory_record.ts";
 
 export interface FoundProduct {
   /** `<source>/<identity in that source>`, stable across runs: the record's key. */

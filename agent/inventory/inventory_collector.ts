@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { log } from "../../sync/log.ts";
-import type { InstalledProduct, ProductFile } from "../../sync/inventory_record.ts";
+import { log } from "../../lib/log.ts";
+import type { InstalledProduct, ProductFile } from "../../model/inventory_record.ts";
 import type { ExecutableHashes } from "./executable_hashes.ts";
 import type { FoundProduct, SourceResult } from "./found_product.ts";
 import { fitProduct } from "./product_fit.ts";

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { log } from "../../sync/log.ts";
+import { log } from "../../lib/log.ts";
 import { softwareSignature } from "./software_change_watch.ts";
 
 /** Checks a changing signature may put a run off by. */

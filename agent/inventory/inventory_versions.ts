@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { InstalledProduct } from "../../sync/inventory_record.ts";
+import type { InstalledProduct } from "../../model/inventory_record.ts";
 
 export class InventoryVersions {
   #products = new Map<string, InstalledProduct>();

@@ -8,16 +8,16 @@
  * @module
  */
 import * as A from "@automerge/automerge";
-import { inventoryDocId } from "../../sync/doc_id.ts";
-import type { DocStore } from "../../sync/doc_store.ts";
+import { inventoryDocId } from "../../model/doc_id.ts";
+import type { DocStore } from "../../store/doc_store.ts";
 import {
   decodeProduct,
   encodeProduct,
   type InstalledProduct,
   isProductKey,
-} from "../../sync/inventory_record.ts";
+} from "../../model/inventory_record.ts";
 import type { Inventory } from "./inventory_collector.ts";
-import { changeRecords } from "../../sync/record_changes.ts";
+import { changeRecords } from "../../model/record_changes.ts";
 
 export interface InventoryWrite {
   put: number;

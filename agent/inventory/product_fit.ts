@@ -13,7 +13,7 @@ import {
   MAX_PRODUCT_FILES,
   MAX_PRODUCT_TEXT,
   productKeySchema,
-} from "../../sync/inventory_record.ts";
+} from "../../model/inventory_record.ts";
 import type { FoundProduct } from "./found_product.ts";
 
 /** The product as the record can hold it, or a problem naming it. */

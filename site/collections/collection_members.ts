@@ -5,8 +5,8 @@
  * @module
  */
 import { z } from "zod";
-import type { Client } from "../../sync/db.ts";
-import { iso } from "../time_param.ts";
+import type { Client } from "../../store/db.ts";
+import { iso } from "../http/time_param.ts";
 import type { Membership } from "./membership.ts";
 import { membersStatement } from "./membership_sql.ts";
 

@@ -7,9 +7,9 @@
  * @module
  */
 import { z } from "zod";
-import type { Client } from "../../sync/db.ts";
-import { ApiError, badRequest, notFound } from "../api_error.ts";
-import { iso } from "../time_param.ts";
+import type { Client } from "../../store/db.ts";
+import { ApiError, badRequest, notFound } from "../http/api_error.ts";
+import { iso } from "../http/time_param.ts";
 import { type Membership, membershipSchema, ruleMentions } from "./membership.ts";
 
 export const collectionsSchema = [

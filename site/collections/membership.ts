@@ -22,8 +22,8 @@
  * @module
  */
 import { z } from "zod";
-import { ruleIdSchema } from "../../sync/rule.ts";
-import { badRequest } from "../api_error.ts";
+import { ruleIdSchema } from "../../model/rule.ts";
+import { badRequest } from "../http/api_error.ts";
 
 export const MAX_DEPTH = 8;
 export const MAX_NODES = 64;

@@ -7,7 +7,7 @@
  * @module
  */
 import type { ClientOutput } from "../routes/clients_routes.ts";
-import type { SessionOutput } from "../session_output.ts";
+import type { SessionOutput } from "../../model/session_output.ts";
 import { type Column, DataTable, tableView } from "./data_table.tsx";
 
 const CLIENTS: Column<ClientOutput>[] = [

@@ -5,8 +5,8 @@
  * @module
  */
 import type { Context } from "hono";
-import { parseOr400 } from "../api_error.ts";
-import { toCsv } from "../csv.ts";
+import { parseOr400 } from "../http/api_error.ts";
+import { toCsv } from "../../lib/csv.ts";
 import { reportColumns, type ReportResult } from "../reports/report.ts";
 import { findReport } from "../reports/report_registry.ts";
 import type { SiteContext } from "../site_context.ts";

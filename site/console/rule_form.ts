@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type RuleFields, ruleFieldsSchema, ruleMatchProblem } from "../../sync/rule.ts";
+import { type RuleFields, ruleFieldsSchema, ruleMatchProblem } from "../../model/rule.ts";
 
 export const TEXT_FIELDS = [
   "name",

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Rule } from "../../sync/rule.ts";
+import type { Rule } from "../../model/rule.ts";
 import { type Column, DataTable, tableView } from "./data_table.tsx";
 import type { FormValues } from "./rule_form.ts";
 

@@ -8,10 +8,10 @@
  * @module
  */
 import type * as A from "@automerge/automerge";
-import type { InStatement } from "../../sync/db.ts";
-import { log } from "../../sync/log.ts";
-import { decodeRule } from "../../sync/rule_record.ts";
-import { upsert } from "../rules_materializer.ts";
+import type { InStatement } from "../../store/db.ts";
+import { log } from "../../lib/log.ts";
+import { decodeRule } from "../../model/rule_record.ts";
+import { upsert } from "../rules/rules_materializer.ts";
 
 export function ancestorRulesStatements(siteCode: string, doc: A.Doc<unknown>): InStatement[] {
   const statements: InStatement[] = [

@@ -8,13 +8,14 @@
  *
  * @module
  */
-import type { Client } from "../../sync/db.ts";
-import { log } from "../../sync/log.ts";
-import { hashSecret, newSecret, sameHash } from "../../sync/secret.ts";
-import { ApiError } from "../api_error.ts";
-import type { SiteContext } from "../site_context.ts";
-import { tokenRefused } from "../token_refusal.ts";
-import { checkToken } from "../tokens.ts";
+import type { Client } from "../../store/db.ts";
+import { log } from "../../lib/log.ts";
+import { hashSecret, newSecret, sameHash } from "../../lib/secret.ts";
+import { ApiError } from "../http/api_error.ts";
+import type { Store } from "../../store/store.ts";
+import type { Lineage } from "./lineage.ts";
+import { tokenRefused } from "../http/token_refusal.ts";
+import { checkToken } from "../access/tokens.ts";
 import type { RegisterReply, RegisterRequest } from "./registration_body.ts";
 
 export const childSitesSchema = [
@@ -35,7 +36,7 @@ export interface ChildSite {
 
 /** Registers a child; under the write lock, so a token's last use is taken once. */
 export function registerChild(
-  site: SiteContext,
+  site: Store & Lineage,
   presented: string,
   body: RegisterRequest,
 ): Promise<RegisterReply> {
@@ -97,7 +98,7 @@ export async function authenticateChildSite(db: Client, credential: string): Pro
  * credentials of its subtree; the summaries already received stay, as
  * history. The code is free again, e.g. for a site rebuilt from scratch.
  */
-export function removeChild(site: SiteContext, code: string): Promise<boolean> {
+export function removeChild(site: Store & Lineage, code: string): Promise<boolean> {
   return site.lock.run(async () => {
     const found = await site.db.execute({
       sql: "SELECT code FROM child_sites WHERE code = ?",

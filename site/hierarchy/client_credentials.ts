@@ -12,12 +12,12 @@
 import type * as A from "@automerge/automerge";
 import { encode } from "cbor-x";
 import { z } from "zod";
-import type { ChangedKeys } from "../../sync/changed_keys.ts";
-import { decodeRecord } from "../../sync/cbor_record.ts";
-import type { Client, InStatement } from "../../sync/db.ts";
-import { clientIdSchema, clientsDocId } from "../../sync/doc_id.ts";
-import { fnv1a } from "../../sync/fnv1a.ts";
-import type { SiteContext } from "../site_context.ts";
+import type { ChangedKeys } from "../../store/changed_keys.ts";
+import { decodeRecord } from "../../model/cbor_record.ts";
+import type { Client, InStatement } from "../../store/db.ts";
+import { clientIdSchema, clientsDocId } from "../../model/doc_id.ts";
+import { fnv1a } from "../../lib/fnv1a.ts";
+import type { Store } from "../../store/store.ts";
 import { writeOwnRecordDoc } from "./own_record_doc.ts";
 
 export const descendantCredentialsSchema = [
@@ -57,7 +57,7 @@ export async function credentialsFingerprint(db: Client): Promise<string> {
 }
 
 /** Writes this site's clients' credentials into its documents; returns how many changed. */
-export async function publishCredentials(site: SiteContext): Promise<number> {
+export async function publishCredentials(site: Store): Promise<number> {
   const result = await site.db.execute(
     `SELECT s.client_id, s.secret_hash, json_group_array(a.actor) AS actors
     FROM client_secrets s LEFT JOIN client_actors a ON a.client_id = s.client_id

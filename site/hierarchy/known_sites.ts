@@ -15,10 +15,10 @@
 import type * as A from "@automerge/automerge";
 import { encode } from "cbor-x";
 import { z } from "zod";
-import { decodeRecord } from "../../sync/cbor_record.ts";
-import type { Client, InStatement } from "../../sync/db.ts";
-import { siteCodeSchema, sitesDocId } from "../../sync/doc_id.ts";
-import type { SiteContext } from "../site_context.ts";
+import { decodeRecord } from "../../model/cbor_record.ts";
+import type { Client, InStatement } from "../../store/db.ts";
+import { siteCodeSchema, sitesDocId } from "../../model/doc_id.ts";
+import type { Store } from "../../store/store.ts";
 import { writeOwnRecordDoc } from "./own_record_doc.ts";
 
 export const knownSitesSchema = [
@@ -93,7 +93,7 @@ export async function subtreeOf(
  * Brings this site's own `sites/<code>` document up to date with the sites
  * below it, in one change when something changed; returns whether it did.
  */
-export async function writeOwnSitesDoc(site: SiteContext): Promise<boolean> {
+export async function writeOwnSitesDoc(site: Store): Promise<boolean> {
   const rows = await site.db.execute(
     "SELECT code, parent_code, actor FROM known_sites WHERE via_child <> '' ORDER BY code",
   );

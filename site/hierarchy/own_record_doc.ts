@@ -8,12 +8,12 @@
  * @module
  */
 import * as A from "@automerge/automerge";
-import { changeRecords, type RecordDoc } from "../../sync/record_changes.ts";
-import type { SiteContext } from "../site_context.ts";
+import { changeRecords, type RecordDoc } from "../../model/record_changes.ts";
+import type { Store } from "../../store/store.ts";
 
 /** True when the document changed. */
 export async function writeOwnRecordDoc(
-  site: SiteContext,
+  site: Store,
   docId: string,
   wanted: ReadonlyMap<string, Uint8Array>,
   message: string,

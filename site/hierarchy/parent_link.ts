@@ -20,17 +20,18 @@
  *
  * @module
  */
-import { parseDocId, rulesDocId, sitesDocId } from "../../sync/doc_id.ts";
-import { errorMessageOf } from "../../sync/error_body.ts";
-import { KeyValueTable } from "../../sync/key_value_table.ts";
-import { log } from "../../sync/log.ts";
+import { parseDocId, rulesDocId, sitesDocId } from "../../model/doc_id.ts";
+import { errorMessageOf } from "../../model/error_body.ts";
+import { KeyValueTable } from "../../store/key_value_table.ts";
+import { log } from "../../lib/log.ts";
 import {
   SyncClient,
   SyncError,
   type SyncOutcome,
   type SyncTarget,
 } from "../../sync/sync_client.ts";
-import type { SiteContext } from "../site_context.ts";
+import type { Store } from "../../store/store.ts";
+import type { Lineage } from "./lineage.ts";
 import { ancestorRulesStatements, strangerRulesStatement } from "./ancestor_rules.ts";
 import { selfAndAncestorsStatements, writeOwnSitesDoc } from "./known_sites.ts";
 import { publishSummaries } from "./summary_publisher.ts";
@@ -50,7 +51,7 @@ const SECRET = "parent_secret";
 const ANCESTORS = "ancestors";
 
 export class ParentLink {
-  readonly #site: SiteContext;
+  readonly #site: Store & Lineage;
   readonly #o: ParentLinkOptions;
   readonly #meta: KeyValueTable;
   #client: SyncClient | undefined;
@@ -61,7 +62,7 @@ export class ParentLink {
   /** Sites whose documents the parent refuses, held back until the list of sites changes. */
   readonly #refused = new Set<string>();
 
-  constructor(site: SiteContext, options: ParentLinkOptions) {
+  constructor(site: Store & Lineage, options: ParentLinkOptions) {
     this.#site = site;
     this.#o = options;
     this.#meta = new KeyValueTable(site.db, "site_meta");

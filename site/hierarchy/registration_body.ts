@@ -7,7 +7,7 @@
  * @module
  */
 import { z } from "zod";
-import { siteCodeSchema } from "../../sync/doc_id.ts";
+import { siteCodeSchema } from "../../model/doc_id.ts";
 
 export const registerRequestSchema = z.object({
   code: siteCodeSchema,

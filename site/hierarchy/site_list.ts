@@ -8,8 +8,9 @@
  *
  * @module
  */
-import { KeyValueTable } from "../../sync/key_value_table.ts";
-import type { SiteContext } from "../site_context.ts";
+import { KeyValueTable } from "../../store/key_value_table.ts";
+import type { Store } from "../../store/store.ts";
+import type { Lineage } from "./lineage.ts";
 
 export type SiteRow = {
   code: string;
@@ -25,7 +26,7 @@ export const SITE_COLUMNS = ["code", "parent", "relation", "lastSyncAt", "lagSec
 /** The key in `site_meta` of the last successful sync with the parent. */
 export const PARENT_LAST_SYNC = "parent_last_sync_at";
 
-export async function listSites(site: SiteContext, now = Date.now()): Promise<SiteRow[]> {
+export async function listSites(site: Store & Lineage, now = Date.now()): Promise<SiteRow[]> {
   const row = (code: string, parent: string | null, relation: string, at: number | null) => ({
     code,
     parent,

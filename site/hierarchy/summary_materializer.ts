@@ -22,8 +22,8 @@
  */
 import { HOURLY_FIGURES } from "../summaries/summary_schema.ts";
 import type * as A from "@automerge/automerge";
-import type { ChangedKeys } from "../../sync/changed_keys.ts";
-import type { InStatement } from "../../sync/db.ts";
+import type { ChangedKeys } from "../../store/changed_keys.ts";
+import type { InStatement } from "../../store/db.ts";
 import { decodeSummaryRecord, parseSummaryKey, type SummaryRecord } from "./summary_record.ts";
 
 /** The local-hour users of the sites below, per site and time zone. */

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { InStatement } from "../../sync/db.ts";
+import type { InStatement } from "../../store/db.ts";
 
 export const summaryOutboxSchema = [
   `CREATE TABLE IF NOT EXISTS summary_outbox (

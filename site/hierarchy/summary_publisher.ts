@@ -15,12 +15,12 @@
  * @module
  */
 import * as A from "@automerge/automerge";
-import type { Client, InStatement } from "../../sync/db.ts";
-import { DAY_MS, dayStart, summaryDocId } from "../../sync/doc_id.ts";
-import type { SiteContext } from "../site_context.ts";
+import type { Client, InStatement } from "../../store/db.ts";
+import { DAY_MS, dayStart, summaryDocId } from "../../model/doc_id.ts";
+import type { Store } from "../../store/store.ts";
 import { encodeSummaryValue, summaryKey, type SummaryRecord } from "./summary_record.ts";
-import { changeRecords, type RecordDoc } from "../../sync/record_changes.ts";
-import { fnv1a } from "../../sync/fnv1a.ts";
+import { changeRecords, type RecordDoc } from "../../model/record_changes.ts";
+import { fnv1a } from "../../lib/fnv1a.ts";
 
 export const summaryShardsSchema = [
   `CREATE TABLE IF NOT EXISTS summary_doc_shards (day TEXT PRIMARY KEY, shards INTEGER NOT NULL)`,
@@ -36,7 +36,7 @@ export interface Published {
 }
 
 /** Publishes every day waiting in the outbox. */
-export async function publishSummaries(site: SiteContext): Promise<Published> {
+export async function publishSummaries(site: Store): Promise<Published> {
   const waiting = await site.db.execute("SELECT day, version FROM summary_outbox ORDER BY day");
   const published: Published = { days: 0, docs: 0 };
   for (const row of waiting.rows) {
@@ -46,7 +46,7 @@ export async function publishSummaries(site: SiteContext): Promise<Published> {
   return published;
 }
 
-async function publishDay(site: SiteContext, day: string, version: number): Promise<number> {
+async function publishDay(site: Store, day: string, version: number): Promise<number> {
   const records = await dayRecords(site.db, day);
   const shards = await shardCount(site.db, day);
   const byShard = Array.from({ length: shards }, () => new Map<string, Uint8Array>());
@@ -79,7 +79,7 @@ async function publishDay(site: SiteContext, day: string, version: number): Prom
 
 /** The statements that store a shard's new state, or none when nothing differs. */
 async function changedShard(
-  site: SiteContext,
+  site: Store,
   docId: string,
   wanted: Map<string, Uint8Array>,
 ): Promise<InStatement[] | undefined> {

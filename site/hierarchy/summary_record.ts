@@ -21,7 +21,7 @@
  */
 import { encode } from "cbor-x";
 import { z } from "zod";
-import { decodeRecord } from "../../sync/cbor_record.ts";
+import { decodeRecord } from "../../model/cbor_record.ts";
 
 const count = z.number().int().min(0);
 const instant = z.number().int().nullable();

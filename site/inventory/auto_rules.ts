@@ -15,12 +15,13 @@
  *
  * @module
  */
-import { compileGlob } from "../../sync/glob.ts";
-import { log } from "../../sync/log.ts";
-import { Mutex } from "../../sync/mutex.ts";
-import type { Rule } from "../../sync/rule.ts";
-import { RulesEditor } from "../rules_editor.ts";
-import type { SiteContext } from "../site_context.ts";
+import { compileGlob } from "../../model/glob.ts";
+import { log } from "../../lib/log.ts";
+import { Mutex } from "../../lib/mutex.ts";
+import type { Rule } from "../../model/rule.ts";
+import { RulesEditor } from "../rules/rules_editor.ts";
+import type { Store } from "../../store/store.ts";
+import type { SiteSettings } from "../site_settings.ts";
 
 /** The longest rule name an administrator may give (`sync/rule.ts`). */
 const MAX_RULE_NAME = 200;
@@ -43,17 +44,19 @@ interface Candidate {
 
 /** Runs one at a time, so two runs never create the same rule twice. */
 export class AutoRules {
-  readonly #site: () => SiteContext;
+  readonly #store: Store;
+  /** The settings in force, read at each run: `PATCH /v1/settings` replaces them. */
+  readonly #settings: () => SiteSettings;
   readonly #runs = new Mutex();
 
-  constructor(site: () => SiteContext) {
-    this.#site = site;
+  constructor(store: Store, settings: () => SiteSettings) {
+    this.#store = store;
+    this.#settings = settings;
   }
 
   run(): Promise<AutoRulesRun> {
     return this.#runs.run(async () => {
-      const site = this.#site();
-      const run = await runAutoRules(site, new RulesEditor(site));
+      const run = await runAutoRules(this.#store, this.#settings(), new RulesEditor(this.#store));
       if (run.created.length > 0) {
         log.info("automatic rules created", {
           rules: run.created.map((rule) => rule.id),
@@ -67,19 +70,25 @@ export class AutoRules {
 
   /** The scheduled run: only while the `autoRules` setting is on. */
   async runIfOn(): Promise<void> {
-    if (this.#site().settings.autoRules) await this.run();
+    if (this.#settings().autoRules) await this.run();
   }
 }
 
-async function runAutoRules(site: SiteContext, editor: RulesEditor): Promise<AutoRulesRun> {
-  const { autoRulesPercent: percent, autoRulesMax: max } = site.settings;
+async function runAutoRules(
+  site: Store,
+  settings: SiteSettings,
+  editor: RulesEditor,
+): Promise<AutoRulesRun> {
+  const { autoRulesPercent: percent, autoRulesMax: max } = settings;
   const computers = await inventoriedComputers(site);
   const threshold = Math.max(1, Math.ceil((percent * computers) / 100 - 1e-9));
-  const candidates = computers === 0 ? [] : await widelyInstalled(site, threshold);
+  const candidates = computers === 0 ? [] : await widelyInstalled(site, settings, threshold);
   const { covered, autoCount } = await existingRules(site);
   const room = Math.max(0, max - autoCount);
   const chosen = candidates.filter((c) => !covered(c.fileName)).slice(0, room);
-  for (const candidate of chosen) candidate.product = await productName(site, candidate.fileName);
+  for (const candidate of chosen) {
+    candidate.product = await productName(site, settings, candidate.fileName);
+  }
   const created = await editor.createAll(
     chosen.map((c) => ({
       name: c.product,
@@ -92,7 +101,7 @@ async function runAutoRules(site: SiteContext, editor: RulesEditor): Promise<Aut
   return { computers, threshold, candidates: candidates.length, created };
 }
 
-async function inventoriedComputers(site: SiteContext): Promise<number> {
+async function inventoriedComputers(site: Store): Promise<number> {
   const result = await site.db.execute(
     `SELECT count(*) AS n FROM clients c
     WHERE EXISTS (SELECT 1 FROM software s WHERE s.client_id = c.client_id)`,
@@ -110,8 +119,12 @@ const APPLICATION_KEYS = "(product_key GLOB 'desktop/*' OR product_key GLOB 'sna
  * name that could not be a rule's plain name (empty, or with a wildcard in
  * it) is skipped.
  */
-async function widelyInstalled(site: SiteContext, threshold: number): Promise<Candidate[]> {
-  const applications = site.settings.autoRulesApplicationsOnly ? `AND ${APPLICATION_KEYS}` : "";
+async function widelyInstalled(
+  site: Store,
+  settings: SiteSettings,
+  threshold: number,
+): Promise<Candidate[]> {
+  const applications = settings.autoRulesApplicationsOnly ? `AND ${APPLICATION_KEYS}` : "";
   const result = await site.db.execute({
     sql: `SELECT file_name, count(DISTINCT client_id) AS computers FROM software_files
       WHERE file_name <> '' AND file_name NOT GLOB '*[*?]*' ${applications}
@@ -127,8 +140,12 @@ async function widelyInstalled(site: SiteContext, threshold: number): Promise<Ca
 }
 
 /** The product name most of the first hundred computers with the program give it. */
-async function productName(site: SiteContext, fileName: string): Promise<string> {
-  const applications = site.settings.autoRulesApplicationsOnly ? `AND ${APPLICATION_KEYS}` : "";
+async function productName(
+  site: Store,
+  settings: SiteSettings,
+  fileName: string,
+): Promise<string> {
+  const applications = settings.autoRulesApplicationsOnly ? `AND ${APPLICATION_KEYS}` : "";
   const result = await site.db.execute({
     sql: `SELECT s.name, count(*) AS n FROM (
         SELECT client_id, product_key FROM software_files
@@ -142,7 +159,7 @@ async function productName(site: SiteContext, fileName: string): Promise<string>
 }
 
 /** Which file names existing rules name, and how many automatic rules there are. */
-async function existingRules(site: SiteContext) {
+async function existingRules(site: Store) {
   const result = await site.db.execute(
     "SELECT file_name, original_file_name, origin, site_code FROM rules",
   );

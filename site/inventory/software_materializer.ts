@@ -8,9 +8,9 @@
  * @module
  */
 import type * as A from "@automerge/automerge";
-import type { ChangedKeys } from "../../sync/changed_keys.ts";
-import type { InStatement } from "../../sync/db.ts";
-import { decodeProduct, isProductKey } from "../../sync/inventory_record.ts";
+import type { ChangedKeys } from "../../store/changed_keys.ts";
+import type { InStatement } from "../../store/db.ts";
+import { decodeProduct, isProductKey } from "../../model/inventory_record.ts";
 
 export function softwareStatements(
   client: string,

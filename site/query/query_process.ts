@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { log } from "../../sync/log.ts";
+import { log } from "../../lib/log.ts";
 import { FrameReader, writeFrame } from "./frames.ts";
 import { type ExecutorReply, QueryExecutor } from "./query_executor.ts";
 import type { ReplyHeader, RequestHeader } from "./query_protocol.ts";

@@ -18,10 +18,10 @@
  *
  * @module
  */
-import type { Client } from "../../sync/db.ts";
-import { log } from "../../sync/log.ts";
-import { ApiError } from "../api_error.ts";
-import { databaseFile } from "../database_file.ts";
+import type { Client } from "../../store/db.ts";
+import { log } from "../../lib/log.ts";
+import { ApiError } from "../http/api_error.ts";
+import { databaseFile } from "../../store/database_file.ts";
 import { FrameReader, writeFrame } from "./frames.ts";
 import {
   type QueryFailure,

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { csvLine } from "../csv.ts";
+import { csvLine } from "../../lib/csv.ts";
 import { QueryRefusal } from "./statement_text.ts";
 
 export type ResultFormat = "json" | "csv";

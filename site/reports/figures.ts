@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { iso } from "../time_param.ts";
+export { iso } from "../http/time_param.ts";
 
 const HOUR_MS = 3_600_000;
 

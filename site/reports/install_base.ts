@@ -9,7 +9,7 @@
  * @module
  */
 import { z } from "zod";
-import { DAY_MS } from "../../sync/doc_id.ts";
+import { DAY_MS } from "../../model/doc_id.ts";
 import { installedSql } from "../inventory/installed_match.ts";
 import type { SiteContext } from "../site_context.ts";
 import { iso } from "./figures.ts";

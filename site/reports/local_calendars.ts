@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { DAY_MS, dayOf, dayStart } from "../../sync/doc_id.ts";
+import { DAY_MS, dayOf, dayStart } from "../../model/doc_id.ts";
 import { LocalClock, weekdayOf } from "../summaries/local_clock.ts";
 import { HOUR_MS } from "../summaries/summary_session.ts";
 

@@ -8,7 +8,7 @@
  * @module
  */
 import { z } from "zod";
-import { ruleIdSchema } from "../../sync/rule.ts";
+import { ruleIdSchema } from "../../model/rule.ts";
 
 /** `json` or `csv`; `Accept: text/csv` also chooses CSV. */
 export const formatParam = z.enum(["json", "csv"]).optional();

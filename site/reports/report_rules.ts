@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { badRequest } from "../api_error.ts";
+import { badRequest } from "../http/api_error.ts";
 import type { SiteContext } from "../site_context.ts";
 
 export interface RuleName {

@@ -8,8 +8,8 @@
  * @module
  */
 import type { InValue } from "@libsql/client";
-import { siteCodeSchema } from "../../sync/doc_id.ts";
-import { badRequest } from "../api_error.ts";
+import { siteCodeSchema } from "../../model/doc_id.ts";
+import { badRequest } from "../http/api_error.ts";
 import type { SiteContext } from "../site_context.ts";
 
 export const siteParam = siteCodeSchema.optional().describe(

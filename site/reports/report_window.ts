@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { badRequest } from "../api_error.ts";
+import { badRequest } from "../http/api_error.ts";
 import type { SiteContext } from "../site_context.ts";
-import { DAY_MS, dayOf, dayStart } from "../../sync/doc_id.ts";
+import { DAY_MS, dayOf, dayStart } from "../../model/doc_id.ts";
 import { addMonths, monthOf, monthsEnding, monthStart } from "./months.ts";
 import { type Scope, scopeParameters } from "./report_scope.ts";
 

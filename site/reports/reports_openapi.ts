@@ -14,7 +14,7 @@ import {
   errorReply,
   formatParameter,
   jsonSchema,
-} from "../openapi_parts.ts";
+} from "../http/openapi_parts.ts";
 
 const errors = {
   "400": errorReply("An invalid, unknown or out-of-retention parameter; the message names it"),

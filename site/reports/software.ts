@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import type { InValue } from "@libsql/client";
-import { PRODUCT_SOURCES } from "../../sync/product_source.ts";
+import { PRODUCT_SOURCES } from "../../model/product_source.ts";
 import { sqliteGlob } from "../inventory/installed_match.ts";
 import { iso } from "./figures.ts";
 import { jsonRows } from "./json_rows.ts";

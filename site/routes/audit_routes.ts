@@ -7,10 +7,10 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { AUDIT_COLUMNS } from "../audit_log.ts";
-import { requireRole, type SiteEnv } from "../auth.ts";
-import { listResponse } from "../csv.ts";
-import { queryInput } from "../request_input.ts";
+import { AUDIT_COLUMNS } from "../access/audit_log.ts";
+import { requireRole, type SiteEnv } from "../http/auth.ts";
+import { listResponse } from "../http/list_response.ts";
+import { queryInput } from "../http/request_input.ts";
 import type { SiteContext } from "../site_context.ts";
 
 export const auditQuerySchema = z.object({

@@ -9,8 +9,8 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { parseOr400 } from "../api_error.ts";
-import { requireRole, type SiteEnv } from "../auth.ts";
+import { parseOr400 } from "../http/api_error.ts";
+import { requireRole, type SiteEnv } from "../http/auth.ts";
 import {
   collectionMembers,
   MEMBER_COLUMNS,
@@ -27,7 +27,7 @@ import {
   listCollections,
 } from "../collections/collection_store.ts";
 import { checkMembershipBounds } from "../collections/membership.ts";
-import { listResponse } from "../csv.ts";
+import { listResponse } from "../http/list_response.ts";
 import {
   authErrors,
   bearerSecurity,
@@ -37,10 +37,10 @@ import {
   formatParameter,
   jsonBodyOf,
   reply,
-} from "../openapi_parts.ts";
-import { jsonBody } from "../request_input.ts";
+} from "../http/openapi_parts.ts";
+import { jsonBody } from "../http/request_input.ts";
 import type { SiteContext } from "../site_context.ts";
-import { iso } from "../time_param.ts";
+import { iso } from "../http/time_param.ts";
 import { tooLarge } from "./too_large.ts";
 
 const JSON_LIMIT = 16 * 1024;

@@ -9,22 +9,22 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { log } from "../../sync/log.ts";
-import { hashSecret, newId, newSecret } from "../../sync/secret.ts";
-import { ApiError } from "../api_error.ts";
-import { bearer, type SiteEnv } from "../auth.ts";
-import { tokenRefused } from "../token_refusal.ts";
-import { jsonBody } from "../request_input.ts";
+import { log } from "../../lib/log.ts";
+import { hashSecret, newId, newSecret } from "../../lib/secret.ts";
+import { ApiError } from "../http/api_error.ts";
+import { bearer, type SiteEnv } from "../http/auth.ts";
+import { tokenRefused } from "../http/token_refusal.ts";
+import { jsonBody } from "../http/request_input.ts";
 import type { SiteContext } from "../site_context.ts";
-import { followedRules } from "../sync_peer.ts";
-import { checkToken } from "../tokens.ts";
+import { followedRules } from "../../sync/sync_peer.ts";
+import { checkToken } from "../access/tokens.ts";
 import {
   type EnrollReply,
   type EnrollRequest,
   enrollRequestSchema,
-} from "../../sync/enrolment_body.ts";
+} from "../../model/enrolment_body.ts";
 import { tooLarge } from "./too_large.ts";
-import { peerAddress } from "../peer_address.ts";
+import { peerAddress } from "../http/peer_address.ts";
 
 export function enrollRoute(site: SiteContext): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();

@@ -12,9 +12,9 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { ApiError } from "../api_error.ts";
-import { requireRole, type SiteEnv } from "../auth.ts";
-import { wantsCsv } from "../csv.ts";
+import { ApiError } from "../http/api_error.ts";
+import { requireRole, type SiteEnv } from "../http/auth.ts";
+import { wantsCsv } from "../http/list_response.ts";
 import {
   authErrors,
   bearerSecurity,
@@ -23,12 +23,12 @@ import {
   formatParameter,
   jsonBodyOf,
   reply,
-} from "../openapi_parts.ts";
+} from "../http/openapi_parts.ts";
 import { MAX_RESULT_BYTES, QUERY_MEMORY_BYTES } from "../query/query_protocol.ts";
 import { QueryRunner, type QueryRunnerOptions } from "../query/query_runner.ts";
 import { QUERY_VIEWS } from "../query/query_views.ts";
 import { sqlFunctionsMarkdown } from "../query/sql_functions.ts";
-import { jsonBody } from "../request_input.ts";
+import { jsonBody } from "../http/request_input.ts";
 import type { SiteContext } from "../site_context.ts";
 import { tooLarge } from "./too_large.ts";
 

@@ -9,12 +9,12 @@
  * @module
  */
 import { Hono } from "hono";
-import { requireRole, type SiteEnv } from "../auth.ts";
-import { listResponse } from "../csv.ts";
-import { queryInput } from "../request_input.ts";
+import { requireRole, type SiteEnv } from "../http/auth.ts";
+import { listResponse } from "../http/list_response.ts";
+import { queryInput } from "../http/request_input.ts";
 import type { SiteContext } from "../site_context.ts";
 import { loadSummaryState } from "../summaries/summary_state.ts";
-import { iso } from "../time_param.ts";
+import { iso } from "../http/time_param.ts";
 import { type Report, reportColumns, reportParameters } from "../reports/report.ts";
 import { REPORTS } from "../reports/report_registry.ts";
 

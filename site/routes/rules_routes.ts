@@ -7,13 +7,13 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { type Rule, RULE_COLUMNS, ruleFieldsSchema, ruleIdSchema } from "../../sync/rule.ts";
-import { badRequest, forbidden, notFound } from "../api_error.ts";
-import { requireRole, type SiteEnv } from "../auth.ts";
-import { listResponse } from "../csv.ts";
-import { jsonBody } from "../request_input.ts";
-import { RulesEditor } from "../rules_editor.ts";
-import { ruleFromRow } from "../rules_materializer.ts";
+import { type Rule, RULE_COLUMNS, ruleFieldsSchema, ruleIdSchema } from "../../model/rule.ts";
+import { badRequest, forbidden, notFound } from "../http/api_error.ts";
+import { requireRole, type SiteEnv } from "../http/auth.ts";
+import { listResponse } from "../http/list_response.ts";
+import { jsonBody } from "../http/request_input.ts";
+import { RulesEditor } from "../rules/rules_editor.ts";
+import { ruleFromRow } from "../rules/rules_materializer.ts";
 import type { SiteContext } from "../site_context.ts";
 import { tooLarge } from "./too_large.ts";
 

@@ -10,10 +10,10 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { Mutex } from "../../sync/mutex.ts";
-import { log } from "../../sync/log.ts";
-import { badRequest, parseOr400 } from "../api_error.ts";
-import { requireRole, type SiteEnv } from "../auth.ts";
+import { Mutex } from "../../lib/mutex.ts";
+import { log } from "../../lib/log.ts";
+import { badRequest, parseOr400 } from "../http/api_error.ts";
+import { requireRole, type SiteEnv } from "../http/auth.ts";
 import {
   authErrors,
   bearerSecurity,
@@ -21,8 +21,8 @@ import {
   errorReply,
   jsonBodyOf,
   reply,
-} from "../openapi_parts.ts";
-import { jsonBody } from "../request_input.ts";
+} from "../http/openapi_parts.ts";
+import { jsonBody } from "../http/request_input.ts";
 import type { SiteContext } from "../site_context.ts";
 import { saveSettings, type SiteSettings, siteSettingsSchema } from "../site_settings.ts";
 import { tooLarge } from "./too_large.ts";

@@ -16,20 +16,20 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { MAX_SYNC_BODY_BYTES } from "../../sync/sync_batch.ts";
-import { bearer, requireRole, type SiteEnv } from "../auth.ts";
-import { listResponse } from "../csv.ts";
+import { bearer, requireRole, type SiteEnv } from "../http/auth.ts";
+import { listResponse } from "../http/list_response.ts";
 import { authenticateChildSite, registerChild, removeChild } from "../hierarchy/child_sites.ts";
-import { siteCodeSchema } from "../../sync/doc_id.ts";
-import { badRequest, notFound } from "../api_error.ts";
+import { siteCodeSchema } from "../../model/doc_id.ts";
+import { badRequest, notFound } from "../http/api_error.ts";
 import { subtreeOf } from "../hierarchy/known_sites.ts";
 import { registerRequestSchema } from "../hierarchy/registration_body.ts";
 import { listSites, SITE_COLUMNS } from "../hierarchy/site_list.ts";
-import { jsonBody } from "../request_input.ts";
+import { jsonBody } from "../http/request_input.ts";
 import type { SiteContext } from "../site_context.ts";
-import { childSitePeer } from "../sync_peer.ts";
-import { countSync, readSyncRequest, syncResponse } from "./sync_exchange.ts";
+import { childSitePeer } from "../../sync/sync_peer.ts";
+import { countSync, readSyncBody, syncResponse } from "./sync_exchange.ts";
 import { tooLarge } from "./too_large.ts";
-import { peerAddress } from "../peer_address.ts";
+import { peerAddress } from "../http/peer_address.ts";
 
 export function sitesRoutes(site: SiteContext): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();
@@ -63,7 +63,7 @@ export function sitesRoutes(site: SiteContext): Hono<SiteEnv> {
       const child = await authenticateChildSite(site.db, bearer(c));
       const perMinute = site.settings.syncRequestsPerMinute;
       site.limits.take(`site:${child.code}`, perMinute, "sync requests from this site");
-      const { request, wireBytes } = await readSyncRequest(c);
+      const { request, wireBytes } = await readSyncBody(c);
       // The child's own row is in its subtree as long as no ancestor has taken its code.
       const subtree = await subtreeOf(site.db, child.code);
       const peer = childSitePeer(child.code, subtree, site.code, site.ancestors);
@@ -73,7 +73,7 @@ export function sitesRoutes(site: SiteContext): Hono<SiteEnv> {
         args: [Date.now(), child.code],
       });
       const response = syncResponse(c, { items: handled.items, read: peer.read, now: Date.now() });
-      countSync(site, "site", wireBytes, response.wireBytes, performance.now() - started);
+      countSync(site.metrics, "site", wireBytes, response.wireBytes, performance.now() - started);
       return response.response;
     },
   );

@@ -12,11 +12,11 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { MAX_SYNC_BODY_BYTES } from "../../sync/sync_batch.ts";
-import { authenticateClient, bearer, type SiteEnv } from "../auth.ts";
+import { authenticateClient, bearer, type SiteEnv } from "../http/auth.ts";
 import type { SiteContext } from "../site_context.ts";
-import { agentPeer, fallbackAgentPeer } from "../sync_peer.ts";
+import { agentPeer, fallbackAgentPeer } from "../../sync/sync_peer.ts";
 import { clockOffset } from "../../sync/clock_offset.ts";
-import { countSync, readSyncRequest, syncResponse } from "./sync_exchange.ts";
+import { countSync, readSyncBody, syncResponse } from "./sync_exchange.ts";
 import { tooLarge } from "./too_large.ts";
 
 export function syncRoute(site: SiteContext): Hono<SiteEnv> {
@@ -30,7 +30,7 @@ export function syncRoute(site: SiteContext): Hono<SiteEnv> {
       const client = await authenticateClient(site.db, bearer(c));
       const perMinute = site.settings.syncRequestsPerMinute;
       site.limits.take(`client:${client.clientId}`, perMinute, "sync requests from this agent");
-      const { request, wireBytes } = await readSyncRequest(c);
+      const { request, wireBytes } = await readSyncBody(c);
       const offset = request.now === undefined ? undefined : clockOffset(request.now, arrived);
       const peer = {
         ...(client.homeSite
@@ -41,7 +41,7 @@ export function syncRoute(site: SiteContext): Hono<SiteEnv> {
       const handled = await site.sync.handle(peer, request.items);
       site.lastSeen.seen(client.clientId, arrived, offset?.measuredMs);
       const response = syncResponse(c, { items: handled.items, read: peer.read, now: Date.now() });
-      countSync(site, "agent", wireBytes, response.wireBytes, performance.now() - started);
+      countSync(site.metrics, "agent", wireBytes, response.wireBytes, performance.now() - started);
       return response.response;
     },
   );

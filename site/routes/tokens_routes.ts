@@ -13,14 +13,20 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { log } from "../../sync/log.ts";
-import { notFound } from "../api_error.ts";
-import { auditEntry } from "../audit_log.ts";
-import { requireRole, type SiteEnv } from "../auth.ts";
-import { listResponse } from "../csv.ts";
-import { jsonBody } from "../request_input.ts";
+import { log } from "../../lib/log.ts";
+import { notFound } from "../http/api_error.ts";
+import { auditEntry } from "../access/audit_log.ts";
+import { requireRole, type SiteEnv } from "../http/auth.ts";
+import { listResponse } from "../http/list_response.ts";
+import { jsonBody } from "../http/request_input.ts";
 import type { SiteContext } from "../site_context.ts";
-import { createToken, listedToken, listTokens, revokeToken, tokenRoleSchema } from "../tokens.ts";
+import {
+  createToken,
+  listedToken,
+  listTokens,
+  revokeToken,
+  tokenRoleSchema,
+} from "../access/tokens.ts";
 import { tooLarge } from "./too_large.ts";
 
 export const TOKEN_COLUMNS = [

@@ -8,13 +8,13 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { InValue } from "@libsql/client";
-import { badRequest } from "../api_error.ts";
-import { requireRole, type SiteEnv } from "../auth.ts";
-import { listResponse } from "../csv.ts";
-import { queryInput } from "../request_input.ts";
+import { badRequest } from "../http/api_error.ts";
+import { requireRole, type SiteEnv } from "../http/auth.ts";
+import { listResponse } from "../http/list_response.ts";
+import { queryInput } from "../http/request_input.ts";
 import type { SiteContext } from "../site_context.ts";
-import { instantSchema, iso } from "../time_param.ts";
-import { SESSION_COLUMNS, type SessionOutput } from "../session_output.ts";
+import { instantSchema, iso } from "../http/time_param.ts";
+import { SESSION_COLUMNS, type SessionOutput } from "../../model/session_output.ts";
 
 export const usageQuerySchema = z.object({
   rule: z.string().max(64).optional(),

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { dayStart } from "../../sync/doc_id.ts";
+import { dayStart } from "../../model/doc_id.ts";
 import { LocalClock } from "./local_clock.ts";
 import { DAY_MS, endOf, type SummarySession } from "./summary_session.ts";
 

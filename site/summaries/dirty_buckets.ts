@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { dayOf } from "../../sync/doc_id.ts";
+import { dayOf } from "../../model/doc_id.ts";
 import { DAY_MS, dayFloor, HOUR_MS, hourFloor } from "./summary_session.ts";
 
 export class DirtyBuckets {

@@ -19,7 +19,7 @@
  * @module
  */
 import type { Client, InValue } from "@libsql/client";
-import { dayOf, dayStart } from "../../sync/doc_id.ts";
+import { dayOf, dayStart } from "../../model/doc_id.ts";
 import { DAY_MS, HOUR_MS, type SummarySession } from "./summary_session.ts";
 
 const COLUMNS = "client_id, session_id, rule_id, user_name, start_ms, end_ms, remote";

@@ -22,11 +22,11 @@
  *
  * @module
  */
-import type { Client, InStatement } from "../../sync/db.ts";
-import { dayOf, dayStart } from "../../sync/doc_id.ts";
-import { log } from "../../sync/log.ts";
-import type { Mutex } from "../../sync/mutex.ts";
-import { EventLoopShare } from "../event_loop_share.ts";
+import type { Client, InStatement } from "../../store/db.ts";
+import { dayOf, dayStart } from "../../model/doc_id.ts";
+import { log } from "../../lib/log.ts";
+import type { Mutex } from "../../lib/mutex.ts";
+import { EventLoopShare } from "../../lib/event_loop_share.ts";
 import type { SiteSettings } from "../site_settings.ts";
 import { type ClientDayFigures, clientDayFigures } from "./client_day_figures.ts";
 import { markAllDaysStatement, markDaysStatement } from "../hierarchy/summary_outbox.ts";

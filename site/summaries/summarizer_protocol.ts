@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { InStatement } from "../../sync/db.ts";
+import type { InStatement } from "../../store/db.ts";
 import type { SiteSettings } from "../site_settings.ts";
 import type { SummaryRun } from "./summarizer.ts";
 

@@ -17,9 +17,9 @@
  *
  * @module
  */
-import type { Client, InStatement } from "../../sync/db.ts";
-import type { Mutex } from "../../sync/mutex.ts";
-import { databaseFile } from "../database_file.ts";
+import type { Client, InStatement } from "../../store/db.ts";
+import type { Mutex } from "../../lib/mutex.ts";
+import { databaseFile } from "../../store/database_file.ts";
 import type { SiteSettings } from "../site_settings.ts";
 import { storeUnderLock, Summarizer, type SummaryRun } from "./summarizer.ts";
 import type { FromSummarizer, ToSummarizer } from "./summarizer_protocol.ts";

@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { type InStatement, openDatabase } from "../../sync/db.ts";
-import { Mutex } from "../../sync/mutex.ts";
-import { collectGarbage } from "../collect_garbage.ts";
+import { type InStatement, openDatabase } from "../../store/db.ts";
+import { Mutex } from "../../lib/mutex.ts";
+import { collectGarbage } from "../../lib/collect_garbage.ts";
 import type { SiteSettings } from "../site_settings.ts";
 import { Summarizer } from "./summarizer.ts";
 import type { FromSummarizer, ToSummarizer } from "./summarizer_protocol.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { DAY_MS } from "../../sync/doc_id.ts";
+import { DAY_MS } from "../../model/doc_id.ts";
 
 export interface SummarySession {
   clientId: string;

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { Client, InStatement } from "../../sync/db.ts";
-import { KeyValueTable } from "../../sync/key_value_table.ts";
+import type { Client, InStatement } from "../../store/db.ts";
+import { KeyValueTable } from "../../store/key_value_table.ts";
 
 const SUMMARIZED_UNTIL = "summarized_until";
 const RUNNING_REFRESHED_AT = "running_refreshed_at";

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { InStatement } from "../../sync/db.ts";
+import type { InStatement } from "../../store/db.ts";
 import type { ClientDayFigures } from "./client_day_figures.ts";
 import type { HourFigures } from "./hour_figures.ts";
 

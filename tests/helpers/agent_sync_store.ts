@@ -6,10 +6,10 @@
  * @module
  */
 import type * as A from "@automerge/automerge";
-import { type Client, openDatabase } from "../../sync/db.ts";
-import { DocStore, docStoreSchema } from "../../sync/doc_store.ts";
+import { type Client, openDatabase } from "../../store/db.ts";
+import { DocStore, docStoreSchema } from "../../store/doc_store.ts";
 import { SyncClient, type SyncOutcome } from "../../sync/sync_client.ts";
-import { syncStateSchema, SyncStateStore } from "../../sync/sync_state_store.ts";
+import { syncStateSchema, SyncStateStore } from "../../store/sync_state_store.ts";
 import type { FakeAgent } from "./fake_agent.ts";
 
 export class AgentSyncStore {

@@ -8,8 +8,8 @@
  */
 import * as A from "@automerge/automerge";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import type { Client } from "../../sync/db.ts";
-import { DocStore } from "../../sync/doc_store.ts";
+import type { Client } from "../../store/db.ts";
+import { DocStore } from "../../store/doc_store.ts";
 
 type Records = Record<string, Uint8Array | string | number>;
 

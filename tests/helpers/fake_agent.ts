@@ -12,15 +12,15 @@
  * @module
  */
 import * as A from "@automerge/automerge";
-import { newActorId } from "../../sync/secret.ts";
+import { newActorId } from "../../lib/secret.ts";
 import { CBOR_TYPE, encodeSyncBody, type SyncItem } from "../../sync/sync_batch.ts";
-import { primeSyncState } from "../../sync/sync_state_store.ts";
+import { primeSyncState } from "../../store/sync_state_store.ts";
 import {
   encodeProgram,
   encodeSession,
   type UsageProgram,
   type UsageSession,
-} from "../../sync/usage_record.ts";
+} from "../../model/usage_record.ts";
 import { decode } from "cbor-x";
 
 export type RecordDoc = A.Doc<Record<string, Uint8Array>>;

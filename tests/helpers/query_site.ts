@@ -7,13 +7,14 @@
  * @module
  */
 import { Hono } from "hono";
-import { errorResponse } from "../../site/api_error.ts";
-import { createApp } from "../../site/app.ts";
-import type { SiteEnv } from "../../site/auth.ts";
+import { errorResponse } from "../../site/http/api_error.ts";
+import { createApp } from "../../site/http/app.ts";
+import type { SiteEnv } from "../../site/http/auth.ts";
 import { QueryRunner, type QueryRunnerOptions } from "../../site/query/query_runner.ts";
 import { queryRoute } from "../../site/routes/query_route.ts";
-import { closeSite, openSite, type SiteContext } from "../../site/site_context.ts";
-import { createToken } from "../../site/tokens.ts";
+import { type SiteContext } from "../../site/site_context.ts";
+import { closeSite, openSite } from "../../site/site_server.ts";
+import { createToken } from "../../site/access/tokens.ts";
 import { tempDir } from "./metered_program.ts";
 import { api } from "./site_api.ts";
 

@@ -8,10 +8,11 @@
  * @module
  */
 import { join } from "node:path";
-import { createApp } from "../../site/app.ts";
+import { createApp } from "../../site/http/app.ts";
 import { reportsRoute } from "../../site/routes/reports_route.ts";
-import { closeSite, openSite, type SiteContext } from "../../site/site_context.ts";
-import { createToken } from "../../site/tokens.ts";
+import { type SiteContext } from "../../site/site_context.ts";
+import { closeSite, openSite } from "../../site/site_server.ts";
+import { createToken } from "../../site/access/tokens.ts";
 import { tempDir } from "./metered_program.ts";
 
 export interface ReportSite {

@@ -5,9 +5,9 @@
  * @module
  */
 import { openSiteDatabase } from "../../site/site_db.ts";
-import { createToken, type TokenRole } from "../../site/tokens.ts";
-import type { Rule, RuleFields } from "../../sync/rule.ts";
-import type { SessionOutput } from "../../site/session_output.ts";
+import { createToken, type TokenRole } from "../../site/access/tokens.ts";
+import type { Rule, RuleFields } from "../../model/rule.ts";
+import type { SessionOutput } from "../../model/session_output.ts";
 
 export async function makeToken(db: string, role: TokenRole, uses?: number): Promise<string> {
   const client = await openSiteDatabase(db);

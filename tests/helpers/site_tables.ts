@@ -10,7 +10,7 @@
  * @module
  */
 import { type Client, createClient } from "@libsql/client";
-import { DocStore } from "../../sync/doc_store.ts";
+import { DocStore } from "../../store/doc_store.ts";
 
 /** Every row of the tables that requests write, blobs as hex, in a fixed order. */
 export interface TablesSnapshot {

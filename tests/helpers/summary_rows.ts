@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Client } from "../../sync/db.ts";
+import type { Client } from "../../store/db.ts";
 
 async function insert(db: Client, table: string, rows: Record<string, unknown>[]) {
   if (rows.length === 0) return;

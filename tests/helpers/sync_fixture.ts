@@ -12,10 +12,10 @@
 import * as A from "@automerge/automerge";
 import { createClient } from "@libsql/client";
 import { join } from "node:path";
-import { type Client, openDatabase } from "../../sync/db.ts";
-import { dayOf, dayStart, rulesDocId, usageDocId } from "../../sync/doc_id.ts";
-import { DocStore } from "../../sync/doc_store.ts";
-import { parseHeadsKey } from "../../sync/heads.ts";
+import { type Client, openDatabase } from "../../store/db.ts";
+import { dayOf, dayStart, rulesDocId, usageDocId } from "../../model/doc_id.ts";
+import { DocStore } from "../../store/doc_store.ts";
+import { parseHeadsKey } from "../../lib/heads.ts";
 import { decodeSentBatch, sentEncoding } from "./sent_batch.ts";
 import {
   SyncClient,
@@ -23,9 +23,9 @@ import {
   type SyncOutcome,
   type SyncTarget,
 } from "../../sync/sync_client.ts";
-import { syncStateSchema, SyncStateStore } from "../../sync/sync_state_store.ts";
-import { docStoreSchema } from "../../sync/doc_store.ts";
-import { encodeProgram, encodeSession, type UsageSession } from "../../sync/usage_record.ts";
+import { syncStateSchema, SyncStateStore } from "../../store/sync_state_store.ts";
+import { docStoreSchema } from "../../store/doc_store.ts";
+import { encodeProgram, encodeSession, type UsageSession } from "../../model/usage_record.ts";
 
 export interface Enrolled {
   clientId: string;

@@ -18,10 +18,10 @@
 import { encode } from "cbor-x";
 import { deflateSync } from "node:zlib";
 import { DEFLATE } from "../../sync/body_compression.ts";
-import { parseDocId } from "../../sync/doc_id.ts";
+import { parseDocId } from "../../model/doc_id.ts";
 import { MAX_SYNC_BODY_BYTES, type SyncItem } from "../../sync/sync_batch.ts";
 import type { FakeAgent } from "./fake_agent.ts";
-import type { SeededRandom } from "./seeded_random.ts";
+import type { SeededRandom } from "../../lib/seeded_random.ts";
 
 /** A valid batch an agent sent and the site accepted. */
 export interface SentBatch {
@@ -74,7 +74,7 @@ function concat(...parts: (Uint8Array | number[])[]): Uint8Array {
 
 function flipBits(rng: SeededRandom, bytes: Uint8Array, flips: number): Uint8Array {
   const out = bytes.slice();
-  for (let f = 0; f < flips; f++) out[rng.int(out.length)] ^= 1 << rng.int(8);
+  for (let f = 0; f < flips; f++) out[rng.below(out.length)] ^= 1 << rng.below(8);
   return out;
 }
 
@@ -109,14 +109,14 @@ function otherAgent(s: MutationSource, not: FakeAgent): FakeAgent {
 function shuffled<T>(rng: SeededRandom, items: readonly T[]): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
+    const j = rng.below(i + 1);
     [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
 }
 
 function insertAt<T>(rng: SeededRandom, items: readonly T[], item: T): T[] {
-  const at = rng.int(items.length + 1);
+  const at = rng.below(items.length + 1);
   return [...items.slice(0, at), item, ...items.slice(at)];
 }
 
@@ -124,7 +124,7 @@ function insertAt<T>(rng: SeededRandom, items: readonly T[], item: T): T[] {
 
 const bodyBitFlips: Mutation = (s) => {
   const batch = pickBatch(s);
-  const flips = 1 + s.rng.int(8);
+  const flips = 1 + s.rng.below(8);
   return {
     sender: batch.agent,
     body: flipBits(s.rng, bodyOf(batch.items, batch.now), flips),
@@ -135,7 +135,7 @@ const bodyBitFlips: Mutation = (s) => {
 const bodyTruncated: Mutation = (s) => {
   const batch = pickBatch(s);
   const body = bodyOf(batch.items, batch.now);
-  const at = s.rng.int(body.length);
+  const at = s.rng.below(body.length);
   return {
     sender: batch.agent,
     body: body.slice(0, at),
@@ -146,7 +146,7 @@ const bodyTruncated: Mutation = (s) => {
 
 const trailingBytes: Mutation = (s) => {
   const batch = pickBatch(s);
-  const extra = s.rng.bytes(1 + s.rng.int(16));
+  const extra = s.rng.bytes(1 + s.rng.below(16));
   return {
     sender: batch.agent,
     body: concat(bodyOf(batch.items, batch.now), extra),
@@ -221,7 +221,7 @@ function withItemMsg(
   change: (msg: Uint8Array) => { msg: Uint8Array; how: string },
 ): Mutant {
   const batch = pickBatch(s);
-  const at = s.rng.int(batch.items.length);
+  const at = s.rng.below(batch.items.length);
   const { msg, how } = change(batch.items[at].msg);
   const items = batch.items.map((item, i) => (i === at ? { ...item, msg } : item));
   return { sender: batch.agent, body: bodyOf(items, batch.now), how: `${how} (${items[at].doc})` };
@@ -229,13 +229,13 @@ function withItemMsg(
 
 const msgBitFlips: Mutation = (s) =>
   withItemMsg(s, (msg) => {
-    const flips = 1 + s.rng.int(4);
+    const flips = 1 + s.rng.below(4);
     return { msg: flipBits(s.rng, msg, flips), how: `${flips} bits flipped in a message` };
   });
 
 const msgTruncated: Mutation = (s) =>
   withItemMsg(s, (msg) => {
-    const length = 1 + s.rng.int(msg.length - 1);
+    const length = 1 + s.rng.below(msg.length - 1);
     return { msg: msg.slice(0, length), how: `message truncated to ${length} of ${msg.length}` };
   });
 
@@ -270,13 +270,13 @@ function placed(s: MutationSource, raw: Uint8Array): { body: Uint8Array; where: 
 
 const hugeCount: Mutation = (s) => {
   const [name, header] = s.rng.pick(HUGE_HEADERS);
-  const { body, where } = placed(s, concat(header, s.rng.bytes(s.rng.int(64))));
+  const { body, where } = placed(s, concat(header, s.rng.bytes(s.rng.below(64))));
   return { sender: pickBatch(s).agent, body, how: `${name} as the ${where}`, status: 400 };
 };
 
 /** A real count that the body holds: far more items than a batch may have. */
 const manyItems: Mutation = (s) => {
-  const count = 100_000 + s.rng.int(900_000);
+  const count = 100_000 + s.rng.below(900_000);
   const header = [0x9a, count >>> 24, (count >>> 16) & 0xff, (count >>> 8) & 0xff, count & 0xff];
   const body = concat([0xa1], cbor("items"), header, new Uint8Array(count));
   return { sender: pickBatch(s).agent, body, how: `${count} items of 0`, status: 400 };
@@ -293,7 +293,7 @@ const NESTERS: [string, number[], number[]][] = [
 
 const deepNesting: Mutation = (s) => {
   const [name, open, close] = s.rng.pick(NESTERS);
-  const depth = 10_000 + s.rng.int(90_000);
+  const depth = 10_000 + s.rng.below(90_000);
   const raw = new Uint8Array(depth * open.length + close.length);
   for (let i = 0; i < depth; i++) raw.set(open, i * open.length);
   raw.set(close, depth * open.length);
@@ -371,12 +371,12 @@ const otherClock: Mutation = (s) => {
 const deflated: Mutation = (s) => {
   const batch = pickBatch(s);
   const compressed = new Uint8Array(deflateSync(bodyOf(batch.items, batch.now)));
-  const kind = s.rng.int(4);
+  const kind = s.rng.below(4);
   if (kind === 0) {
     return { sender: batch.agent, body: compressed, encoding: DEFLATE, how: "deflated repeat" };
   }
   if (kind === 1) {
-    const flips = 1 + s.rng.int(4);
+    const flips = 1 + s.rng.below(4);
     return {
       sender: batch.agent,
       body: flipBits(s.rng, compressed, flips),

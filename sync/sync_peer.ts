@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseDocId, rulesDocId } from "../sync/doc_id.ts";
+import { parseDocId, rulesDocId } from "../model/doc_id.ts";
 
 export type Access = "none" | "read" | "write";
 

@@ -6,9 +6,9 @@
  * @module
  */
 import type * as A from "@automerge/automerge";
-import type { ChangedKeys } from "../sync/changed_keys.ts";
-import { decodeFacts, FACTS_KEY } from "../sync/client_facts.ts";
-import type { InStatement } from "../sync/db.ts";
+import type { ChangedKeys } from "../../store/changed_keys.ts";
+import { decodeFacts, FACTS_KEY } from "../../model/client_facts.ts";
+import type { InStatement } from "../../store/db.ts";
 
 export function factsStatements(
   client: string,

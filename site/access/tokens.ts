@@ -9,10 +9,10 @@
  * @module
  */
 import { z } from "zod";
-import type { Client } from "../sync/db.ts";
-import { log } from "../sync/log.ts";
-import { hashSecret, newId, newSecret } from "../sync/secret.ts";
-import { iso } from "./time_param.ts";
+import type { Client } from "../../store/db.ts";
+import { log } from "../../lib/log.ts";
+import { hashSecret, newId, newSecret } from "../../lib/secret.ts";
+import { iso } from "../http/time_param.ts";
 
 export const tokenRoleSchema = z.enum(["admin", "viewer", "enroll", "site"]);
 export type TokenRole = z.infer<typeof tokenRoleSchema>;

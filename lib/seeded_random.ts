@@ -1,7 +1,8 @@
 /**
- * A small seeded pseudo-random generator (mulberry32) for benchmark data
- * sets: the same seed gives the same fleet and the same sessions on every
- * machine, so figures of two runs describe the same data.
+ * A small seeded pseudo-random generator (mulberry32): the same seed gives
+ * the same benchmark fleet on every machine, so figures of two runs describe
+ * the same data, and a test with random input sends the same input on every
+ * run, so a failure can be replayed.
  *
  * @module
  */
@@ -26,13 +27,25 @@ export class SeededRandom {
     return min + Math.floor(this.next() * (max - min + 1));
   }
 
+  /** An integer in [0, n). */
+  below(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** `n` random bytes. */
+  bytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.below(256);
+    return out;
+  }
+
   /** True with probability `p`. */
   chance(p: number): boolean {
     return this.next() < p;
   }
 
   pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)];
+    return items[this.below(items.length)];
   }
 
   /** An index into `weights`, drawn in proportion to them. */

@@ -8,12 +8,12 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-import type { Client } from "../sync/db.ts";
-import { hashSecret, sameHash } from "../sync/secret.ts";
+import type { Client } from "../../store/db.ts";
+import { hashSecret, sameHash } from "../../lib/secret.ts";
 import { ApiError } from "./api_error.ts";
-import { descendantCredential } from "./hierarchy/client_credentials.ts";
+import { descendantCredential } from "../hierarchy/client_credentials.ts";
 import { tokenRefused } from "./token_refusal.ts";
-import { checkToken, type TokenRecord, type TokenRole } from "./tokens.ts";
+import { checkToken, type TokenRecord, type TokenRole } from "../access/tokens.ts";
 
 export type SiteEnv = { Variables: { token: TokenRecord } };
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { log } from "../sync/log.ts";
+import { log } from "./log.ts";
 
 export class RepeatingTask {
   readonly #name: string;

@@ -18,9 +18,9 @@
  */
 import type { Context } from "hono";
 import { ApiError } from "./api_error.ts";
-import { auditEntry } from "./audit_log.ts";
+import { auditEntry } from "../access/audit_log.ts";
 import { peerAddress } from "./peer_address.ts";
-import type { SiteContext } from "./site_context.ts";
+import type { SiteContext } from "../site_context.ts";
 
 /** The code of a form refused for coming from another origin. */
 export const CROSS_ORIGIN = "cross_origin";

@@ -6,10 +6,10 @@
  * @module
  */
 import type * as A from "@automerge/automerge";
-import type { ChangedKeys } from "../sync/changed_keys.ts";
-import type { InStatement } from "../sync/db.ts";
-import { type Rule } from "../sync/rule.ts";
-import { decodeRule } from "../sync/rule_record.ts";
+import type { ChangedKeys } from "../../store/changed_keys.ts";
+import type { InStatement } from "../../store/db.ts";
+import { type Rule } from "../../model/rule.ts";
+import { decodeRule } from "../../model/rule_record.ts";
 
 export function rulesStatements(doc: A.Doc<unknown>, { put, deleted }: ChangedKeys): InStatement[] {
   const records = doc as Record<string, unknown>;

@@ -12,10 +12,10 @@
  *
  * @module
  */
-import type { Client } from "../sync/db.ts";
-import { dayOf } from "../sync/doc_id.ts";
-import type { Mutex } from "../sync/mutex.ts";
-import type { SiteSettings } from "./site_settings.ts";
+import type { Client } from "../../store/db.ts";
+import { dayOf } from "../../model/doc_id.ts";
+import type { Mutex } from "../../lib/mutex.ts";
+import type { SiteSettings } from "../site_settings.ts";
 
 const BATCH = 5_000;
 const DAY_MS = 86_400_000;

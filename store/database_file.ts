@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Client } from "../sync/db.ts";
+import type { Client } from "./db.ts";
 
 /** The path of the main database file, or `undefined` on a libSQL server or in memory. */
 export async function databaseFile(db: Client): Promise<string | undefined> {

@@ -23,10 +23,10 @@
  */
 import type { Context } from "hono";
 import { routePath } from "hono/route";
-import { peerAddress } from "./peer_address.ts";
-import type { Client } from "../sync/db.ts";
-import { log } from "../sync/log.ts";
-import { Mutex } from "../sync/mutex.ts";
+import { peerAddress } from "../http/peer_address.ts";
+import type { Client } from "../../store/db.ts";
+import { log } from "../../lib/log.ts";
+import { Mutex } from "../../lib/mutex.ts";
 
 export const auditSchema = [
   `CREATE TABLE IF NOT EXISTS audit_log (

@@ -15,7 +15,7 @@
  */
 import * as A from "@automerge/automerge";
 import type { Client, InStatement } from "./db.ts";
-import { headsKey, parseHeadsKey } from "./heads.ts";
+import { headsKey, parseHeadsKey } from "../lib/heads.ts";
 
 export const docStoreSchema = [
   `CREATE TABLE IF NOT EXISTS docs (

@@ -21,17 +21,17 @@
  */
 import { isIntactChange } from "./intact_change.ts";
 import * as A from "@automerge/automerge";
-import { isActorOf } from "../sync/actor_id.ts";
-import { type ChangedKeys, changedKeysOf } from "../sync/changed_keys.ts";
-import type { Client, InStatement } from "../sync/db.ts";
-import type { DocStore } from "../sync/doc_store.ts";
-import { sameHeads } from "../sync/heads.ts";
-import { log } from "../sync/log.ts";
-import type { Mutex } from "../sync/mutex.ts";
-import type { SyncItem } from "../sync/sync_batch.ts";
-import type { SyncStateStore } from "../sync/sync_state_store.ts";
-import { ApiError, badRequest, forbidden } from "./api_error.ts";
-import type { CachedDoc, DocCache } from "./doc_cache.ts";
+import { isActorOf } from "../model/actor_id.ts";
+import { type ChangedKeys, changedKeysOf } from "../store/changed_keys.ts";
+import type { Client, InStatement } from "../store/db.ts";
+import type { DocStore } from "../store/doc_store.ts";
+import { sameHeads } from "../lib/heads.ts";
+import { log } from "../lib/log.ts";
+import type { Mutex } from "../lib/mutex.ts";
+import type { SyncItem } from "./sync_batch.ts";
+import type { SyncStateStore } from "../store/sync_state_store.ts";
+import { forbiddenSync, malformedBatch, SyncRefusal } from "./sync_refusal.ts";
+import type { CachedDoc, DocCache } from "../store/doc_cache.ts";
 import type { SyncPeer } from "./sync_peer.ts";
 
 /** Turns the records a change put or deleted into rows; throws on invalid records. */
@@ -274,7 +274,7 @@ export class SyncHandler {
 
 /** Refusals are logged, so an operator sees a peer that sends what it may not. */
 function logRefusal(peer: SyncPeer, error: unknown): void {
-  if (!(error instanceof ApiError)) return;
+  if (!(error instanceof SyncRefusal)) return;
   log.warn("sync batch refused", { peer: peer.id, status: error.status, reason: error.message });
 }
 
@@ -282,27 +282,32 @@ function logRefusal(peer: SyncPeer, error: unknown): void {
 function checkItems(peer: SyncPeer, items: readonly SyncItem[]): Incoming[] {
   const seen = new Set<string>();
   return items.map((item) => {
-    if (seen.has(item.doc)) throw badRequest(`the batch names ${item.doc} twice`);
+    if (seen.has(item.doc)) throw malformedBatch(`the batch names ${item.doc} twice`);
     seen.add(item.doc);
     const access = peer.access(item.doc);
-    if (access === "none") throw forbidden(`${peer.id} may not sync ${item.doc}`, "doc_forbidden");
+    if (access === "none") {
+      throw forbiddenSync(`${peer.id} may not sync ${item.doc}`, "doc_forbidden");
+    }
     let message: A.DecodedSyncMessage;
     try {
       message = A.decodeSyncMessage(item.msg);
     } catch {
-      throw badRequest(
+      throw malformedBatch(
         `the message for ${item.doc} is not an Automerge sync message`,
         "bad_message",
       );
     }
     if (!message.changes.every(isIntactChange)) {
-      throw badRequest(
+      throw malformedBatch(
         `the message for ${item.doc} carries a corrupt Automerge change (bad checksum)`,
         "bad_message",
       );
     }
     if (access === "read" && message.changes.length > 0) {
-      throw forbidden(`${peer.id} may only read ${item.doc}, but sent changes to it`, "read_only");
+      throw forbiddenSync(
+        `${peer.id} may only read ${item.doc}, but sent changes to it`,
+        "read_only",
+      );
     }
     return { item, message, write: access === "write" };
   });
@@ -321,7 +326,7 @@ function receiveOr400(doc: A.Doc<unknown>, state: A.SyncState, item: SyncItem) {
     });
     return { doc: next, state: received, patches };
   } catch (error) {
-    throw badRequest(
+    throw malformedBatch(
       `the message for ${item.doc} is not a valid Automerge sync message: ` +
         `${(error as Error).message}`,
       "bad_message",
@@ -333,7 +338,7 @@ function receiveOr400(doc: A.Doc<unknown>, state: A.SyncState, item: SyncItem) {
 function checkActors(peer: SyncPeer, docId: string, doc: A.Doc<unknown>, before: A.Heads): void {
   for (const change of A.getChangesMetaSince(doc, before)) {
     if (!isActorOf(peer.actors, change.actor)) {
-      throw forbidden(
+      throw forbiddenSync(
         `a change to ${docId} was made by actor ${change.actor}, which is not bound to ${peer.id}`,
         "foreign_actor",
       );
@@ -352,7 +357,7 @@ function materializeOr400(
   try {
     return materialize(docId, doc, changed, before, from);
   } catch (error) {
-    if (error instanceof ApiError) throw error;
-    throw badRequest(`${docId}: ${(error as Error).message}`, "invalid_record");
+    if (error instanceof SyncRefusal) throw error;
+    throw malformedBatch(`${docId}: ${(error as Error).message}`, "invalid_record");
   }
 }

@@ -6,24 +6,24 @@
  * @module
  */
 import { z } from "zod";
-import { ruleSchema } from "../sync/rule.ts";
-import { clientOutputSchema } from "./routes/clients_routes.ts";
-import { enrollReplySchema, enrollRequestSchema } from "../sync/enrolment_body.ts";
-import { ruleUpdateSchema } from "./routes/rules_routes.ts";
-import { usageQuerySchema } from "./routes/usage_routes.ts";
-import { sessionOutputSchema } from "./session_output.ts";
-import { summaryRunReplySchema, summaryRunRequestSchema } from "./routes/summaries_route.ts";
-import { reportsOpenApiPaths } from "./reports/reports_openapi.ts";
+import { ruleSchema } from "../../model/rule.ts";
+import { clientOutputSchema } from "../routes/clients_routes.ts";
+import { enrollReplySchema, enrollRequestSchema } from "../../model/enrolment_body.ts";
+import { ruleUpdateSchema } from "../routes/rules_routes.ts";
+import { usageQuerySchema } from "../routes/usage_routes.ts";
+import { sessionOutputSchema } from "../../model/session_output.ts";
+import { summaryRunReplySchema, summaryRunRequestSchema } from "../routes/summaries_route.ts";
+import { reportsOpenApiPaths } from "../reports/reports_openapi.ts";
 import {
   collectionsOpenApiComponents,
   collectionsOpenApiPaths,
-} from "./routes/collections_routes.ts";
-import { queryOpenApiPaths } from "./routes/query_route.ts";
-import { settingsOpenApiPaths } from "./routes/settings_routes.ts";
-import { ruleFieldsSchema } from "../sync/rule.ts";
-import { registerReplySchema, registerRequestSchema } from "./hierarchy/registration_body.ts";
-import { auditQuerySchema } from "./routes/audit_routes.ts";
-import { tokenCreatedSchema, tokenCreateSchema } from "./routes/tokens_routes.ts";
+} from "../routes/collections_routes.ts";
+import { queryOpenApiPaths } from "../routes/query_route.ts";
+import { settingsOpenApiPaths } from "../routes/settings_routes.ts";
+import { ruleFieldsSchema } from "../../model/rule.ts";
+import { registerReplySchema, registerRequestSchema } from "../hierarchy/registration_body.ts";
+import { auditQuerySchema } from "../routes/audit_routes.ts";
+import { tokenCreatedSchema, tokenCreateSchema } from "../routes/tokens_routes.ts";
 import {
   authErrors,
   bearerSecurity,

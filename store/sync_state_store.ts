@@ -9,7 +9,7 @@
  */
 import * as A from "@automerge/automerge";
 import type { Client, InStatement } from "./db.ts";
-import { log } from "./log.ts";
+import { log } from "../lib/log.ts";
 
 export const syncStateSchema = [
   `CREATE TABLE IF NOT EXISTS sync_states (

@@ -9,7 +9,7 @@
  * @module
  */
 import * as A from "@automerge/automerge";
-import { sameBytes } from "./same_bytes.ts";
+import { sameBytes } from "../lib/same_bytes.ts";
 
 export type RecordDoc = A.Doc<Record<string, Uint8Array>>;
 

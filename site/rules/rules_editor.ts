@@ -7,21 +7,21 @@
  * @module
  */
 import * as A from "@automerge/automerge";
-import { changedKeys } from "../sync/changed_keys.ts";
-import { rulesDocId } from "../sync/doc_id.ts";
-import type { StoredDocInfo } from "../sync/doc_store.ts";
-import { type Rule, type RuleFields, ruleMatchProblem } from "../sync/rule.ts";
-import { decodeRule, encodeRule } from "../sync/rule_record.ts";
-import { badRequest, notFound } from "./api_error.ts";
+import { changedKeys } from "../../store/changed_keys.ts";
+import { rulesDocId } from "../../model/doc_id.ts";
+import type { StoredDocInfo } from "../../store/doc_store.ts";
+import { type Rule, type RuleFields, ruleMatchProblem } from "../../model/rule.ts";
+import { decodeRule, encodeRule } from "../../model/rule_record.ts";
+import { badRequest, notFound } from "../http/api_error.ts";
 import { rulesStatements } from "./rules_materializer.ts";
-import type { SiteContext } from "./site_context.ts";
+import type { Store } from "../../store/store.ts";
 
 type RulesDoc = Record<string, Uint8Array>;
 
 export class RulesEditor {
-  readonly #site: SiteContext;
+  readonly #site: Store;
 
-  constructor(site: SiteContext) {
+  constructor(site: Store) {
     this.#site = site;
   }
 

@@ -24,7 +24,7 @@
  * @module
  */
 import * as A from "@automerge/automerge";
-import type { DocStore, StoredDocInfo } from "../sync/doc_store.ts";
+import type { DocStore, StoredDocInfo } from "./doc_store.ts";
 
 export interface CachedDoc {
   doc: A.Doc<unknown>;

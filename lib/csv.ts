@@ -1,7 +1,6 @@
 /**
- * CSV output for every listing and report: RFC 4180 quoting, a header row,
- * and the choice between JSON and CSV made the same way everywhere
- * (`?format=csv`, or `Accept: text/csv`).
+ * CSV encoding for every listing and report: RFC 4180 quoting and a header
+ * row.
  *
  * Text that agents report (program paths, argv[0], user and host names) is
  * not trusted: a text cell starting with `=`, `+`, `-`, `@`, a tab or a
@@ -10,8 +9,6 @@
  *
  * @module
  */
-import type { Context } from "hono";
-import { badRequest } from "./api_error.ts";
 
 function cell(value: unknown): string {
   if (value === null || value === undefined) return "";
@@ -28,6 +25,7 @@ export function csvLine(values: readonly unknown[]): string {
   return values.map(cell).join(",") + "\r\n";
 }
 
+/** `columns` as a header row, then one line per row. */
 export function toCsv(
   columns: readonly string[],
   rows: readonly Record<string, unknown>[],
@@ -35,28 +33,4 @@ export function toCsv(
   const lines = [csvLine(columns)];
   for (const row of rows) lines.push(csvLine(columns.map((c) => row[c])));
   return lines.join("");
-}
-
-export function wantsCsv(c: Context): boolean {
-  const format = c.req.query("format");
-  if (format === undefined) return (c.req.header("accept") ?? "").includes("text/csv");
-  if (format !== "json" && format !== "csv") {
-    throw badRequest(`format is json or csv, not '${format}'`, "invalid_input");
-  }
-  return format === "csv";
-}
-
-/** Answers with CSV of `rows` or with the JSON `body`, as the client asked. */
-export function listResponse(
-  c: Context,
-  columns: readonly string[],
-  rows: readonly Record<string, unknown>[],
-  body: unknown,
-  headers: Record<string, string> = {},
-): Response {
-  if (!wantsCsv(c)) return c.json(body, 200, headers);
-  return c.body(toCsv(columns, rows), 200, {
-    ...headers,
-    "content-type": "text/csv; charset=utf-8",
-  });
 }

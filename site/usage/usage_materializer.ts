@@ -6,8 +6,8 @@
  * @module
  */
 import * as A from "@automerge/automerge";
-import type { ChangedKeys } from "../sync/changed_keys.ts";
-import type { InStatement } from "../sync/db.ts";
+import type { ChangedKeys } from "../../store/changed_keys.ts";
+import type { InStatement } from "../../store/db.ts";
 import {
   decodeProgram,
   decodeSession,
@@ -15,7 +15,7 @@ import {
   isSessionKey,
   type UsageProgram,
   type UsageSession,
-} from "../sync/usage_record.ts";
+} from "../../model/usage_record.ts";
 
 const COLUMNS = [
   "client_id",

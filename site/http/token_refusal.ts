@@ -6,7 +6,7 @@
  * @module
  */
 import { ApiError } from "./api_error.ts";
-import type { TokenCheck } from "./tokens.ts";
+import type { TokenCheck } from "../access/tokens.ts";
 
 /**
  * The error for a refused token: 401 when it is unknown, revoked, expired or

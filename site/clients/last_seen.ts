@@ -7,8 +7,8 @@
  *
  * @module
  */
-import type { Client } from "../sync/db.ts";
-import { log } from "../sync/log.ts";
+import type { Client } from "../../store/db.ts";
+import { log } from "../../lib/log.ts";
 
 interface Seen {
   at: number;
