@@ -23,7 +23,7 @@ import { log } from "../lib/log.ts";
 import { fetchTrusting } from "../lib/trusted_fetch.ts";
 import { Mutex } from "../lib/mutex.ts";
 import { Backoff } from "../lib/backoff.ts";
-import { SyncClient, SyncError, type SyncOutcome, type SyncTarget } from "../sync/sync_client.ts";
+import { SyncClient, SyncError, type SyncOutcome, type SyncTarget } from "../sync/mod.ts";
 import { SyncStateStore } from "../store/sync_state_store.ts";
 import { openAgentDatabase } from "./agent_db.ts";
 import { enroll, type Enrolment, loadEnrolment, saveEnrolment } from "./enrolment.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { CLOCK_TOLERANCE_MS } from "../sync/clock_offset.ts";
+import { CLOCK_TOLERANCE_MS } from "../sync/mod.ts";
 import { log } from "../lib/log.ts";
 
 export class ClockCheck {

@@ -10,7 +10,7 @@ import { errorMessageOf } from "../model/error_body.ts";
 import type { Client } from "../store/db.ts";
 import { KeyValueTable } from "../store/key_value_table.ts";
 import { newActorId } from "../lib/secret.ts";
-import { SyncError } from "../sync/sync_client.ts";
+import { SyncError } from "../sync/mod.ts";
 import { errorText } from "../lib/error_text.ts";
 
 export interface Enrolment {

@@ -10,12 +10,7 @@
  * @module
  */
 import { log } from "../lib/log.ts";
-import {
-  type SyncClient,
-  SyncError,
-  type SyncOutcome,
-  type SyncTarget,
-} from "../sync/sync_client.ts";
+import { type SyncClient, SyncError, type SyncOutcome, type SyncTarget } from "../sync/mod.ts";
 
 /** How long a refused document waits before it is offered again. */
 export const REFUSED_RETRY_MS = 3_600_000;

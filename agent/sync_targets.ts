@@ -7,7 +7,7 @@
  */
 import { inventoryDocId } from "../model/doc_id.ts";
 import type { DocStore } from "../store/doc_store.ts";
-import type { SyncTarget } from "../sync/sync_client.ts";
+import type { SyncTarget } from "../sync/mod.ts";
 import type { Enrolment } from "./enrolment.ts";
 
 export async function agentSyncTargets(

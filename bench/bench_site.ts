@@ -5,9 +5,13 @@
  * @module
  */
 import { join } from "node:path";
-import { openSiteDatabase } from "../site/site_db.ts";
-import { createToken } from "../site/access/tokens.ts";
-import { DEFAULT_SETTINGS, saveSettings, type SiteSettings } from "../site/site_settings.ts";
+import {
+  createToken,
+  DEFAULT_SETTINGS,
+  openSiteDatabase,
+  saveSettings,
+  type SiteSettings,
+} from "../site/mod.ts";
 import { newActorId } from "../lib/secret.ts";
 import { cpuSeconds, residentMemory } from "./process_stats.ts";
 

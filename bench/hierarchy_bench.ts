@@ -20,11 +20,13 @@ import { parseArgs } from "node:util";
 import { encode } from "cbor-x";
 import { Buffer } from "node:buffer";
 import { deflateRawSync } from "node:zlib";
-import { ParentLink } from "../site/hierarchy/parent_link.ts";
-import { publishSummaries } from "../site/hierarchy/summary_publisher.ts";
-import { openSite } from "../site/site_server.ts";
-import { openSiteDatabase } from "../site/site_db.ts";
-import { createToken } from "../site/access/tokens.ts";
+import {
+  createToken,
+  openSite,
+  openSiteDatabase,
+  ParentLink,
+  publishSummaries,
+} from "../site/mod.ts";
 import type { Client } from "../store/db.ts";
 import { DAY_MS, dayOf } from "../model/doc_id.ts";
 import { type BenchFigure, progress, renderFigures, round } from "./bench_figure.ts";

@@ -27,7 +27,7 @@ import { ExecutableHashes } from "../agent/inventory/executable_hashes.ts";
 import { collectInventory } from "../agent/inventory/inventory_collector.ts";
 import { defaultInventorySources } from "../agent/inventory/inventory_sources.ts";
 import { writeInventory } from "../agent/inventory/inventory_writer.ts";
-import { openSiteDatabase } from "../site/site_db.ts";
+import { openSiteDatabase } from "../site/mod.ts";
 import { type Client, openDatabase } from "../store/db.ts";
 import { DAY_MS, inventoryDocId } from "../model/doc_id.ts";
 import { DocStore } from "../store/doc_store.ts";

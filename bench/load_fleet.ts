@@ -16,7 +16,7 @@
  */
 import type * as A from "@automerge/automerge";
 import { DAY_MS, dayStart } from "../model/doc_id.ts";
-import { decodeSyncBody, syncReplySchema } from "../sync/sync_batch.ts";
+import { decodeSyncBody, syncReplySchema } from "../sync/mod.ts";
 import { type FleetDays, nextDay, timeInDay } from "./fleet_days.ts";
 import { SeededRandom } from "../lib/seeded_random.ts";
 import {

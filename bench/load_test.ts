@@ -35,7 +35,7 @@ import { measureGet, sampleGetLatency } from "./request_latency.ts";
 import { IDLE_SHARE, SimulatedAgent } from "./simulated_agent.ts";
 import { beginDays, type FleetDays } from "./fleet_days.ts";
 import { SeededRandom } from "../lib/seeded_random.ts";
-import type { SiteSettings } from "../site/site_settings.ts";
+import type { SiteSettings } from "../site/mod.ts";
 import { dayOf } from "../model/doc_id.ts";
 
 export interface LoadTestOptions {

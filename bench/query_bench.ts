@@ -20,9 +20,7 @@ import { startBenchSite } from "./bench_site.ts";
 import { childPids, peakResident, residentMemory, treeCpu, treeCpuSince } from "./process_stats.ts";
 import { backgroundLoop } from "./background_loop.ts";
 import { percentile, sampleGetLatency } from "./request_latency.ts";
-import { QUERY_MEMORY_BYTES } from "../site/query/query_protocol.ts";
-import { openSiteDatabase } from "../site/site_db.ts";
-import { createToken } from "../site/access/tokens.ts";
+import { createToken, openSiteDatabase, QUERY_MEMORY_BYTES } from "../site/mod.ts";
 
 const ROWS_100K = "WITH RECURSIVE c(x) AS (VALUES (1) UNION ALL SELECT x + 1 FROM c " +
   "WHERE x < 100000) SELECT x, 'row ' || x AS label, x * 1.5 AS half FROM c";

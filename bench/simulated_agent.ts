@@ -10,14 +10,14 @@
 import * as A from "@automerge/automerge";
 import { rulesDocId, usageDocId } from "../model/doc_id.ts";
 import { sameHeads } from "../lib/heads.ts";
-import { compressBody } from "../sync/body_compression.ts";
 import {
   CBOR_TYPE,
+  compressBody,
   decodeSyncBody,
   encodeSyncBody,
   type SyncItem,
   syncReplySchema,
-} from "../sync/sync_batch.ts";
+} from "../sync/mod.ts";
 import { primeSyncState } from "../store/sync_state_store.ts";
 import { encodeProgram, encodeSession, type UsageSession } from "../model/usage_record.ts";
 import type { EnrolledClient } from "./bench_site.ts";

@@ -11,7 +11,7 @@
  * @module
  */
 import { join } from "node:path";
-import { openSiteDatabase } from "../site/site_db.ts";
+import { openSiteDatabase } from "../site/mod.ts";
 import type { InStatement } from "../store/db.ts";
 import { type BenchFigure, progress, round } from "./bench_figure.ts";
 import { enrollClients, runConcurrently, startBenchSite } from "./bench_site.ts";

@@ -33,10 +33,17 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { openSiteDatabase } from "../site/site_db.ts";
-import { DEFAULT_SETTINGS, saveSettings, type SiteSettings } from "../site/site_settings.ts";
-import { Summarizer } from "../site/summaries/summarizer.ts";
-import { loadSummaryState, summaryStateStatements } from "../site/summaries/summary_state.ts";
+import {
+  DEFAULT_SETTINGS,
+  findReport,
+  isRequired,
+  loadSummaryState,
+  openSiteDatabase,
+  saveSettings,
+  type SiteSettings,
+  Summarizer,
+  summaryStateStatements,
+} from "../site/mod.ts";
 import type { Client } from "../store/db.ts";
 import { DAY_MS } from "../model/doc_id.ts";
 import { KeyValueTable } from "../store/key_value_table.ts";
@@ -45,8 +52,6 @@ import { newActorId } from "../lib/secret.ts";
 import { type BenchFigure, progress, renderFigures, round } from "./bench_figure.ts";
 import { startBenchSite } from "./bench_site.ts";
 import { measureGet } from "./request_latency.ts";
-import { isRequired } from "../site/reports/report.ts";
-import { findReport } from "../site/reports/report_registry.ts";
 import { type Arrival, deliverArrivals } from "./usage_arrivals.ts";
 import { type HistoryOptions, isLate, writeUsageHistory } from "./usage_dataset.ts";
 import { usageDocBytesPerSession } from "./usage_doc_size.ts";

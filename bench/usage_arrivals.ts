@@ -16,7 +16,7 @@ import type * as A from "@automerge/automerge";
 import type { Client, InStatement } from "../store/db.ts";
 import { DAY_MS } from "../model/doc_id.ts";
 import { encodeProgram, encodeSession, type UsageSession } from "../model/usage_record.ts";
-import { usageStatements } from "../site/usage/usage_materializer.ts";
+import { usageStatements } from "../site/mod.ts";
 import type { Fleet, IdentifiedSession } from "./usage_fleet.ts";
 
 /** How far back a session still running at `from` may have started. */

@@ -19,7 +19,7 @@ import { openDatabase } from "../store/db.ts";
 import { dayOf, rulesDocId } from "../model/doc_id.ts";
 import { DocStore } from "../store/doc_store.ts";
 import { Mutex } from "../lib/mutex.ts";
-import { SyncClient } from "../sync/sync_client.ts";
+import { SyncClient } from "../sync/mod.ts";
 import { SyncStateStore } from "../store/sync_state_store.ts";
 import { type BenchFigure, progress, round } from "./bench_figure.ts";
 import { enrollClients, startBenchSite } from "./bench_site.ts";

@@ -112,8 +112,8 @@ Options:
 
 async function demoTokens(siteDb: string) {
   // Loaded here, so that --help needs no permissions and loads nothing.
-  const { openSiteDatabase } = await import("../site/site_db.ts");
-  const { createToken } = await import("../site/access/tokens.ts");
+  const { openSiteDatabase } = await import("../site/mod.ts");
+  const { createToken } = await import("../site/mod.ts");
   const db = await openSiteDatabase(siteDb);
   try {
     const admin = await createToken(db, "admin", { label: "demo admin" });

@@ -10,6 +10,20 @@ import { UsageError, type Values } from "./command.ts";
 
 export type Format = "table" | "json" | "csv";
 
+/** The `--format` option of every command that prints a list. */
+export const FORMAT_OPTION = { format: { type: "string" } } as const;
+
+/**
+ * The help's `Output:` section of a command that prints a list, its
+ * descriptions starting at `column` to line up with the command's other
+ * options.
+ */
+export function outputHelp(column: number, defaultNote = "default table"): string {
+  const line = (option: string, text: string) => `  ${option.padEnd(column - 3)} ${text}\n`;
+  return "Output:\n" + line("--format table|json|csv", `(${defaultNote})`) +
+    line("-h, --help", "show this help");
+}
+
 export function formatOption(values: Values): Format {
   const format = values.format ?? "table";
   if (format !== "table" && format !== "json" && format !== "csv") {

@@ -7,16 +7,24 @@
  * @module
  */
 import {
+  findReport,
   isRequired,
   type Report,
   reportColumns,
   reportParameters,
-} from "../site/reports/report.ts";
-import { findReport, REPORTS } from "../site/reports/report_registry.ts";
+  REPORTS,
+} from "../site/mod.ts";
 import { apiRequest } from "./api_client.ts";
 import { type Command, stringOption, UsageError, type Values } from "./command.ts";
 import { apiTarget, CONNECTION_OPTIONS, connectionHelp } from "./connection.ts";
-import { type Format, formatOption, printList, renderTable } from "./output.ts";
+import {
+  type Format,
+  FORMAT_OPTION,
+  formatOption,
+  outputHelp,
+  printList,
+  renderTable,
+} from "./output.ts";
 import { TIME_HELP, timeOption } from "./time_option.ts";
 
 /**
@@ -88,10 +96,7 @@ ${parameters}
 
 ${connectionHelp("a viewer or admin token")}
 
-Output:
-  --format table|json|csv (default table; the time-of-day table is the 7 × 24 grid)
-  -h, --help              show this help
-`;
+${outputHelp(26, "default table; the time-of-day table is the 7 × 24 grid")}`;
 }
 
 /** The query string of the parameters given, checked against what the report takes. */
@@ -155,7 +160,7 @@ export const reportCommand: Command = {
   usage: usage(),
   options: {
     ...CONNECTION_OPTIONS,
-    format: { type: "string" },
+    ...FORMAT_OPTION,
     ...Object.fromEntries(
       Object.keys(PARAMETERS).map((name) => [flagOf(name), { type: "string" as const }]),
     ),

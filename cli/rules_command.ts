@@ -7,7 +7,7 @@
 import { apiRequest } from "./api_client.ts";
 import { type Command, UsageError, type Values } from "./command.ts";
 import { apiTarget, CONNECTION_OPTIONS, connectionHelp } from "./connection.ts";
-import { type Format, formatOption, printList } from "./output.ts";
+import { type Format, FORMAT_OPTION, formatOption, outputHelp, printList } from "./output.ts";
 import { type Rule, RULE_COLUMNS } from "../model/rule.ts";
 
 const FIELD_OPTIONS = {
@@ -56,13 +56,10 @@ Rule fields:
   --apply-to-child-sites    the rule also applies at child sites
   --disabled                create the rule switched off
 
-Output:
-  --format table|json|csv   (default table)
-  -h, --help                show this help
-`,
+${outputHelp(28)}`,
   options: {
     ...CONNECTION_OPTIONS,
-    format: { type: "string" },
+    ...FORMAT_OPTION,
     ...FIELD_OPTIONS,
   },
   async run(values, positionals) {

@@ -74,8 +74,8 @@ Make the first admin token with 'meter token create --role admin' and the same
   },
   async run(values) {
     // Loaded here, so that --help needs no permissions and loads nothing.
-    const { loadSiteConfig } = await import("../site/site_config.ts");
-    const { startSite } = await import("../site/site_server.ts");
+    const { loadSiteConfig } = await import("../site/mod.ts");
+    const { startSite } = await import("../site/mod.ts");
     const { shownDatabaseUrl } = await import("../store/db.ts");
     applyLogLevel(values);
     const parentUrl = stringOption(values, "parent");

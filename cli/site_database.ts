@@ -36,8 +36,8 @@ export function siteDatabaseGiven(values: Values): boolean {
 /** Opens the site's existing database, or says why it will not. */
 export async function openExistingSiteDatabase(values: Values): Promise<Client> {
   // Loaded here, so that --help needs no permissions and loads nothing.
-  const { loadSiteConfig } = await import("../site/site_config.ts");
-  const { openSiteDatabase } = await import("../site/site_db.ts");
+  const { loadSiteConfig } = await import("../site/mod.ts");
+  const { openSiteDatabase } = await import("../site/mod.ts");
   const { localDatabaseFile, shownDatabaseUrl } = await import("../store/db.ts");
   const code = stringOption(values, "code");
   const config = await loadSiteConfig(stringOption(values, "config"), {

@@ -8,7 +8,7 @@
 import { apiRequest } from "./api_client.ts";
 import { type Command, UsageError } from "./command.ts";
 import { apiTarget, CONNECTION_OPTIONS, connectionHelp } from "./connection.ts";
-import { formatOption, printList } from "./output.ts";
+import { FORMAT_OPTION, formatOption, outputHelp, printList } from "./output.ts";
 
 const COLUMNS = ["code", "parent", "relation", "lastSyncAt", "lagSeconds"];
 
@@ -26,13 +26,10 @@ Actions:
 
 ${connectionHelp("a viewer token (list) or an admin token")}
 
-Output:
-  --format table|json|csv   (default table)
-  -h, --help    show this help
-`,
+${outputHelp(28)}`,
   options: {
     ...CONNECTION_OPTIONS,
-    format: { type: "string" },
+    ...FORMAT_OPTION,
   },
   async run(values, positionals) {
     const [action, code, ...extra] = positionals;

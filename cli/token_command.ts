@@ -172,7 +172,7 @@ function apiTokens(target: ApiTarget): Tokens {
 
 async function databaseTokens(db: Client): Promise<Tokens> {
   // Loaded here, so that --help needs no permissions and loads nothing.
-  const tokens = await import("../site/access/tokens.ts");
+  const tokens = await import("../site/mod.ts");
   return {
     create: async (role, options) => ({ ...await tokens.createToken(db, role, options) }),
     list: async () => (await tokens.listTokens(db)).map(tokens.listedToken),

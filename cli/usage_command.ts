@@ -19,7 +19,7 @@ import {
   type Values,
 } from "./command.ts";
 import { apiTarget, CONNECTION_OPTIONS, connectionHelp } from "./connection.ts";
-import { formatOption, ListWriter, printList } from "./output.ts";
+import { FORMAT_OPTION, formatOption, ListWriter, outputHelp, printList } from "./output.ts";
 import { TIME_HELP, timeOption } from "./time_option.ts";
 
 const TABLE_COLUMNS = [
@@ -62,10 +62,7 @@ Pages:
                           (give the same filters)
   --all                   every page, printed as it arrives (--format json or csv)
 
-Output:
-  --format table|json|csv (default table)
-  -h, --help              show this help
-`,
+${outputHelp(26)}`,
   options: {
     ...CONNECTION_OPTIONS,
     rule: { type: "string" },
@@ -76,7 +73,7 @@ Output:
     limit: { type: "string" },
     cursor: { type: "string" },
     all: { type: "boolean" },
-    format: { type: "string" },
+    ...FORMAT_OPTION,
   },
   async run(values) {
     const target = apiTarget(values);

@@ -18,7 +18,7 @@ import type { AutoRules } from "./inventory/auto_rules.ts";
 import type { QueryRunner } from "./query/query_runner.ts";
 import type { SiteSettings } from "./site_settings.ts";
 import type { SummarizerThread } from "./summaries/summarizer_thread.ts";
-import type { SyncHandler } from "../sync/sync_handler.ts";
+import type { SyncHandler } from "../sync/mod.ts";
 
 export interface SiteContext extends Store, Lineage {
   sync: SyncHandler;

@@ -26,7 +26,7 @@ import { LastSeen } from "./clients/last_seen.ts";
 import { materialize } from "./materialize.ts";
 import { Metrics } from "./http/metrics.ts";
 import { openSiteDatabase } from "./site_db.ts";
-import { SyncHandler } from "../sync/sync_handler.ts";
+import { SyncHandler } from "../sync/mod.ts";
 import { SummarizerThread } from "./summaries/summarizer_thread.ts";
 import { selfAndAncestorsStatements } from "./hierarchy/known_sites.ts";
 import { AutoRules } from "./inventory/auto_rules.ts";

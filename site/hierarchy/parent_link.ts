@@ -24,12 +24,7 @@ import { parseDocId, rulesDocId, sitesDocId } from "../../model/doc_id.ts";
 import { errorMessageOf } from "../../model/error_body.ts";
 import { KeyValueTable } from "../../store/key_value_table.ts";
 import { log } from "../../lib/log.ts";
-import {
-  SyncClient,
-  SyncError,
-  type SyncOutcome,
-  type SyncTarget,
-} from "../../sync/sync_client.ts";
+import { SyncClient, SyncError, type SyncOutcome, type SyncTarget } from "../../sync/mod.ts";
 import type { Store } from "../../store/store.ts";
 import type { Lineage } from "./lineage.ts";
 import { ancestorRulesStatements, strangerRulesStatement } from "./ancestor_rules.ts";

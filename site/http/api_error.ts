@@ -10,7 +10,7 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { log } from "../../lib/log.ts";
-import { SyncRefusal } from "../../sync/sync_refusal.ts";
+import { SyncRefusal } from "../../sync/mod.ts";
 
 export class ApiError extends Error {
   constructor(

@@ -55,6 +55,33 @@ function queryParameters(schema: z.ZodObject) {
 
 const idParameter = { name: "id", in: "path", required: true, schema: { type: "string" } };
 
+/** A `DELETE` of one thing named in the path (admin): 204 when done, 404 if unknown. */
+function removal(name: string, done: string, summary: string) {
+  return {
+    summary,
+    security: bearerSecurity,
+    parameters: [{ name, in: "path", required: true, schema: { type: "string" } }],
+    responses: { "204": reply(done), ...errors, "404": notFoundReply },
+  };
+}
+
+/** A sync endpoint: the agents' and the child sites' take the same CBOR batches. */
+function syncOperation(summary: string) {
+  return {
+    summary,
+    security: bearerSecurity,
+    requestBody: {
+      content: { "application/cbor": { schema: { type: "string", format: "binary" } } },
+    },
+    responses: {
+      "200": { description: "The site's messages", content: { "application/cbor": {} } },
+      ...errors,
+      "413": errorReply("Body too large, or inflates past the limit"),
+      "415": errorReply("Not application/cbor, or an encoding other than deflate"),
+    },
+  };
+}
+
 const tokenRowSchema = z.object({
   id: z.string(),
   role: z.string(),
@@ -135,23 +162,13 @@ export function openApiDocument(version: string) {
         },
       },
       "/v1/sync": {
-        post: {
-          summary: "Sync an agent's documents (the agent's <clientId>.<secret>): a CBOR " +
+        post: syncOperation(
+          "Sync an agent's documents (the agent's <clientId>.<secret>): a CBOR " +
             "batch {items: [{doc, msg}], now} of " +
             "Automerge sync messages and the agent's clock in ms (which measures its offset), " +
             "optionally Content-Encoding: deflate; the reply is " +
             "{items, read, now}, deflated when the request sends Accept-Encoding: deflate",
-          security: bearer,
-          requestBody: {
-            content: { "application/cbor": { schema: { type: "string", format: "binary" } } },
-          },
-          responses: {
-            "200": { description: "The site's messages", content: { "application/cbor": {} } },
-            ...errors,
-            "413": errorReply("Body too large, or inflates past the limit"),
-            "415": errorReply("Not application/cbor, or an encoding other than deflate"),
-          },
-        },
+        ),
       },
       "/v1/sites": {
         get: {
@@ -188,21 +205,19 @@ export function openApiDocument(version: string) {
         },
       },
       "/v1/tokens/{id}": {
-        delete: {
-          summary: "Revoke a token (admin): it is refused from the next request on; audited",
-          security: bearer,
-          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
-          responses: { "204": reply("Revoked"), ...errors, "404": notFoundReply },
-        },
+        delete: removal(
+          "id",
+          "Revoked",
+          "Revoke a token (admin): it is refused from the next request on; audited",
+        ),
       },
       "/v1/clients/{id}/credential": {
-        delete: {
-          summary: "Revoke an agent's credential (admin): its next sync is refused; what it " +
+        delete: removal(
+          "id",
+          "Revoked",
+          "Revoke an agent's credential (admin): its next sync is refused; what it " +
             "sent stays",
-          security: bearer,
-          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
-          responses: { "204": reply("Revoked"), ...errors, "404": notFoundReply },
-        },
+        ),
       },
       "/v1/audit": {
         get: {
@@ -218,13 +233,12 @@ export function openApiDocument(version: string) {
         },
       },
       "/v1/sites/{code}": {
-        delete: {
-          summary: "Remove a registered child site (admin): its credential stops working, the " +
+        delete: removal(
+          "code",
+          "Removed",
+          "Remove a registered child site (admin): its credential stops working, the " +
             "sites it listed and its agents' credentials go; summaries received stay",
-          security: bearer,
-          parameters: [{ name: "code", in: "path", required: true, schema: { type: "string" } }],
-          responses: { "204": reply("Removed"), ...errors, "404": notFoundReply },
-        },
+        ),
       },
       "/v1/sites/register": {
         post: {
@@ -241,21 +255,11 @@ export function openApiDocument(version: string) {
         },
       },
       "/v1/sites/sync": {
-        post: {
-          summary: "Sync a child site's documents (the child's <CODE>.<secret>); the same " +
+        post: syncOperation(
+          "Sync a child site's documents (the child's <CODE>.<secret>); the same " +
             "CBOR batches as /v1/sync. A child reads the rules this site and its ancestors " +
             "follow",
-          security: bearer,
-          requestBody: {
-            content: { "application/cbor": { schema: { type: "string", format: "binary" } } },
-          },
-          responses: {
-            "200": { description: "The site's messages", content: { "application/cbor": {} } },
-            ...errors,
-            "413": errorReply("Body too large, or inflates past the limit"),
-            "415": errorReply("Not application/cbor, or an encoding other than deflate"),
-          },
-        },
+        ),
       },
       "/v1/rules": {
         get: {

@@ -16,7 +16,7 @@ import { bearer, type SiteEnv } from "../http/auth.ts";
 import { tokenRefused } from "../http/token_refusal.ts";
 import { jsonBody } from "../http/request_input.ts";
 import type { SiteContext } from "../site_context.ts";
-import { followedRules } from "../../sync/sync_peer.ts";
+import { followedRules } from "../../sync/mod.ts";
 import { checkToken } from "../access/tokens.ts";
 import {
   type EnrollReply,

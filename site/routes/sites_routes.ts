@@ -15,7 +15,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { MAX_SYNC_BODY_BYTES } from "../../sync/sync_batch.ts";
+import { childSitePeer, MAX_SYNC_BODY_BYTES } from "../../sync/mod.ts";
 import { bearer, requireRole, type SiteEnv } from "../http/auth.ts";
 import { listResponse } from "../http/list_response.ts";
 import { authenticateChildSite, registerChild, removeChild } from "../hierarchy/child_sites.ts";
@@ -26,7 +26,6 @@ import { registerRequestSchema } from "../hierarchy/registration_body.ts";
 import { listSites, SITE_COLUMNS } from "../hierarchy/site_list.ts";
 import { jsonBody } from "../http/request_input.ts";
 import type { SiteContext } from "../site_context.ts";
-import { childSitePeer } from "../../sync/sync_peer.ts";
 import { countSync, readSyncBody, syncResponse } from "./sync_exchange.ts";
 import { tooLarge } from "./too_large.ts";
 import { peerAddress } from "../http/peer_address.ts";

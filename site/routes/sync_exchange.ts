@@ -7,8 +7,13 @@
  * @module
  */
 import type { Context } from "hono";
-import type { SyncReply, SyncRequest } from "../../sync/sync_batch.ts";
-import { readSyncRequest, type SyncBodyHeaders, writeSyncReply } from "../../sync/sync_body.ts";
+import {
+  readSyncRequest,
+  type SyncBodyHeaders,
+  type SyncReply,
+  type SyncRequest,
+  writeSyncReply,
+} from "../../sync/mod.ts";
 import type { Metrics } from "../http/metrics.ts";
 
 function bodyHeaders(c: Context): SyncBodyHeaders {

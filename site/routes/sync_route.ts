@@ -11,11 +11,9 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { MAX_SYNC_BODY_BYTES } from "../../sync/sync_batch.ts";
+import { agentPeer, clockOffset, fallbackAgentPeer, MAX_SYNC_BODY_BYTES } from "../../sync/mod.ts";
 import { authenticateClient, bearer, type SiteEnv } from "../http/auth.ts";
 import type { SiteContext } from "../site_context.ts";
-import { agentPeer, fallbackAgentPeer } from "../../sync/sync_peer.ts";
-import { clockOffset } from "../../sync/clock_offset.ts";
 import { countSync, readSyncBody, syncResponse } from "./sync_exchange.ts";
 import { tooLarge } from "./too_large.ts";
 

@@ -1,0 +1,47 @@
+/**
+ * The site, as the command line and the benchmarks use it: starting one (or
+ * opening its database and services without serving them), its
+ * configuration and settings, the tokens an administrator makes offline, and
+ * the parts the benchmarks time on their own (the summariser, materialising
+ * usage, publishing summaries to a parent, the query process). The reports'
+ * contract is read from `model/`, so `meter report --help` loads no site.
+ *
+ * @module
+ */
+export {
+  closeSite,
+  openSite,
+  type RunningSite,
+  type SiteOptions,
+  type SiteServerOptions,
+  startSite,
+} from "./site_server.ts";
+export type { SiteContext } from "./site_context.ts";
+export { loadSiteConfig, type SiteConfig, siteConfigSchema } from "./site_config.ts";
+export { openSiteDatabase } from "./site_db.ts";
+export {
+  DEFAULT_SETTINGS,
+  loadSettings,
+  saveSettings,
+  type SiteSettings,
+  siteSettingsSchema,
+} from "./site_settings.ts";
+export {
+  createToken,
+  listedToken,
+  listTokens,
+  type NewToken,
+  revokeToken,
+  type TokenOptions,
+  type TokenRole,
+  tokenRoleSchema,
+} from "./access/tokens.ts";
+export { serveQueries } from "./query/query_process.ts";
+export { QUERY_MEMORY_BYTES } from "./query/query_protocol.ts";
+export { Summarizer, type SummarizerOptions, type SummaryRun } from "./summaries/summarizer.ts";
+export { loadSummaryState, summaryStateStatements } from "./summaries/summary_state.ts";
+export { usageStatements } from "./usage/usage_materializer.ts";
+export { ParentLink, type ParentLinkOptions } from "./hierarchy/parent_link.ts";
+export { publishSummaries } from "./hierarchy/summary_publisher.ts";
+export { findReport, REPORTS } from "./reports/report_registry.ts";
+export { isRequired, type Report, reportColumns, reportParameters } from "./reports/report.ts";
