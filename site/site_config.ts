@@ -2,21 +2,9 @@
  * Site settings: a JSON file (`--config`) overridden by command-line flags,
  * with defaults that run a site on this machine at once.
  *
- * | setting | flag | default |
- * | --- | --- | --- |
- * | `code` | `--code` | `S01` |
- * | `port` | `--port` | `8080` |
- * | `hostname` | `--hostname` | `0.0.0.0` |
- * | `db` | `--db` | `<dataDir>/site-<code>.db` |
- * | `dbAuthToken` | (env `METER_DB_AUTH_TOKEN`) | none |
- * | `dataDir` | `--data-dir` | `.meter` |
- * | `docCacheSize` | `--doc-cache` | `2000` documents |
- * | `parent` | `--parent` | none: a top site |
- * | `parentToken` | `--parent-token`, `--parent-token-file`, env `METER_PARENT_TOKEN` (these win over the file) | none; needed to register once |
- * | `parentIntervalSeconds` | `--parent-interval` | `60` |
- * | `cert`, `key` | `--cert`, `--key` | none: plain HTTP |
- * | `parentCa` | `--parent-ca` | none: the system's CAs |
- * | `rawRetentionDays`, `summaryRetentionDays`, `summarizeIntervalSeconds`, `runningRefreshSeconds` | (file only) | see `site_settings.ts`; these are defaults, `PATCH /v1/settings` overrides them |
+ * Each key's meaning, flag and shown default are in its schema's metadata,
+ * from which `scripts/config_docs.ts` writes the table of
+ * `docs/configuration.md`.
  *
  * @module
  */
@@ -25,26 +13,88 @@ import { z } from "zod";
 import { siteCodeSchema } from "../model/doc_id.ts";
 
 export const siteConfigSchema = z.object({
-  code: siteCodeSchema.default("S01"),
-  port: z.number().int().min(0).max(65535).default(8080),
-  hostname: z.string().default("0.0.0.0"),
-  db: z.string().optional(),
-  dbAuthToken: z.string().optional(),
-  dataDir: z.string().default(".meter"),
-  docCacheSize: z.number().int().min(10).default(2000),
+  code: siteCodeSchema.default("S01").meta({
+    description: "site code (3 capitals or digits)",
+    flag: "`--code`",
+  }),
+  port: z.number().int().min(0).max(65535).default(8080).meta({
+    description: "port",
+    flag: "`--port`",
+  }),
+  hostname: z.string().default("0.0.0.0").meta({
+    description: "listen address",
+    flag: "`--hostname`",
+  }),
+  db: z.string().optional().meta({
+    description: "database: file path, `file:`, `libsql://`, `http(s)://`",
+    flag: "`--db`",
+    shownDefault: "`<dataDir>/site-<code>.db`",
+  }),
+  dbAuthToken: z.string().optional().meta({
+    description: "auth token of a libSQL server",
+    flag: "env `METER_DB_AUTH_TOKEN`",
+    shownDefault: "none",
+  }),
+  dataDir: z.string().default(".meter").meta({
+    description: "folder for the default database (created if missing)",
+    flag: "`--data-dir`",
+  }),
+  docCacheSize: z.number().int().min(10).default(2000).meta({
+    description: "documents kept in the hot cache",
+    flag: "`--doc-cache`",
+  }),
   parent: z.url({
     protocol: /^https?$/,
     error: "parent is the parent site's URL with http:// or https://, e.g. http://hq:8080",
-  }).optional(),
-  parentToken: z.string().optional(),
-  parentIntervalSeconds: z.number().min(0.1).max(86_400).default(60),
-  cert: z.string().optional(),
-  key: z.string().optional(),
-  parentCa: z.string().optional(),
-  rawRetentionDays: z.number().int().min(1).optional(),
-  summaryRetentionDays: z.number().int().min(1).optional(),
-  summarizeIntervalSeconds: z.number().int().min(1).optional(),
-  runningRefreshSeconds: z.number().int().min(10).optional(),
+  }).optional().meta({
+    description: "the parent site, for a child site in a [hierarchy](hierarchy.md)",
+    flag: "`--parent URL`",
+    shownDefault: "none (a top site)",
+  }),
+  parentToken: z.string().optional().meta({
+    description: "the parent's `site` token, needed to register once",
+    flag: "`--parent-token-file FILE`, `--parent-token` or env `METER_PARENT_TOKEN`",
+    shownDefault: "none",
+  }),
+  parentIntervalSeconds: z.number().min(0.1).max(86_400).default(60).meta({
+    description: "sync with the parent every",
+    flag: "`--parent-interval SECONDS`",
+  }),
+  cert: z.string().optional().meta({
+    description: "serve HTTPS with this certificate (PEM), given with `key`",
+    flag: "`--cert FILE`",
+    shownDefault: "none: plain HTTP",
+  }),
+  key: z.string().optional().meta({
+    description: "the certificate's private key (PEM), given with `cert`",
+    flag: "`--key FILE`",
+    shownDefault: "none: plain HTTP",
+  }),
+  parentCa: z.string().optional().meta({
+    description: "the CA that signed the parent's certificate (a private CA)",
+    flag: "`--parent-ca FILE`",
+    shownDefault: "the system's CAs",
+  }),
+  rawRetentionDays: z.number().int().min(1).optional().meta({
+    description: "default of the [setting](settings.md) of the same name",
+    flag: "file only",
+    shownDefault: "see settings",
+  }),
+  summaryRetentionDays: z.number().int().min(1).optional().meta({
+    description: "default of the [setting](settings.md) of the same name",
+    flag: "file only",
+    shownDefault: "see settings",
+  }),
+  summarizeIntervalSeconds: z.number().int().min(1).optional().meta({
+    description: "default of the [setting](settings.md) of the same name",
+    flag: "file only",
+    shownDefault: "see settings",
+  }),
+  runningRefreshSeconds: z.number().int().min(10).optional().meta({
+    description: "default of the [setting](settings.md) of the same name",
+    flag: "file only",
+    shownDefault: "see settings",
+  }),
 }).strict().refine(
   (config) => (config.cert === undefined) === (config.key === undefined),
   "give both --cert and --key to serve HTTPS, or neither",

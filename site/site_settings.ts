@@ -3,19 +3,8 @@
  * /v1/settings`), with their defaults coming from the site config. Stored
  * as one JSON value in `site_meta`, so a restart keeps what was changed.
  *
- * | setting | default | meaning |
- * | --- | --- | --- |
- * | `rawRetentionDays` | 30 | raw sessions that ended longer ago are deleted; summaries of that time are final |
- * | `summaryRetentionDays` | 400 | summaries older than this are deleted |
- * | `summarizeIntervalSeconds` | 15 | how often new sessions are summarised |
- * | `runningRefreshSeconds` | 300 | how often the run time of sessions still running is brought up to date |
- * | `autoRules` | false | create disabled rules, hourly, for programs installed on many computers |
- * | `autoRulesPercent` | 10 | ... on at least this share of the computers that sent an inventory |
- * | `autoRulesMax` | 100 | never more automatic rules than this at the site |
- * | `autoRulesApplicationsOnly` | true | only programs a desktop entry, snap or flatpak starts |
- * | `syncRequestsPerMinute` | 600 | sync requests one agent or child site may make a minute (then 429) |
- * | `enrollRequestsPerMinute` | 1000 | enrolments and registrations from one address a minute (then 429) |
- * | `unauthenticatedRequestsPerMinute` | 60 | requests from one address refused for bad or missing credentials a minute (then 429) |
+ * Each setting's meaning is in its schema's `description`, from which
+ * `scripts/config_docs.ts` writes the table of `docs/settings.md`.
  *
  * @module
  */
@@ -24,17 +13,43 @@ import type { Client } from "../store/db.ts";
 import { KeyValueTable } from "../store/key_value_table.ts";
 
 export const siteSettingsSchema = z.object({
-  rawRetentionDays: z.number().int().min(1).max(3650),
-  summaryRetentionDays: z.number().int().min(1).max(36500),
-  summarizeIntervalSeconds: z.number().int().min(1).max(3600),
-  runningRefreshSeconds: z.number().int().min(10).max(86400),
-  autoRules: z.boolean(),
-  autoRulesPercent: z.number().min(0.01).max(100),
-  autoRulesMax: z.number().int().min(0).max(10_000),
-  autoRulesApplicationsOnly: z.boolean(),
-  syncRequestsPerMinute: z.number().int().min(1).max(1_000_000),
-  enrollRequestsPerMinute: z.number().int().min(1).max(1_000_000),
-  unauthenticatedRequestsPerMinute: z.number().int().min(1).max(1_000_000),
+  rawRetentionDays: z.number().int().min(1).max(3650).meta({
+    description:
+      "raw sessions that ended longer ago are deleted, in batches of 5,000 rows an hour; summaries of that time are final",
+  }),
+  summaryRetentionDays: z.number().int().min(1).max(36500).meta({
+    description: "summaries older than this are deleted; at least `rawRetentionDays`",
+  }),
+  summarizeIntervalSeconds: z.number().int().min(1).max(3600).meta({
+    description: "how often new sessions are summarised",
+  }),
+  runningRefreshSeconds: z.number().int().min(10).max(86400).meta({
+    description: "how often the run time of sessions still running is brought up to date",
+  }),
+  autoRules: z.boolean().meta({
+    description: "every hour, create disabled [automatic rules](inventory.md#automatic-rules)",
+  }),
+  autoRulesPercent: z.number().min(0.01).max(100).meta({
+    description:
+      "... for programs installed on at least this percentage of the computers that sent an inventory",
+  }),
+  autoRulesMax: z.number().int().min(0).max(10_000).meta({
+    description: "never more automatic rules than this at the site",
+  }),
+  autoRulesApplicationsOnly: z.boolean().meta({
+    description: "consider only applications: programs a desktop entry, snap or flatpak starts",
+  }),
+  syncRequestsPerMinute: z.number().int().min(1).max(1_000_000).meta({
+    description:
+      "sync requests one agent or child site may make a minute, in bursts of as many; past it 429 with `Retry-After`, which agents and child sites honour",
+  }),
+  enrollRequestsPerMinute: z.number().int().min(1).max(1_000_000).meta({
+    description: "enrolments and site registrations from one address a minute; past it 429",
+  }),
+  unauthenticatedRequestsPerMinute: z.number().int().min(1).max(1_000_000).meta({
+    description:
+      "requests from one address refused for their credentials a minute (401s, console cookies with a refused token, forms from another origin), in bursts of as many; past it those are answered 429 with `Retry-After`, and the address's good requests still pass",
+  }),
 }).strict().refine(
   (s) => s.summaryRetentionDays >= s.rawRetentionDays,
   "summaryRetentionDays must be at least rawRetentionDays: summaries are built from raw sessions",
