@@ -20,7 +20,7 @@ import { auditSchema } from "./access/audit_log.ts";
 import { childSitesSchema } from "./hierarchy/child_sites.ts";
 import { knownSitesSchema } from "./hierarchy/known_sites.ts";
 import { descendantCredentialsSchema } from "./hierarchy/client_credentials.ts";
-import { summaryOutboxSchema } from "./hierarchy/summary_outbox.ts";
+import { summaryOutboxSchema } from "./summaries/summary_outbox.ts";
 import { summaryShardsSchema } from "./hierarchy/summary_publisher.ts";
 import {
   descendantSummarySchema,

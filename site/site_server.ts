@@ -8,7 +8,7 @@
  */
 import { shownDatabaseUrl } from "../store/db.ts";
 import { log } from "../lib/log.ts";
-import { createApp } from "./http/app.ts";
+import { createApp } from "./app.ts";
 import { ParentLink } from "./hierarchy/parent_link.ts";
 import { fetchTrusting } from "../lib/trusted_fetch.ts";
 import { runMaintenance } from "./usage/retention.ts";

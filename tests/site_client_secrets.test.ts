@@ -6,7 +6,7 @@
  */
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { authenticateClient } from "../site/http/auth.ts";
+import { authenticateClient } from "../site/routes/auth.ts";
 import { openSiteDatabase } from "../site/site_db.ts";
 import { hashSecret } from "../lib/secret.ts";
 import { tempDir } from "./helpers/metered_program.ts";

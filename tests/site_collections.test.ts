@@ -10,8 +10,8 @@
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { errorResponse } from "../site/http/api_error.ts";
-import { createApp } from "../site/http/app.ts";
-import type { SiteEnv } from "../site/http/auth.ts";
+import { createApp } from "../site/app.ts";
+import type { SiteEnv } from "../site/routes/auth.ts";
 import { collectionsSchema } from "../site/collections/collection_store.ts";
 import type { Membership } from "../site/collections/membership.ts";
 import { membersStatement } from "../site/collections/membership_sql.ts";

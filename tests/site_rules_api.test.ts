@@ -10,7 +10,7 @@
 import { consoleRoutes } from "../site/console/console_routes.tsx";
 import * as A from "@automerge/automerge";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createApp } from "../site/http/app.ts";
+import { createApp } from "../site/app.ts";
 import { REPORTS } from "../site/reports/report_registry.ts";
 import { openSite } from "../site/site_server.ts";
 import { openSiteDatabase } from "../site/site_db.ts";

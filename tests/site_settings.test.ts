@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { errorResponse } from "../site/http/api_error.ts";
-import type { SiteEnv } from "../site/http/auth.ts";
+import type { SiteEnv } from "../site/routes/auth.ts";
 import { runMaintenance } from "../site/usage/retention.ts";
 import { settingsRoutes } from "../site/routes/settings_routes.ts";
 import { type SiteContext } from "../site/site_context.ts";

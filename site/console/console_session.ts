@@ -12,10 +12,10 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import type { SiteEnv } from "../http/auth.ts";
+import type { SiteEnv } from "../routes/auth.ts";
 import { checkToken, type TokenRecord } from "../access/tokens.ts";
 import { ApiError } from "../http/api_error.ts";
-import { CROSS_ORIGIN, refuse } from "../http/refusals.ts";
+import { CROSS_ORIGIN, refuse } from "../access/refusals.ts";
 import type { SiteContext } from "../site_context.ts";
 
 export const SESSION_COOKIE = "meter_console";

@@ -14,7 +14,7 @@ import { hashSecret, newSecret, sameHash } from "../../lib/secret.ts";
 import { ApiError } from "../http/api_error.ts";
 import type { Store } from "../../store/store.ts";
 import type { Lineage } from "./lineage.ts";
-import { tokenRefused } from "../http/token_refusal.ts";
+import { tokenRefused } from "../access/token_refusal.ts";
 import { checkToken } from "../access/tokens.ts";
 import type { RegisterReply, RegisterRequest } from "./registration_body.ts";
 

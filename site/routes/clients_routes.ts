@@ -12,7 +12,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { log } from "../../lib/log.ts";
 import { notFound } from "../http/api_error.ts";
-import { requireRole, type SiteEnv } from "../http/auth.ts";
+import { requireRole, type SiteEnv } from "./auth.ts";
 import { listResponse } from "../http/list_response.ts";
 import type { SiteContext } from "../site_context.ts";
 import { iso } from "../http/time_param.ts";

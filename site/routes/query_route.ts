@@ -13,7 +13,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
 import { ApiError } from "../http/api_error.ts";
-import { requireRole, type SiteEnv } from "../http/auth.ts";
+import { requireRole, type SiteEnv } from "./auth.ts";
 import { wantsCsv } from "../http/list_response.ts";
 import {
   authErrors,

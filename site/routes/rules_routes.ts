@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { type Rule, RULE_COLUMNS, ruleFieldsSchema, ruleIdSchema } from "../../model/rule.ts";
 import { badRequest, forbidden, notFound } from "../http/api_error.ts";
-import { requireRole, type SiteEnv } from "../http/auth.ts";
+import { requireRole, type SiteEnv } from "./auth.ts";
 import { listResponse } from "../http/list_response.ts";
 import { jsonBody } from "../http/request_input.ts";
 import { RulesEditor } from "../rules/rules_editor.ts";

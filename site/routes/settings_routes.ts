@@ -13,7 +13,7 @@ import { z } from "zod";
 import { Mutex } from "../../lib/mutex.ts";
 import { log } from "../../lib/log.ts";
 import { badRequest, parseOr400 } from "../http/api_error.ts";
-import { requireRole, type SiteEnv } from "../http/auth.ts";
+import { requireRole, type SiteEnv } from "./auth.ts";
 import {
   authErrors,
   bearerSecurity,

@@ -16,7 +16,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { childSitePeer, MAX_SYNC_BODY_BYTES } from "../../sync/mod.ts";
-import { bearer, requireRole, type SiteEnv } from "../http/auth.ts";
+import { bearer, requireRole, type SiteEnv } from "./auth.ts";
 import { listResponse } from "../http/list_response.ts";
 import { authenticateChildSite, registerChild, removeChild } from "../hierarchy/child_sites.ts";
 import { siteCodeSchema } from "../../model/doc_id.ts";

@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { z } from "zod";
-import { requireRole, type SiteEnv } from "../http/auth.ts";
+import { requireRole, type SiteEnv } from "./auth.ts";
 import { jsonBody } from "../http/request_input.ts";
 import type { SiteContext } from "../site_context.ts";
 import { tooLarge } from "./too_large.ts";

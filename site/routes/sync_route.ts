@@ -12,7 +12,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { agentPeer, clockOffset, fallbackAgentPeer, MAX_SYNC_BODY_BYTES } from "../../sync/mod.ts";
-import { authenticateClient, bearer, type SiteEnv } from "../http/auth.ts";
+import { authenticateClient, bearer, type SiteEnv } from "./auth.ts";
 import type { SiteContext } from "../site_context.ts";
 import { countSync, readSyncBody, syncResponse } from "./sync_exchange.ts";
 import { tooLarge } from "./too_large.ts";

@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import { METER_VERSION } from "../../model/version.ts";
-import { openApiDocument } from "../http/openapi.ts";
+import { openApiDocument } from "./openapi.ts";
 import type { SiteContext } from "../site_context.ts";
 
 export function systemRoutes(site: SiteContext): Hono {

@@ -16,7 +16,7 @@ import { z } from "zod";
 import { log } from "../../lib/log.ts";
 import { notFound } from "../http/api_error.ts";
 import { auditEntry } from "../access/audit_log.ts";
-import { requireRole, type SiteEnv } from "../http/auth.ts";
+import { requireRole, type SiteEnv } from "./auth.ts";
 import { listResponse } from "../http/list_response.ts";
 import { jsonBody } from "../http/request_input.ts";
 import type { SiteContext } from "../site_context.ts";

@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { InValue } from "@libsql/client";
 import { badRequest } from "../http/api_error.ts";
-import { requireRole, type SiteEnv } from "../http/auth.ts";
+import { requireRole, type SiteEnv } from "./auth.ts";
 import { listResponse } from "../http/list_response.ts";
 import { queryInput } from "../http/request_input.ts";
 import type { SiteContext } from "../site_context.ts";

@@ -29,7 +29,7 @@ import type { Mutex } from "../../lib/mutex.ts";
 import { EventLoopShare } from "../../lib/event_loop_share.ts";
 import type { SiteSettings } from "../site_settings.ts";
 import { type ClientDayFigures, clientDayFigures } from "./client_day_figures.ts";
-import { markAllDaysStatement, markDaysStatement } from "../hierarchy/summary_outbox.ts";
+import { markAllDaysStatement, markDaysStatement } from "./summary_outbox.ts";
 import { DirtyBuckets } from "./dirty_buckets.ts";
 import { hourFigures } from "./hour_figures.ts";
 import { clientSessionsOfDay, OWN, sessionsInWindow } from "./session_reader.ts";

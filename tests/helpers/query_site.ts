@@ -8,8 +8,8 @@
  */
 import { Hono } from "hono";
 import { errorResponse } from "../../site/http/api_error.ts";
-import { createApp } from "../../site/http/app.ts";
-import type { SiteEnv } from "../../site/http/auth.ts";
+import { createApp } from "../../site/app.ts";
+import type { SiteEnv } from "../../site/routes/auth.ts";
 import { QueryRunner, type QueryRunnerOptions } from "../../site/query/query_runner.ts";
 import { queryRoute } from "../../site/routes/query_route.ts";
 import { type SiteContext } from "../../site/site_context.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import { join } from "node:path";
-import { createApp } from "../../site/http/app.ts";
+import { createApp } from "../../site/app.ts";
 import { reportsRoute } from "../../site/routes/reports_route.ts";
 import { type SiteContext } from "../../site/site_context.ts";
 import { closeSite, openSite } from "../../site/site_server.ts";

@@ -5,25 +5,25 @@
  * @module
  */
 import { Hono } from "hono";
-import { asApiError, errorResponse } from "./api_error.ts";
-import { isRefusal, refuse } from "./refusals.ts";
-import { auditRoutes } from "../routes/audit_routes.ts";
-import { tokensRoutes } from "../routes/tokens_routes.ts";
-import type { SiteEnv } from "./auth.ts";
-import { clientsRoutes } from "../routes/clients_routes.ts";
-import { consoleRoutes } from "../console/console_routes.tsx";
-import { enrollRoute } from "../routes/enroll_route.ts";
-import { rulesRoutes } from "../routes/rules_routes.ts";
-import { syncRoute } from "../routes/sync_route.ts";
-import { collectionsRoutes } from "../routes/collections_routes.ts";
-import { queryRoute } from "../routes/query_route.ts";
-import { reportsRoute } from "../routes/reports_route.ts";
-import { sitesRoutes } from "../routes/sites_routes.ts";
-import { settingsRoutes } from "../routes/settings_routes.ts";
-import { summariesRoute } from "../routes/summaries_route.ts";
-import { systemRoutes } from "../routes/system_routes.ts";
-import { usageRoutes } from "../routes/usage_routes.ts";
-import type { SiteContext } from "../site_context.ts";
+import { asApiError, errorResponse } from "./http/api_error.ts";
+import { isRefusal, refuse } from "./access/refusals.ts";
+import { auditRoutes } from "./routes/audit_routes.ts";
+import { tokensRoutes } from "./routes/tokens_routes.ts";
+import type { SiteEnv } from "./routes/auth.ts";
+import { clientsRoutes } from "./routes/clients_routes.ts";
+import { consoleRoutes } from "./console/console_routes.tsx";
+import { enrollRoute } from "./routes/enroll_route.ts";
+import { rulesRoutes } from "./routes/rules_routes.ts";
+import { syncRoute } from "./routes/sync_route.ts";
+import { collectionsRoutes } from "./routes/collections_routes.ts";
+import { queryRoute } from "./routes/query_route.ts";
+import { reportsRoute } from "./routes/reports_route.ts";
+import { sitesRoutes } from "./routes/sites_routes.ts";
+import { settingsRoutes } from "./routes/settings_routes.ts";
+import { summariesRoute } from "./routes/summaries_route.ts";
+import { systemRoutes } from "./routes/system_routes.ts";
+import { usageRoutes } from "./routes/usage_routes.ts";
+import type { SiteContext } from "./site_context.ts";
 
 export function createApp(site: SiteContext): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();

@@ -17,9 +17,9 @@
  * @module
  */
 import type { Context } from "hono";
-import { ApiError } from "./api_error.ts";
+import { ApiError } from "../http/api_error.ts";
 import { auditEntry } from "../access/audit_log.ts";
-import { peerAddress } from "./peer_address.ts";
+import { peerAddress } from "../http/peer_address.ts";
 import type { SiteContext } from "../site_context.ts";
 
 /** The code of a form refused for coming from another origin. */

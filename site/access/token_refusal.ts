@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ApiError } from "./api_error.ts";
+import { ApiError } from "../http/api_error.ts";
 import type { TokenCheck } from "../access/tokens.ts";
 
 /**

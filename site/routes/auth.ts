@@ -10,9 +10,9 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { Client } from "../../store/db.ts";
 import { hashSecret, sameHash } from "../../lib/secret.ts";
-import { ApiError } from "./api_error.ts";
+import { ApiError } from "../http/api_error.ts";
 import { descendantCredential } from "../hierarchy/client_credentials.ts";
-import { tokenRefused } from "./token_refusal.ts";
+import { tokenRefused } from "../access/token_refusal.ts";
 import { checkToken, type TokenRecord, type TokenRole } from "../access/tokens.ts";
 
 export type SiteEnv = { Variables: { token: TokenRecord } };

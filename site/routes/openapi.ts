@@ -33,7 +33,7 @@ import {
   jsonBodyOf,
   jsonSchema,
   reply,
-} from "./openapi_parts.ts";
+} from "../http/openapi_parts.ts";
 
 const content = jsonBodyOf;
 
