@@ -1,8 +1,9 @@
 /**
  * The dependency check that `deno task check` runs: every import in product
  * code must point down the layers, or across within one, and product code
- * must hold no import cycle. It fails (exit 1) naming each forbidden import
- * and each cycle, so a change that bends the shape is stopped before review.
+ * must hold no import cycle, between files or between the folders of a layer.
+ * It fails (exit 1) naming each forbidden import and each cycle, so a change
+ * that bends the shape is stopped before review.
  *
  * The layers, from the bottom:
  *
@@ -147,7 +148,31 @@ export function checkLayers(root: string): string[] {
     }
   }
   for (const cycle of cyclesOf(graph)) problems.push(`import cycle: ${cycle.join(" <-> ")}`);
+  for (const cycle of cyclesOf(folderGraph(graph))) {
+    problems.push(`folder cycle: ${cycle.join(" <-> ")}`);
+  }
   return problems;
+}
+
+/**
+ * The imports between the sub-folders of each layer (`site/reports` ->
+ * `site/summaries`): folders that import each other are one concept in
+ * two places. Files at a layer's root (its wiring and public surface) are
+ * left out: they stand above its folders.
+ */
+export function folderGraph(graph: Map<string, string[]>): Map<string, string[]> {
+  const folderOf = (file: string) => file.split("/").length > 2 ? dirname(file) : undefined;
+  const folders = new Map<string, string[]>();
+  for (const [file, imports] of graph) {
+    const from = folderOf(file);
+    if (!from) continue;
+    const targets = folders.get(from) ?? [];
+    for (const to of imports.map(folderOf)) {
+      if (to && to !== from && !targets.includes(to)) targets.push(to);
+    }
+    folders.set(from, targets);
+  }
+  return folders;
 }
 
 if (import.meta.main) {

@@ -50,6 +50,16 @@ describe("the layers check", () => {
     expect(checkLayers(root)).toEqual(["import cycle: site/a.ts <-> site/b.ts <-> site/c.ts"]);
   });
 
+  it("names folders of a layer that import each other, though no file cycle does", () => {
+    const root = tree({
+      "site/reports/usage_report.ts": 'import { s } from "../summaries/summary_schema.ts";\n',
+      "site/summaries/summary_schema.ts": "export const s = 1;\n",
+      "site/summaries/summarizer.ts": 'import { r } from "../reports/report_rules.ts";\n',
+      "site/reports/report_rules.ts": "export const r = 1;\n",
+    });
+    expect(checkLayers(root)).toEqual(["folder cycle: site/reports <-> site/summaries"]);
+  });
+
   it("fails the task with exit 1 and a line per problem", async () => {
     const root = tree({
       "store/db.ts": 'import { s } from "../sync/mod.ts";\n',
