@@ -25,6 +25,7 @@
 import * as A from "@automerge/automerge";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ParentLink } from "../site/hierarchy/parent_link.ts";
+import { reportSources } from "../site/reports/report_sources.ts";
 import { timeOfDayReport } from "../site/reports/time_of_day.ts";
 import { createToken } from "../site/access/tokens.ts";
 import { encodeFacts, FACTS_KEY } from "../model/client_facts.ts";
@@ -226,7 +227,7 @@ describe("time-of-day in zones far from UTC, at every UTC hour of a day", () => 
         const label = `${at}${subtree ? ` site=${subtree}` : ""} ${days} days at ` +
           new Date(now).toISOString();
         const answer = await timeOfDayReport.run(
-          sites[at].site,
+          reportSources(sites[at].site),
           { rule: ruleId, days, site: subtree },
           now,
         );
@@ -268,7 +269,7 @@ describe("time-of-day in zones far from UTC, at every UTC hour of a day", () => 
   test("the divisors: calendars that disagree leave no single count", async () => {
     // 10:00 UTC: Kiritimati is on D+1, Pago Pago still on D-1, Los Angeles on D.
     const answer = await timeOfDayReport.run(
-      sites.TOP.site,
+      reportSources(sites.TOP.site),
       { rule: ruleId, days: 10, site: undefined },
       D + 10 * HOUR,
     );

@@ -9,6 +9,7 @@ import { parseOr400 } from "../http/api_error.ts";
 import { toCsv } from "../../lib/csv.ts";
 import { reportColumns, type ReportResult } from "../reports/report.ts";
 import { findReport } from "../reports/report_registry.ts";
+import { reportSources } from "../reports/report_sources.ts";
 import type { SiteContext } from "../site_context.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -22,9 +23,8 @@ export async function runReport(
   now = Date.now(),
 ): Promise<ReportResult<Row>> {
   const report = findReport(name)!;
-  return await report.run(site, parseOr400(report.query, params, "query"), now) as ReportResult<
-    Row
-  >;
+  const query = parseOr400(report.query, params, "query");
+  return await report.run(reportSources(site), query, now) as ReportResult<Row>;
 }
 
 /** A report's rows as the API's CSV, downloaded as `<name>.csv`. */

@@ -28,15 +28,16 @@ export const concurrentUsageReport: Report<typeof query, typeof row> = {
   query,
   row,
   freshness: "summaries",
-  async run(site, { month, site: subtree }, now) {
-    checkMonth(site, month, now);
-    const scope = await scopeOf(site, subtree);
-    const rules = await rulesAnd(site, (await totalsOfMonth(site, month, scope)).keys());
+  async run(sources, { month, site: subtree }, now) {
+    const { db } = sources;
+    checkMonth(sources.settings, month, now);
+    const scope = await scopeOf(sources, subtree);
+    const rules = await rulesAnd(db, (await totalsOfMonth(db, month, scope)).keys());
     const from = monthStart(month);
     const to = monthStart(addMonths(month, 1));
     const stretches = rules.map((r) => ({ key: r.ruleId, ruleId: r.ruleId, from, to }));
-    const peaks = await peaksOf(site, stretches, scope);
-    const sums = await sitePeakSums(site, stretches, peaks, scope);
+    const peaks = await peaksOf(db, stretches, scope);
+    const sums = await sitePeakSums(db, stretches, peaks, scope);
     const rows = rules.map(({ ruleId, ruleName }) => ({
       ruleId,
       ruleName,

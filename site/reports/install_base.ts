@@ -11,7 +11,7 @@
 import { z } from "zod";
 import { DAY_MS } from "../../model/doc_id.ts";
 import { installedSql } from "../inventory/installed_match.ts";
-import type { SiteContext } from "../site_context.ts";
+import type { Client } from "../../store/db.ts";
 import { iso } from "./figures.ts";
 import { daysParam, formatParam } from "./report_params.ts";
 import type { Report } from "./report.ts";
@@ -47,12 +47,12 @@ export const installBaseReport: Report<typeof query, typeof row> = {
   query,
   row,
   freshness: "summaries",
-  async run(site, { days = 90 }, now) {
-    const since = checkSince(site, now - days * DAY_MS, now);
-    const rules = await allRules(site);
+  async run({ db, settings }, { days = 90 }, now) {
+    const since = checkSince(settings, now - days * DAY_MS, now);
+    const rules = await allRules(db);
     const rows = [];
     for (const rule of rules) {
-      const counts = await installedAndUsed(site, rule, since);
+      const counts = await installedAndUsed(db, rule, since);
       rows.push({
         ruleId: rule.id,
         ruleName: rule.name,
@@ -74,10 +74,10 @@ export const installBaseReport: Report<typeof query, typeof row> = {
  * of `software_files_by_name`, already in client order) are counted and
  * looked up in it.
  */
-async function installedAndUsed(site: SiteContext, rule: RuleRow, since: number) {
+async function installedAndUsed(db: Client, rule: RuleRow, since: number) {
   const installed = installedSql(rule);
   if (!installed) return { installed: 0, used: 0 };
-  const result = await site.db.execute({
+  const result = await db.execute({
     sql: `WITH used AS MATERIALIZED (
         SELECT DISTINCT client_id FROM monthly_usage
         WHERE rule_id = ? AND month >= ? AND last_use_ms >= ?
@@ -90,8 +90,8 @@ async function installedAndUsed(site: SiteContext, rule: RuleRow, since: number)
   return { installed: Number(result.rows[0].installed), used: Number(result.rows[0].used) };
 }
 
-export async function allRules(site: SiteContext): Promise<RuleRow[]> {
-  const result = await site.db.execute(
+export async function allRules(db: Client): Promise<RuleRow[]> {
+  const result = await db.execute(
     `SELECT id, name, enabled, origin, file_name, original_file_name, sha256, version FROM rules`,
   );
   return result.rows.map((r) => ({

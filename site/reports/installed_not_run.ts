@@ -30,14 +30,14 @@ export const installedNotRunReport: Report<typeof query, typeof row> = {
   query,
   row,
   freshness: "summaries",
-  async run(site, { rule, since }, now) {
-    const { ruleName } = await requireRule(site, rule);
-    checkSince(site, since, now);
-    const fields = (await allRules(site)).find((r) => r.id === rule)!;
+  async run({ db, settings }, { rule, since }, now) {
+    const { ruleName } = await requireRule(db, rule);
+    checkSince(settings, since, now);
+    const fields = (await allRules(db)).find((r) => r.id === rule)!;
     const installed = installedSql(fields);
     const found = installed
       ? await jsonRows(
-        site,
+        db,
         ["client_id", "host_name", "last_use_ms"],
         // MATERIALIZED: each computer's last use is worked out once, not per use of it.
         `WITH u AS MATERIALIZED (

@@ -8,21 +8,21 @@
  * @module
  */
 import type { InValue } from "@libsql/client";
-import type { SiteContext } from "../site_context.ts";
+import type { Client } from "../../store/db.ts";
 
 /**
  * The rows of `sql` (a SELECT with the named `columns`) as plain objects,
  * ordered by `orderBy` (an ORDER BY list over those columns).
  */
 export async function jsonRows(
-  site: SiteContext,
+  db: Client,
   columns: readonly string[],
   sql: string,
   args: InValue[],
   orderBy: string,
 ): Promise<Record<string, unknown>[]> {
   const fields = columns.map((column) => `'${column}', ${column}`).join(", ");
-  const result = await site.db.execute({
+  const result = await db.execute({
     sql:
       `SELECT json_group_array(json_object(${fields}) ORDER BY ${orderBy}) AS rows FROM (${sql})`,
     args,

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { SiteContext } from "../site_context.ts";
+import type { Client } from "../../store/db.ts";
 import type { LocalCalendar } from "./local_calendars.ts";
 import type { Scope } from "./report_scope.ts";
 
@@ -26,12 +26,12 @@ const scopeArg = (scope: Scope) => scope.code === undefined ? null : JSON.string
  * computer may have moved, or gone, since).
  */
 export async function zonesCovered(
-  site: SiteContext,
+  db: Client,
   rule: string,
   scope: Scope,
   { firstDate, lastDate }: { firstDate: string; lastDate: string },
 ): Promise<string[]> {
-  const result = await site.db.execute({
+  const result = await db.execute({
     sql: `SELECT time_zone FROM clients WHERE ?4 IS NULL
       UNION SELECT time_zone FROM descendant_clients
         WHERE ?4 IS NULL OR site_code IN (SELECT value FROM json_each(?4))
@@ -47,12 +47,12 @@ export async function zonesCovered(
  * SQLite builds for the `IN` list.
  */
 export async function usersOnCalendar(
-  site: SiteContext,
+  db: Client,
   rule: string,
   scope: Scope,
   calendar: LocalCalendar,
 ): Promise<number[][]> {
-  const result = await site.db.execute({
+  const result = await db.execute({
     sql: `SELECT weekday, local_hour, sum(users) AS users FROM (${ROWS})
       WHERE time_zone IN (SELECT value FROM json_each(?5)) GROUP BY weekday, local_hour`,
     args: [

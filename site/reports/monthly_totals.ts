@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { SiteContext } from "../site_context.ts";
+import type { Client } from "../../store/db.ts";
 import { TOTALS_FROM_MONTHLY } from "../summaries/summary_statements.ts";
 import { clientsIn, type Scope } from "./report_scope.ts";
 
@@ -47,9 +47,9 @@ function totals(row: Record<string, unknown>): MonthlyTotals {
 }
 
 /** Every rule's totals in `month`, by rule id. */
-export async function totalsOfMonth(site: SiteContext, month: string, scope?: Scope) {
+export async function totalsOfMonth(db: Client, month: string, scope?: Scope) {
   const clients = scope && clientsIn(scope);
-  const result = await site.db.execute(
+  const result = await db.execute(
     scope?.code === undefined
       ? { sql: "SELECT * FROM monthly_totals WHERE month = ?", args: [month] }
       : {
@@ -62,14 +62,14 @@ export async function totalsOfMonth(site: SiteContext, month: string, scope?: Sc
 
 /** One rule's totals in the months `first` to `last`, by month. */
 export async function totalsOfRule(
-  site: SiteContext,
+  db: Client,
   rule: string,
   first: string,
   last: string,
   scope?: Scope,
 ) {
   const clients = scope && clientsIn(scope);
-  const result = await site.db.execute(
+  const result = await db.execute(
     scope?.code === undefined
       ? {
         sql: "SELECT * FROM monthly_totals WHERE rule_id = ? AND month BETWEEN ? AND ?",

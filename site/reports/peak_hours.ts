@@ -18,7 +18,7 @@
  * @module
  */
 import { z } from "zod";
-import type { SiteContext } from "../site_context.ts";
+import type { Client } from "../../store/db.ts";
 import { iso } from "./figures.ts";
 import type { Scope } from "./report_scope.ts";
 
@@ -68,12 +68,12 @@ function peaksSql(table: "hourly_usage" | "site_hourly_usage"): string {
  * ran. This site's own clients, or, for a subtree (`site=`), its top site's.
  */
 export async function peaksOf(
-  site: SiteContext,
+  db: Client,
   stretches: Stretch[],
   scope?: Scope,
 ): Promise<Map<string, Peaks>> {
   const json = JSON.stringify(stretches);
-  const result = await site.db.execute(
+  const result = await db.execute(
     scope?.code === undefined
       ? { sql: peaksSql("hourly_usage"), args: [json] }
       : { sql: peaksSql("site_hourly_usage"), args: [json, scope.code] },
@@ -113,13 +113,13 @@ const SUMS_SQL = `WITH s AS (
  * subtree's other sites, for a `site=` scope), and how many sites.
  */
 export async function sitePeakSums(
-  site: SiteContext,
+  db: Client,
   stretches: Stretch[],
   own: Map<string, Peaks>,
   scope?: Scope,
 ): Promise<Map<string, PeakSums>> {
   const others = scope?.code === undefined ? null : JSON.stringify(scope.codes.slice(1));
-  const result = await site.db.execute({
+  const result = await db.execute({
     sql: SUMS_SQL,
     args: [JSON.stringify(stretches), others],
   });

@@ -6,47 +6,18 @@
  *
  * @module
  */
-import { z } from "zod";
-import { hours } from "./figures.ts";
-import { totalsOfMonth } from "./monthly_totals.ts";
-import { formatParam, monthParam } from "./report_params.ts";
-import type { Report } from "./report.ts";
-import { scopeOf, scopeParameters, siteParam } from "./report_scope.ts";
-import { rulesAnd } from "./report_rules.ts";
-import { checkMonth } from "./report_window.ts";
+import { monthTotalsReport } from "./totals_reports.ts";
 
-const query = z.object({ month: monthParam, site: siteParam, format: formatParam }).strict();
+/** Usage from remote login sessions only; `remote-usage-trend` shows the same. */
+export const remoteColumns = {
+  remoteUsers: "remoteUsers",
+  remoteComputers: "remoteComputers",
+  remoteRuns: "remoteRuns",
+  remoteHours: "remoteRunMs",
+} as const;
 
-const row = z.object({
-  ruleId: z.string(),
-  ruleName: z.string().nullable(),
-  remoteUsers: z.number(),
-  remoteComputers: z.number(),
-  remoteRuns: z.number(),
-  remoteHours: z.number(),
-});
-
-export const remoteUsageReport: Report<typeof query, typeof row> = {
+export const remoteUsageReport = monthTotalsReport({
   name: "remote-usage",
   summary: "per rule: usage from remote login sessions that month (users, computers, runs, hours)",
-  query,
-  row,
-  freshness: "summaries",
-  async run(site, { month, site: subtree }, now) {
-    const scope = await scopeOf(site, subtree);
-    checkMonth(site, month, now);
-    const byRule = await totalsOfMonth(site, month, scope);
-    const rows = (await rulesAnd(site, byRule.keys())).map(({ ruleId, ruleName }) => {
-      const totals = byRule.get(ruleId);
-      return {
-        ruleId,
-        ruleName,
-        remoteUsers: totals?.remoteUsers ?? 0,
-        remoteComputers: totals?.remoteComputers ?? 0,
-        remoteRuns: totals?.remoteRuns ?? 0,
-        remoteHours: hours(totals?.remoteRunMs),
-      };
-    });
-    return { parameters: { month, ...scopeParameters(scope) }, rows };
-  },
-};
+  columns: remoteColumns,
+});

@@ -5,51 +5,11 @@
  *
  * @module
  */
-import { z } from "zod";
-import { hours } from "./figures.ts";
-import { NO_USAGE, totalsOfRule } from "./monthly_totals.ts";
-import { formatParam, monthsParam, ruleParam } from "./report_params.ts";
-import type { Report } from "./report.ts";
-import { scopeOf, siteParam } from "./report_scope.ts";
-import { requireRule } from "./report_rules.ts";
-import { trendMonths, trendParameters } from "./report_window.ts";
+import { remoteColumns } from "./remote_usage.ts";
+import { totalsTrendReport } from "./totals_reports.ts";
 
-const query = z.object({
-  rule: ruleParam,
-  months: monthsParam,
-  site: siteParam,
-  format: formatParam,
-}).strict();
-
-const row = z.object({
-  month: z.string(),
-  remoteUsers: z.number(),
-  remoteComputers: z.number(),
-  remoteRuns: z.number(),
-  remoteHours: z.number(),
-});
-
-export const remoteUsageTrendReport: Report<typeof query, typeof row> = {
+export const remoteUsageTrendReport = totalsTrendReport({
   name: "remote-usage-trend",
   summary: "one rule's usage from remote login sessions per month, for the last N months",
-  query,
-  row,
-  freshness: "summaries",
-  async run(site, { rule, months, site: subtree }, now) {
-    const scope = await scopeOf(site, subtree);
-    const { ruleName } = await requireRule(site, rule);
-    const window = trendMonths(site, months, now);
-    const byMonth = await totalsOfRule(site, rule, window.firstMonth, window.lastMonth, scope);
-    const rows = window.list.map((month) => {
-      const totals = byMonth.get(month) ?? NO_USAGE;
-      return {
-        month,
-        remoteUsers: totals.remoteUsers,
-        remoteComputers: totals.remoteComputers,
-        remoteRuns: totals.remoteRuns,
-        remoteHours: hours(totals.remoteRunMs),
-      };
-    });
-    return { parameters: trendParameters(rule, ruleName, window, scope), rows };
-  },
-};
+  columns: remoteColumns,
+});

@@ -11,7 +11,7 @@
  * @module
  */
 import type { z } from "zod";
-import type { SiteContext } from "../site_context.ts";
+import type { ReportSources } from "./report_sources.ts";
 
 export interface ReportResult<Row> {
   /** The parameters as understood: defaults filled in, ranges spelt out. */
@@ -34,7 +34,12 @@ export interface Report<
   extra?: z.ZodObject;
   /** `summaries`: data as of `summarizedUntil`; `live`: read as it is now. */
   freshness: "summaries" | "live";
-  run(site: SiteContext, query: z.output<Query>, now: number): Promise<ReportResult<z.output<Row>>>;
+  /** Computes the rows from what it reads (`ReportSources`), as of `now`. */
+  run(
+    sources: ReportSources,
+    query: z.output<Query>,
+    now: number,
+  ): Promise<ReportResult<z.output<Row>>>;
 }
 
 /** The CSV columns of a report, in order. */

@@ -8,7 +8,7 @@
  * @module
  */
 import { badRequest } from "../http/api_error.ts";
-import type { SiteContext } from "../site_context.ts";
+import type { Client } from "../../store/db.ts";
 
 export interface RuleName {
   ruleId: string;
@@ -17,8 +17,8 @@ export interface RuleName {
 }
 
 /** The rule named by the `rule` parameter, or a 400 naming it. */
-export async function requireRule(site: SiteContext, id: string): Promise<RuleName> {
-  const result = await site.db.execute({ sql: "SELECT name FROM rules WHERE id = ?", args: [id] });
+export async function requireRule(db: Client, id: string): Promise<RuleName> {
+  const result = await db.execute({ sql: "SELECT name FROM rules WHERE id = ?", args: [id] });
   const row = result.rows[0];
   if (!row) {
     throw badRequest(
@@ -30,8 +30,8 @@ export async function requireRule(site: SiteContext, id: string): Promise<RuleNa
 }
 
 /** Every rule of the `rules` table and the extra ids given, sorted. */
-export async function rulesAnd(site: SiteContext, dataRuleIds: Iterable<string>) {
-  const result = await site.db.execute("SELECT id, name FROM rules");
+export async function rulesAnd(db: Client, dataRuleIds: Iterable<string>) {
+  const result = await db.execute("SELECT id, name FROM rules");
   const names = new Map<string, string | null>();
   for (const row of result.rows) names.set(row.id as string, row.name as string);
   for (const id of dataRuleIds) if (!names.has(id)) names.set(id, null);

@@ -10,7 +10,7 @@
 import type { InValue } from "@libsql/client";
 import { siteCodeSchema } from "../../model/doc_id.ts";
 import { badRequest } from "../http/api_error.ts";
-import type { SiteContext } from "../site_context.ts";
+import type { ReportSources } from "./report_sources.ts";
 
 export const siteParam = siteCodeSchema.optional().describe(
   "restrict to this site code and the sites below it (default: this site and all below)",
@@ -25,9 +25,12 @@ export interface Scope {
 }
 
 /** The scope of a `site` parameter; 400 for a site that is not this one or below it. */
-export async function scopeOf(site: SiteContext, code: string | undefined): Promise<Scope> {
-  if (code === undefined || code === site.code) return { codes: [] };
-  const result = await site.db.execute({
+export async function scopeOf(
+  { db, code: here }: Pick<ReportSources, "db" | "code">,
+  code: string | undefined,
+): Promise<Scope> {
+  if (code === undefined || code === here) return { codes: [] };
+  const result = await db.execute({
     // Only sites under the same child: a child's list cannot graft sites onto another's subtree.
     sql: `WITH RECURSIVE root AS (
         SELECT code, via_child FROM known_sites WHERE code = ?1 AND via_child <> ''

@@ -9,21 +9,20 @@
  * @module
  */
 import { badRequest } from "../http/api_error.ts";
-import type { SiteContext } from "../site_context.ts";
+import type { ReportSettings } from "./report_sources.ts";
 import { DAY_MS, dayOf, dayStart } from "../../model/doc_id.ts";
 import { addMonths, monthOf, monthsEnding, monthStart } from "./months.ts";
-import { type Scope, scopeParameters } from "./report_scope.ts";
 
 export const DEFAULT_MONTHS = 12;
 export const DEFAULT_DAYS = 90;
 
 /** The earliest instant summaries are kept for. */
-function retentionStart(site: SiteContext, now: number): number {
-  return now - site.settings.summaryRetentionDays * DAY_MS;
+function retentionStart(settings: ReportSettings, now: number): number {
+  return now - settings.summaryRetentionDays * DAY_MS;
 }
 
-function beyondRetention(site: SiteContext, what: string, from: number, allowed: string) {
-  const days = site.settings.summaryRetentionDays;
+function beyondRetention(settings: ReportSettings, what: string, from: number, allowed: string) {
+  const days = settings.summaryRetentionDays;
   return badRequest(
     `invalid query: ${what} reaches back to ${dayOf(from)}, beyond the ${days} days ` +
       `summaries are kept (summaryRetentionDays); ${allowed}`,
@@ -32,13 +31,13 @@ function beyondRetention(site: SiteContext, what: string, from: number, allowed:
 }
 
 /** A month parameter, refused when it starts before summary retention. */
-export function checkMonth(site: SiteContext, month: string, now: number): string {
-  const limit = retentionStart(site, now);
+export function checkMonth(settings: ReportSettings, month: string, now: number): string {
+  const limit = retentionStart(settings, now);
   if (monthStart(month) < limit) {
     const first = monthOf(limit);
     const earliest = monthStart(first) === limit ? first : addMonths(first, 1);
     throw beyondRetention(
-      site,
+      settings,
       `month: ${month}`,
       monthStart(month),
       `ask for ${earliest} or later`,
@@ -55,23 +54,23 @@ export interface MonthsWindow {
 }
 
 /** How many months ending with the current one start within retention. */
-function monthsKept(site: SiteContext, now: number): number {
+function monthsKept(settings: ReportSettings, now: number): number {
   const last = monthOf(now);
-  const limit = retentionStart(site, now);
+  const limit = retentionStart(settings, now);
   let n = 0;
   while (n < 100_000 && monthStart(addMonths(last, -n)) >= limit) n++;
   return n;
 }
 
 /** The last `given` months (default 12, shortened to retention) ending this month. */
-export function trendMonths(site: SiteContext, given: number | undefined, now: number) {
-  const kept = monthsKept(site, now);
+export function trendMonths(settings: ReportSettings, given: number | undefined, now: number) {
+  const kept = monthsKept(settings, now);
   const months = given ?? Math.max(1, Math.min(DEFAULT_MONTHS, kept));
   const lastMonth = monthOf(now);
   const list = monthsEnding(lastMonth, months);
   if (given !== undefined && given > kept) {
     throw beyondRetention(
-      site,
+      settings,
       `months: ${given} months`,
       monthStart(list[0]),
       kept ? `ask for at most ${kept}` : "not even this month is kept whole",
@@ -80,27 +79,17 @@ export function trendMonths(site: SiteContext, given: number | undefined, now: n
   return { months, firstMonth: list[0], lastMonth, list } satisfies MonthsWindow;
 }
 
-/** A trend report's parameters as understood: its rule, the months it covers, its scope. */
-export function trendParameters(
-  rule: string,
-  ruleName: string | null,
-  { months, firstMonth, lastMonth }: MonthsWindow,
-  scope: Scope,
-) {
-  return { rule, ruleName, months, firstMonth, lastMonth, ...scopeParameters(scope) };
-}
-
 /**
  * How many days a "last N days" report covers: `given`, or 90 shortened to
  * retention; refused beyond retention (counted in UTC days, as maintenance
  * deletes). Whose days they are is the report's: see `local_calendars.ts`.
  */
-export function dayCount(site: SiteContext, given: number | undefined, now: number): number {
-  const kept = site.settings.summaryRetentionDays;
+export function dayCount(settings: ReportSettings, given: number | undefined, now: number): number {
+  const kept = settings.summaryRetentionDays;
   const days = given ?? Math.min(DEFAULT_DAYS, kept);
   if (days > kept) {
     throw beyondRetention(
-      site,
+      settings,
       `days: ${days} days`,
       dayStart(dayOf(now)) - (days - 1) * DAY_MS,
       `ask for at most ${kept}`,
@@ -110,11 +99,11 @@ export function dayCount(site: SiteContext, given: number | undefined, now: numb
 }
 
 /** An instant parameter, refused when it is before summary retention. */
-export function checkSince(site: SiteContext, since: number, now: number): number {
-  const limit = retentionStart(site, now);
+export function checkSince(settings: ReportSettings, since: number, now: number): number {
+  const limit = retentionStart(settings, now);
   if (since < limit) {
     throw beyondRetention(
-      site,
+      settings,
       `since: ${new Date(since).toISOString()}`,
       since,
       `ask for ${new Date(limit).toISOString()} or later`,

@@ -34,8 +34,8 @@ export const rulesReport: Report<typeof query, typeof row> = {
   query,
   row,
   freshness: "live",
-  async run(site) {
-    const result = await site.db.execute("SELECT * FROM rules");
+  async run({ db }) {
+    const result = await db.execute("SELECT * FROM rules");
     const rows = result.rows.map((r) => ({
       id: r.id as string,
       name: r.name as string,

@@ -51,12 +51,12 @@ export const softwareReport: Report<typeof query, typeof row> = {
   query,
   row,
   freshness: "live",
-  async run(site, params) {
+  async run({ db }, params) {
     const { where, args } = filters(params);
     const limit = params.limit ?? 10_000;
     const offset = params.offset ?? 0;
     const found = await jsonRows(
-      site,
+      db,
       ["client_id", "host_name", "name", "version", "publisher", "source", "installed_at", "files"],
       `SELECT s.client_id, c.host_name, s.product_key, s.name, s.version, s.publisher, s.source,
         s.installed_at, (

@@ -10,7 +10,7 @@
  * @module
  */
 import { z } from "zod";
-import type { SiteContext } from "../site_context.ts";
+import type { Client } from "../../store/db.ts";
 import { loadSummaryState } from "../summaries/summary_state.ts";
 import { iso } from "./figures.ts";
 import { formatParam } from "./report_params.ts";
@@ -38,8 +38,8 @@ interface Waiting {
   oldest: number;
 }
 
-async function waitingByRule(site: SiteContext) {
-  const result = await site.db.execute(
+async function waitingByRule(db: Client) {
+  const result = await db.execute(
     "SELECT rule_id, count(*) AS count, min(start_ms) AS oldest FROM summary_pending GROUP BY rule_id",
   );
   return new Map<string, Waiting>(result.rows.map((r) => [r.rule_id as string, {
@@ -56,11 +56,11 @@ export const summarizationProgressReport: Report<typeof query, typeof row> = {
   row,
   extra,
   freshness: "live",
-  async run(site) {
-    const state = await loadSummaryState(site.db);
-    const waiting = await waitingByRule(site);
+  async run({ db }) {
+    const state = await loadSummaryState(db);
+    const waiting = await waitingByRule(db);
     const until = state.summarizedUntil || null;
-    const rows = (await rulesAnd(site, waiting.keys())).map(({ ruleId, ruleName }) => {
+    const rows = (await rulesAnd(db, waiting.keys())).map(({ ruleId, ruleName }) => {
       const wait = waiting.get(ruleId);
       const complete = wait && until !== null ? Math.min(until, wait.oldest) : until;
       return {

@@ -72,15 +72,16 @@ export const timeOfDayReport: Report<typeof query, typeof row> = {
   row,
   extra,
   freshness: "summaries",
-  async run(site, { rule, days: given, site: subtree }, now) {
-    const scope = await scopeOf(site, subtree);
-    const { ruleName } = await requireRule(site, rule);
-    const days = dayCount(site, given, now);
-    const zones = await zonesCovered(site, rule, scope, possibleDates(days, now));
+  async run(sources, { rule, days: given, site: subtree }, now) {
+    const { db } = sources;
+    const scope = await scopeOf(sources, subtree);
+    const { ruleName } = await requireRule(db, rule);
+    const days = dayCount(sources.settings, given, now);
+    const zones = await zonesCovered(db, rule, scope, possibleDates(days, now));
     // With no computer and no usage at all, UTC's calendar says which weekdays the window holds.
     const calendars = calendarsAt(zones.length > 0 ? zones : ["UTC"], days, now);
     const users = await Promise.all(
-      calendars.map((calendar) => usersOnCalendar(site, rule, scope, calendar)),
+      calendars.map((calendar) => usersOnCalendar(db, rule, scope, calendar)),
     );
     const grid = averages(calendars, users);
     const rows = grid.flatMap((hours, w) =>

@@ -6,47 +6,18 @@
  *
  * @module
  */
-import { z } from "zod";
-import { hours } from "./figures.ts";
-import { totalsOfMonth } from "./monthly_totals.ts";
-import { formatParam, monthParam } from "./report_params.ts";
-import type { Report } from "./report.ts";
-import { scopeOf, scopeParameters, siteParam } from "./report_scope.ts";
-import { rulesAnd } from "./report_rules.ts";
-import { checkMonth } from "./report_window.ts";
+import { monthTotalsReport } from "./totals_reports.ts";
 
-const query = z.object({ month: monthParam, site: siteParam, format: formatParam }).strict();
+/** All usage, remote or not; `total-usage-trend` shows the same. */
+export const usageColumns = {
+  users: "users",
+  computers: "computers",
+  runs: "runs",
+  runHours: "runMs",
+} as const;
 
-const row = z.object({
-  ruleId: z.string(),
-  ruleName: z.string().nullable(),
-  users: z.number(),
-  computers: z.number(),
-  runs: z.number(),
-  runHours: z.number(),
-});
-
-export const totalUsageReport: Report<typeof query, typeof row> = {
+export const totalUsageReport = monthTotalsReport({
   name: "total-usage",
   summary: "per rule: distinct users, distinct computers, runs and total hours that month",
-  query,
-  row,
-  freshness: "summaries",
-  async run(site, { month, site: subtree }, now) {
-    const scope = await scopeOf(site, subtree);
-    checkMonth(site, month, now);
-    const byRule = await totalsOfMonth(site, month, scope);
-    const rows = (await rulesAnd(site, byRule.keys())).map(({ ruleId, ruleName }) => {
-      const totals = byRule.get(ruleId);
-      return {
-        ruleId,
-        ruleName,
-        users: totals?.users ?? 0,
-        computers: totals?.computers ?? 0,
-        runs: totals?.runs ?? 0,
-        runHours: hours(totals?.runMs),
-      };
-    });
-    return { parameters: { month, ...scopeParameters(scope) }, rows };
-  },
-};
+  columns: usageColumns,
+});

@@ -40,21 +40,22 @@ export const unusedReport: Report<typeof query, typeof row> = {
   query,
   row,
   freshness: "summaries",
-  async run(site, { rule, since, site: subtree }, now) {
-    const { ruleName } = await requireRule(site, rule);
-    checkSince(site, since, now);
-    const scope = await scopeOf(site, subtree);
+  async run(sources, { rule, since, site: subtree }, now) {
+    const { db } = sources;
+    const { ruleName } = await requireRule(db, rule);
+    checkSince(sources.settings, since, now);
+    const scope = await scopeOf(sources, subtree);
     const clients = clientsIn(scope);
     // Inventory stays at its site: installed-never-run is known for this site's clients only.
     const installed = scope.code === undefined
-      ? installedSql((await allRules(site)).find((r) => r.id === rule)!)
+      ? installedSql((await allRules(db)).find((r) => r.id === rule)!)
       : undefined;
     const neverRan = installed
       ? `UNION ALL SELECT i.client_id, NULL FROM (${installed.sql}) i
         WHERE NOT EXISTS (SELECT 1 FROM monthly_usage u WHERE u.rule_id = ? AND u.client_id = i.client_id)`
       : "";
     const found = await jsonRows(
-      site,
+      db,
       ["client_id", "host_name", "last_use_ms"],
       `SELECT m.*, coalesce(c.host_name, d.host_name) AS host_name FROM (
         SELECT client_id, max(last_use_ms) AS last_use_ms FROM monthly_usage

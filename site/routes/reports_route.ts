@@ -17,6 +17,7 @@ import { loadSummaryState } from "../summaries/summary_state.ts";
 import { iso } from "../http/time_param.ts";
 import { type Report, reportColumns, reportParameters } from "../reports/report.ts";
 import { REPORTS } from "../reports/report_registry.ts";
+import { reportSources } from "../reports/report_sources.ts";
 
 const LIST_COLUMNS = ["name", "summary", "parameters"];
 
@@ -44,7 +45,7 @@ async function answer(c: Parameters<typeof listResponse>[0], site: SiteContext, 
   const dataAsOf = report.freshness === "live"
     ? now
     : (await loadSummaryState(site.db)).summarizedUntil || null;
-  const result = await report.run(site, query, now);
+  const result = await report.run(reportSources(site), query, now);
   const headers: Record<string, string> = dataAsOf === null
     ? {}
     : { "x-data-as-of": iso(dataAsOf)! };
