@@ -248,11 +248,15 @@ describe("fitting products to the record", () => {
 describe("inventory schedule", () => {
   it("runs at start, then once a change has settled, then on its interval", async () => {
     let signature = "a";
+    let checks = 0;
     const runs: string[] = [];
     const schedule = new InventorySchedule({
       intervalMs: 60_000,
       checkMs: 20,
-      signature: () => Promise.resolve(signature),
+      signature: () => {
+        checks++;
+        return Promise.resolve(signature);
+      },
       run: (reason) => {
         runs.push(reason);
         return Promise.resolve(0);
@@ -263,7 +267,9 @@ describe("inventory schedule", () => {
     signature = "b";
     await waitFor("the run after the change", () => runs.length === 2, { intervalMs: 10 });
     expect(runs).toEqual(["start", "software changed"]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // No third run however many times it checks the unchanged signature.
+    const checked = checks;
+    await waitFor("five more checks", () => checks >= checked + 5, { intervalMs: 10 });
     expect(runs).toHaveLength(2);
     await schedule.stop();
   });

@@ -60,12 +60,9 @@ describe("PackageVersions on this machine", () => {
       const versions = new PackageVersions();
       const expected = await dpkgQueryVersion("coreutils");
       expect(expected).not.toBe("");
-      const started = performance.now();
       expect(await versions.versionOf("/usr/bin/sleep")).toBe(expected);
-      const firstMs = performance.now() - started;
       expect(await versions.versionOf("/bin/sleep")).toBe(expected);
       expect((await versions.packageOf("/usr/bin/sleep"))?.name).toBe("coreutils");
-      expect(firstMs).toBeLessThan(5_000);
     },
   );
 
@@ -132,11 +129,16 @@ describe("PackageVersions on a fake dpkg database", () => {
     const versions = new PackageVersions({ dpkgRoot: root });
     expect(await versions.versionOf("/usr/bin/foo")).toBe("1.0");
     expect(await versions.versionOf("/usr/bin/baz")).toBeNull();
+    const { mtime } = await Deno.stat(`${root}/status`);
     await writeDpkg(root, [foo("2.0"), {
       list: "baz",
       files: ["/usr/bin/baz"],
       status: { Package: "baz", Status: installed, Version: "5" },
     }]);
+    // While the time of status is the same, the database read before answers.
+    await Deno.utime(`${root}/status`, mtime!, mtime!);
+    expect(await versions.versionOf("/usr/bin/foo")).toBe("1.0");
+    expect(await versions.versionOf("/usr/bin/baz")).toBeNull();
     const later = new Date(Date.now() + 10_000);
     await Deno.utime(`${root}/status`, later, later);
     expect(await versions.versionOf("/usr/bin/foo")).toBe("2.0");

@@ -12,6 +12,7 @@
  * Needs `mount` (root): without it the test is skipped, except in CI
  * (`CI` set), where it runs and fails.
  */
+import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { join } from "node:path";
 import {
@@ -248,8 +249,19 @@ describe.skipIf(!mountable && !inCi)("the agent's disk full", () => {
     agent = startAgent(site.url, { ...options(), interval: 600, syncDelay: 600 });
     const a = agent;
     await waitFor("the agent to settle", () => a.logged("inventory taken").length > 0);
-    start(60);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS + SLACK_MS));
+    const run = start(60);
+    await waitFor("the agent to store the run's start in its database", async () => {
+      const db = createClient({ url: `file:${agentDb}` });
+      try {
+        const found = await db.execute({
+          sql: "SELECT 1 FROM agent_sessions WHERE pid = ? AND end_ms IS NULL",
+          args: [run.pid],
+        });
+        return found.rows.length > 0;
+      } finally {
+        db.close();
+      }
+    });
     const filler = join(disk, "filler");
     await fill(filler);
     try {

@@ -17,6 +17,7 @@ import {
   startSite,
 } from "./helpers/meter_process.ts";
 import { addRule, api, makeToken, sessions } from "./helpers/site_api.ts";
+import { agentSyncRounds, parentSyncRounds } from "./helpers/sync_rounds.ts";
 import { waitFor } from "./helpers/wait_for.ts";
 
 const MONTH = new Date().toISOString().slice(0, 7);
@@ -111,7 +112,11 @@ describe("an agent falls back to its site's parent", () => {
       await api(child.url, childAdmin, "POST", "/v1/summaries/run").then((r) => r.body?.cancel());
       return (await runsAtTop(rule.id)) === 2;
     }, { timeoutMs: 60_000 });
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Still once after the child has summarised again, then synced twice more
+    // with the top, and the agent has delivered to both sites again.
+    await api(child.url, childAdmin, "POST", "/v1/summaries/run").then((r) => r.body?.cancel());
+    await parentSyncRounds(child.url, childAdmin, "after its summaries ran again", { rounds: 2 });
+    await agentSyncRounds(agent, "after the top counted the sessions");
     expect(await runsAtTop(rule.id)).toBe(2);
     // Nor do they count in the top's own hours: concurrency comes from CHD's.
     const response = await api(

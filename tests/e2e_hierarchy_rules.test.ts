@@ -18,7 +18,8 @@ import {
   startSite,
 } from "./helpers/meter_process.ts";
 import { addRule, api, makeToken, sessions } from "./helpers/site_api.ts";
-import { sleep, waitFor } from "./helpers/wait_for.ts";
+import { agentSyncRounds } from "./helpers/sync_rounds.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 
 const INTERVAL = ["--parent-interval", "1"];
 
@@ -108,15 +109,18 @@ describe("rules down a three-level hierarchy", () => {
 
     const sharedPath = await copySleep(dir, shared);
     const privatePath = await copySleep(dir, private_);
-    await runProgram(sharedPath, 1).ended;
+    // The private program first: once the shared one, run after it, is at the
+    // grandchild, the agent has seen the private one end and has delivered
+    // whatever it recorded of it (one more whole sync round makes sure).
     await runProgram(privatePath, 1).ended;
+    await runProgram(sharedPath, 1).ended;
     const [session] = await waitFor("the shared program's session at the grandchild", async () => {
       const found = await sessions(grand.url, admin.grand, { rule: sharedRule.id });
       return found.length > 0 ? found : undefined;
     });
     expect(session.ruleId).toBe(sharedRule.id);
     expect(session.exe).toBe(sharedPath);
-    await sleep(1500);
+    await agentSyncRounds(agent, "after the shared program's session arrived");
     const all = await sessions(grand.url, admin.grand);
     expect(all.filter((s) => s.exe === privatePath)).toEqual([]);
 
@@ -132,6 +136,11 @@ describe("rules down a three-level hierarchy", () => {
 
   test("a descendant may not change an ancestor's rule; disabling it at the top stops it", async () => {
     const name = uniqueName("mtest-disabled");
+    // A program metered by a rule of the grandchild's own, run after the one
+    // under the disabled rule: once its session is at the grandchild, the
+    // agent has had its chance to meter the other.
+    const markerName = uniqueName("mtest-marker");
+    const marker = await addRule(grand.url, admin.grand, { name: "Marker", fileName: markerName });
     const rule = await addRule(top.url, admin.top, {
       name: "Soon disabled",
       fileName: name,
@@ -154,11 +163,18 @@ describe("rules down a three-level hierarchy", () => {
     await waitFor("the agent to load the disabled rule", async () => {
       const response = await api(grand.url, admin.grand, "GET", `/v1/rules/${rule.id}`);
       const seen = (await response.json()).enabled === false;
-      return seen && agent.logged("rules loaded").some((e) => e.rules === 2 && e.enabled === 1);
+      // The shared rule, the marker and the disabled one; only the disabled one off.
+      return seen && agent.logged("rules loaded").some((e) => e.rules === 3 && e.enabled === 2);
     });
     const path = await copySleep(dir, name);
+    const markerPath = await copySleep(dir, markerName);
     await runProgram(path, 1).ended;
-    await sleep(2500);
+    await runProgram(markerPath, 1).ended;
+    await waitFor("the marker program's session at the grandchild", async () => {
+      const found = await sessions(grand.url, admin.grand, { rule: marker.id });
+      return found.some((s) => s.exe === markerPath && s.end !== null);
+    });
+    await agentSyncRounds(agent, "after the marker's session arrived");
     const all = await sessions(grand.url, admin.grand);
     expect(all.filter((s) => s.exe === path)).toEqual([]);
   });

@@ -16,7 +16,7 @@
  * naming the parameter; viewers may read, no token gets 401; the OpenAPI
  * paths describe every report; and `meter report` prints the same.
  */
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { summaryStateStatements } from "../site/summaries/summary_state.ts";
 import { reportsOpenApiPaths } from "../site/reports/reports_openapi.ts";
 import { csvCell, parseCsv } from "./helpers/csv_parse.ts";
@@ -43,12 +43,13 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const startOf = (month: string) => Date.parse(`${month}-01T00:00:00Z`);
 const isoWeekday = (date: string) => (new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7 + 1;
 
-/** Reports move with the clock: start well clear of a UTC midnight. */
-async function clearOfMidnight(): Promise<number> {
-  const toMidnight = DAY - Date.now() % DAY;
-  if (toMidnight < 30_000) await new Promise((r) => setTimeout(r, toMidnight + 1000));
-  return Date.now();
-}
+/**
+ * Reports move with the clock, and the site here runs in this process: its
+ * clock (`Date`, nothing else) starts at noon UTC of a fixed day and runs on
+ * from there, so neither the time of day nor the date the tests run on
+ * changes a figure, and every expectation is worked out from that instant.
+ */
+const FIXED_NOW = Date.UTC(2026, 4, 20, 12, 0, 0);
 
 const COLUMNS: Record<string, string[]> = {
   rules: [
@@ -165,7 +166,8 @@ describe("reports", () => {
   };
 
   beforeAll(async () => {
-    NOW = await clearOfMidnight();
+    vi.useFakeTimers({ toFake: ["Date"], now: FIXED_NOW, shouldAdvanceTime: true });
+    NOW = Date.now();
     CUR = monthBack(0);
     M = monthBack(1);
     M2 = monthBack(2);
@@ -406,6 +408,7 @@ describe("reports", () => {
 
   afterAll(async () => {
     await rs?.close();
+    vi.useRealTimers();
   });
 
   /** Local-hour counts: two of each weekday in the last 14 days, and some outside. */
