@@ -13,7 +13,7 @@ import {
   reportColumns,
   reportParameters,
   REPORTS,
-} from "../site/mod.ts";
+} from "../site/reports/mod.ts";
 import { apiRequest } from "./api_client.ts";
 import { type Command, stringOption, UsageError, type Values } from "./command.ts";
 import { apiTarget, CONNECTION_OPTIONS, connectionHelp } from "./connection.ts";

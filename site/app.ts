@@ -5,7 +5,8 @@
  * @module
  */
 import { Hono } from "hono";
-import { asApiError, errorResponse } from "./http/api_error.ts";
+import { ApiError, errorResponse } from "./http/api_error.ts";
+import { SyncRefusal } from "../sync/mod.ts";
 import { isRefusal, refuse } from "./access/refusals.ts";
 import { auditRoutes } from "./routes/audit_routes.ts";
 import { tokensRoutes } from "./routes/tokens_routes.ts";
@@ -61,4 +62,11 @@ export function createApp(site: SiteContext): Hono<SiteEnv> {
   app.route("/v1/tokens", tokensRoutes(site));
   app.route("/v1/audit", auditRoutes(site));
   return app;
+}
+
+/** A refusal of the sync protocol as the API error it stands for; anything else as it is. */
+function asApiError(error: Error): Error {
+  return error instanceof SyncRefusal
+    ? new ApiError(error.status, error.code, error.message)
+    : error;
 }

@@ -4,7 +4,8 @@
  * configuration and settings, the tokens an administrator makes offline, and
  * the parts the benchmarks time on their own (the summariser, materialising
  * usage, publishing summaries to a parent, the query process). The reports'
- * contract is read from `model/`, so `meter report --help` loads no site.
+ * catalog has a lighter surface of its own, `reports/mod.ts`, so that
+ * `meter report --help` loads no storage.
  *
  * @module
  */
@@ -43,5 +44,11 @@ export { loadSummaryState, summaryStateStatements } from "./summaries/summary_st
 export { usageStatements } from "./usage/usage_materializer.ts";
 export { ParentLink, type ParentLinkOptions } from "./hierarchy/parent_link.ts";
 export { publishSummaries } from "./hierarchy/summary_publisher.ts";
-export { findReport, REPORTS } from "./reports/report_registry.ts";
-export { isRequired, type Report, reportColumns, reportParameters } from "./reports/report.ts";
+export {
+  findReport,
+  isRequired,
+  type Report,
+  reportColumns,
+  reportParameters,
+  REPORTS,
+} from "./reports/mod.ts";

@@ -10,7 +10,6 @@ import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { log } from "../../lib/log.ts";
-import { SyncRefusal } from "../../sync/mod.ts";
 
 export class ApiError extends Error {
   constructor(
@@ -34,13 +33,6 @@ export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, what: string
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   throw badRequest(`invalid ${what}: ${z.prettifyError(parsed.error)}`, "invalid_input");
-}
-
-/** A refusal of the sync protocol as the API error it stands for; anything else as it is. */
-export function asApiError(error: Error): Error {
-  return error instanceof SyncRefusal
-    ? new ApiError(error.status, error.code, error.message)
-    : error;
 }
 
 /** Hono `onError` handler: API errors as JSON, anything else as a logged 500. */
