@@ -13,8 +13,8 @@
  */
 import { join } from "node:path";
 import { agentSchema } from "../agent/agent_db.ts";
-import { agentSyncTargets } from "../agent/sync_targets.ts";
-import { UsageWriter } from "../agent/usage_writer.ts";
+import { agentSyncTargets } from "../agent/core/sync_targets.ts";
+import { UsageWriter } from "../agent/core/usage_writer.ts";
 import { openDatabase } from "../store/db.ts";
 import { dayOf, rulesDocId } from "../model/doc_id.ts";
 import { DocStore } from "../store/doc_store.ts";
