@@ -18,7 +18,7 @@
 import type { Client } from "../store/db.ts";
 import { openDatabase } from "../store/db.ts";
 import { docStoreSchema } from "../store/doc_store.ts";
-import { executableHashesSchema } from "./inventory/executable_hashes.ts";
+import { executableHashesSchema } from "./core/inventory/executable_hashes.ts";
 import { KeyValueTable } from "../store/key_value_table.ts";
 import { syncStateSchema } from "../store/sync_state_store.ts";
 

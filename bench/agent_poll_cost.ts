@@ -17,7 +17,7 @@
  * @module
  */
 import process from "node:process";
-import { LinuxProcSource } from "../agent/linux_proc_source.ts";
+import { LinuxProcSource } from "../agent/mod.ts";
 import { type BenchFigure, round } from "./bench_figure.ts";
 
 // The agent's default: processes this young have their executable read again each poll.

@@ -22,11 +22,13 @@ import * as A from "@automerge/automerge";
 import { cpuUsage } from "node:process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { agentSchema } from "../agent/agent_db.ts";
-import { ExecutableHashes } from "../agent/inventory/executable_hashes.ts";
-import { collectInventory } from "../agent/inventory/inventory_collector.ts";
-import { defaultInventorySources } from "../agent/inventory/inventory_sources.ts";
-import { writeInventory } from "../agent/inventory/inventory_writer.ts";
+import {
+  agentSchema,
+  collectInventory,
+  defaultInventorySources,
+  ExecutableHashes,
+  writeInventory,
+} from "../agent/mod.ts";
 import { openSiteDatabase } from "../site/mod.ts";
 import { type Client, openDatabase } from "../store/db.ts";
 import { DAY_MS, inventoryDocId } from "../model/doc_id.ts";

@@ -12,9 +12,7 @@
  * @module
  */
 import { join } from "node:path";
-import { agentSchema } from "../agent/agent_db.ts";
-import { agentSyncTargets } from "../agent/sync_targets.ts";
-import { UsageWriter } from "../agent/usage_writer.ts";
+import { agentSchema, agentSyncTargets, UsageWriter } from "../agent/mod.ts";
 import { openDatabase } from "../store/db.ts";
 import { dayOf, rulesDocId } from "../model/doc_id.ts";
 import { DocStore } from "../store/doc_store.ts";

@@ -79,8 +79,10 @@ Options:
     const seconds = (name: string, fallback: number, min: number) =>
       (numberOption(values, name, min, 86_400) ?? fallback) * 1000;
     // Loaded here, so that --help needs no permissions and loads nothing.
-    const { Agent } = await import("../agent/agent.ts");
+    const { Agent } = await import("../agent/mod.ts");
+    const { thisPlatform } = await import("../agent/mod.ts");
     const agent = await Agent.open({
+      platform: thisPlatform(),
       site,
       fallbackSites,
       caFile: stringOption(values, "ca"),

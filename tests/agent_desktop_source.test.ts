@@ -15,7 +15,7 @@ import {
   splitExec,
   unescapeValue,
   withoutEnv,
-} from "../agent/inventory/desktop_source.ts";
+} from "../agent/linux/inventory/desktop_source.ts";
 
 const dataDir = new URL("./data/desktop", import.meta.url).pathname;
 const tempDirs: string[] = [];

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { ExeHasher } from "../agent/exe_hash.ts";
+import { ExeHasher } from "../agent/linux/exe_hash.ts";
 
 const children: Deno.ChildProcess[] = [];
 const tempDirs: string[] = [];

@@ -8,13 +8,19 @@
  */
 import * as A from "@automerge/automerge";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseDpkgStatus, readDpkgProducts } from "../agent/inventory/dpkg_source.ts";
-import { ExecutableHashes, executableHashesSchema } from "../agent/inventory/executable_hashes.ts";
-import type { FoundProduct } from "../agent/inventory/found_product.ts";
-import { collectInventory, type InventorySource } from "../agent/inventory/inventory_collector.ts";
-import { InventorySchedule, MAX_DEFERRALS } from "../agent/inventory/inventory_schedule.ts";
-import { fitProduct } from "../agent/inventory/product_fit.ts";
-import { writeInventory } from "../agent/inventory/inventory_writer.ts";
+import { parseDpkgStatus, readDpkgProducts } from "../agent/linux/inventory/dpkg_source.ts";
+import {
+  ExecutableHashes,
+  executableHashesSchema,
+} from "../agent/core/inventory/executable_hashes.ts";
+import type { FoundProduct } from "../agent/core/inventory/found_product.ts";
+import {
+  collectInventory,
+  type InventorySource,
+} from "../agent/core/inventory/inventory_collector.ts";
+import { InventorySchedule, MAX_DEFERRALS } from "../agent/core/inventory/inventory_schedule.ts";
+import { fitProduct } from "../agent/core/inventory/product_fit.ts";
+import { writeInventory } from "../agent/core/inventory/inventory_writer.ts";
 import { openDatabase } from "../store/db.ts";
 import { inventoryDocId } from "../model/doc_id.ts";
 import { DocStore, docStoreSchema } from "../store/doc_store.ts";

@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, it } from "vitest";
-import type { FoundProduct } from "../agent/inventory/found_product.ts";
+import type { FoundProduct } from "../agent/core/inventory/found_product.ts";
 import {
   FLATPAK_COLUMNS,
   parseFlatpakList,
   readFlatpakProducts,
-} from "../agent/inventory/flatpak_source.ts";
-import { parseRpmQuery, readRpmProducts } from "../agent/inventory/rpm_source.ts";
-import { parseSnapList, readSnapProducts } from "../agent/inventory/snap_source.ts";
+} from "../agent/linux/inventory/flatpak_source.ts";
+import { parseRpmQuery, readRpmProducts } from "../agent/linux/inventory/rpm_source.ts";
+import { parseSnapList, readSnapProducts } from "../agent/linux/inventory/snap_source.ts";
 import { waitFor } from "./helpers/wait_for.ts";
 
 // Where each file comes from, and what in it is real: tests/data/inventory/README.md.

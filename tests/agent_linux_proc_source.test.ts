@@ -5,9 +5,9 @@ import {
   parseEnviron,
   parseRealUid,
   parseStat,
-} from "../agent/linux_proc_source.ts";
-import type { ProcessInfo } from "../agent/process_source.ts";
-import { UserNames } from "../agent/user_names.ts";
+} from "../agent/linux/linux_proc_source.ts";
+import type { ProcessInfo } from "../agent/core/process_source.ts";
+import { UserNames } from "../agent/linux/user_names.ts";
 
 const children: Deno.ChildProcess[] = [];
 const strayPids: number[] = [];

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { PackageVersions, parseStatus, usrMergeAliases } from "../agent/package_version.ts";
+import { PackageVersions, parseStatus, usrMergeAliases } from "../agent/linux/package_version.ts";
 
 const tempDirs: string[] = [];
 

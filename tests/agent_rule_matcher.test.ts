@@ -1,27 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { ProcessInfo } from "../agent/process_source.ts";
-import { compareRuleIds, RuleMatcher } from "../agent/rule_matcher.ts";
+import type { ProcessInfo } from "../agent/core/process_source.ts";
+import { compareRuleIds, RuleMatcher } from "../agent/core/rule_matcher.ts";
 import type { Rule } from "../model/rule.ts";
+import { testRule } from "./helpers/test_rule.ts";
 
-function rule(id: string, fields: Partial<Rule>): Rule {
-  return {
-    id,
-    name: `rule ${id}`,
-    fileName: null,
-    originalFileName: null,
-    sha256: null,
-    version: "*",
-    language: null,
-    siteCode: id.split("-")[0],
-    applyToChildSites: false,
-    enabled: true,
-    comment: "",
-    origin: "manual",
-    createdAt: 0,
-    updatedAt: 0,
-    ...fields,
-  };
-}
+const rule = testRule;
 
 function process(exe: string | null, argv0: string): ProcessInfo {
   return { pid: 42, startTicks: 1, startMs: 0, ppid: 1, comm: "x", exe, argv0 };

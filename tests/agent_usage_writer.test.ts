@@ -9,8 +9,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { join } from "node:path";
 import { openAgentDatabase } from "../agent/agent_db.ts";
-import { applyRetention } from "../agent/usage_retention.ts";
-import { UsageWriter } from "../agent/usage_writer.ts";
+import { applyRetention } from "../agent/core/usage_retention.ts";
+import { UsageWriter } from "../agent/core/usage_writer.ts";
 import type { Client } from "../store/db.ts";
 import { DAY_MS, dayOf, rulesDocId, usageDocId } from "../model/doc_id.ts";
 import { DocStore } from "../store/doc_store.ts";

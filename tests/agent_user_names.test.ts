@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { parsePasswd, UserNames } from "../agent/user_names.ts";
+import { parsePasswd, UserNames } from "../agent/linux/user_names.ts";
 
 const tempDirs: string[] = [];
 

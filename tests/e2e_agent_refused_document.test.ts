@@ -9,7 +9,7 @@ import * as A from "@automerge/automerge";
 import { encode } from "cbor-x";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { loadEnrolment } from "../agent/enrolment.ts";
+import { loadEnrolment } from "../agent/core/enrolment.ts";
 import { openAgentDatabase } from "../agent/agent_db.ts";
 import { DAY_MS, dayOf, usageDocId } from "../model/doc_id.ts";
 import { DocStore } from "../store/doc_store.ts";

@@ -8,7 +8,7 @@
  * version (so a rule's version glob picks it), and `dpkg -r` must remove it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { readDesktopProducts } from "../agent/inventory/desktop_source.ts";
+import { readDesktopProducts } from "../agent/linux/inventory/desktop_source.ts";
 import {
   buildDeb,
   canInstallDebs,

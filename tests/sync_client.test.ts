@@ -7,7 +7,7 @@
  * older than the site's (or gone) re-sends, converges and duplicates nothing.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { readRules } from "../agent/rules_replica.ts";
+import { readRules } from "../agent/core/rules_replica.ts";
 import { CBOR_TYPE } from "../sync/sync_batch.ts";
 import { type SiteHandle, startSite } from "./helpers/meter_process.ts";
 import { tempDir } from "./helpers/metered_program.ts";

@@ -1,0 +1,465 @@
+/**
+ * The agent: polls processes, records sessions of the programs its rules
+ * name, writes them into usage documents and syncs those with its site.
+ *
+ * Two loops run side by side, each never overlapping itself. The poll loop
+ * (default every second) records sessions in the agent's database and never
+ * waits for the network. The sync
+ * loop flushes sessions into documents and syncs: every `syncInterval`, a few
+ * seconds after sessions start or end, and, while the site is away, with
+ * exponential backoff. Rules come from the local replica, so an agent that
+ * starts offline meters with the rules it last received. A third loop takes
+ * the software inventory (at start, daily, and when installed software
+ * changes) and hands it to the sync loop, which alone writes documents.
+ *
+ * Everything it reads of the computer comes through the {@linkcode AgentPlatform}
+ * it is given, so this file runs unchanged on every platform.
+ *
+ * @module
+ */
+import { ClockCheck } from "./clock_check.ts";
+import { isContentRefusal, RefusedDocuments } from "./refused_documents.ts";
+import type { Client } from "../../store/db.ts";
+import { parseDocId } from "../../model/doc_id.ts";
+import { DocStore } from "../../store/doc_store.ts";
+import { log } from "../../lib/log.ts";
+import { fetchTrusting } from "../../lib/trusted_fetch.ts";
+import { Mutex } from "../../lib/mutex.ts";
+import { Backoff } from "../../lib/backoff.ts";
+import { SyncClient, SyncError, type SyncOutcome, type SyncTarget } from "../../sync/mod.ts";
+import { SyncStateStore } from "../../store/sync_state_store.ts";
+import { RepeatingTask } from "../../lib/repeating_task.ts";
+import { openAgentDatabase } from "../agent_db.ts";
+import { type Clock, systemClock } from "../../lib/clock.ts";
+import { enroll, type Enrolment, loadEnrolment, saveEnrolment } from "./enrolment.ts";
+import { writeFacts } from "./facts_writer.ts";
+import type { AgentPlatform } from "./platform.ts";
+import { readRules } from "./rules_replica.ts";
+import { type PollResult, SessionRecorder } from "./session_recorder.ts";
+import { ExecutableHashes } from "./inventory/executable_hashes.ts";
+import { collectInventory, type Inventory } from "./inventory/inventory_collector.ts";
+import { InventorySchedule } from "./inventory/inventory_schedule.ts";
+import { InventoryVersions } from "./inventory/inventory_versions.ts";
+import { readInventory, writeInventory } from "./inventory/inventory_writer.ts";
+import { applyRetention } from "./usage_retention.ts";
+import { UsageWriter } from "./usage_writer.ts";
+import { agentSyncTargets } from "./sync_targets.ts";
+
+export interface AgentOptions {
+  /** The agent's database file. */
+  db: string;
+  /** The site's base URL, e.g. `http://site:8080`. */
+  site: string;
+  /**
+   * Sites (its site's ancestors) that take its usage while its own site is
+   * away; the usage is still delivered to its own site when it is back.
+   */
+  fallbackSites?: string[];
+  /** Needed once, to enrol; later runs use the stored credential. */
+  enrollToken?: string;
+  pollIntervalMs?: number;
+  syncIntervalMs?: number;
+  /** How long after sessions start or end the agent syncs them. */
+  syncDelayMs?: number;
+  /** Days a usage document the site holds is kept locally. */
+  keepDays?: number;
+  /** The most unsent usage kept; beyond it the oldest days are dropped. */
+  maxUnsentBytes?: number;
+  factsIntervalMs?: number;
+  /** How often the software inventory is taken when nothing changes (default a day). */
+  inventoryIntervalMs?: number;
+  /** How often the package databases are checked for changes (default 10 s). */
+  inventoryCheckMs?: number;
+  /** The most bytes of executables one inventory run reads to hash them (default 256 MB). */
+  inventoryHashBytes?: number;
+  /** This computer's processes, versions, hashes, inventory and facts. */
+  platform: AgentPlatform;
+  /** What due times are read from; the computer's clock unless a test says. */
+  clock?: Clock;
+  /** A PEM file of the CA that signed the site's certificate (a private CA). */
+  caFile?: string;
+  fetch?: typeof fetch;
+}
+
+/** The site's name in the agent's sync states. */
+const SITE_PEER = "site";
+const ANNOUNCE_ALL_INTERVAL_MS = 3_600_000;
+
+export class Agent {
+  readonly #o:
+    & Required<
+      Omit<
+        AgentOptions,
+        "enrollToken" | "fetch" | "fallbackSites" | "caFile"
+      >
+    >
+    & AgentOptions;
+  readonly #db: Client;
+  readonly #docs: DocStore;
+  readonly #states: SyncStateStore;
+  readonly #recorder: SessionRecorder;
+  readonly #writer: UsageWriter;
+  /** Serialises the recorder, the writer and retention on the sessions and documents. */
+  readonly #lock = new Mutex();
+  readonly #backoff: Backoff;
+  readonly #inventorySchedule: InventorySchedule;
+  readonly #inventoryVersions = new InventoryVersions();
+  readonly #clockCheck = new ClockCheck();
+  readonly #refused = new RefusedDocuments();
+  /** Taken by the inventory loop, written into the document by the next sync cycle. */
+  #pendingInventory: Inventory | undefined;
+  #enrolment: Enrolment | undefined;
+  #syncClient: SyncClient | undefined;
+  readonly #fallbackClients = new Map<string, SyncClient>();
+  readonly #fetch: typeof fetch;
+  readonly #pollLoop: RepeatingTask;
+  #pollStarted = 0;
+  #syncTimer: ReturnType<typeof setTimeout> | undefined;
+  #nextSyncAt = 0;
+  #backingOff = false;
+  #factsDueAt = 0;
+  #announceDueAt = 0;
+  #polling: Promise<unknown> = Promise.resolve();
+  #syncing: Promise<unknown> = Promise.resolve();
+  #stopped = false;
+  lastPoll: PollResult | undefined;
+  lastSync: SyncOutcome | undefined;
+
+  private constructor(options: AgentOptions, db: Client) {
+    this.#o = {
+      pollIntervalMs: 1_000,
+      syncIntervalMs: 60_000,
+      syncDelayMs: 5_000,
+      keepDays: 2,
+      maxUnsentBytes: 100 * 1024 * 1024,
+      factsIntervalMs: 3_600_000,
+      inventoryIntervalMs: 86_400_000,
+      inventoryCheckMs: 10_000,
+      inventoryHashBytes: 256 * 1024 * 1024,
+      clock: systemClock,
+      ...options,
+    };
+    // Retry an absent site at most every five sync intervals (five minutes at most).
+    this.#backoff = new Backoff(1_000, Math.min(300_000, 5 * this.#o.syncIntervalMs));
+    this.#db = db;
+    this.#fetch = options.fetch ?? fetchTrusting(options.caFile) ?? fetch;
+    this.#docs = new DocStore(db);
+    this.#states = new SyncStateStore(db);
+    const lock = this.#lock;
+    const { platform, clock } = this.#o;
+    this.#recorder = new SessionRecorder({
+      db,
+      source: platform.processes,
+      lock,
+      clock,
+      hashOf: (p) => platform.hasher.sha256(p),
+      versionOf: async (exe) =>
+        await platform.versions.versionOf(exe) ?? this.#inventoryVersions.versionOf(exe),
+    });
+    this.#writer = new UsageWriter({ db, docs: this.#docs, lock });
+    const hashes = new ExecutableHashes(db, this.#o.inventoryHashBytes);
+    const sources = platform.inventorySources;
+    this.#inventorySchedule = new InventorySchedule({
+      intervalMs: this.#o.inventoryIntervalMs,
+      checkMs: this.#o.inventoryCheckMs,
+      signature: () => platform.softwareSignature(),
+      clock,
+      run: (reason) => this.#takeInventory(reason, () => collectInventory(sources, hashes)),
+    });
+    // Every poll interval from the start of the last poll, not its end.
+    this.#pollLoop = new RepeatingTask(
+      "poll",
+      () => Math.max(0, this.#o.pollIntervalMs - (clock.now() - this.#pollStarted)),
+      () => this.#pollOnce(),
+    );
+  }
+
+  /** Opens the agent's database; fails at once if it can never enrol. */
+  static async open(options: AgentOptions): Promise<Agent> {
+    const db = await openAgentDatabase(options.db);
+    const agent = new Agent(options, db);
+    agent.#enrolment = await loadEnrolment(db);
+    if (!agent.#enrolment && !options.enrollToken) {
+      db.close();
+      throw new Error(
+        "this agent has not enrolled yet: give --enroll-token-file FILE (or --enroll-token, or " +
+          "env METER_ENROLL_TOKEN) with a token from 'meter token create --role enroll'",
+      );
+    }
+    await agent.#recorder.load();
+    if (agent.#enrolment) {
+      await agent.#loadRules();
+      agent.#inventoryVersions.update(await readInventory(agent.#docs, agent.#enrolment.clientId));
+    }
+    return agent;
+  }
+
+  get clientId(): string | undefined {
+    return this.#enrolment?.clientId;
+  }
+
+  /** Starts both loops. */
+  start(): void {
+    log.info("agent started", { site: this.#o.site, clientId: this.clientId, db: this.#o.db });
+    this.#pollLoop.start(0);
+    this.#scheduleSync(0);
+    this.#inventorySchedule.start();
+  }
+
+  /** Stops the loops after the work under way, writes what is pending, closes the database. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#syncTimer);
+    await Promise.all([
+      this.#pollLoop.stop(),
+      this.#polling.catch(() => {}),
+      this.#syncing.catch(() => {}),
+      this.#inventorySchedule.stop(),
+    ]);
+    try {
+      if (this.#enrolment) {
+        await this.#writer.flush(this.#enrolment.clientId, this.#enrolment.actor);
+      }
+    } catch (error) {
+      // A full disk must not keep the agent from stopping cleanly; what was
+      // stored is safe, and the next start carries on from it.
+      log.error("could not store the last usage before stopping", { error });
+    }
+    this.#db.close();
+    log.info("agent stopped", { clientId: this.clientId });
+  }
+
+  /** Runs one sync cycle now (flush, sync, retention); for tests and tools. */
+  syncNow(): Promise<SyncOutcome> {
+    const result = this.#syncing.catch(() => {}).then(() => this.#syncCycle());
+    this.#syncing = result;
+    return result;
+  }
+
+  /** Polls processes once now. */
+  pollNow(): Promise<PollResult> {
+    const result = this.#polling.catch(() => {}).then(() => this.#recorder.poll());
+    this.#polling = result;
+    return result;
+  }
+
+  /** One turn of the poll loop: a poll, and a sync soon if sessions started or ended. */
+  async #pollOnce(): Promise<void> {
+    this.#pollStarted = this.#o.clock.now();
+    this.lastPoll = await this.pollNow();
+    if (this.lastPoll.started + this.lastPoll.ended > 0) this.#syncSoon();
+  }
+
+  /** New usage: sync after the short delay, unless the site is away. */
+  #syncSoon(): void {
+    if (this.#backingOff) return;
+    const at = this.#o.clock.now() + this.#o.syncDelayMs;
+    if (at < this.#nextSyncAt) this.#scheduleSync(this.#o.syncDelayMs);
+  }
+
+  #scheduleSync(delay: number): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#syncTimer);
+    this.#nextSyncAt = this.#o.clock.now() + delay;
+    this.#syncTimer = setTimeout(async () => {
+      try {
+        this.lastSync = await this.syncNow();
+        this.#backoff.succeed();
+        this.#backingOff = false;
+        this.#scheduleSync(this.#o.syncIntervalMs);
+      } catch (error) {
+        if (await this.#syncFallback(error)) this.#scheduleSync(this.#o.syncIntervalMs);
+        else this.#scheduleSync(this.#afterFailure(error));
+      }
+    }, delay);
+  }
+
+  /**
+   * Its own site is away: leaves its usage at the first fallback site that
+   * answers. Only usage goes (no inventory, no rules), and nothing is
+   * deleted for it: retention waits for its own site to confirm.
+   */
+  async #syncFallback(error: unknown): Promise<boolean> {
+    const enrolment = this.#enrolment;
+    const fallbacks = this.#o.fallbackSites ?? [];
+    if (!(error instanceof SyncError) || !error.retryable || !enrolment) return false;
+    const usage = (await this.#docs.list(`usage/${enrolment.clientId}/`))
+      .map((d): SyncTarget => ({ docId: d.docId, access: "write" }));
+    for (const url of fallbacks) {
+      try {
+        const outcome = await this.#fallbackClient(enrolment, url).sync(usage);
+        log.warn("site unreachable; usage left at a fallback site", {
+          site: this.#o.site,
+          fallback: url,
+          documents: usage.length,
+          bytesSent: outcome.bytesSent,
+        });
+        return true;
+      } catch (fallbackError) {
+        log.debug("fallback site unreachable too", { fallback: url, error: fallbackError });
+      }
+    }
+    return false;
+  }
+
+  #fallbackClient(enrolment: Enrolment, url: string): SyncClient {
+    let client = this.#fallbackClients.get(url);
+    if (!client) {
+      client = new SyncClient({
+        url: new URL("v1/sync", url.endsWith("/") ? url : url + "/").href,
+        authorization: () => `Bearer ${enrolment.clientId}.${enrolment.secret}`,
+        db: this.#db,
+        docs: this.#docs,
+        states: this.#states,
+        peer: `fallback:${url}`,
+        fetch: this.#fetch,
+      });
+      this.#fallbackClients.set(url, client);
+    }
+    return client;
+  }
+
+  /** Logs a failed sync and says when to try again. */
+  #afterFailure(error: unknown): number {
+    if (!(error instanceof SyncError)) {
+      log.error("sync failed", { error });
+      return this.#o.syncIntervalMs;
+    }
+    if (!error.retryable) {
+      log.error("sync refused by the site", { status: error.status, error: error.message });
+      return this.#o.syncIntervalMs;
+    }
+    this.#backingOff = true;
+    const wait = Math.max(error.retryAfterMs ?? 0, this.#backoff.fail());
+    log.warn("site unreachable; will retry", {
+      error: error.message,
+      retryInSeconds: Math.round(wait / 1000),
+      failures: this.#backoff.failures,
+    });
+    return wait;
+  }
+
+  async #syncCycle(): Promise<SyncOutcome> {
+    const enrolment = await this.#ensureEnrolled();
+    await this.#writer.flush(enrolment.clientId, enrolment.actor);
+    await this.#writeFactsIfDue(enrolment);
+    await this.#writePendingInventory(enrolment);
+    // Once an hour every kept document is announced, not only unsent ones, so
+    // a site restored from an older backup gets back what the agent still has.
+    const announceAll = this.#o.clock.now() >= this.#announceDueAt;
+    const targets = this.#refused.offered(await agentSyncTargets(this.#docs, enrolment));
+    const client = this.#client(enrolment);
+    let outcome: SyncOutcome;
+    try {
+      outcome = await client.sync(targets, { announceAll });
+    } catch (error) {
+      if (!isContentRefusal(error)) throw error;
+      outcome = await this.#refused.syncIsolating(client, targets);
+    }
+    if (announceAll) this.#announceDueAt = this.#o.clock.now() + ANNOUNCE_ALL_INTERVAL_MS;
+    this.#clockCheck.check(outcome.serverNow, this.#o.clock.now());
+    if (outcome.read.length > 0 && outcome.read.join() !== enrolment.read.join()) {
+      enrolment.read = outcome.read;
+      await saveEnrolment(this.#db, enrolment);
+      await this.#loadRules();
+    } else if (outcome.changed.some((docId) => parseDocId(docId)?.kind === "rules")) {
+      await this.#loadRules();
+    }
+    const retention = await applyRetention({
+      db: this.#db,
+      docs: this.#docs,
+      states: this.#states,
+      peer: SITE_PEER,
+      keepDays: this.#o.keepDays,
+      maxUnsentBytes: this.#o.maxUnsentBytes,
+      lock: this.#lock,
+    }, enrolment.clientId);
+    log.debug("synced", { ...outcome, deleted: retention.deleted.length });
+    return outcome;
+  }
+
+  async #ensureEnrolled(): Promise<Enrolment> {
+    if (this.#enrolment) return this.#enrolment;
+    const enrolment = await enroll(
+      this.#o.site,
+      this.#o.enrollToken!,
+      Deno.hostname(),
+      this.#fetch,
+    );
+    await saveEnrolment(this.#db, enrolment);
+    this.#enrolment = enrolment;
+    log.info("agent enrolled", { clientId: enrolment.clientId, site: enrolment.siteCode });
+    return enrolment;
+  }
+
+  #client(enrolment: Enrolment): SyncClient {
+    this.#syncClient ??= new SyncClient({
+      url: new URL("v1/sync", this.#o.site.endsWith("/") ? this.#o.site : this.#o.site + "/").href,
+      authorization: () => `Bearer ${enrolment.clientId}.${enrolment.secret}`,
+      db: this.#db,
+      docs: this.#docs,
+      states: this.#states,
+      peer: SITE_PEER,
+      fetch: this.#fetch,
+    });
+    return this.#syncClient;
+  }
+
+  async #writeFactsIfDue(enrolment: Enrolment): Promise<void> {
+    if (this.#o.clock.now() < this.#factsDueAt) return;
+    await writeFacts(
+      this.#docs,
+      enrolment.clientId,
+      enrolment.actor,
+      await this.#o.platform.facts(),
+    );
+    this.#factsDueAt = this.#o.clock.now() + this.#o.factsIntervalMs;
+  }
+
+  /** Takes the inventory and has the sync loop deliver it soon; resolves to the pending hashes. */
+  async #takeInventory(reason: string, collect: () => Promise<Inventory>): Promise<number> {
+    const started = performance.now();
+    const inventory = await collect();
+    if (this.#inventoryVersions.update(inventory.products, inventory.failedSources)) {
+      this.#recorder.judgeAgain();
+    }
+    this.#pendingInventory = inventory;
+    log.info("inventory taken", {
+      reason,
+      products: inventory.products.size,
+      problems: inventory.problems.length,
+      filesHashed: inventory.filesHashed,
+      pendingHashes: inventory.pendingHashes,
+      ms: Math.round(performance.now() - started),
+    });
+    this.#syncSoon();
+    return inventory.pendingHashes;
+  }
+
+  async #writePendingInventory(enrolment: Enrolment): Promise<void> {
+    const inventory = this.#pendingInventory;
+    if (!inventory) return;
+    const written = await writeInventory(
+      this.#docs,
+      enrolment.clientId,
+      enrolment.actor,
+      inventory,
+    );
+    // Kept until written: a failed write is tried again at the next sync.
+    if (this.#pendingInventory === inventory) this.#pendingInventory = undefined;
+    if (written.put + written.deleted > 0) log.info("inventory changed", { ...written });
+  }
+
+  async #loadRules(): Promise<void> {
+    const rules = await readRules(
+      this.#docs,
+      this.#enrolment?.read ?? [],
+      this.#enrolment?.siteCode ?? "",
+    );
+    this.#recorder.setRules(rules);
+    log.info("rules loaded", {
+      rules: rules.length,
+      enabled: rules.filter((r) => r.enabled).length,
+    });
+  }
+}
