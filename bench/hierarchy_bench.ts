@@ -22,6 +22,7 @@ import { Buffer } from "node:buffer";
 import { deflateRawSync } from "node:zlib";
 import {
   createToken,
+  generatedClientsStatement,
   openSite,
   openSiteDatabase,
   ParentLink,
@@ -123,12 +124,7 @@ async function generateSummaries(db: Client, clients: number, days: number) {
   const count = (n: number, name: string) =>
     `${name}(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM ${name} WHERE n + 1 < ${n})`;
   await db.batch([
-    {
-      sql: `INSERT INTO clients (client_id, host_name, enrolled_at, enrolled_with)
-        WITH RECURSIVE ${count(clients, "c")}
-        SELECT printf('cl%06d', n), 'host-' || n, ?, 'bench' FROM c`,
-      args: [Date.now()],
-    },
+    generatedClientsStatement(clients, "cl%06d", Date.now()),
     {
       sql: `INSERT INTO daily_usage (client_id, day, rule_id, user_name, runs, run_ms, last_use_ms,
           remote_runs, remote_run_ms)

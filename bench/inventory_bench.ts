@@ -29,7 +29,7 @@ import {
   ExecutableHashes,
   writeInventory,
 } from "../agent/mod.ts";
-import { openSiteDatabase } from "../site/mod.ts";
+import { generatedClientsStatement, openSiteDatabase } from "../site/mod.ts";
 import { type Client, openDatabase } from "../store/db.ts";
 import { DAY_MS, inventoryDocId } from "../model/doc_id.ts";
 import { DocStore } from "../store/doc_store.ts";
@@ -185,12 +185,7 @@ async function generateFleet(db: Client, clients: number, products: number) {
   progress(`inventory reports: generating ${clients} clients × ~${products} products`);
   const started = performance.now();
   await db.execute("PRAGMA journal_mode = WAL");
-  await db.execute({
-    sql: `INSERT INTO clients (client_id, host_name, enrolled_at, enrolled_with)
-      WITH RECURSIVE c(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM c WHERE n + 1 < ?)
-      SELECT 'c' || n, 'host-' || n, ?, 'bench' FROM c`,
-    args: [clients, now],
-  });
+  await db.execute(generatedClientsStatement(clients, "c%d", now));
   // One client at a time keeps each transaction (and the WAL) small.
   for (let c = 0; c < clients; c++) {
     await db.batch([{

@@ -11,7 +11,7 @@
  * @module
  */
 import { join } from "node:path";
-import { openSiteDatabase } from "../site/mod.ts";
+import { openSiteDatabase, SESSION_ROW_COLUMNS, type SessionRowValues } from "../site/mod.ts";
 import type { InStatement } from "../store/db.ts";
 import { type BenchFigure, progress, round } from "./bench_figure.ts";
 import { enrollClients, runConcurrently, startBenchSite } from "./bench_site.ts";
@@ -164,10 +164,9 @@ async function requestRate(
  * a JSON array spread by `json_each`) the site itself uses.
  */
 async function plainInsertRate(dir: string, total: number, perTransaction: number) {
-  const columns =
-    "client_id, session_id, rule_id, user_name, exe, argv0, version, pid, start_ms, " +
-    "end_ms, start_not_captured, end_not_captured, remote, updated_at";
-  const row = (j: number) => {
+  // The site's own columns, so the baseline writes what ingest writes; its SQL stays raw.
+  const columns = SESSION_ROW_COLUMNS.join(", ");
+  const row = (j: number): SessionRowValues => {
     const start = 1_764_000_000_000 + j * 1000;
     return [
       `client${j % 400}`,
@@ -184,13 +183,15 @@ async function plainInsertRate(dir: string, total: number, perTransaction: numbe
       0,
       0,
       Date.now(),
+      0, // no clock correction
     ];
   };
+  const width = SESSION_ROW_COLUMNS.length;
   const perRow = `INSERT INTO usage_sessions (${columns}) VALUES (${
-    Array(14).fill("?").join(", ")
+    Array(width).fill("?").join(", ")
   })`;
   const bulk = `INSERT INTO usage_sessions (${columns}) SELECT ${
-    Array.from({ length: 14 }, (_, i) => `value ->> ${i}`).join(", ")
+    Array.from({ length: width }, (_, i) => `value ->> ${i}`).join(", ")
   } FROM json_each(?)`;
   const rate = async (name: string, statements: (from: number, to: number) => InStatement[]) => {
     const db = await openSiteDatabase(join(dir, name));

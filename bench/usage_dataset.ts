@@ -19,6 +19,12 @@
 import type { Client, InStatement } from "../store/db.ts";
 import { DAY_MS } from "../model/doc_id.ts";
 import type { Fleet } from "./usage_fleet.ts";
+import {
+  type ClientRowValues,
+  insertClientRowsStatement,
+  insertSessionRowsStatement,
+  type SessionRowValues,
+} from "../site/mod.ts";
 
 export interface HistoryOptions {
   /** The instant the history ends: sessions running then have no end yet. */
@@ -39,48 +45,7 @@ export interface HistorySummary {
   seconds: number;
 }
 
-const SESSION_COLUMNS = [
-  "client_id",
-  "session_id",
-  "rule_id",
-  "user_name",
-  "exe",
-  "argv0",
-  "version",
-  "pid",
-  "start_ms",
-  "end_ms",
-  "start_not_captured",
-  "end_not_captured",
-  "remote",
-  "updated_at",
-];
-
-const CLIENT_COLUMNS = [
-  "client_id",
-  "host_name",
-  "os_name",
-  "os_version",
-  "kernel",
-  "arch",
-  "time_zone",
-  "agent_version",
-  "enrolled_at",
-  "enrolled_with",
-  "last_sync_at",
-  "last_usage_at",
-];
-
 const ROWS_PER_STATEMENT = 10_000;
-
-function bulkInsert(table: string, columns: string[], rows: unknown[][]): InStatement {
-  return {
-    sql: `INSERT INTO ${table} (${columns.join(", ")}) SELECT ${
-      columns.map((_, i) => `value ->> ${i}`).join(", ")
-    } FROM json_each(?)`,
-    args: [JSON.stringify(rows)],
-  };
-}
 
 /** Whether a client's agent has been offline for the last `lateDays`. */
 export function isLate(clientIndex: number, lateEvery: number): boolean {
@@ -111,7 +76,7 @@ export async function writeUsageHistory(
     })),
     "write",
   );
-  const clientRows = fleet.clients.map((c, i) => {
+  const clientRows = fleet.clients.map((c, i): ClientRowValues => {
     const until = heldUntil(i, options);
     return [
       c.id,
@@ -130,7 +95,7 @@ export async function writeUsageHistory(
   });
   for (let i = 0; i < clientRows.length; i += ROWS_PER_STATEMENT) {
     await db.execute(
-      bulkInsert("clients", CLIENT_COLUMNS, clientRows.slice(i, i + ROWS_PER_STATEMENT)),
+      insertClientRowsStatement(clientRows.slice(i, i + ROWS_PER_STATEMENT)),
     );
   }
 
@@ -147,10 +112,10 @@ export async function writeUsageHistory(
   const until = fleet.clients.map((_, i) => heldUntil(i, options));
   const firstDate = Math.floor(from / DAY_MS) - 1;
   const lastDate = Math.floor(end / DAY_MS) + 1;
-  let rows: unknown[][] = [];
+  let rows: SessionRowValues[] = [];
   let statements: InStatement[] = [];
   const flushRows = () => {
-    if (rows.length > 0) statements.push(bulkInsert("usage_sessions", SESSION_COLUMNS, rows));
+    if (rows.length > 0) statements.push(insertSessionRowsStatement(rows));
     rows = [];
   };
   for (let date = firstDate; date <= lastDate; date++) {
@@ -180,6 +145,7 @@ export async function writeUsageHistory(
           !running && s.endNotCaptured ? 1 : 0,
           s.remote ? 1 : 0,
           Math.min(until[c], (running ? s.start : s.end!) + 45_000),
+          0, // no clock correction: the simulated agents' clocks are right
         ]);
         summary.sessions++;
         if (running) summary.running++;

@@ -3,7 +3,8 @@
  * opening its database and services without serving them), its
  * configuration and settings, the tokens an administrator makes offline, and
  * the parts the benchmarks time on their own (the summariser, materialising
- * usage, publishing summaries to a parent, the query process). The reports'
+ * usage, publishing summaries to a parent, the query process), and the
+ * owners' statements the benchmarks fill a database with. The reports'
  * catalog has a lighter surface of its own, `reports/mod.ts`, so that
  * `meter report --help` loads no storage.
  *
@@ -42,6 +43,16 @@ export { QUERY_MEMORY_BYTES } from "./query/query_protocol.ts";
 export { Summarizer, type SummarizerOptions, type SummaryRun } from "./summaries/summarizer.ts";
 export { loadSummaryState, summaryStateStatements } from "./summaries/summary_state.ts";
 export { usageStatements } from "./usage/usage_materializer.ts";
+export {
+  type ClientRowValues,
+  generatedClientsStatement,
+  insertClientRowsStatement,
+} from "./clients/clients_table.ts";
+export {
+  insertSessionRowsStatement,
+  SESSION_ROW_COLUMNS,
+  type SessionRowValues,
+} from "./usage/sessions_table.ts";
 export { ParentLink, type ParentLinkOptions } from "./hierarchy/parent_link.ts";
 export { publishSummaries } from "./hierarchy/summary_publisher.ts";
 export {

@@ -28,6 +28,9 @@ import {
 } from "./hierarchy/summary_materializer.ts";
 import { softwareSchema } from "./inventory/software_schema.ts";
 import { collectionsSchema } from "./collections/collection_store.ts";
+import { CLIENTS_ADDED_COLUMNS, clientsSchema } from "./clients/clients_table.ts";
+import { clientSecretsSchema, moveClientSecrets } from "./clients/client_secrets_table.ts";
+import { SESSIONS_ADDED_COLUMNS, sessionsSchema } from "./usage/sessions_table.ts";
 
 export const siteSchema = [
   ...docStoreSchema,
@@ -44,30 +47,8 @@ export const siteSchema = [
     uses_left INTEGER,
     last_used_at INTEGER
   )`,
-  `CREATE TABLE IF NOT EXISTS clients (
-    client_id TEXT PRIMARY KEY,
-    host_name TEXT NOT NULL DEFAULT '',
-    os_name TEXT NOT NULL DEFAULT '',
-    os_version TEXT NOT NULL DEFAULT '',
-    kernel TEXT NOT NULL DEFAULT '',
-    arch TEXT NOT NULL DEFAULT '',
-    time_zone TEXT NOT NULL DEFAULT 'UTC',
-    agent_version TEXT NOT NULL DEFAULT '',
-    enrolled_at INTEGER NOT NULL,
-    enrolled_with TEXT NOT NULL,
-    last_sync_at INTEGER,
-    last_usage_at INTEGER,
-    clock_offset_ms INTEGER,
-    clock_checked_at INTEGER
-  )`,
-  `CREATE TABLE IF NOT EXISTS client_secrets (
-    client_id TEXT PRIMARY KEY REFERENCES clients (client_id),
-    secret_hash TEXT NOT NULL
-  )`,
-  `CREATE TABLE IF NOT EXISTS client_actors (
-    actor TEXT PRIMARY KEY,
-    client_id TEXT NOT NULL REFERENCES clients (client_id)
-  )`,
+  ...clientsSchema,
+  ...clientSecretsSchema,
   `CREATE TABLE IF NOT EXISTS rules (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -84,29 +65,7 @@ export const siteSchema = [
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
   )`,
-  `CREATE TABLE IF NOT EXISTS usage_sessions (
-    client_id TEXT NOT NULL,
-    session_id TEXT NOT NULL,
-    rule_id TEXT NOT NULL,
-    user_name TEXT NOT NULL,
-    exe TEXT NOT NULL,
-    argv0 TEXT NOT NULL,
-    version TEXT,
-    pid INTEGER NOT NULL,
-    start_ms INTEGER NOT NULL,
-    end_ms INTEGER,
-    start_not_captured INTEGER NOT NULL,
-    end_not_captured INTEGER NOT NULL,
-    remote INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL,
-    clock_offset_ms INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (client_id, session_id)
-  )`,
-  // Every agent request looks up its client's actors: without it, a scan of all of them.
-  `CREATE INDEX IF NOT EXISTS client_actors_by_client ON client_actors (client_id)`,
-  `CREATE INDEX IF NOT EXISTS usage_by_start ON usage_sessions (start_ms)`,
-  `CREATE INDEX IF NOT EXISTS usage_by_rule ON usage_sessions (rule_id, start_ms)`,
-  `CREATE INDEX IF NOT EXISTS usage_by_user ON usage_sessions (user_name, start_ms)`,
+  ...sessionsSchema,
   ...summarySchema,
   ...collectionsSchema,
   ...softwareSchema,
@@ -134,9 +93,8 @@ export async function openSiteDatabase(pathOrUrl: string, authToken?: string): P
 
 /** Columns added after the first release, for databases made before them. */
 const ADDED_COLUMNS = [
-  ["clients", "clock_offset_ms", "INTEGER"],
-  ["clients", "clock_checked_at", "INTEGER"],
-  ["usage_sessions", "clock_offset_ms", "INTEGER NOT NULL DEFAULT 0"],
+  ...CLIENTS_ADDED_COLUMNS,
+  ...SESSIONS_ADDED_COLUMNS,
   // Presence read before zones were kept: UTC, as the time-of-day report took it.
   ["local_presence", "time_zone", "TEXT NOT NULL DEFAULT 'UTC'"],
   ["audit_log", "count", "INTEGER NOT NULL DEFAULT 1"],
@@ -187,17 +145,4 @@ async function keyCellsByZone(db: Client): Promise<void> {
       `DROP TABLE ${table}_unzoned`,
     ], "write");
   }
-}
-
-/** Moves secret hashes out of a `clients` table made before `client_secrets` existed. */
-async function moveClientSecrets(db: Client): Promise<void> {
-  const old = await db.execute(
-    "SELECT 1 FROM pragma_table_info('clients') WHERE name = 'secret_hash'",
-  );
-  if (old.rows.length === 0) return;
-  await db.batch([
-    `INSERT OR IGNORE INTO client_secrets (client_id, secret_hash)
-      SELECT client_id, secret_hash FROM clients`,
-    "ALTER TABLE clients DROP COLUMN secret_hash",
-  ], "write");
 }

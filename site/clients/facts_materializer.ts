@@ -9,6 +9,7 @@ import type * as A from "@automerge/automerge";
 import type { ChangedKeys } from "../../store/changed_keys.ts";
 import { decodeFacts, FACTS_KEY } from "../../model/client_facts.ts";
 import type { InStatement } from "../../store/db.ts";
+import { factsStatement } from "./clients_table.ts";
 
 export function factsStatements(
   client: string,
@@ -17,18 +18,5 @@ export function factsStatements(
 ): InStatement[] {
   if (!changed.put.has(FACTS_KEY)) return [];
   const facts = decodeFacts((doc as Record<string, unknown>)[FACTS_KEY]);
-  return [{
-    sql: `UPDATE clients SET host_name = ?, os_name = ?, os_version = ?, kernel = ?, arch = ?,
-      time_zone = ?, agent_version = ? WHERE client_id = ?`,
-    args: [
-      facts.hostName,
-      facts.osName,
-      facts.osVersion,
-      facts.kernel,
-      facts.arch,
-      facts.timeZone,
-      facts.agentVersion,
-      client,
-    ],
-  }];
+  return [factsStatement(client, facts)];
 }

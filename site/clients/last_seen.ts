@@ -9,6 +9,7 @@
  */
 import type { Client } from "../../store/db.ts";
 import { log } from "../../lib/log.ts";
+import { lastSyncStatement } from "./clients_table.ts";
 
 interface Seen {
   at: number;
@@ -37,13 +38,9 @@ export class LastSeen {
     this.#pending = new Map();
     try {
       await this.#db.batch(
-        [...batch].map(([clientId, { at, clockOffsetMs }]) => ({
-          sql: `UPDATE clients SET last_sync_at = max(coalesce(last_sync_at, 0), ?1),
-            clock_offset_ms = coalesce(?2, clock_offset_ms),
-            clock_checked_at = CASE WHEN ?2 IS NULL THEN clock_checked_at ELSE ?1 END
-            WHERE client_id = ?3`,
-          args: [at, clockOffsetMs ?? null, clientId],
-        })),
+        [...batch].map(([clientId, { at, clockOffsetMs }]) =>
+          lastSyncStatement(clientId, at, clockOffsetMs)
+        ),
         "write",
       );
     } catch (error) {

@@ -13,24 +13,21 @@
  *   summariser last ran (materialisation adds them in the same transaction
  *   as the session, the summariser removes them in the same transaction as
  *   it updates `monthly_usage`), so a session is in one or the other;
- * - `usage_sessions` still running (`end_ms IS NULL`, few, through the
- *   partial index `usage_long`), whose last use is now.
+ * - sessions still running (few, through a partial index), whose last use
+ *   is now.
  *
  * So a session that reached the site a second ago counts, even before the
  * summariser has run.
  *
  * @module
  */
-import type { InStatement, InValue } from "@libsql/client";
+import type { InStatement } from "@libsql/client";
 import { sqliteGlob } from "../inventory/installed_match.ts";
 import { instantOf, type Membership } from "./membership.ts";
+import { clientsWhereStatement, type Fragment } from "../clients/clients_table.ts";
+import { runningClientsOfRule } from "../usage/sessions_table.ts";
 
 const DAY_MS = 86_400_000;
-
-interface Fragment {
-  sql: string;
-  args: InValue[];
-}
 
 /**
  * The computers that used `rule`'s program at some moment at or after
@@ -38,13 +35,14 @@ interface Fragment {
  */
 function usedSince(rule: string, cutoff: number, now: number): Fragment {
   const month = new Date(Math.max(0, cutoff)).toISOString().slice(0, 7);
+  const running = runningClientsOfRule(rule);
   return {
     sql: `SELECT client_id FROM monthly_usage
         WHERE rule_id = ? AND month >= ? AND last_use_ms >= ?
       UNION ALL SELECT client_id FROM summary_pending
         WHERE rule_id = ? AND coalesce(end_ms, ?) >= ?
-      UNION ALL SELECT client_id FROM usage_sessions WHERE +rule_id = ? AND end_ms IS NULL`,
-    args: [rule, month, cutoff, rule, now, cutoff, rule],
+      UNION ALL ${running.sql}`,
+    args: [rule, month, cutoff, rule, now, cutoff, ...running.args],
   };
 }
 
@@ -104,10 +102,5 @@ export function membershipCondition(expr: Membership, now: number): Fragment {
 
 /** The members of `expr` at `now`: `client_id, host_name, time_zone, last_sync_at`. */
 export function membersStatement(expr: Membership, now: number): InStatement {
-  const condition = membershipCondition(expr, now);
-  return {
-    sql: `SELECT c.client_id, c.host_name, c.time_zone, c.last_sync_at FROM clients c
-      WHERE ${condition.sql} ORDER BY c.host_name, c.client_id`,
-    args: condition.args,
-  };
+  return clientsWhereStatement(membershipCondition(expr, now));
 }

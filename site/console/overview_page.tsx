@@ -10,6 +10,8 @@ import type { SiteContext } from "../site_context.ts";
 import { type Column, DataTable, tableView } from "./data_table.tsx";
 import type { Row } from "./console_reports.ts";
 import { runReport } from "./console_reports.ts";
+import { countOnline } from "../clients/clients_table.ts";
+import { countSessionsSince } from "../usage/sessions_table.ts";
 
 /** A computer that synced within this long is counted online. */
 export const ONLINE_WITHIN_MS = 10 * 60_000;
@@ -27,21 +29,15 @@ export interface Overview {
 
 export async function loadOverview(site: SiteContext, now = Date.now()): Promise<Overview> {
   await site.lastSeen.flush();
-  const clients = await site.db.execute({
-    sql: `SELECT count(*) AS total, coalesce(sum(last_sync_at >= ?), 0) AS online FROM clients`,
-    args: [now - ONLINE_WITHIN_MS],
-  });
-  const today = await site.db.execute({
-    sql: "SELECT count(*) AS n FROM usage_sessions WHERE start_ms >= ?",
-    args: [Math.floor(now / DAY_MS) * DAY_MS],
-  });
+  const clients = await countOnline(site.db, now - ONLINE_WITHIN_MS);
+  const sessionsToday = await countSessionsSince(site.db, Math.floor(now / DAY_MS) * DAY_MS);
   const month = new Date(now).toISOString().slice(0, 7);
   const usage = await runReport(site, "total-usage", { month }, now);
   const progress = await runReport(site, "summarization-progress", {}, now);
   return {
-    clients: clients.rows[0].total as number,
-    online: clients.rows[0].online as number,
-    sessionsToday: today.rows[0].n as number,
+    clients: clients.total,
+    online: clients.online,
+    sessionsToday,
     month,
     mostUsed: usage.rows.filter((r) => r.runs > 0),
     summarizedUntil: (progress.extra?.summarizedUntil as string | null) ?? null,

@@ -19,6 +19,8 @@ import { clientIdSchema, clientsDocId } from "../../model/doc_id.ts";
 import { fnv1a } from "../../lib/fnv1a.ts";
 import type { Store } from "../../store/store.ts";
 import { writeOwnRecordDoc } from "./own_record_doc.ts";
+import { isOwnClient } from "../clients/clients_table.ts";
+import { allCredentials } from "../clients/client_secrets_table.ts";
 
 export const descendantCredentialsSchema = [
   `CREATE TABLE IF NOT EXISTS descendant_credentials (
@@ -41,33 +43,11 @@ const credential = z.tuple([
   z.array(z.string().regex(/^[0-9a-f]{32}$/)).max(16),
 ]);
 
-/**
- * What the credentials depend on, cheaply: when it is as at the last
- * publish, there is nothing to rewrite (a sync a minute need not read ten
- * thousand clients).
- */
-export async function credentialsFingerprint(db: Client): Promise<string> {
-  const result = await db.execute(
-    `SELECT (SELECT count(*) FROM client_secrets) AS secrets,
-      (SELECT count(*) FROM client_actors) AS actors,
-      (SELECT max(rowid) FROM client_actors) AS last_actor,
-      (SELECT max(rowid) FROM client_secrets) AS last_secret`,
-  );
-  return JSON.stringify(result.rows[0]);
-}
-
 /** Writes this site's clients' credentials into its documents; returns how many changed. */
 export async function publishCredentials(site: Store): Promise<number> {
-  const result = await site.db.execute(
-    `SELECT s.client_id, s.secret_hash, json_group_array(a.actor) AS actors
-    FROM client_secrets s LEFT JOIN client_actors a ON a.client_id = s.client_id
-    GROUP BY s.client_id`,
-  );
   const wanted = Array.from({ length: SHARDS }, () => new Map<string, Uint8Array>());
-  for (const row of result.rows) {
-    const id = row.client_id as string;
-    const actors = (JSON.parse(row.actors as string) as (string | null)[]).filter((a) => a);
-    wanted[fnv1a(id) % SHARDS].set(id, encode([row.secret_hash, actors]));
+  for (const { clientId, secretHash, actors } of await allCredentials(site.db)) {
+    wanted[fnv1a(clientId) % SHARDS].set(clientId, encode([secretHash, actors]));
   }
   return await site.lock.run(async () => {
     let changed = 0;
@@ -94,7 +74,7 @@ export function credentialsStatements(
     const [hash, actors] = decodeRecord(`client ${key}`, records[key], credential);
     statements.push({
       sql: `INSERT INTO descendant_credentials (client_id, site_code, secret_hash, actors)
-        SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM clients WHERE client_id = ?1)
+        SELECT ?1, ?2, ?3, ?4 WHERE NOT ${isOwnClient("?1")}
         ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash,
           actors = excluded.actors WHERE descendant_credentials.site_code = excluded.site_code`,
       args: [key, siteCode, hash, JSON.stringify(actors)],

@@ -30,7 +30,8 @@ import type { Lineage } from "./lineage.ts";
 import { ancestorRulesStatements, strangerRulesStatement } from "./ancestor_rules.ts";
 import { selfAndAncestorsStatements, writeOwnSitesDoc } from "./known_sites.ts";
 import { publishSummaries } from "./summary_publisher.ts";
-import { credentialsFingerprint, publishCredentials } from "./client_credentials.ts";
+import { publishCredentials } from "./client_credentials.ts";
+import { credentialsFingerprint } from "../clients/client_secrets_table.ts";
 import { type RegisterReply, registerReplySchema } from "./registration_body.ts";
 import { PARENT_LAST_SYNC } from "./site_list.ts";
 

@@ -25,6 +25,7 @@ import type * as A from "@automerge/automerge";
 import type { ChangedKeys } from "../../store/changed_keys.ts";
 import type { InStatement } from "../../store/db.ts";
 import { decodeSummaryRecord, parseSummaryKey, type SummaryRecord } from "./summary_record.ts";
+import { isOwnClient } from "../clients/clients_table.ts";
 
 /** The local-hour users of the sites below, per site and time zone. */
 export const SITE_LOCAL_HOUR_USERS_TABLE = `CREATE TABLE IF NOT EXISTS site_local_hour_users (
@@ -63,11 +64,11 @@ export const descendantSummarySchema = [
 ] as const;
 
 /** The client is one this site may take rows of `site` for. */
-const CLIENT_OF_SITE = `NOT EXISTS (SELECT 1 FROM clients WHERE client_id = ?1)
+const CLIENT_OF_SITE = `NOT ${isOwnClient("?1")}
   AND NOT EXISTS (SELECT 1 FROM descendant_clients WHERE client_id = ?1 AND site_code <> ?2)`;
 
 /** The same, for the client id in `value ->> 0` of a `json_each` row; `?1` is the site. */
-const ROW_CLIENT_OF_SITE = `NOT EXISTS (SELECT 1 FROM clients WHERE client_id = value ->> 0)
+const ROW_CLIENT_OF_SITE = `NOT ${isOwnClient("value ->> 0")}
   AND NOT EXISTS (SELECT 1 FROM descendant_clients
     WHERE client_id = value ->> 0 AND site_code <> ?1)`;
 

@@ -21,6 +21,7 @@ import type { Store } from "../../store/store.ts";
 import { encodeSummaryValue, summaryKey, type SummaryRecord } from "./summary_record.ts";
 import { changeRecords, type RecordDoc } from "../../model/record_changes.ts";
 import { fnv1a } from "../../lib/fnv1a.ts";
+import { clientPlaces, countClients } from "../clients/clients_table.ts";
 
 export const summaryShardsSchema = [
   `CREATE TABLE IF NOT EXISTS summary_doc_shards (day TEXT PRIMARY KEY, shards INTEGER NOT NULL)`,
@@ -107,7 +108,7 @@ async function shardCount(db: Client, day: string): Promise<number> {
     args: [day],
   });
   if (stored.rows[0]) return Number(stored.rows[0].shards);
-  const clients = Number((await db.execute("SELECT count(*) AS n FROM clients")).rows[0].n);
+  const clients = await countClients(db);
   return Math.min(MAX_SHARDS, Math.max(1, Math.ceil((clients * 4) / RECORDS_PER_SHARD)));
 }
 
@@ -132,11 +133,7 @@ async function dayRecords(db: Client, day: string): Promise<SummaryRecord[]> {
         JOIN clients c ON c.client_id = d.client_id WHERE d.day = ?`,
       args: [day],
     }),
-    db.execute({
-      sql: `SELECT client_id, host_name, time_zone FROM clients WHERE client_id IN
-        (SELECT client_id FROM daily_usage WHERE day = ?)`,
-      args: [day],
-    }),
+    clientPlaces(db, { sql: "SELECT client_id FROM daily_usage WHERE day = ?", args: [day] }),
     db.execute({
       sql: `SELECT rule_id, local_hour, weekday, users, time_zone FROM local_hour_users
         WHERE local_date = ?`,
@@ -171,10 +168,10 @@ async function dayRecords(db: Client, day: string): Promise<SummaryRecord[]> {
       user: r.user_name as string,
       values: [n(r.runs), n(r.run_ms), n(r.last_use_ms), n(r.remote_runs), n(r.remote_run_ms)],
     })),
-    ...clients.rows.map((r): SummaryRecord => ({
+    ...clients.map((c): SummaryRecord => ({
       kind: "c",
-      clientId: r.client_id as string,
-      values: [r.host_name as string, r.time_zone as string],
+      clientId: c.clientId,
+      values: [c.hostName, c.timeZone],
     })),
     ...locals.rows.map((r): SummaryRecord => ({
       kind: "l",

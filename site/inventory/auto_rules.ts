@@ -22,6 +22,7 @@ import type { Rule } from "../../model/rule.ts";
 import { RulesEditor } from "../rules/rules_editor.ts";
 import type { Store } from "../../store/store.ts";
 import type { SiteSettings } from "../site_settings.ts";
+import { countInventoried } from "../clients/clients_table.ts";
 
 /** The longest rule name an administrator may give (`sync/rule.ts`). */
 const MAX_RULE_NAME = 200;
@@ -80,7 +81,7 @@ async function runAutoRules(
   editor: RulesEditor,
 ): Promise<AutoRulesRun> {
   const { autoRulesPercent: percent, autoRulesMax: max } = settings;
-  const computers = await inventoriedComputers(site);
+  const computers = await countInventoried(site.db);
   const threshold = Math.max(1, Math.ceil((percent * computers) / 100 - 1e-9));
   const candidates = computers === 0 ? [] : await widelyInstalled(site, settings, threshold);
   const { covered, autoCount } = await existingRules(site);
@@ -99,14 +100,6 @@ async function runAutoRules(
     "auto",
   );
   return { computers, threshold, candidates: candidates.length, created };
-}
-
-async function inventoriedComputers(site: Store): Promise<number> {
-  const result = await site.db.execute(
-    `SELECT count(*) AS n FROM clients c
-    WHERE EXISTS (SELECT 1 FROM software s WHERE s.client_id = c.client_id)`,
-  );
-  return Number(result.rows[0].n);
 }
 
 const APPLICATION_KEYS = "(product_key GLOB 'desktop/*' OR product_key GLOB 'snap/*' " +

@@ -13,6 +13,7 @@ import { hashSecret, sameHash } from "../../lib/secret.ts";
 import { ApiError } from "../http/api_error.ts";
 import { descendantCredential } from "../hierarchy/client_credentials.ts";
 import { tokenRefused } from "../access/token_refusal.ts";
+import { ownCredential } from "../clients/client_secrets_table.ts";
 import { checkToken, type TokenRecord, type TokenRole } from "../access/tokens.ts";
 
 export type SiteEnv = { Variables: { token: TokenRecord } };
@@ -56,16 +57,10 @@ export async function authenticateClient(
   const refused = () =>
     new ApiError(401, "unauthenticated", "unknown client credential; enrol again");
   if (dot < 1) throw refused();
-  const result = await db.execute({
-    sql: `SELECT s.secret_hash, a.actor FROM client_secrets s
-      LEFT JOIN client_actors a ON a.client_id = s.client_id WHERE s.client_id = ?`,
-    args: [clientId],
-  });
-  const stored = result.rows[0]?.secret_hash as string | undefined;
+  const stored = await ownCredential(db, clientId);
   if (!stored) return await descendantClient(db, clientId, credential.slice(dot + 1), refused);
-  if (!sameHash(stored, hashSecret(credential.slice(dot + 1)))) throw refused();
-  const actors = result.rows.map((row) => row.actor as string | null).filter((a) => a !== null);
-  return { clientId, actors: new Set(actors) };
+  if (!sameHash(stored.secretHash, hashSecret(credential.slice(dot + 1)))) throw refused();
+  return { clientId, actors: stored.actors };
 }
 
 /** An agent of a site below, known from its site's credentials documents; throws 401. */

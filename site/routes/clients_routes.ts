@@ -16,6 +16,8 @@ import { requireRole, type SiteEnv } from "./auth.ts";
 import { listResponse } from "../http/list_response.ts";
 import type { SiteContext } from "../site_context.ts";
 import { iso } from "../http/time_param.ts";
+import { listClientRows } from "../clients/clients_table.ts";
+import { revokeCredential } from "../clients/client_secrets_table.ts";
 
 export const clientOutputSchema = z.object({
   clientId: z.string(),
@@ -45,10 +47,8 @@ export function clientsRoutes(site: SiteContext): Hono<SiteEnv> {
   });
   app.delete("/:id/credential", requireRole(site.db, "admin"), async (c) => {
     const id = c.req.param("id");
-    const removed = await site.lock.run(() =>
-      site.db.execute({ sql: "DELETE FROM client_secrets WHERE client_id = ?", args: [id] })
-    );
-    if (removed.rowsAffected === 0) throw notFound(`no client ${id} with a credential`);
+    const removed = await site.lock.run(() => revokeCredential(site.db, id));
+    if (!removed) throw notFound(`no client ${id} with a credential`);
     log.info("client credential revoked", { clientId: id });
     return c.body(null, 204);
   });
@@ -58,25 +58,21 @@ export function clientsRoutes(site: SiteContext): Hono<SiteEnv> {
 /** Every enrolled client as `GET /v1/clients` lists it, by host name; or only the one asked for. */
 export async function listClients(site: SiteContext, clientId?: string): Promise<ClientOutput[]> {
   await site.lastSeen.flush();
-  const result = await site.db.execute({
-    sql: `SELECT * FROM clients ${clientId === undefined ? "" : "WHERE client_id = ?"}
-      ORDER BY host_name, client_id`,
-    args: clientId === undefined ? [] : [clientId],
-  });
-  return result.rows.map((row) => ({
-    clientId: row.client_id as string,
-    hostName: row.host_name as string,
-    osName: row.os_name as string,
-    osVersion: row.os_version as string,
-    kernel: row.kernel as string,
-    arch: row.arch as string,
-    timeZone: row.time_zone as string,
-    agentVersion: row.agent_version as string,
-    enrolledAt: iso(row.enrolled_at as number)!,
-    lastSyncAt: iso(row.last_sync_at as number | null),
-    lastUsageAt: iso(row.last_usage_at as number | null),
-    clockOffsetSeconds: seconds(row.clock_offset_ms as number | null),
-    clockCheckedAt: iso(row.clock_checked_at as number | null),
+  const rows = await listClientRows(site.db, clientId);
+  return rows.map((row) => ({
+    clientId: row.clientId,
+    hostName: row.hostName,
+    osName: row.osName,
+    osVersion: row.osVersion,
+    kernel: row.kernel,
+    arch: row.arch,
+    timeZone: row.timeZone,
+    agentVersion: row.agentVersion,
+    enrolledAt: iso(row.enrolledAt)!,
+    lastSyncAt: iso(row.lastSyncAt),
+    lastUsageAt: iso(row.lastUsageAt),
+    clockOffsetSeconds: seconds(row.clockOffsetMs),
+    clockCheckedAt: iso(row.clockCheckedAt),
   }));
 }
 

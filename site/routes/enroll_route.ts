@@ -25,6 +25,8 @@ import {
 } from "../../model/enrolment_body.ts";
 import { tooLarge } from "./too_large.ts";
 import { peerAddress } from "../http/peer_address.ts";
+import { insertClientStatement } from "../clients/clients_table.ts";
+import { actorTaken, insertCredentialStatements } from "../clients/client_secrets_table.ts";
 
 export function enrollRoute(site: SiteContext): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();
@@ -53,11 +55,7 @@ function enrollClient(
     const clientId = newId(12);
     const secret = newSecret();
     const now = Date.now();
-    const taken = await site.db.execute({
-      sql: "SELECT client_id FROM client_actors WHERE actor = ?",
-      args: [body.actor],
-    });
-    if (taken.rows.length > 0) {
+    if (await actorTaken(site.db, body.actor)) {
       throw new ApiError(
         409,
         "actor_taken",
@@ -65,19 +63,13 @@ function enrollClient(
       );
     }
     await site.db.batch([
-      {
-        sql: `INSERT INTO clients (client_id, host_name, enrolled_at, enrolled_with)
-          VALUES (?, ?, ?, ?)`,
-        args: [clientId, body.hostName, now, check.token.id],
-      },
-      {
-        sql: "INSERT INTO client_secrets (client_id, secret_hash) VALUES (?, ?)",
-        args: [clientId, hashSecret(secret)],
-      },
-      {
-        sql: "INSERT INTO client_actors (actor, client_id) VALUES (?, ?)",
-        args: [body.actor, clientId],
-      },
+      insertClientStatement({
+        clientId,
+        hostName: body.hostName,
+        enrolledAt: now,
+        enrolledWith: check.token.id,
+      }),
+      ...insertCredentialStatements(clientId, hashSecret(secret), body.actor),
       {
         sql: "UPDATE tokens SET last_used_at = ?, uses_left = uses_left - 1 WHERE id = ?",
         args: [now, check.token.id],

@@ -7,7 +7,6 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import type { InValue } from "@libsql/client";
 import { badRequest } from "../http/api_error.ts";
 import { requireRole, type SiteEnv } from "./auth.ts";
 import { listResponse } from "../http/list_response.ts";
@@ -15,6 +14,7 @@ import { queryInput } from "../http/request_input.ts";
 import type { SiteContext } from "../site_context.ts";
 import { instantSchema, iso } from "../http/time_param.ts";
 import { SESSION_COLUMNS, type SessionOutput } from "../../model/session_output.ts";
+import { type ListedSession, listSessionRows } from "../usage/sessions_table.ts";
 
 export const usageQuerySchema = z.object({
   rule: z.string().max(64).optional(),
@@ -42,61 +42,47 @@ export function usageRoutes(site: SiteContext): Hono<SiteEnv> {
 }
 
 export async function listSessions(site: SiteContext, query: UsageQuery) {
-  const where: string[] = [];
-  const args: InValue[] = [];
-  const add = (sql: string, ...values: InValue[]) => {
-    where.push(sql);
-    args.push(...values);
-  };
-  if (query.rule) add("u.rule_id = ?", query.rule);
-  if (query.client) add("u.client_id = ?", query.client);
-  if (query.user) add("u.user_name = ?", query.user);
-  if (query.to !== undefined) add("u.start_ms < ?", query.to);
-  if (query.from !== undefined) add("(u.end_ms IS NULL OR u.end_ms >= ?)", query.from);
-  if (query.cursor) {
-    const [start, client, session] = decodeCursor(query.cursor);
-    const after = query.order === "asc" ? ">" : "<";
-    add(`(u.start_ms, u.client_id, u.session_id) ${after} (?, ?, ?)`, start, client, session);
-  }
-  const result = await site.db.execute({
-    sql: `SELECT u.*, c.host_name, r.name AS rule_name FROM usage_sessions u
-      LEFT JOIN clients c ON c.client_id = u.client_id
-      LEFT JOIN rules r ON r.id = u.rule_id
-      ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY u.start_ms ${query.order}, u.client_id ${query.order}, u.session_id ${query.order}
-      LIMIT ?`,
-    args: [...args, query.limit + 1],
+  // One row more than the page shows: whether it exists says if there is a next page.
+  const rows = await listSessionRows(site.db, {
+    rule: query.rule,
+    client: query.client,
+    user: query.user,
+    from: query.from,
+    to: query.to,
+    after: query.cursor ? decodeCursor(query.cursor) : undefined,
+    order: query.order,
+    limit: query.limit + 1,
   });
-  const rows = result.rows.slice(0, query.limit);
-  const last = rows.at(-1);
-  const nextCursor = result.rows.length > query.limit && last
-    ? encodeCursor([last.start_ms as number, last.client_id as string, last.session_id as string])
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  const nextCursor = rows.length > query.limit && last
+    ? encodeCursor([last.startMs, last.clientId, last.sessionId])
     : null;
-  return { sessions: rows.map(toOutput), nextCursor };
+  return { sessions: page.map(toOutput), nextCursor };
 }
 
-function toOutput(row: Record<string, unknown>): SessionOutput {
-  const start = row.start_ms as number;
-  const end = row.end_ms as number | null;
+function toOutput(row: ListedSession): SessionOutput {
+  const start = row.startMs;
+  const end = row.endMs;
   return {
-    id: row.session_id as string,
-    clientId: row.client_id as string,
-    hostName: (row.host_name as string | null) ?? "",
-    ruleId: row.rule_id as string,
-    ruleName: row.rule_name as string | null,
-    user: row.user_name as string,
-    exe: row.exe as string,
-    argv0: row.argv0 as string,
-    version: row.version as string | null,
-    pid: row.pid as number,
+    id: row.sessionId,
+    clientId: row.clientId,
+    hostName: row.hostName ?? "",
+    ruleId: row.ruleId,
+    ruleName: row.ruleName,
+    user: row.user,
+    exe: row.exe,
+    argv0: row.argv0,
+    version: row.version,
+    pid: row.pid,
     start: iso(start)!,
     end: iso(end),
     durationSeconds: end === null ? null : (end - start) / 1000,
     stillRunning: end === null,
-    startNotCaptured: row.start_not_captured === 1,
-    endNotCaptured: row.end_not_captured === 1,
-    remote: row.remote === 1,
-    clockCorrectionSeconds: (row.clock_offset_ms as number) / 1000,
+    startNotCaptured: row.startNotCaptured,
+    endNotCaptured: row.endNotCaptured,
+    remote: row.remote,
+    clockCorrectionSeconds: row.clockOffsetMs / 1000,
   };
 }
 

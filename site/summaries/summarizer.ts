@@ -32,7 +32,9 @@ import { type ClientDayFigures, clientDayFigures } from "./client_day_figures.ts
 import { markAllDaysStatement, markDaysStatement } from "./summary_outbox.ts";
 import { DirtyBuckets } from "./dirty_buckets.ts";
 import { hourFigures } from "./hour_figures.ts";
-import { clientSessionsOfDay, OWN, sessionsInWindow } from "./session_reader.ts";
+import { clientSessionsOfDay, sessionsInWindow } from "./session_reader.ts";
+import { firstSessionStart, runningSessionStarts } from "../usage/sessions_table.ts";
+import { allClientIds, inOwnClients, timeZonesOf } from "../clients/clients_table.ts";
 import {
   aggregateAllStatements,
   clientDaysStatements,
@@ -193,13 +195,8 @@ export class Summarizer {
 
   /** Sessions still running have run on since the last refresh. */
   async #markRunning(dirty: DirtyBuckets, state: SummaryState, now: number): Promise<void> {
-    const running = await this.#o.db.execute(
-      `SELECT client_id, start_ms FROM usage_sessions INDEXED BY usage_long
-      WHERE end_ms IS NULL AND ${OWN}`,
-    );
-    for (const row of running.rows) {
-      const start = row.start_ms as number;
-      dirty.add(row.client_id as string, Math.max(start, state.runningRefreshedAt - HOUR_MS), now);
+    for (const { clientId, startMs } of await runningSessionStarts(this.#o.db)) {
+      dirty.add(clientId, Math.max(startMs, state.runningRefreshedAt - HOUR_MS), now);
     }
   }
 
@@ -218,7 +215,7 @@ export class Summarizer {
       writes.push(hourStatements(window.from, window.to, figures, now));
     }
     const above = new AboveDays();
-    const zones = await this.#timeZones([...dirty.clientDays.keys()]);
+    const zones = await timeZonesOf(this.#o.db, [...dirty.clientDays.keys()]);
     for (const [day, clientIds] of byDay(dirty.clientDays)) {
       const sessions = await this.#sessionsOfClients(day, clientIds);
       const entries: DayEntry[] = [];
@@ -312,35 +309,23 @@ export class Summarizer {
     await flush();
   }
 
-  async #timeZones(clientIds: string[]): Promise<Map<string, string>> {
-    const result = await this.#o.db.execute({
-      sql: "SELECT client_id, time_zone FROM clients WHERE client_id IN " +
-        "(SELECT value FROM json_each(?))",
-      args: [JSON.stringify(clientIds)],
-    });
-    return new Map(result.rows.map((r) => [r.client_id as string, r.time_zone as string]));
-  }
-
   async #rebuild(now: number, progress: (day: string) => void): Promise<SummaryRun> {
     const started = performance.now();
     const { db } = this.#o;
     const pendingMax = await db.execute("SELECT coalesce(max(id), 0) AS id FROM summary_pending");
-    const first = (await db.execute("SELECT min(start_ms) AS first FROM usage_sessions")).rows[0]
-      .first as number | null;
+    const first = await firstSessionStart(db);
     await this.#store([
       [
         { sql: "DELETE FROM hourly_usage", args: [] },
         // Only this site's clients: a parent's daily rows of the sites below stay.
         {
-          sql: "DELETE FROM daily_usage WHERE client_id IN (SELECT client_id FROM clients)",
+          sql: `DELETE FROM daily_usage WHERE ${inOwnClients("client_id")}`,
           args: [],
         },
         { sql: "DELETE FROM local_presence", args: [] },
       ],
     ]);
-    const zones = await this.#timeZones(
-      (await db.execute("SELECT client_id FROM clients")).rows.map((r) => r.client_id as string),
-    );
+    const zones = await timeZonesOf(db, await allClientIds(db));
     const total = emptyRun(true);
     const firstDay = first === null ? now + 1 : Math.floor(first / DAY_MS) * DAY_MS;
     for (let day = firstDay; day <= now; day += DAY_MS) {

@@ -131,14 +131,4 @@ export const summarySchema = [
   `CREATE INDEX IF NOT EXISTS local_presence_by_client ON local_presence (client_id, utc_day)`,
   `CREATE INDEX IF NOT EXISTS local_presence_by_day ON local_presence (utc_day)`,
   LOCAL_HOUR_USERS_TABLE,
-  // Sessions by duration, so that the sessions overlapping a time window are
-  // found by bounded ranges: short ones (up to an hour) start at most an
-  // hour before it, medium ones (up to a day) a day before; long and running
-  // ones are few and indexed on their own.
-  `CREATE INDEX IF NOT EXISTS usage_medium ON usage_sessions (start_ms)
-    WHERE end_ms - start_ms > 3600000 AND end_ms - start_ms <= 86400000`,
-  `CREATE INDEX IF NOT EXISTS usage_long ON usage_sessions (start_ms)
-    WHERE end_ms IS NULL OR end_ms - start_ms > 86400000`,
-  `CREATE INDEX IF NOT EXISTS usage_long_by_client ON usage_sessions (client_id, start_ms)
-    WHERE end_ms IS NULL OR end_ms - start_ms > 86400000`,
 ] as const;

@@ -16,6 +16,7 @@ import type { Client } from "../../store/db.ts";
 import { dayOf } from "../../model/doc_id.ts";
 import type { Mutex } from "../../lib/mutex.ts";
 import type { SiteSettings } from "../site_settings.ts";
+import { deleteEndedBeforeStatement } from "./sessions_table.ts";
 
 const BATCH = 5_000;
 const DAY_MS = 86_400_000;
@@ -41,12 +42,9 @@ export async function runMaintenance(
 ): Promise<MaintenanceResult> {
   const raw = now - settings.rawRetentionDays * DAY_MS;
   const kept = now - settings.summaryRetentionDays * DAY_MS;
+  const expiredSessions = deleteEndedBeforeStatement(raw, BATCH);
   const deletes: [string, unknown[]][] = [
-    [
-      `DELETE FROM usage_sessions WHERE rowid IN (SELECT rowid FROM usage_sessions
-        WHERE start_ms < ? AND end_ms < ? LIMIT ${BATCH})`,
-      [raw, raw],
-    ],
+    [expiredSessions.sql, expiredSessions.args],
     [
       `DELETE FROM local_presence WHERE (rule_id, local_date, local_hour, user_name, client_id,
         utc_day) IN (SELECT rule_id, local_date, local_hour, user_name, client_id, utc_day

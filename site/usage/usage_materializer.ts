@@ -16,41 +16,12 @@ import {
   type UsageProgram,
   type UsageSession,
 } from "../../model/usage_record.ts";
-
-const COLUMNS = [
-  "client_id",
-  "session_id",
-  "rule_id",
-  "user_name",
-  "exe",
-  "argv0",
-  "version",
-  "pid",
-  "start_ms",
-  "end_ms",
-  "start_not_captured",
-  "end_not_captured",
-  "remote",
-  "updated_at",
-  "clock_offset_ms",
-];
-
-/**
- * Only this site's own clients are summarised here: sessions an agent of a
- * site below left here while its own site was away are kept, and counted
- * once, through its own site's summaries when it syncs there again.
- */
-const PENDING_SQL = `INSERT INTO summary_pending (rule_id, client_id, start_ms, end_ms, was_running)
-  SELECT j.value ->> 2, j.value ->> 0, j.value ->> 8, j.value ->> 9,
-    u.session_id IS NOT NULL AND u.end_ms IS NULL
-  FROM json_each(?) j LEFT JOIN usage_sessions u
-    ON u.client_id = j.value ->> 0 AND u.session_id = j.value ->> 1
-  WHERE EXISTS (SELECT 1 FROM clients c WHERE c.client_id = j.value ->> 0)`;
-
-const UPSERT_SQL = `INSERT INTO usage_sessions (${COLUMNS.join(", ")})
-  SELECT ${COLUMNS.map((_, i) => `value ->> ${i}`).join(", ")} FROM json_each(?) WHERE true
-  ON CONFLICT (client_id, session_id) DO UPDATE SET
-  ${COLUMNS.slice(2).map((c) => `${c} = excluded.${c}`).join(", ")}`;
+import { lastUsageStatement } from "../clients/clients_table.ts";
+import {
+  deleteSessionsStatements,
+  type SessionRowValues,
+  upsertSessionsStatements,
+} from "./sessions_table.ts";
 
 export interface UsageFrom {
   /** The site's clock, for the future check. */
@@ -94,44 +65,22 @@ export function usageStatements(
       sessions.push(notInTheFuture(session, now));
     } else throw new Error(`unexpected record ${key} in a usage document`);
   }
-  const statements = upsertStatements(client, sessions, now, clockCorrectionMs);
+  const statements = upsertSessionsStatements(rowsOf(client, sessions, now, clockCorrectionMs));
   const gone = [...deleted].filter(isSessionKey).map((key) => `${day}/${key}`);
-  if (gone.length > 0) {
-    const inGone = `client_id = ? AND session_id IN (${gone.map(() => "?").join(",")})`;
-    statements.push(
-      {
-        sql: `INSERT INTO summary_pending (rule_id, client_id, start_ms, end_ms)
-          SELECT rule_id, client_id, start_ms, end_ms FROM usage_sessions WHERE ${inGone}
-            AND client_id IN (SELECT client_id FROM clients)`,
-        args: [client, ...gone],
-      },
-      { sql: `DELETE FROM usage_sessions WHERE ${inGone}`, args: [client, ...gone] },
-    );
-  }
+  statements.push(...deleteSessionsStatements(client, gone));
   const lastUsage = Math.max(0, ...sessions.map((s) => s.end ?? s.start));
-  if (lastUsage > 0) {
-    statements.push({
-      sql:
-        "UPDATE clients SET last_usage_at = max(coalesce(last_usage_at, 0), ?) WHERE client_id = ?",
-      args: [lastUsage, client],
-    });
-  }
+  if (lastUsage > 0) statements.push(lastUsageStatement(client, lastUsage));
   return statements;
 }
 
-/**
- * One statement for all the sessions, their values passed as one JSON array
- * and spread by `json_each`: a short statement with one parameter is cheaper
- * to prepare and bind than one with fourteen per row.
- */
-function upsertStatements(
+/** The sessions as rows, stamped with when they were written and the clock correction. */
+function rowsOf(
   client: string,
   sessions: UsageSession[],
   now: number,
   clockCorrectionMs: number,
-): InStatement[] {
-  if (sessions.length === 0) return [];
-  const rows = sessions.map((s) => [
+): SessionRowValues[] {
+  return sessions.map((s) => [
     client,
     s.id,
     s.ruleId,
@@ -148,10 +97,6 @@ function upsertStatements(
     now,
     clockCorrectionMs,
   ]);
-  const json = JSON.stringify(rows);
-  // The summaries learn of every change, and of whether the session was
-  // known as running before (its summarised time then reached further).
-  return [{ sql: PENDING_SQL, args: [json] }, { sql: UPSERT_SQL, args: [json] }];
 }
 
 function rewritesProgram(doc: A.Doc<unknown>, before: A.Heads, put: Set<string>): boolean {

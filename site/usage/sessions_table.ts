@@ -1,0 +1,353 @@
+/**
+ * The `usage_sessions` table, one row per program run an agent recorded, and
+ * every statement that writes it or reads it plainly: materialisation's
+ * upsert and delete, retention's delete, the API's listing, the summariser's
+ * bounded reads, and counts.
+ *
+ * Every change to a session is also queued in `summary_pending`, in the same
+ * statement list, so the summariser learns of it in the same transaction;
+ * that is why the writes live together here. Read-only reports and the query
+ * views may still read the table as a plain table.
+ *
+ * @module
+ */
+import type { InValue } from "@libsql/client";
+import type { Client, InStatement } from "../../store/db.ts";
+import { dayOf, dayStart } from "../../model/doc_id.ts";
+import { inOwnClients, isOwnClient } from "../clients/clients_table.ts";
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+export const sessionsSchema = [
+  `CREATE TABLE IF NOT EXISTS usage_sessions (
+    client_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    exe TEXT NOT NULL,
+    argv0 TEXT NOT NULL,
+    version TEXT,
+    pid INTEGER NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER,
+    start_not_captured INTEGER NOT NULL,
+    end_not_captured INTEGER NOT NULL,
+    remote INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    clock_offset_ms INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (client_id, session_id)
+  )`,
+  `CREATE INDEX IF NOT EXISTS usage_by_start ON usage_sessions (start_ms)`,
+  `CREATE INDEX IF NOT EXISTS usage_by_rule ON usage_sessions (rule_id, start_ms)`,
+  `CREATE INDEX IF NOT EXISTS usage_by_user ON usage_sessions (user_name, start_ms)`,
+  // Sessions by duration, so that the sessions overlapping a time window are
+  // found by bounded ranges: short ones (up to an hour) start at most an
+  // hour before it, medium ones (up to a day) a day before; long and running
+  // ones are few and indexed on their own.
+  `CREATE INDEX IF NOT EXISTS usage_medium ON usage_sessions (start_ms)
+    WHERE end_ms - start_ms > 3600000 AND end_ms - start_ms <= 86400000`,
+  `CREATE INDEX IF NOT EXISTS usage_long ON usage_sessions (start_ms)
+    WHERE end_ms IS NULL OR end_ms - start_ms > 86400000`,
+  `CREATE INDEX IF NOT EXISTS usage_long_by_client ON usage_sessions (client_id, start_ms)
+    WHERE end_ms IS NULL OR end_ms - start_ms > 86400000`,
+] as const;
+
+/** Columns added after the first release, for databases made before them. */
+export const SESSIONS_ADDED_COLUMNS = [
+  ["usage_sessions", "clock_offset_ms", "INTEGER NOT NULL DEFAULT 0"],
+] as const;
+
+/** A statement on sessions with its bound values (a query may be wrapped by its reader). */
+export interface SessionQuery {
+  sql: string;
+  args: InValue[];
+}
+
+/** The columns of a row, in the order of {@linkcode SessionRowValues}. */
+export const SESSION_ROW_COLUMNS = [
+  "client_id",
+  "session_id",
+  "rule_id",
+  "user_name",
+  "exe",
+  "argv0",
+  "version",
+  "pid",
+  "start_ms",
+  "end_ms",
+  "start_not_captured",
+  "end_not_captured",
+  "remote",
+  "updated_at",
+  "clock_offset_ms",
+] as const;
+
+/** A row's values, in the order of {@linkcode SESSION_ROW_COLUMNS}; flags are 0 or 1. */
+export type SessionRowValues = [
+  clientId: string,
+  sessionId: string,
+  ruleId: string,
+  user: string,
+  exe: string,
+  argv0: string,
+  version: string | null,
+  pid: number,
+  startMs: number,
+  endMs: number | null,
+  startNotCaptured: number,
+  endNotCaptured: number,
+  remote: number,
+  updatedAt: number,
+  clockOffsetMs: number,
+];
+
+/** Each row's values read from the `json_each` array it arrived in. */
+const FROM_JSON = `SELECT ${
+  SESSION_ROW_COLUMNS.map((_, i) => `value ->> ${i}`).join(", ")
+} FROM json_each(?)`;
+
+/**
+ * Only this site's own clients are summarised here: sessions an agent of a
+ * site below left here while its own site was away are kept, and counted
+ * once, through its own site's summaries when it syncs there again.
+ */
+const PENDING_SQL = `INSERT INTO summary_pending (rule_id, client_id, start_ms, end_ms, was_running)
+  SELECT j.value ->> 2, j.value ->> 0, j.value ->> 8, j.value ->> 9,
+    u.session_id IS NOT NULL AND u.end_ms IS NULL
+  FROM json_each(?) j LEFT JOIN usage_sessions u
+    ON u.client_id = j.value ->> 0 AND u.session_id = j.value ->> 1
+  WHERE ${isOwnClient("j.value ->> 0")}`;
+
+const UPSERT_SQL = `INSERT INTO usage_sessions (${SESSION_ROW_COLUMNS.join(", ")})
+  ${FROM_JSON} WHERE true
+  ON CONFLICT (client_id, session_id) DO UPDATE SET
+  ${SESSION_ROW_COLUMNS.slice(2).map((c) => `${c} = excluded.${c}`).join(", ")}`;
+
+/**
+ * Writes sessions, new or changed. One statement for all of them, their
+ * values passed as one JSON array and spread by `json_each`: a short
+ * statement with one parameter is cheaper to prepare and bind than one with
+ * fifteen per row. The summaries learn of every change, and of whether the
+ * session was known as running before (its summarised time then reached
+ * further), so the queueing statement must run first.
+ */
+export function upsertSessionsStatements(rows: SessionRowValues[]): InStatement[] {
+  if (rows.length === 0) return [];
+  const json = JSON.stringify(rows);
+  return [{ sql: PENDING_SQL, args: [json] }, { sql: UPSERT_SQL, args: [json] }];
+}
+
+/** Deletes a client's sessions, queueing them for the summaries first. */
+export function deleteSessionsStatements(clientId: string, sessionIds: string[]): InStatement[] {
+  if (sessionIds.length === 0) return [];
+  const inGone = `client_id = ? AND session_id IN (${sessionIds.map(() => "?").join(",")})`;
+  return [
+    {
+      sql: `INSERT INTO summary_pending (rule_id, client_id, start_ms, end_ms)
+          SELECT rule_id, client_id, start_ms, end_ms FROM usage_sessions WHERE ${inGone}
+            AND ${inOwnClients("client_id")}`,
+      args: [clientId, ...sessionIds],
+    },
+    { sql: `DELETE FROM usage_sessions WHERE ${inGone}`, args: [clientId, ...sessionIds] },
+  ];
+}
+
+/**
+ * Rows written as they are, with no summary queued: a benchmark's history,
+ * summarised from scratch afterwards.
+ */
+export function insertSessionRowsStatement(rows: SessionRowValues[]): InStatement {
+  return {
+    sql: `INSERT INTO usage_sessions (${SESSION_ROW_COLUMNS.join(", ")}) ${FROM_JSON}`,
+    args: [JSON.stringify(rows)],
+  };
+}
+
+/**
+ * Deletes up to `limit` sessions that ended before `cutoff` (a still-running
+ * one is kept however old): a bounded batch, so retention's transactions
+ * stay short.
+ */
+export function deleteEndedBeforeStatement(cutoff: number, limit: number): SessionQuery {
+  return {
+    sql: `DELETE FROM usage_sessions WHERE rowid IN (SELECT rowid FROM usage_sessions
+        WHERE start_ms < ? AND end_ms < ? LIMIT ${limit})`,
+    args: [cutoff, cutoff],
+  };
+}
+
+/** Which sessions a page lists, and from where; a session overlapping `[from, to)` counts. */
+export interface SessionFilter {
+  rule?: string;
+  client?: string;
+  user?: string;
+  from?: number;
+  to?: number;
+  /** The key (start, client, session) of the last row of the page before. */
+  after?: [number, string, string];
+  order: "asc" | "desc";
+  limit: number;
+}
+
+/** A session as listed, with its computer's host name and its rule's name when known. */
+export interface ListedSession {
+  clientId: string;
+  sessionId: string;
+  ruleId: string;
+  ruleName: string | null;
+  hostName: string | null;
+  user: string;
+  exe: string;
+  argv0: string;
+  version: string | null;
+  pid: number;
+  startMs: number;
+  endMs: number | null;
+  startNotCaptured: boolean;
+  endNotCaptured: boolean;
+  remote: boolean;
+  clockOffsetMs: number;
+}
+
+/** Sessions by start time (then client and session id), `filter.limit` at most. */
+export async function listSessionRows(db: Client, filter: SessionFilter): Promise<ListedSession[]> {
+  const where = sessionConditions(filter);
+  const order = filter.order;
+  const result = await db.execute({
+    sql: `SELECT u.*, c.host_name, r.name AS rule_name FROM usage_sessions u
+      LEFT JOIN clients c ON c.client_id = u.client_id
+      LEFT JOIN rules r ON r.id = u.rule_id
+      ${where.sql.length ? `WHERE ${where.sql.join(" AND ")}` : ""}
+      ORDER BY u.start_ms ${order}, u.client_id ${order}, u.session_id ${order}
+      LIMIT ?`,
+    args: [...where.args, filter.limit],
+  });
+  return result.rows.map((row) => ({
+    clientId: row.client_id as string,
+    sessionId: row.session_id as string,
+    ruleId: row.rule_id as string,
+    ruleName: row.rule_name as string | null,
+    hostName: row.host_name as string | null,
+    user: row.user_name as string,
+    exe: row.exe as string,
+    argv0: row.argv0 as string,
+    version: row.version as string | null,
+    pid: row.pid as number,
+    startMs: row.start_ms as number,
+    endMs: row.end_ms as number | null,
+    startNotCaptured: row.start_not_captured === 1,
+    endNotCaptured: row.end_not_captured === 1,
+    remote: row.remote === 1,
+    clockOffsetMs: row.clock_offset_ms as number,
+  }));
+}
+
+/** The filter's conditions on the row `u`, each with its bound values. */
+function sessionConditions(filter: SessionFilter): { sql: string[]; args: InValue[] } {
+  const sql: string[] = [];
+  const args: InValue[] = [];
+  const add = (condition: string, ...values: InValue[]) => {
+    sql.push(condition);
+    args.push(...values);
+  };
+  if (filter.rule) add("u.rule_id = ?", filter.rule);
+  if (filter.client) add("u.client_id = ?", filter.client);
+  if (filter.user) add("u.user_name = ?", filter.user);
+  if (filter.to !== undefined) add("u.start_ms < ?", filter.to);
+  if (filter.from !== undefined) add("(u.end_ms IS NULL OR u.end_ms >= ?)", filter.from);
+  if (filter.after) {
+    const after = filter.order === "asc" ? ">" : "<";
+    add(`(u.start_ms, u.client_id, u.session_id) ${after} (?, ?, ?)`, ...filter.after);
+  }
+  return { sql, args };
+}
+
+/**
+ * This site's own clients' sessions that overlap `[from, to)` (a zero-length
+ * one, if its instant is in it), by bounded index ranges: sessions of up to
+ * an hour start at most an hour before it (`usage_by_start`), sessions of up
+ * to a day at most a day before it (`usage_medium`), and longer or
+ * still-running ones are few and indexed on their own (`usage_long`).
+ */
+export function windowSessionsQuery(columns: string, from: number, to: number): SessionQuery {
+  const overlaps = "(end_ms > ? OR start_ms >= ?)";
+  const own = inOwnClients("client_id");
+  return {
+    sql: `SELECT ${columns} FROM usage_sessions INDEXED BY usage_by_start
+        WHERE start_ms >= ? AND start_ms < ? AND end_ms - start_ms <= ${HOUR_MS} AND ${overlaps}
+        AND ${own}
+      UNION ALL
+      SELECT ${columns} FROM usage_sessions INDEXED BY usage_medium
+        WHERE end_ms - start_ms > ${HOUR_MS} AND end_ms - start_ms <= ${DAY_MS}
+        AND start_ms >= ? AND start_ms < ? AND ${overlaps} AND ${own}
+      UNION ALL
+      SELECT ${columns} FROM usage_sessions INDEXED BY usage_long
+        WHERE (end_ms IS NULL OR end_ms - start_ms > ${DAY_MS}) AND start_ms < ?
+        AND (end_ms IS NULL OR end_ms > ?) AND ${own}`,
+    args: [from - HOUR_MS, to, from, from, from - DAY_MS, to, from, from, to, from],
+  };
+}
+
+/**
+ * One computer's sessions that may overlap a UTC day: those that started
+ * that day or the day before (the primary key, whose session ids begin with
+ * the day), and its long or running ones (`usage_long_by_client`).
+ */
+export function clientDaySessionsQuery(
+  columns: string,
+  clientId: string,
+  day: string,
+): SessionQuery {
+  const from = dayStart(day);
+  return {
+    sql: `SELECT ${columns} FROM usage_sessions
+        WHERE client_id = ? AND session_id > ? AND session_id < ?
+      UNION
+      SELECT ${columns} FROM usage_sessions INDEXED BY usage_long_by_client
+        WHERE client_id = ? AND (end_ms IS NULL OR end_ms - start_ms > ${DAY_MS}) AND start_ms < ?`,
+    args: [clientId, `${dayOf(from - DAY_MS)}/`, `${day}0`, clientId, from + DAY_MS],
+  };
+}
+
+/** This site's own clients' sessions still running: client and start. */
+export async function runningSessionStarts(
+  db: Client,
+): Promise<{ clientId: string; startMs: number }[]> {
+  const running = await db.execute(
+    `SELECT client_id, start_ms FROM usage_sessions INDEXED BY usage_long
+      WHERE end_ms IS NULL AND ${inOwnClients("client_id")}`,
+  );
+  return running.rows.map((r) => ({
+    clientId: r.client_id as string,
+    startMs: r.start_ms as number,
+  }));
+}
+
+/** When the earliest session stored started; `null` when there is none. */
+export async function firstSessionStart(db: Client): Promise<number | null> {
+  return (await db.execute("SELECT min(start_ms) AS first FROM usage_sessions")).rows[0]
+    .first as number | null;
+}
+
+/**
+ * The clients running `rule`'s program now, as a subquery (one column,
+ * `client_id`): few rows, through the partial index `usage_long`. The `+`
+ * keeps SQLite from choosing `usage_by_rule`, which would read every past
+ * session of the rule.
+ */
+export function runningClientsOfRule(rule: string): SessionQuery {
+  return {
+    sql: "SELECT client_id FROM usage_sessions WHERE +rule_id = ? AND end_ms IS NULL",
+    args: [rule],
+  };
+}
+
+/** Sessions that started at or after `since`. */
+export async function countSessionsSince(db: Client, since: number): Promise<number> {
+  const result = await db.execute({
+    sql: "SELECT count(*) AS n FROM usage_sessions WHERE start_ms >= ?",
+    args: [since],
+  });
+  return result.rows[0].n as number;
+}
