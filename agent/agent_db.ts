@@ -9,18 +9,18 @@
  * - `day_counters`: the next session and program numbers of each day's
  *   document, kept after the document is deleted, so numbers never repeat.
  * - `doc_actors`: the actor that writes each usage document (see
- *   `sync/actor_id.ts`).
+ *   `model/actor_id.ts`).
  * - `executable_hashes`: the inventory's cache of executables' sha256.
- * - the document store and sync states from `sync/`.
+ * - the document store and sync states from `store/`.
  *
  * @module
  */
-import type { Client } from "../store/db.ts";
-import { openDatabase } from "../store/db.ts";
+import { type Client, openDatabase } from "../store/db.ts";
 import { docStoreSchema } from "../store/doc_store.ts";
 import { executableHashesSchema } from "./core/inventory/executable_hashes.ts";
 import { KeyValueTable } from "../store/key_value_table.ts";
 import { syncStateSchema } from "../store/sync_state_store.ts";
+import { SESSION_COLUMNS_SQL } from "../store/session_columns.ts";
 
 export const agentSchema = [
   ...docStoreSchema,
@@ -31,19 +31,9 @@ export const agentSchema = [
     id TEXT PRIMARY KEY,
     day TEXT NOT NULL,
     seq INTEGER NOT NULL,
-    rule_id TEXT NOT NULL,
-    user_name TEXT NOT NULL,
-    exe TEXT NOT NULL,
-    argv0 TEXT NOT NULL,
-    version TEXT,
-    pid INTEGER NOT NULL,
+    ${SESSION_COLUMNS_SQL},
     start_ticks INTEGER NOT NULL,
     boot_id TEXT NOT NULL,
-    start_ms INTEGER NOT NULL,
-    end_ms INTEGER,
-    start_not_captured INTEGER NOT NULL,
-    end_not_captured INTEGER NOT NULL,
-    remote INTEGER NOT NULL,
     written INTEGER NOT NULL DEFAULT 0
   )`,
   `CREATE INDEX IF NOT EXISTS agent_sessions_unwritten ON agent_sessions (written, day)`,

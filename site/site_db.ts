@@ -1,5 +1,5 @@
 /**
- * The site's libSQL schema: the document store and sync states from `sync/`,
+ * The site's libSQL schema: the document store and sync states from `store/`,
  * and the query-side tables materialised from documents (`rules`,
  * `usage_sessions`, `clients`), plus tokens and the site's own identity.
  *

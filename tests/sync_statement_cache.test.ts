@@ -1,5 +1,5 @@
 /**
- * Reused prepared statements (`sync/statement_cache.ts`) on a real libSQL
+ * Reused prepared statements (`store/statement_cache.ts`) on a real libSQL
  * file through `openDatabase`, the way the site and the agent open theirs:
  * a text is prepared once per connection, results stay right when it is
  * reused with other values, a failed run drops the statement so the next run

@@ -1,6 +1,6 @@
 /**
  * Which actor writes each usage document: a new generation of the agent's
- * enrolled actor for every document it creates (see `sync/actor_id.ts`),
+ * enrolled actor for every document it creates (see `model/actor_id.ts`),
  * remembered in `doc_actors` so that later changes continue its history.
  *
  * Load it once per flush, ask for actors, and store `statements()` in the

@@ -24,7 +24,7 @@ import type { Store } from "../../store/store.ts";
 import type { SiteSettings } from "../site_settings.ts";
 import { countInventoried } from "../clients/clients_table.ts";
 
-/** The longest rule name an administrator may give (`sync/rule.ts`). */
+/** The longest rule name an administrator may give (`model/rule.ts`). */
 const MAX_RULE_NAME = 200;
 
 export interface AutoRulesRun {

@@ -13,6 +13,7 @@
  */
 import type { InValue } from "@libsql/client";
 import type { Client, InStatement } from "../../store/db.ts";
+import { SESSION_COLUMNS_SQL } from "../../store/session_columns.ts";
 import { dayOf, dayStart } from "../../model/doc_id.ts";
 import { inOwnClients, isOwnClient } from "../clients/clients_table.ts";
 
@@ -23,17 +24,7 @@ export const sessionsSchema = [
   `CREATE TABLE IF NOT EXISTS usage_sessions (
     client_id TEXT NOT NULL,
     session_id TEXT NOT NULL,
-    rule_id TEXT NOT NULL,
-    user_name TEXT NOT NULL,
-    exe TEXT NOT NULL,
-    argv0 TEXT NOT NULL,
-    version TEXT,
-    pid INTEGER NOT NULL,
-    start_ms INTEGER NOT NULL,
-    end_ms INTEGER,
-    start_not_captured INTEGER NOT NULL,
-    end_not_captured INTEGER NOT NULL,
-    remote INTEGER NOT NULL,
+    ${SESSION_COLUMNS_SQL},
     updated_at INTEGER NOT NULL,
     clock_offset_ms INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (client_id, session_id)

@@ -1,7 +1,7 @@
 /**
  * What an inventory source reports for one installed product, before the
  * collector adds the executables' hashes and writes it into the inventory
- * document (`sync/inventory_record.ts`).
+ * document (`model/inventory_record.ts`).
  *
  * @module
  */

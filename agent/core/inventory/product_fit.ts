@@ -1,6 +1,6 @@
 /**
  * Makes a found product fit the inventory record the site accepts
- * (`sync/inventory_record.ts`), so one odd package never blocks the
+ * (`model/inventory_record.ts`), so one odd package never blocks the
  * client's syncs: texts are cut to their limits, an install time before 1970
  * or not a number is dropped, paths that are not absolute or are too long
  * are left out, and a product whose key or name cannot be made valid is
