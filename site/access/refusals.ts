@@ -20,7 +20,17 @@ import type { Context } from "hono";
 import { ApiError } from "../http/api_error.ts";
 import { auditEntry } from "../access/audit_log.ts";
 import { peerAddress } from "../http/peer_address.ts";
-import type { SiteContext } from "../site_context.ts";
+import type { AuditLog } from "./audit_log.ts";
+import type { RateLimits } from "../http/rate_limits.ts";
+import type { SiteSettings } from "../site_settings.ts";
+
+/** What a refusal touches: the audit log, and the limit of the peer's address. */
+export interface RefusalServices {
+  audit: AuditLog;
+  limits: RateLimits;
+  /** Read at each refusal: `PATCH /v1/settings` replaces them. */
+  settings: SiteSettings;
+}
 
 /** The code of a form refused for coming from another origin. */
 export const CROSS_ORIGIN = "cross_origin";
@@ -35,7 +45,11 @@ export function isRefusal(error: Error): error is ApiError {
  * error to answer with: `refusal` itself, or a 429 once the peer is past
  * its limit.
  */
-export async function refuse(site: SiteContext, c: Context, refusal: ApiError): Promise<ApiError> {
+export async function refuse(
+  site: RefusalServices,
+  c: Context,
+  refusal: ApiError,
+): Promise<ApiError> {
   const tooMany = anyoneCouldSend(refusal) ? overLimit(site, c) : undefined;
   const answer = tooMany ?? refusal;
   // The 429's message says when to retry, which changes; its audit reason does not.
@@ -50,7 +64,7 @@ function anyoneCouldSend(refusal: ApiError): boolean {
   return refusal.status === 401 || refusal.code === CROSS_ORIGIN;
 }
 
-function overLimit(site: SiteContext, c: Context): ApiError | undefined {
+function overLimit(site: RefusalServices, c: Context): ApiError | undefined {
   return site.limits.tryTake(
     `refused:${peerAddress(c.env)}`,
     site.settings.unauthenticatedRequestsPerMinute,
