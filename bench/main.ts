@@ -2,15 +2,16 @@
  * `deno task bench`: runs every benchmark and prints each figure next to the
  * baseline measured in the same run and the target it is held to.
  * `--json` prints the figures as JSON instead. Progress goes to stderr.
+ * `--help` lists the options.
  *
- * The summaries benchmark (a generated fleet of 10,000 clients over 90
- * days, about 18 million sessions) runs last; `--summaries-only` runs it
- * alone, and `--summaries-clients N` / `--summaries-days N` make its data
- * set smaller. `--inventory-only` runs the inventory benchmark alone
- * (`--inventory-clients N` makes its fleet smaller), `--hierarchy-only` the
- * hierarchy benchmark (`--hierarchy-clients N`), `--load-only` the load test
- * (`--load-agents N`, `--load-seconds S`, `--load-day-seconds S`), `--query-only`
- * the query benchmark and the flood of refused requests.
+ * One part alone: `--sync-only` (site ingest, sync rates, wire cost),
+ * `--agent-only` (the agent's poll and process cost), `--query-only` (queries
+ * and the flood of refused requests), `--load-only` (the load test:
+ * `--load-agents N`, `--load-seconds S`, `--load-day-seconds S`),
+ * `--inventory-only` (`--inventory-clients N`), `--hierarchy-only`
+ * (`--hierarchy-clients N`), `--summaries-only` (a generated fleet of 10,000
+ * clients over 90 days, about 18 million sessions, which runs last in a full
+ * run; `--summaries-clients N` / `--summaries-days N` make it smaller).
  *
  * @module
  */
@@ -43,25 +44,49 @@ const { values } = parseArgs({
     "load-seconds": { type: "string" },
     "load-day-seconds": { type: "string" },
     "query-only": { type: "boolean" },
+    "sync-only": { type: "boolean" },
+    "agent-only": { type: "boolean" },
+    help: { type: "boolean", short: "h" },
   },
 });
+
+const HELP = `Usage: deno task bench [--json] [--PART-only] [sizes]
+
+Runs every benchmark (about an hour) and prints each figure next to its
+baseline from the same run and its target.
+
+One part alone:
+  --sync-only          site ingest, sync rates, wire bytes per session
+  --agent-only         the agent's CPU per poll and as a process at 1 s polling
+  --query-only         queries through the API, and a flood of refused requests
+  --load-only          2,000 simulated agents against a real site
+  --inventory-only     inventory of this machine, inventory reports at scale
+  --hierarchy-only     a child's summaries sent to its parent
+  --summaries-only     summaries of 18 million sessions from scratch, reports at that size
+
+Sizes:
+  --load-agents N  --load-seconds S  --load-day-seconds S
+  --inventory-clients N  --hierarchy-clients N
+  --summaries-clients N  --summaries-days N
+
+Output:
+  --json               the figures as JSON
+  -h, --help           show this help
+`;
+if (values.help) {
+  console.log(HELP);
+  Deno.exit(0);
+}
 const count = (value: string | undefined) => value === undefined ? undefined : Number(value);
 
 const figures: BenchFigure[] = [];
-const only = values["summaries-only"]
-  ? "summaries"
-  : values["inventory-only"]
-  ? "inventory"
-  : values["hierarchy-only"]
-  ? "hierarchy"
-  : values["load-only"]
-  ? "load"
-  : values["query-only"]
-  ? "query"
-  : "";
-if (!only) {
+const PARTS = ["sync", "agent", "query", "load", "inventory", "hierarchy", "summaries"] as const;
+const only = PARTS.find((part) => values[`${part}-only`]) ?? "";
+if (!only || only === "sync") {
   figures.push(...await benchSiteLoad());
   figures.push(...await benchWireCost());
+}
+if (!only || only === "agent") {
   progress("agent poll cost: 500 processes, polled in this process");
   figures.push(...await benchAgentPollCost());
   figures.push(...await benchAgentProcessCost());
