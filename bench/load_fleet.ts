@@ -15,8 +15,10 @@
  * @module
  */
 import type * as A from "@automerge/automerge";
-import { DAY_MS, dayStart } from "../model/doc_id.ts";
-import { decodeSyncBody, syncReplySchema } from "../sync/mod.ts";
+import { decodeSyncMessage } from "@automerge/automerge";
+import { sameHeads } from "../lib/heads.ts";
+import { DAY_MS, dayStart, usageDocId } from "../model/doc_id.ts";
+import { decodeSyncBody, type SyncReply, syncReplySchema } from "../sync/mod.ts";
 import { type FleetDays, nextDay, timeInDay } from "./fleet_days.ts";
 import { SeededRandom } from "../lib/seeded_random.ts";
 import {
@@ -54,6 +56,8 @@ export interface FleetRun {
   /** Requests sent while the load lasted, answered or not. */
   sent: number;
   rateLimited: number;
+  /** Replies of 200 whose usage document did not show what was sent: sent again later. */
+  unconfirmed: number;
   /** Failures other than 429, by kind (`status 500`, `network`, `timeout`, `bad reply`). */
   failures: Record<string, number>;
   /** The first message of each failure kind, for the report. */
@@ -187,6 +191,7 @@ class Recorder {
   readonly failureExamples: Record<string, string> = {};
   sent = 0;
   rateLimited = 0;
+  unconfirmed = 0;
   sessionsConfirmed = 0;
   updatesConfirmed = 0;
   loadSeconds = 0;
@@ -203,10 +208,14 @@ class Recorder {
     const { body, usage, heads } = m.agent.syncBody();
     const sentAt = performance.now();
     if (loaded) this.sent++;
+    const doc = usageDocId(m.agent.client.clientId, m.agent.day);
     const failure = await this.#post(m, body);
     const ms = performance.now() - sentAt;
-    if (failure === undefined) {
-      this.#confirmed(m, heads, loaded);
+    if (!("kind" in failure)) {
+      // Acknowledged only once the site's answer shows it holds what was sent, as the real
+      // client's sync state would: a 200 alone does not say every change was applied.
+      if (!usage || holds(failure, doc, heads)) this.#confirmed(m, heads, loaded);
+      else this.unconfirmed++;
       if (loaded) this.latencies.push({ atMs: sentAt - this.started, ms, usage });
     } else if (failure.kind === "429") {
       this.rateLimited++;
@@ -216,8 +225,11 @@ class Recorder {
     }
   }
 
-  /** Undefined when the site answered 200 with a sync reply, else what went wrong. */
-  async #post(m: Member, body: Uint8Array): Promise<{ kind: string; message: string } | undefined> {
+  /** The site's reply when it answered 200 with one, else what went wrong. */
+  async #post(
+    m: Member,
+    body: Uint8Array,
+  ): Promise<{ kind: string; message: string } | SyncReply> {
     let answer: { status: number; reply: Uint8Array };
     try {
       answer = await postSync(this.#site, m.agent.authorization, body, {
@@ -235,11 +247,10 @@ class Recorder {
       return { kind: status === 429 ? "429" : `status ${status}`, message };
     }
     try {
-      decodeSyncBody(reply, syncReplySchema);
+      return decodeSyncBody(reply, syncReplySchema);
     } catch (error) {
       return { kind: "bad reply", message: (error as Error).message };
     }
-    return undefined;
   }
 
   #confirmed(m: Member, heads: A.Heads, loaded: boolean): void {
@@ -257,6 +268,7 @@ class Recorder {
       latencies: this.latencies,
       sent: this.sent,
       rateLimited: this.rateLimited,
+      unconfirmed: this.unconfirmed,
       failures: this.failures,
       failureExamples: this.failureExamples,
       sessionsConfirmed: this.sessionsConfirmed,
@@ -266,6 +278,12 @@ class Recorder {
       undelivered: this.undelivered,
     };
   }
+}
+
+/** Whether the site's message for `doc` in `reply` announces `heads`: it holds what was sent. */
+function holds(reply: SyncReply, doc: string, heads: A.Heads): boolean {
+  const item = reply.items.find((i) => i.doc === doc);
+  return item !== undefined && sameHeads(decodeSyncMessage(item.msg).heads, heads);
 }
 
 function sleepUntil(at: number): Promise<void> {
