@@ -3,12 +3,9 @@
  * enrolled clients, and a way to read its CPU time and memory from /proc.
  *
  * It is set up from outside, as an administrator would: the first admin
- * token with `meter token create` in its database, the rest over its API.
- * The process driving a load loads none of the site's code: when the load
- * test's driver had the whole site loaded, part of its fleet's sessions went
- * missing at the site though every sync was answered 200 with the heads
- * sent (in every run, also with the code from before the site had a public
- * surface; never with the driver lean), which is a lead still to follow.
+ * token with `meter token create` in its database, the rest over its API,
+ * so that a benchmark's process holds none of the site's code or its
+ * database open while it measures.
  *
  * @module
  */

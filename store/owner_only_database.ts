@@ -1,10 +1,18 @@
 /**
  * Database files only their owner can read: an agent's holds its secret, a
  * site's the hashes of its tokens and everyone's usage, so `openDatabase`
- * makes every embedded one so. The file is created
- * `0600` before SQLite opens it, because SQLite gives the write-ahead log and
+ * makes every embedded one so. A missing file is created `0600` before
+ * SQLite opens it, because SQLite gives the write-ahead log and
  * shared-memory files it creates the database file's permissions; files
  * left wider by an older version are narrowed.
+ *
+ * An existing file is never opened here, only narrowed by name: POSIX drops
+ * every lock a process holds on a file when it closes any descriptor of it,
+ * and a site opens its database again (its summariser's worker) while it
+ * holds it. Without its locks, another process closing the database last
+ * (`meter token create --db` beside a running site) would checkpoint and
+ * delete the write-ahead log the site is still writing, and every commit
+ * after that would be seen by the site alone and lost at its restart.
  *
  * Its folder is created if missing (a first start in a fresh data folder);
  * a folder that cannot be created or written is said in one sentence naming
@@ -22,14 +30,24 @@ export async function ownerOnlyDatabase(file: string): Promise<void> {
   } catch (error) {
     throw new Error(`cannot create the folder ${folder}: ${(error as Error).message}`);
   }
+  if (!await exists(file)) await createOwnerOnly(file, folder);
+  // Not ours to change (another user's file we may still write): leave it.
+  for (const suffix of ["", "-wal", "-shm"]) await Deno.chmod(file + suffix, 0o600).catch(() => {});
+}
+
+async function exists(file: string): Promise<boolean> {
+  return await Deno.lstat(file).then(() => true, () => false);
+}
+
+/** Creates the empty file `0600`; one another process made meanwhile is left as it is. */
+async function createOwnerOnly(file: string, folder: string): Promise<void> {
   try {
-    (await Deno.open(file, { create: true, write: true, mode: 0o600 })).close();
+    (await Deno.open(file, { createNew: true, write: true, mode: 0o600 })).close();
   } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) return;
     throw new Error(
       `cannot write the database ${file}: ${(error as Error).message}; ` +
         `it and its folder ${folder} must be writable by this user`,
     );
   }
-  // Not ours to change (another user's file we may still write): leave it.
-  for (const suffix of ["", "-wal", "-shm"]) await Deno.chmod(file + suffix, 0o600).catch(() => {});
 }
