@@ -155,6 +155,40 @@ describe("refused sync writes", () => {
     expect(await sessions(site.url, admin)).toEqual([]);
   });
 
+  test("a refused batch is in the audit log like any refused request; a stranger's is 401", async () => {
+    type Entry = { path: string; status: number; code: string; reason: string; count: number };
+    const entries = async () => {
+      const response = await api(site.url, admin, "GET", "/v1/audit");
+      return ((await response.json()).entries as Entry[]).filter((e) => e.path === "/v1/sync");
+    };
+    // The refusals of (b): the sync module's own refusal, answered and audited as an API error.
+    await waitFor(
+      "the refused syncs in the audit log",
+      async () => (await entries()).some((e) => e.status === 403 && e.code === "doc_forbidden"),
+    );
+    const forbidden = (await entries()).filter((e) => e.code === "doc_forbidden");
+    expect(forbidden.reduce((n, e) => n + e.count, 0)).toBeGreaterThanOrEqual(4);
+    expect(forbidden[0].reason).toContain(`${agent.clientId} may not sync`);
+    // A batch with no credential, or an admin token where an agent's belongs, is refused
+    // before the batch is read.
+    for (const authorization of [undefined, `Bearer ${admin}`]) {
+      const response = await fetch(`${site.url}/v1/sync`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/cbor",
+          ...(authorization ? { authorization } : {}),
+        },
+        body: new Uint8Array([0xa0]),
+      });
+      expect(response.status).toBe(401);
+      expect((await response.json()).error.code).toMatch(/^[a-z_]+$/);
+    }
+    await waitFor(
+      "the stranger's syncs in the audit log",
+      async () => (await entries()).some((e) => e.status === 401),
+    );
+  });
+
   test("(c) a change to the agent's own usage by an actor not bound to it is refused", async () => {
     const docId = usageDocId(agent.clientId, DAY1);
     const stranger = newActorId();
