@@ -2,15 +2,16 @@
  * A real site process for benchmarks, on a fresh database, with tokens and
  * enrolled clients, and a way to read its CPU time and memory from /proc.
  *
- * It is set up from outside, as an administrator would: the first admin
- * token with `meter token create` in its database, the rest over its API,
- * so that a benchmark's process holds none of the site's code or its
- * database open while it measures.
- *
  * @module
  */
 import { join } from "node:path";
-import type { SiteSettings } from "../site/mod.ts";
+import {
+  createToken,
+  DEFAULT_SETTINGS,
+  openSiteDatabase,
+  saveSettings,
+  type SiteSettings,
+} from "../site/mod.ts";
 import { newActorId } from "../lib/secret.ts";
 import { cpuSeconds, residentMemory } from "./process_stats.ts";
 
@@ -47,6 +48,16 @@ export async function startBenchSite(
   options: BenchSiteOptions = {},
 ): Promise<BenchSite> {
   const db = join(dir, "site.db");
+  const tokens = await openSiteDatabase(db);
+  const admin = (await createToken(tokens, "admin")).token;
+  const enroll = (await createToken(tokens, "enroll")).token;
+  const unlimited = { syncRequestsPerMinute: 1_000_000, enrollRequestsPerMinute: 1_000_000 };
+  await saveSettings(tokens, {
+    ...DEFAULT_SETTINGS,
+    ...(options.asShipped ? {} : unlimited),
+    ...options.settings,
+  });
+  tokens.close();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -70,10 +81,6 @@ export async function startBenchSite(
   }).spawn();
   if (options.onLog) forEachLine(child.stderr, options.onLog);
   const url = await firstUrl(child.stdout);
-  const admin = await firstAdminToken(db);
-  const enroll = await apiToken(url, admin, "enroll");
-  const unlimited = { syncRequestsPerMinute: 1_000_000, enrollRequestsPerMinute: 1_000_000 };
-  await patchSettings(url, admin, { ...(options.asShipped ? {} : unlimited), ...options.settings });
   const pid = child.pid;
   return {
     url,
@@ -88,35 +95,6 @@ export async function startBenchSite(
     cpuSeconds: () => cpuSeconds(pid),
     rssBytes: () => residentMemory(pid).total,
   };
-}
-
-/** The first admin token, made in the site's database by the command line. */
-async function firstAdminToken(db: string): Promise<string> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "token", "create", "--role", "admin", "--db", db, "--json"],
-  }).output();
-  if (code !== 0) throw new Error(`token create: ${new TextDecoder().decode(stderr)}`);
-  return JSON.parse(new TextDecoder().decode(stdout)).token;
-}
-
-async function apiToken(url: string, admin: string, role: string): Promise<string> {
-  const response = await fetch(`${url}/v1/tokens`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
-    body: JSON.stringify({ role }),
-  });
-  if (response.status !== 201) throw new Error(`POST /v1/tokens: ${await response.text()}`);
-  return (await response.json()).token;
-}
-
-async function patchSettings(url: string, admin: string, settings: Partial<SiteSettings>) {
-  if (Object.keys(settings).length === 0) return;
-  const response = await fetch(`${url}/v1/settings`, {
-    method: "PATCH",
-    headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
-    body: JSON.stringify(settings),
-  });
-  if (response.status !== 200) throw new Error(`PATCH /v1/settings: ${await response.text()}`);
 }
 
 async function forEachLine(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void) {

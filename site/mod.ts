@@ -23,7 +23,6 @@ export { loadSiteConfig, type SiteConfig, siteConfigSchema } from "./site_config
 export { openSiteDatabase } from "./site_db.ts";
 export {
   DEFAULT_SETTINGS,
-  loadSettings,
   saveSettings,
   type SiteSettings,
   siteSettingsSchema,
@@ -36,7 +35,6 @@ export {
   revokeToken,
   type TokenOptions,
   type TokenRole,
-  tokenRoleSchema,
 } from "./access/tokens.ts";
 export { serveQueries } from "./query/query_process.ts";
 export { QUERY_MEMORY_BYTES } from "./query/query_protocol.ts";

@@ -30,16 +30,16 @@ export async function ownerOnlyDatabase(file: string): Promise<void> {
   } catch (error) {
     throw new Error(`cannot create the folder ${folder}: ${(error as Error).message}`);
   }
-  if (!await exists(file)) await createOwnerOnly(file, folder);
+  await createOwnerOnly(file, folder);
   // Not ours to change (another user's file we may still write): leave it.
   for (const suffix of ["", "-wal", "-shm"]) await Deno.chmod(file + suffix, 0o600).catch(() => {});
 }
 
-async function exists(file: string): Promise<boolean> {
-  return await Deno.lstat(file).then(() => true, () => false);
-}
-
-/** Creates the empty file `0600`; one another process made meanwhile is left as it is. */
+/**
+ * Creates the empty file `0600`. `createNew` fails on an existing file
+ * without opening it, so a database already there (perhaps held open by this
+ * process) is left untouched.
+ */
 async function createOwnerOnly(file: string, folder: string): Promise<void> {
   try {
     (await Deno.open(file, { createNew: true, write: true, mode: 0o600 })).close();

@@ -11,14 +11,12 @@ export {
   decodeSyncBody,
   encodeSyncBody,
   MAX_SYNC_BODY_BYTES,
-  MAX_SYNC_ITEMS,
   type SyncItem,
   type SyncReply,
   syncReplySchema,
   type SyncRequest,
-  syncRequestSchema,
 } from "./sync_batch.ts";
-export { compressBody, DEFLATE } from "./body_compression.ts";
+export { compressBody } from "./body_compression.ts";
 export { CLOCK_TOLERANCE_MS, type ClockOffset, clockOffset } from "./clock_offset.ts";
 export {
   SyncClient,
@@ -43,4 +41,4 @@ export {
   type SyncPeer,
 } from "./sync_peer.ts";
 export { readSyncRequest, type SyncBodyHeaders, writeSyncReply } from "./sync_body.ts";
-export { forbiddenSync, malformedBatch, SyncRefusal } from "./sync_refusal.ts";
+export { SyncRefusal } from "./sync_refusal.ts";
