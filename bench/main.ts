@@ -8,7 +8,8 @@
  * `--agent-only` (the agent's poll and process cost), `--query-only` (queries
  * and the flood of refused requests), `--load-only` (the load test:
  * `--load-agents N`, `--load-seconds S`, `--load-day-seconds S`),
- * `--inventory-only` (`--inventory-clients N`), `--hierarchy-only`
+ * `--inventory-only` (`--inventory-clients N`), `--pe-only` (reading
+ * version resources from Wine's PE files), `--hierarchy-only`
  * (`--hierarchy-clients N`), `--summaries-only` (a generated fleet of 10,000
  * clients over 90 days, about 18 million sessions, which runs last in a full
  * run; `--summaries-clients N` / `--summaries-days N` make it smaller).
@@ -22,6 +23,7 @@ import { type BenchFigure, progress, renderFigures } from "./bench_figure.ts";
 import { benchHierarchy } from "./hierarchy_bench.ts";
 import { benchInventory } from "./inventory_bench.ts";
 import { benchLoad } from "./load_test.ts";
+import { benchPeParser } from "./pe_parser_bench.ts";
 import { benchQueries } from "./query_bench.ts";
 import { benchRefusalFlood } from "./refusal_flood.ts";
 import { benchSiteLoad } from "./site_ingest.ts";
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     "summaries-days": { type: "string" },
     "inventory-only": { type: "boolean" },
     "inventory-clients": { type: "string" },
+    "pe-only": { type: "boolean" },
     "hierarchy-only": { type: "boolean" },
     "hierarchy-clients": { type: "string" },
     "load-only": { type: "boolean" },
@@ -61,6 +64,7 @@ One part alone:
   --query-only         queries through the API, and a flood of refused requests
   --load-only          2,000 simulated agents against a real site
   --inventory-only     inventory of this machine, inventory reports at scale
+  --pe-only            version resources read from Wine's PE files, against reading them whole
   --hierarchy-only     a child's summaries sent to its parent
   --summaries-only     summaries of 18 million sessions from scratch, reports at that size
 
@@ -80,7 +84,16 @@ if (values.help) {
 const count = (value: string | undefined) => value === undefined ? undefined : Number(value);
 
 const figures: BenchFigure[] = [];
-const PARTS = ["sync", "agent", "query", "load", "inventory", "hierarchy", "summaries"] as const;
+const PARTS = [
+  "sync",
+  "agent",
+  "query",
+  "load",
+  "inventory",
+  "pe",
+  "hierarchy",
+  "summaries",
+] as const;
 const only = PARTS.find((part) => values[`${part}-only`]) ?? "";
 if (!only || only === "sync") {
   figures.push(...await benchSiteLoad());
@@ -106,6 +119,9 @@ if (!only || only === "load") {
 }
 if (!only || only === "inventory") {
   figures.push(...await benchInventory({ clients: count(values["inventory-clients"]) }));
+}
+if (!only || only === "pe") {
+  figures.push(...await benchPeParser());
 }
 if (!only || only === "hierarchy") {
   figures.push(...await benchHierarchy({ clients: count(values["hierarchy-clients"]) }));
