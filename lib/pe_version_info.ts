@@ -29,9 +29,12 @@ export interface VersionStrings extends VersionTranslation {
 
 /** What VS_VERSIONINFO holds, without where the resource was found. */
 export interface VersionInfo {
+  /** From VS_FIXEDFILEINFO, dotted "a.b.c.d"; null when absent. */
   fileVersion: string | null;
   productVersion: string | null;
+  /** VarFileInfo\Translation, in file order (may be empty). */
   translations: VersionTranslation[];
+  /** One entry per StringTable, in file order. */
   strings: VersionStrings[];
 }
 

@@ -9,6 +9,8 @@ import {
   versionStrings,
   versionValue,
 } from "../lib/pe_version_resource.ts";
+import { ByteView } from "../lib/pe_bytes.ts";
+import { parseVersionInfo } from "../lib/pe_version_info.ts";
 import { SeededRandom } from "../lib/seeded_random.ts";
 
 // Real PE files from Debian's wine (libwine) and libz-mingw-w64 packages.
@@ -412,3 +414,94 @@ function readLz32(): Uint8Array {
   lz32Bytes ??= Deno.readFileSync(LZ32);
   return lz32Bytes;
 }
+
+/** A VS_VERSIONINFO-style block: header, key, value and children, each 32-bit aligned. */
+function block(
+  key: string,
+  value: { text?: string; binary?: Uint8Array; valueLength?: number } = {},
+  children: Uint8Array[] = [],
+): Uint8Array {
+  const pad = (bytes: number[]) => {
+    while (bytes.length % 4) bytes.push(0);
+  };
+  const out = [0, 0, 0, 0, 0, 0, ...utf16(`${key}\0`)];
+  pad(out);
+  const valueBytes = value.text !== undefined ? utf16(`${value.text}\0`) : value.binary ?? [];
+  out.push(...valueBytes);
+  pad(out);
+  for (const child of children) {
+    out.push(...child);
+    pad(out);
+  }
+  const bytes = new Uint8Array(out);
+  const view = new DataView(bytes.buffer);
+  const units = value.text !== undefined ? value.text.length + 1 : valueBytes.length;
+  view.setUint16(0, bytes.length, true);
+  view.setUint16(2, value.valueLength ?? units, true);
+  view.setUint16(4, value.text !== undefined || value.binary === undefined ? 1 : 0, true);
+  return bytes;
+}
+
+function translation(...pairs: number[]): Uint8Array {
+  return new Uint8Array(new Uint16Array(pairs).buffer);
+}
+
+describe("VS_VERSIONINFO built by hand", () => {
+  const parse = (bytes: Uint8Array) => parseVersionInfo(new ByteView(bytes));
+
+  it("has null versions without VS_FIXEDFILEINFO, and tables and translations in file order", () => {
+    const info = parse(block("VS_VERSION_INFO", { binary: new Uint8Array() }, [
+      block("VarFileInfo", {}, [
+        block("Translation", { binary: translation(0x0407, 1200, 0x0409, 1252) }),
+      ]),
+      block("StringFileInfo", {}, [
+        block("040704B0", {}, [block("ProductName", { text: "Beispiel" })]),
+        block("040904e4", {}, [block("ProductName", { text: "Example" })]),
+      ]),
+    ]));
+    expect(info).toEqual({
+      fileVersion: null,
+      productVersion: null,
+      translations: [{ language: 0x0407, codePage: 1200 }, { language: 0x0409, codePage: 1252 }],
+      strings: [
+        { language: 0x0407, codePage: 1200, values: { ProductName: "Beispiel" } },
+        { language: 0x0409, codePage: 1252, values: { ProductName: "Example" } },
+      ],
+    });
+  });
+
+  it("keeps the first of a repeated name, and a __proto__ name as a plain value", () => {
+    const info = parse(block("VS_VERSION_INFO", { binary: new Uint8Array() }, [
+      block("StringFileInfo", {}, [
+        block("040904b0", {}, [
+          block("ProductName", { text: "First" }),
+          block("ProductName", { text: "Second" }),
+          block("__proto__", { text: "polluted?" }),
+        ]),
+      ]),
+    ]));
+    const values = info.strings[0].values;
+    expect(values.ProductName).toBe("First");
+    expect(Object.hasOwn(values, "__proto__")).toBe(true);
+    expect(Object.getPrototypeOf(values)).toBe(Object.prototype);
+  });
+
+  it("ends a child list at zero padding, and refuses a table key that is no LANGID and code page", () => {
+    const padded = block("VS_VERSION_INFO", { binary: new Uint8Array() }, [
+      block("StringFileInfo", {}, [block("040904b0", {}, [block("A", { text: "a" })])]),
+      new Uint8Array(16),
+    ]);
+    expect(parse(padded).strings[0].values).toEqual({ A: "a" });
+    const badKey = block("VS_VERSION_INFO", { binary: new Uint8Array() }, [
+      block("StringFileInfo", {}, [block("English", {}, [])]),
+    ]);
+    expect(formatError(() => parse(badKey)).message).toMatch(/"English" is not 8 hex digits/);
+    const otherRoot = block("VS_VERSION_INFOX", { binary: new Uint8Array() });
+    expect(formatError(() => parse(otherRoot)).message).toMatch(/not "VS_VERSION_INFO"/);
+    const shortFixed = block("VS_VERSION_INFO", { binary: new Uint8Array(12) });
+    expect(formatError(() => parse(shortFixed)).message).toMatch(/VS_FIXEDFILEINFO of 12 bytes/);
+    const unterminated = block("VS_VERSION_INFO").subarray(0, 20);
+    new DataView(unterminated.buffer).setUint16(0, 20, true);
+    expect(formatError(() => parse(unterminated)).message).toMatch(/no NUL/);
+  });
+});
