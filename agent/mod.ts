@@ -7,7 +7,7 @@
  * @module
  */
 export { Agent, type AgentOptions } from "./core/agent.ts";
-export { thisPlatform } from "./platform.ts";
+export { defaultAgentDatabase, thisPlatform } from "./platform.ts";
 export type { AgentPlatform } from "./core/platform.ts";
 export { agentSchema, openAgentDatabase } from "./agent_db.ts";
 export { UsageWriter } from "./core/usage_writer.ts";

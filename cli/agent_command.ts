@@ -37,7 +37,8 @@ Options:
   --enroll-token TOKEN    the token itself (other users can see it in 'ps')
   --ca FILE               the PEM certificate of the CA that signed the site's HTTPS
                           certificate, when it is a private CA
-  --db PATH               the agent's database file (default .meter/agent.db)
+  --db PATH               the agent's database file (default .meter/agent.db;
+                          %ProgramData%\\Meter\\agent.db on Windows)
   --interval SECONDS      sync at least this often (default 60)
   --poll SECONDS          look at processes this often (default 1)
   --sync-delay SECONDS    sync this long after sessions start or end (default 5)
@@ -79,15 +80,14 @@ Options:
     const seconds = (name: string, fallback: number, min: number) =>
       (numberOption(values, name, min, 86_400) ?? fallback) * 1000;
     // Loaded here, so that --help needs no permissions and loads nothing.
-    const { Agent } = await import("../agent/mod.ts");
-    const { thisPlatform } = await import("../agent/mod.ts");
+    const { Agent, defaultAgentDatabase, thisPlatform } = await import("../agent/mod.ts");
     const agent = await Agent.open({
       platform: thisPlatform(),
       site,
       fallbackSites,
       caFile: stringOption(values, "ca"),
       enrollToken: secretOption(values, "enroll-token", "METER_ENROLL_TOKEN"),
-      db: stringOption(values, "db") ?? ".meter/agent.db",
+      db: stringOption(values, "db") ?? defaultAgentDatabase(),
       syncIntervalMs: seconds("interval", 60, 1),
       pollIntervalMs: seconds("poll", 1, 0.1),
       syncDelayMs: seconds("sync-delay", 5, 0),

@@ -1,17 +1,20 @@
 /**
- * Waiting for the operator to stop a long-running command (SIGINT from
- * Ctrl-C, or SIGTERM from a service manager), so it can shut down cleanly.
+ * Waiting for the operator to stop a long-running command, so it can shut
+ * down cleanly: SIGINT from Ctrl-C or SIGTERM from a service manager; on
+ * Windows, where Deno hears only these two, Ctrl-C and Ctrl-Break.
  *
  * @module
  */
+const STOP_SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
+  ? ["SIGINT", "SIGBREAK"]
+  : ["SIGINT", "SIGTERM"];
+
 export function waitForSignal(): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
-      Deno.removeSignalListener("SIGINT", done);
-      Deno.removeSignalListener("SIGTERM", done);
+      for (const signal of STOP_SIGNALS) Deno.removeSignalListener(signal, done);
       resolve();
     };
-    Deno.addSignalListener("SIGINT", done);
-    Deno.addSignalListener("SIGTERM", done);
+    for (const signal of STOP_SIGNALS) Deno.addSignalListener(signal, done);
   });
 }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { ExeHasher } from "../agent/linux/exe_hash.ts";
+import { ExeHasher } from "../agent/core/exe_hash.ts";
 
 const children: Deno.ChildProcess[] = [];
 const tempDirs: string[] = [];
@@ -11,6 +11,9 @@ afterAll(async () => {
   }
   for (const dir of tempDirs) await Deno.remove(dir, { recursive: true }).catch(() => {});
 });
+
+/** The file a Linux process runs, as the agent's Linux platform names it. */
+const procExe = (pid: number) => `/proc/${pid}/exe`;
 
 function suffix(): string {
   return crypto.randomUUID().slice(0, 8);
@@ -78,9 +81,9 @@ describe("ExeHasher", () => {
     const [one, two] = [start(program), start(program)];
     const hasher = new ExeHasher();
     const expected = await sha256sum("/bin/sleep");
-    expect(await hasher.sha256(one.pid)).toBe(expected);
-    expect(await hasher.sha256(two.pid)).toBe(expected);
-    expect(await Promise.all([hasher.sha256(one.pid), hasher.sha256(two.pid)])).toEqual([
+    expect(await hasher.sha256(procExe(one.pid))).toBe(expected);
+    expect(await hasher.sha256(procExe(two.pid))).toBe(expected);
+    expect(await Promise.all([hasher.sha256(procExe(one.pid)), hasher.sha256(procExe(two.pid))])).toEqual([
       expected,
       expected,
     ]);
@@ -104,10 +107,10 @@ describe("ExeHasher", () => {
 
     const hasher = new ExeHasher();
     const original = await sha256sum("/bin/sleep");
-    expect(await hasher.sha256(old.pid)).toBe(original);
-    expect(await hasher.sha256(current.pid)).toBe(await sha256sum(program));
-    expect(await hasher.sha256(current.pid)).not.toBe(original);
-    expect(await hasher.sha256(orphan.pid)).toBe(original);
+    expect(await hasher.sha256(procExe(old.pid))).toBe(original);
+    expect(await hasher.sha256(procExe(current.pid))).toBe(await sha256sum(program));
+    expect(await hasher.sha256(procExe(current.pid))).not.toBe(original);
+    expect(await hasher.sha256(procExe(orphan.pid))).toBe(original);
     expect(hasher.filesHashed).toBe(3);
     await Promise.all([stop(old), stop(current), stop(orphan)]);
   });
@@ -120,9 +123,9 @@ describe("ExeHasher", () => {
     await writeSleep(second, new Uint8Array([1]));
     const [a, b] = [start(first), start(second)];
     const hasher = new ExeHasher({ maxEntries: 1 });
-    for (const child of [a, b, a, b]) await hasher.sha256(child.pid);
+    for (const child of [a, b, a, b]) await hasher.sha256(procExe(child.pid));
     expect(hasher.filesHashed).toBe(4);
-    await hasher.sha256(b.pid);
+    await hasher.sha256(procExe(b.pid));
     expect(hasher.filesHashed).toBe(4);
     await Promise.all([stop(a), stop(b)]);
   });
@@ -134,8 +137,8 @@ describe("ExeHasher", () => {
     const pid = child.pid;
     await stop(child);
     const hasher = new ExeHasher();
-    expect(await hasher.sha256(pid)).toBeNull();
-    expect(await hasher.sha256(2)).toBeNull(); // kthreadd, a kernel thread
-    expect(await hasher.sha256(-1)).toBeNull();
+    expect(await hasher.sha256(procExe(pid))).toBeNull();
+    expect(await hasher.sha256(procExe(2))).toBeNull(); // kthreadd, a kernel thread
+    expect(await hasher.sha256(procExe(-1))).toBeNull();
   });
 });

@@ -159,6 +159,74 @@ describe("RuleMatcher.match", () => {
   });
 });
 
+describe("RuleMatcher on Windows: Configuration Manager's meaning", () => {
+  /** A Windows process whose version resource names it `original`. */
+  function windowsProcess(exe: string, original: string | null): ProcessInfo {
+    const name = exe.slice(exe.lastIndexOf("\\") + 1);
+    return { ...process(exe, name), comm: name, originalName: original };
+  }
+
+  it("matches originalFileName on the version resource's name, so a renamed copy still counts", async () => {
+    const matcher = new RuleMatcher([rule("S01-1", { originalFileName: "CADTOOL.EXE" })]);
+    const renamed = windowsProcess("C:\\Users\\bob\\Desktop\\mycad.exe", "cadtool.exe");
+    expect(ids(matcher.candidates(renamed))).toEqual(["S01-1"]);
+    expect((await matcher.match(renamed, undefined, fact(null), fact(null)))?.rule.id).toBe(
+      "S01-1",
+    );
+    // Named like the program, but built as something else: not the program.
+    const impostor = windowsProcess("C:\\Tools\\cadtool.exe", "notcad.exe");
+    expect(matcher.candidates(impostor)).toEqual([]);
+  });
+
+  it("falls back to the file's own name when it has no version resource", () => {
+    const matcher = new RuleMatcher([rule("S01-1", { originalFileName: "notepad.exe" })]);
+    expect(ids(matcher.candidates(windowsProcess("C:\\windows\\notepad.exe", null))))
+      .toEqual(["S01-1"]);
+  });
+
+  it("takes file names from Windows paths, ignoring case", () => {
+    const matcher = new RuleMatcher([rule("S01-1", { fileName: "Excel.exe" })]);
+    const excel = windowsProcess("C:\\Program Files\\Office\\EXCEL.EXE", null);
+    expect(ids(matcher.candidates(excel))).toEqual(["S01-1"]);
+  });
+
+  it("accepts a Windows language id, a tag or any, against the resource's language", async () => {
+    const cases: [string, string, boolean][] = [
+      ["1031", "de-DE", true],
+      ["0x0407", "de-DE", true],
+      ["1033", "de-DE", false],
+      ["de-DE", "de-DE", true],
+      ["de", "de-DE", true],
+      ["de", "de-AT", true],
+      ["de-DE", "de-AT", false],
+      ["en-US", "de-DE", false],
+      ["any", "de-DE", true],
+    ];
+    for (const [language, resourceLanguage, matches] of cases) {
+      const matcher = new RuleMatcher([
+        rule("S01-1", { originalFileName: "cadtool.exe", language }),
+      ]);
+      const found = await matcher.match(
+        windowsProcess("C:\\cad\\cadtool.exe", "cadtool.exe"),
+        { language: resourceLanguage },
+        fact(null),
+        fact(null),
+      );
+      expect(Boolean(found), `${language} vs ${resourceLanguage}`).toBe(matches);
+    }
+  });
+
+  it("matches version on the FileVersion the platform reads", async () => {
+    const matcher = new RuleMatcher([
+      rule("S01-1", { originalFileName: "cadtool.exe", version: "24.*" }),
+    ]);
+    const cad = windowsProcess("C:\\cad\\cadtool.exe", "cadtool.exe");
+    expect((await matcher.match(cad, undefined, fact(null), fact("24.1.0.7")))?.version)
+      .toBe("24.1.0.7");
+    expect(await matcher.match(cad, undefined, fact(null), fact("23.0.0.1"))).toBeUndefined();
+  });
+});
+
 describe("compareRuleIds", () => {
   it("orders by site, then by number", () => {
     const sorted = ["S02-1", "S01-10", "S01-9", "A01-100"].map((id) => ({ id }))

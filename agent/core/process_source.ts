@@ -1,7 +1,7 @@
 /**
  * What the agent knows about a running process, and the interface every
- * process source implements (Linux `/proc` polling now; the netlink process
- * connector, macOS and Windows later).
+ * process source implements (Linux `/proc` polling and Windows Toolhelp
+ * snapshots now; the netlink process connector and macOS later).
  *
  * A process is identified by its pid and start time together, so a pid the
  * kernel reuses is a new process.
@@ -22,17 +22,28 @@ export interface ProcessInfo {
   exe: string | null;
   /** argv[0] as the process was started (may be a link's name or a bare name). */
   argv0: string;
+  /**
+   * The name the program's file says it was built under, which a rename
+   * does not change: on Windows its version resource's `OriginalFilename`
+   * (`null` when it has none). Where it is missing or `null` (always on
+   * Linux), the base name of the real executable, behind any link, serves.
+   */
+  originalName?: string | null;
 }
 
 /** Facts read only for processes that match a rule, because they cost more. */
 export interface ProcessDetails {
-  /** Real user id. */
+  /** Real user id; -1 where the system has none (Windows). */
   uid: number;
-  /** User name for the uid, or `uid:<n>` when it has none. */
+  /** User name for the uid (`uid:<n>` when it has none); `DOMAIN\user` on Windows. */
   user: string;
-  /** Started in a remote login session (ssh). */
+  /** Started in a remote login session (ssh; a Remote Desktop session on Windows). */
   remote: boolean;
-  /** Language of the process's locale (`de` for `LANG=de_DE.UTF-8`), or `null`. */
+  /**
+   * The language rules match: on Linux the process's locale (`de` for
+   * `LANG=de_DE.UTF-8`), on Windows the language of its program's version
+   * resource (`de-DE`); `null` when unknown.
+   */
   language: string | null;
 }
 

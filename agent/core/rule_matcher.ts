@@ -8,16 +8,25 @@
  * package version only when a candidate rule needs them.
  *
  * A rule matches when any of its `fileName` (glob on the base name of the
- * executable or of argv[0]), `originalFileName` (glob on the base name of the
- * real executable, behind any link) or `sha256` matches, and its `version`
- * and `language` match too. Names compare without regard to case. When more
- * than one rule matches, the one with the lowest id wins, so every agent
- * decides alike.
+ * executable or of argv[0]), `originalFileName` (glob on the name the
+ * program was built under: on Windows its version resource's
+ * `OriginalFilename`, which survives a rename; elsewhere, or without one,
+ * the base name of the real executable, behind any link) or `sha256`
+ * matches, and its `version` and `language` match too. Names compare without
+ * regard to case, and paths split at `\` as well as `/`. When more than one
+ * rule matches, the one with the lowest id wins, so every agent decides
+ * alike.
+ *
+ * A rule's language is a tag (`de`, `de-DE`), a Windows language id (`1031`,
+ * `0x0407`) or any (`*`, `any`, empty). A tag without a region (`de`)
+ * accepts every region of it (`de-AT`), and a process known only by its
+ * primary language (`de`, from a Linux locale) is accepted by any region.
  *
  * @module
  */
 import type { Rule } from "../../model/rule.ts";
 import { compileGlob, type GlobMatcher, hasWildcard } from "../../model/glob.ts";
+import { langIdOf, languageTag } from "../../lib/windows_language.ts";
 import type { ProcessDetails, ProcessInfo } from "./process_source.ts";
 
 export interface RuleMatch {
@@ -114,7 +123,7 @@ export class RuleMatcher {
     for (const name of [names.exe, names.argv0]) {
       for (const compiled of this.#byFileName.get(name.toLowerCase()) ?? []) found.add(compiled);
     }
-    for (const compiled of this.#byOriginalName.get(names.exe.toLowerCase()) ?? []) {
+    for (const compiled of this.#byOriginalName.get(names.original.toLowerCase()) ?? []) {
       found.add(compiled);
     }
     for (const compiled of this.#scanned) {
@@ -129,14 +138,18 @@ interface BaseNames {
   exe: string;
   /** Base name of argv[0]. */
   argv0: string;
+  /** The name the program was built under, else `exe`. */
+  original: string;
 }
 
 function baseNames(process: ProcessInfo): BaseNames {
-  return { exe: baseName(process.exe ?? ""), argv0: baseName(process.argv0) };
+  const exe = baseName(process.exe ?? "");
+  return { exe, argv0: baseName(process.argv0), original: process.originalName || exe };
 }
 
-function baseName(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1);
+/** The last part of a path, split at `/` and at Windows' `\\`. */
+export function baseName(path: string): string {
+  return path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
 }
 
 function namesMatch(compiled: CompiledRule, names: BaseNames): boolean {
@@ -144,15 +157,32 @@ function namesMatch(compiled: CompiledRule, names: BaseNames): boolean {
   if (fileName && ((names.exe && fileName(names.exe)) || (names.argv0 && fileName(names.argv0)))) {
     return true;
   }
-  return Boolean(originalFileName && names.exe && originalFileName(names.exe));
+  return Boolean(originalFileName && names.original && originalFileName(names.original));
 }
 
-/** `en-US` in a rule accepts a process whose language is `en`. */
+/**
+ * `en-US` in a rule accepts a process whose language is `en-US` or just
+ * `en`; `en` accepts any `en-*`.
+ */
 function languageMatches(compiled: CompiledRule, language: string | null): boolean {
   if (!compiled.language) return true;
   if (language === null) return false;
-  const wanted = language.toLowerCase();
-  return wanted === compiled.language.tag || wanted === compiled.language.primary;
+  const { tag, primary } = compiled.language;
+  const found = language.toLowerCase().replace("_", "-");
+  if (found === tag || found === primary) return true;
+  return tag === primary && primaryOf(found) === primary;
+}
+
+/** A rule's language as a lowercase tag; a Windows language id becomes its tag. */
+function ruleLanguage(value: string): { tag: string; primary: string } {
+  const fromId = /^(0x[0-9a-f]+|\d+)$/i.test(value) ? langIdOf(value) : null;
+  const tag = (fromId === null ? value : languageTag(fromId) ?? value).toLowerCase()
+    .replace("_", "-");
+  return { tag, primary: primaryOf(tag) };
+}
+
+function primaryOf(tag: string): string {
+  return tag.split("-")[0];
 }
 
 function compileRule(rule: Rule, order: number): CompiledRule {
@@ -166,9 +196,7 @@ function compileRule(rule: Rule, order: number): CompiledRule {
     fileName: glob(rule.fileName),
     originalFileName: glob(rule.originalFileName),
     version: /^\**$/.test(version) ? null : glob(version),
-    language: ANY_LANGUAGE.has(language)
-      ? null
-      : { tag: language, primary: language.split(/[-_]/)[0] },
+    language: ANY_LANGUAGE.has(language) ? null : ruleLanguage(language),
   };
 }
 

@@ -8,7 +8,7 @@
  * @module
  */
 import type { AgentPlatform } from "../core/platform.ts";
-import { ExeHasher } from "./exe_hash.ts";
+import { ExeHasher } from "../core/exe_hash.ts";
 import { defaultInventorySources } from "./inventory/inventory_sources.ts";
 import { softwareSignature } from "./inventory/software_change_watch.ts";
 import { collectFacts } from "./linux_facts.ts";
@@ -21,7 +21,7 @@ export function linuxPlatform(): AgentPlatform {
   return {
     processes: new LinuxProcSource({ userNames: new UserNames() }),
     versions: new PackageVersions(),
-    hasher: { sha256: (process) => hasher.sha256(process.pid) },
+    hasher: { sha256: (process) => hasher.sha256(`/proc/${process.pid}/exe`) },
     inventorySources: defaultInventorySources(),
     softwareSignature: () => softwareSignature(),
     facts: collectFacts,

@@ -1,7 +1,7 @@
 /**
  * A conformance suite for {@linkcode ProcessSource}, in the manner of
  * automerge-repo's storage and network adapter tests: every source (Linux
- * `/proc`, the tests' fake, Windows next) is checked against the properties
+ * `/proc`, Windows under Wine, the tests' fake) is checked against the properties
  * the session recorder relies on. A pid reused by a new process is not
  * checked here: a real kernel cannot be made to reuse a pid on demand.
  *
@@ -37,7 +37,7 @@ const START_TOLERANCE_MS = 1_000;
  */
 export function processSourceConformance<S extends ProcessSource>(
   name: string,
-  makeSource: () => S,
+  makeSource: () => S | Promise<S>,
   startProgram: (source: S) => Promise<StartedProgram>,
 ): void {
   describe(`ProcessSource conformance: ${name}`, () => {
@@ -53,7 +53,7 @@ export function processSourceConformance<S extends ProcessSource>(
     }
 
     it("lists a started program in the next snapshot, with its executable and start", async () => {
-      const source = makeSource();
+      const source = await makeSource();
       const program = await run(source);
       const seen = await find(source, program.pid);
       expect(seen).toBeDefined();
@@ -62,7 +62,7 @@ export function processSourceConformance<S extends ProcessSource>(
     });
 
     it("keys a process by pid and start, the same in every snapshot", async () => {
-      const source = makeSource();
+      const source = await makeSource();
       const program = await run(source);
       const first = await source.snapshot();
       const second = await source.snapshot();
@@ -73,7 +73,7 @@ export function processSourceConformance<S extends ProcessSource>(
     });
 
     it("leaves out a program that exited", async () => {
-      const source = makeSource();
+      const source = await makeSource();
       const program = await run(source);
       const seen = await find(source, program.pid);
       await program.stop();
@@ -82,7 +82,7 @@ export function processSourceConformance<S extends ProcessSource>(
     });
 
     it("gives the real user of a process in its details", async () => {
-      const source = makeSource();
+      const source = await makeSource();
       const program = await run(source);
       const details = await source.details((await find(source, program.pid))!);
       expect(details?.user).toBe(program.user);
@@ -91,7 +91,7 @@ export function processSourceConformance<S extends ProcessSource>(
     });
 
     it("has no details for a process that has gone", async () => {
-      const source = makeSource();
+      const source = await makeSource();
       const program = await run(source);
       const seen = await find(source, program.pid);
       // Read while it runs first, so that details kept by a source must be dropped too.
@@ -102,7 +102,7 @@ export function processSourceConformance<S extends ProcessSource>(
     });
 
     it("names the same boot in every snapshot", async () => {
-      const source = makeSource();
+      const source = await makeSource();
       const first = await source.snapshot();
       await run(source);
       const second = await source.snapshot();

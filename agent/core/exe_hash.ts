@@ -1,11 +1,11 @@
 /**
- * The sha256 of a process's executable, which rules use where Windows would
- * read a PE header's original file name: a renamed or copied program has the
- * same content.
+ * The sha256 of a process's executable, which rules match a renamed or
+ * copied program by: it has the same content.
  *
- * The file is opened through `/proc/PID/exe`, which reaches the very file the
- * process runs even after it was deleted or replaced by a package upgrade.
- * Hashes are kept by the opened file's (device, inode, size, mtime), so each
+ * The platform names the file: on Linux `/proc/PID/exe`, which reaches the
+ * very file the process runs even after it was deleted or replaced by a
+ * package upgrade; on Windows the image path (a running program's file
+ * cannot be rewritten there). Hashes are kept by the opened file's (device, inode, size, mtime), so each
  * distinct executable is read once however many processes run it, and a file
  * rewritten in place is hashed again. The cache is bounded, least recently
  * used first out.
@@ -15,21 +15,17 @@
 import { fileKey, sha256OfOpenFile } from "../../lib/file_hash.ts";
 
 export interface ExeHasherOptions {
-  /** Where procfs is mounted; `/proc` unless a test points elsewhere. */
-  procRoot?: string;
   /** Distinct executables whose hash is kept. */
   maxEntries?: number;
 }
 
 export class ExeHasher {
-  readonly #procRoot: string;
   readonly #maxEntries: number;
   // Map order is use order: a hit moves its entry to the end.
   readonly #hashes = new Map<string, Promise<string | null>>();
   #filesHashed = 0;
 
   constructor(options: ExeHasherOptions = {}) {
-    this.#procRoot = options.procRoot ?? "/proc";
     this.#maxEntries = options.maxEntries ?? 1_000;
   }
 
@@ -39,14 +35,14 @@ export class ExeHasher {
   }
 
   /**
-   * The lowercase hex sha256 of the executable process `pid` runs, or `null`
-   * when it cannot be read (the process has gone, or belongs to another user
-   * and the agent is not root).
+   * The lowercase hex sha256 of the executable at `path` (`/proc/PID/exe`
+   * for a Linux process), or `null` when it cannot be read (the process has
+   * gone, or belongs to another user and the agent is not root).
    */
-  async sha256(pid: number): Promise<string | null> {
+  async sha256(path: string): Promise<string | null> {
     let file: Deno.FsFile;
     try {
-      file = await Deno.open(`${this.#procRoot}/${pid}/exe`);
+      file = await Deno.open(path);
     } catch {
       return null;
     }
