@@ -18,12 +18,21 @@ export class MeterProcess {
   #exited = false;
   readonly status: Promise<Deno.CommandStatus>;
 
-  constructor(args: string[], env: Record<string, string> = {}) {
-    this.#child = new Deno.Command(Deno.execPath(), {
+  /**
+   * Runs `meter ARGS` with this Deno, or through `spawn` when given (the
+   * Windows Deno under Wine), which must pipe stdout and stderr.
+   */
+  constructor(
+    args: string[],
+    env: Record<string, string> = {},
+    spawn?: (args: string[], env: Record<string, string>) => Deno.ChildProcess,
+  ) {
+    const allEnv = { METER_LOG_LEVEL: "debug", ...env };
+    this.#child = spawn ? spawn(args, allEnv) : new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", MAIN, ...args],
       stdout: "piped",
       stderr: "piped",
-      env: { METER_LOG_LEVEL: "debug", ...env },
+      env: allEnv,
     }).spawn();
     this.status = this.#child.status.then((status) => {
       this.#exited = true;
@@ -53,9 +62,10 @@ export class MeterProcess {
     });
   }
 
-  async stop(): Promise<void> {
+  /** Stops it with `signal` (SIGTERM, as a service manager does, unless told). */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<void> {
     if (this.#exited) return;
-    this.#child.kill("SIGTERM");
+    this.#child.kill(signal);
     await this.status;
   }
 
