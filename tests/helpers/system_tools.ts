@@ -13,6 +13,8 @@ export interface SystemTool {
   file: string;
   /** The Debian package that provides it. */
   debianPackage: string;
+  /** Packages it needs beside, which Debian's dependencies do not bring in. */
+  moreDebianPackages?: readonly string[];
   /** What cannot run without it. */
   tests: string;
 }
@@ -29,7 +31,48 @@ export const OPENSSL: SystemTool = {
   tests: "the HTTPS test's certificates (tests/e2e_https.test.ts)",
 };
 
-export const SYSTEM_TOOLS: readonly SystemTool[] = [CHROMIUM, OPENSSL];
+// The Windows tests (tests/helpers/wine.ts) run the Windows deno.exe under
+// Wine. /usr/bin/wine comes from Debian's `wine`, which depends on wine64 OR
+// wine32; the tests need wine64 (deno.exe is a 64-bit program), so name it.
+export const WINE: SystemTool = {
+  file: "/usr/bin/wine",
+  debianPackage: "wine",
+  moreDebianPackages: ["wine64"],
+  tests: "the Windows tests under Wine (tests/wine_environment.test.ts)",
+};
+
+export const MINGW: SystemTool = {
+  file: "/usr/bin/x86_64-w64-mingw32-gcc",
+  debianPackage: "gcc-mingw-w64-x86-64-win32",
+  tests: "the Windows programs the Windows tests build and run (tests/wine_environment.test.ts)",
+};
+
+export const WINDRES: SystemTool = {
+  file: "/usr/bin/x86_64-w64-mingw32-windres",
+  debianPackage: "binutils-mingw-w64-x86-64",
+  tests: "the version resources of the Windows tests' programs (tests/wine_environment.test.ts)",
+};
+
+/** A real Windows DLL with a version resource, for tests reading PE files. */
+export const MINGW_ZLIB: SystemTool = {
+  file: "/usr/x86_64-w64-mingw32/lib/zlib1.dll",
+  debianPackage: "libz-mingw-w64",
+  tests: "the Windows executable parser's tests on a real DLL",
+};
+
+export const SYSTEM_TOOLS: readonly SystemTool[] = [
+  CHROMIUM,
+  OPENSSL,
+  WINE,
+  MINGW,
+  WINDRES,
+  MINGW_ZLIB,
+];
+
+/** Every package the tool needs, the one providing its file first. */
+export function debianPackages(tool: SystemTool): string[] {
+  return [tool.debianPackage, ...tool.moreDebianPackages ?? []];
+}
 
 export function hasTool(tool: SystemTool): boolean {
   try {

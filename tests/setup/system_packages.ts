@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { hasTool, SYSTEM_TOOLS, type SystemTool } from "../helpers/system_tools.ts";
+import { debianPackages, hasTool, SYSTEM_TOOLS, type SystemTool } from "../helpers/system_tools.ts";
 
 function canInstall(): boolean {
   if (Deno.env.get("METER_TEST_NO_INSTALL") === "1") return false;
@@ -33,7 +33,7 @@ async function aptGet(...args: string[]): Promise<boolean> {
 }
 
 async function install(tools: readonly SystemTool[]): Promise<void> {
-  const packages = tools.map((tool) => tool.debianPackage);
+  const packages = [...new Set(tools.flatMap(debianPackages))];
   console.error(`[setup] installing ${packages.join(", ")} with apt-get for the tests ...`);
   const done = await aptGet("install", "-y", "-qq", "--no-install-recommends", ...packages) ||
     (await aptGet("update", "-qq") &&
@@ -44,7 +44,7 @@ async function install(tools: readonly SystemTool[]): Promise<void> {
 function banner(tools: readonly SystemTool[]): string {
   const lines = tools.map((tool) =>
     `  SKIPPED: ${tool.tests}: ${tool.file} is missing; install it with ` +
-    `'sudo apt-get install ${tool.debianPackage}'`
+    `'sudo apt-get install ${debianPackages(tool).join(" ")}'`
   );
   const rule = "!".repeat(78);
   return [rule, ...lines, rule].join("\n");

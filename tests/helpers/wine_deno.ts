@@ -1,0 +1,68 @@
+/**
+ * The Windows deno.exe for the tests under Wine, of the same version as the
+ * Linux Deno the project uses (package.json's `deno` devDependency).
+ *
+ * It comes from the npm package `@deno/win32-x64`, which cannot be a
+ * dependency: npm refuses to install an `os: win32` package on Linux, even
+ * with `--os=win32` (that only picks optional dependencies). So `npm pack`
+ * fetches its tarball (checked against the registry's integrity), and tar
+ * takes deno.exe out into the cache. It runs as it is: the Wine prefix's
+ * stand-in bcryptprimitives.dll makes it work under Wine 8.0
+ * (tests/fixtures/windows/bcryptprimitives_stand_in.c).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { runCachedStep } from "./cached_step.ts";
+import { runChecked } from "./checked_command.ts";
+import { WINE, wineEnvironment } from "./wine_prefix.ts";
+
+const PACKAGE_JSON = new URL("../../package.json", import.meta.url).pathname;
+
+/** The Deno version the project pins, e.g. `2.9.6`. */
+export async function projectDenoVersion(): Promise<string> {
+  const pkg = JSON.parse(await Deno.readTextFile(PACKAGE_JSON));
+  const version = pkg.devDependencies?.deno;
+  if (typeof version !== "string" || !/^\d+\.\d+\.\d+$/.test(version)) {
+    throw new Error(`package.json: expected an exact devDependencies.deno, found ${version}`);
+  }
+  return version;
+}
+
+/**
+ * Puts deno.exe `version` at `<cacheDir>/deno/deno.exe` unless it is there,
+ * and checks it runs in `prefix` (which must be prepared) and is that version.
+ */
+export async function prepareWindowsDeno(
+  cacheDir: string,
+  prefix: string,
+  version: string,
+): Promise<string> {
+  const denoDir = join(cacheDir, "deno");
+  const denoExe = join(denoDir, "deno.exe");
+  await runCachedStep({
+    stampDir: join(cacheDir, "stamps"),
+    name: "deno",
+    key: version,
+    outputs: [denoExe],
+    run: async () => {
+      console.error(`[wine] fetching deno.exe ${version} (@deno/win32-x64, 42 MB) with npm ...`);
+      await Deno.remove(denoDir, { recursive: true }).catch(() => {});
+      await Deno.mkdir(denoDir, { recursive: true });
+      const packed = JSON.parse(
+        await runChecked("npm", ["pack", "--json", `@deno/win32-x64@${version}`], { cwd: denoDir }),
+      );
+      const tarball = join(denoDir, packed[0].filename);
+      await runChecked("tar", ["-xzf", tarball, "-C", denoDir, "--strip-components=1"]);
+      await Deno.remove(tarball);
+      const printed = await runChecked(WINE, [denoExe, "--version"], {
+        env: wineEnvironment(prefix),
+        clearEnv: true,
+      });
+      if (!printed.startsWith(`deno ${version} `)) {
+        throw new Error(`${denoExe} --version should say deno ${version}, but said:\n${printed}`);
+      }
+    },
+  });
+  return denoExe;
+}
