@@ -17,3 +17,4 @@ export { collectInventory } from "./core/inventory/inventory_collector.ts";
 export { writeInventory } from "./core/inventory/inventory_writer.ts";
 export { LinuxProcSource } from "./linux/linux_proc_source.ts";
 export { defaultInventorySources } from "./linux/inventory/inventory_sources.ts";
+export { realFileName } from "./linux/linux_platform.ts";

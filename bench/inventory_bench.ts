@@ -27,6 +27,7 @@ import {
   collectInventory,
   defaultInventorySources,
   ExecutableHashes,
+  realFileName,
   writeInventory,
 } from "../agent/mod.ts";
 import { generatedClientsStatement, openSiteDatabase } from "../site/mod.ts";
@@ -66,13 +67,13 @@ async function benchThisMachine(): Promise<BenchFigure[]> {
     const hashes = new ExecutableHashes(db, Number.MAX_SAFE_INTEGER);
     const sources = defaultInventorySources();
     progress("inventory: this machine, first run (every executable hashed)");
-    const first = await timed(() => collectInventory(sources, hashes));
+    const first = await timed(() => collectInventory(sources, hashes, realFileName));
     const written = await writeInventory(docs, "bench", actor, first.result);
     const doc = (await docs.load(inventoryDocId("bench"), actor))!;
     const docBytes = A.save(doc).length;
     const heads = A.getHeads(doc).join();
     progress("inventory: this machine, second run (no change)");
-    const second = await timed(() => collectInventory(sources, hashes));
+    const second = await timed(() => collectInventory(sources, hashes, realFileName));
     const rewrite = await writeInventory(docs, "bench", actor, second.result);
     const unchanged = A.getHeads((await docs.load(inventoryDocId("bench"), actor))!).join() ===
       heads;

@@ -40,7 +40,9 @@ function readSecretFile(file: string, option: string): string {
   }
   const secret = text.replace(/[\r\n]+$/, "");
   if (secret === "") throw new UsageError(`--${option} ${file} is empty`);
-  const mode = Deno.statSync(file).mode;
+  // Windows keeps who may read a file in its ACL, which Deno does not show;
+  // the mode bits it reports there mean nothing.
+  const mode = Deno.build.os === "windows" ? null : Deno.statSync(file).mode;
   if (mode !== null && (mode & 0o044) !== 0) {
     warn(`${file} can be read by other users; make it yours alone with: chmod 600 ${file}`);
   }

@@ -83,10 +83,11 @@ describe("ExeHasher", () => {
     const expected = await sha256sum("/bin/sleep");
     expect(await hasher.sha256(procExe(one.pid))).toBe(expected);
     expect(await hasher.sha256(procExe(two.pid))).toBe(expected);
-    expect(await Promise.all([hasher.sha256(procExe(one.pid)), hasher.sha256(procExe(two.pid))])).toEqual([
-      expected,
-      expected,
-    ]);
+    expect(await Promise.all([hasher.sha256(procExe(one.pid)), hasher.sha256(procExe(two.pid))]))
+      .toEqual([
+        expected,
+        expected,
+      ]);
     expect(hasher.filesHashed).toBe(1);
     await Promise.all([stop(one), stop(two)]);
   });

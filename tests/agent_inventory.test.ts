@@ -21,6 +21,7 @@ import {
 import { InventorySchedule, MAX_DEFERRALS } from "../agent/core/inventory/inventory_schedule.ts";
 import { fitProduct } from "../agent/core/inventory/product_fit.ts";
 import { writeInventory } from "../agent/core/inventory/inventory_writer.ts";
+import { realFileName } from "../agent/linux/linux_platform.ts";
 import { openDatabase } from "../store/db.ts";
 import { inventoryDocId } from "../model/doc_id.ts";
 import { DocStore, docStoreSchema } from "../store/doc_store.ts";
@@ -162,7 +163,7 @@ describe("collecting and writing the inventory", () => {
       source("dpkg", [product("dpkg/tool:amd64", "1.0", [`${dir}/tool`]), product("dpkg/b", "2")]),
       source("snap", [product("snap/c", "3")], ["snap list: line 4 is not a row"]),
     ];
-    const first = await collectInventory(sources, hashes);
+    const first = await collectInventory(sources, hashes, realFileName);
     expect(first.problems).toEqual(["snap list: line 4 is not a row"]);
     expect(await writeInventory(docs, "c1", actor, first)).toEqual({
       put: 3,
@@ -175,7 +176,7 @@ describe("collecting and writing the inventory", () => {
     const before = await heads();
 
     // Nothing changed: no write, the document keeps its heads (a sync sends nothing).
-    const again = await collectInventory(sources, hashes);
+    const again = await collectInventory(sources, hashes, realFileName);
     expect(again.filesHashed).toBe(0);
     expect(await writeInventory(docs, "c1", actor, again)).toMatchObject({ put: 0, deleted: 0 });
     expect(await heads()).toBe(before);
@@ -201,7 +202,7 @@ describe("collecting and writing the inventory", () => {
       }]]),
       failedSources: [],
     });
-    const third = await collectInventory(sources, hashes);
+    const third = await collectInventory(sources, hashes, realFileName);
     expect(third.failedSources).toEqual(["rpm"]);
     expect(await writeInventory(docs, "c1", actor, third)).toEqual({
       put: 1,
@@ -213,14 +214,18 @@ describe("collecting and writing the inventory", () => {
     expect(keys).toEqual(["dpkg/b", "dpkg/tool:amd64", "rpm/kept.x86_64"]);
 
     // A tool that failed part way: what it listed counts, nothing of it is deleted.
-    const partial = await collectInventory([
-      {
-        name: "dpkg",
-        read: () =>
-          Promise.resolve({ products: [product("dpkg/b", "2.2")], problems: [], failed: true }),
-      },
-      source("rpm", []),
-    ], hashes);
+    const partial = await collectInventory(
+      [
+        {
+          name: "dpkg",
+          read: () =>
+            Promise.resolve({ products: [product("dpkg/b", "2.2")], problems: [], failed: true }),
+        },
+        source("rpm", []),
+      ],
+      hashes,
+      realFileName,
+    );
     expect(partial.failedSources).toEqual(["dpkg"]);
     expect(await writeInventory(docs, "c1", actor, partial)).toEqual({
       put: 1,

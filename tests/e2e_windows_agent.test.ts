@@ -162,6 +162,7 @@ describe.skipIf(missing.length > 0)(`the agent on Windows, under Wine${skipped}`
     await add("Publisher", "Meter Test");
     await add("InstallDate", "20261201");
     await add("InstallLocation", "C:\\Tools");
+    let seen: unknown[] = [];
     const [row] = await waitFor(`the product at the site\n${agent.tail()}`, async () => {
       const response = await api(
         site.url,
@@ -171,11 +172,14 @@ describe.skipIf(missing.length > 0)(`the agent on Windows, under Wine${skipped}`
       );
       if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
       const rows = (await response.json()).rows as Record<string, unknown>[];
+      seen = rows;
       const found = rows.filter((r) => r.product === "Meter Test CAD");
       return found.length === 1 && String(found[0].executables).includes("mycad.exe")
         ? found
         : undefined;
-    }, { timeoutMs: 60_000 });
+    }, { timeoutMs: 60_000 }).catch((error) => {
+      throw new Error(`${error.message}\nthe report had: ${JSON.stringify(seen)}`);
+    });
     expect(row.version).toBe("24.1");
     expect(row.publisher).toBe("Meter Test");
     expect(row.installedAt).toMatch(/^2026-12-01/);

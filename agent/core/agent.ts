@@ -164,7 +164,11 @@ export class Agent {
       checkMs: this.#o.inventoryCheckMs,
       signature: () => platform.softwareSignature(),
       clock,
-      run: (reason) => this.#takeInventory(reason, () => collectInventory(sources, hashes)),
+      run: (reason) =>
+        this.#takeInventory(
+          reason,
+          () => collectInventory(sources, hashes, platform.originalNameOf),
+        ),
     });
     // Every poll interval from the start of the last poll, not its end.
     this.#pollLoop = new RepeatingTask(

@@ -26,6 +26,7 @@
  */
 import type { Rule } from "../../model/rule.ts";
 import { compileGlob, type GlobMatcher, hasWildcard } from "../../model/glob.ts";
+import { baseName } from "../../lib/base_name.ts";
 import { langIdOf, languageTag } from "../../lib/windows_language.ts";
 import type { ProcessDetails, ProcessInfo } from "./process_source.ts";
 
@@ -145,11 +146,6 @@ interface BaseNames {
 function baseNames(process: ProcessInfo): BaseNames {
   const exe = baseName(process.exe ?? "");
   return { exe, argv0: baseName(process.argv0), original: process.originalName || exe };
-}
-
-/** The last part of a path, split at `/` and at Windows' `\\`. */
-export function baseName(path: string): string {
-  return path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
 }
 
 function namesMatch(compiled: CompiledRule, names: BaseNames): boolean {

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { baseName } from "../../lib/base_name.ts";
 import type { AgentPlatform } from "../core/platform.ts";
 import { ExeHasher } from "../core/exe_hash.ts";
 import { defaultInventorySources } from "./inventory/inventory_sources.ts";
@@ -16,6 +17,15 @@ import { LinuxProcSource } from "./linux_proc_source.ts";
 import { PackageVersions } from "./package_version.ts";
 import { UserNames } from "./user_names.ts";
 
+/** The base name of the file behind any links; `null` when the path is gone. */
+export async function realFileName(path: string): Promise<string | null> {
+  try {
+    return baseName(await Deno.realPath(path)) || null;
+  } catch {
+    return null;
+  }
+}
+
 export function linuxPlatform(): AgentPlatform {
   const hasher = new ExeHasher();
   return {
@@ -23,6 +33,7 @@ export function linuxPlatform(): AgentPlatform {
     versions: new PackageVersions(),
     hasher: { sha256: (process) => hasher.sha256(`/proc/${process.pid}/exe`) },
     inventorySources: defaultInventorySources(),
+    originalNameOf: realFileName,
     softwareSignature: () => softwareSignature(),
     facts: collectFacts,
   };

@@ -24,6 +24,7 @@ export function windowsPlatform(): AgentPlatform {
       sha256: (process) => process.exe ? hasher.sha256(process.exe) : Promise.resolve(null),
     },
     inventorySources: [{ name: "registry", read: () => readUninstallProducts() }],
+    originalNameOf: async (path) => (await resources.of(path)).originalFileName,
     softwareSignature: () => uninstallSignature(),
     facts: collectWindowsFacts,
   };

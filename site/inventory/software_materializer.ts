@@ -11,6 +11,7 @@ import type * as A from "@automerge/automerge";
 import type { ChangedKeys } from "../../store/changed_keys.ts";
 import type { InStatement } from "../../store/db.ts";
 import { decodeProduct, isProductKey } from "../../model/inventory_record.ts";
+import { baseName } from "../../lib/base_name.ts";
 
 export function softwareStatements(
   client: string,
@@ -39,7 +40,7 @@ function removeProduct(client: string, key: string): InStatement[] {
 function insertProduct(client: string, key: string, value: unknown): InStatement[] {
   const product = decodeProduct(key, value);
   const files = product.files.map((file) => {
-    const fileName = baseName(file.path);
+    const fileName = fileNameOf(file.path);
     const realName = file.realName?.toLowerCase();
     return [file.path, fileName, realName === fileName ? null : realName ?? null, file.sha256];
   });
@@ -63,7 +64,7 @@ function insertProduct(client: string, key: string, value: unknown): InStatement
   }];
 }
 
-/** The lower-cased base name: what a rule's `fileName` glob is compared with. */
-export function baseName(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1).toLowerCase();
+/** The lower-cased base name (of a Linux or a Windows path): what a rule's `fileName` glob is compared with. */
+function fileNameOf(path: string): string {
+  return baseName(path).toLowerCase();
 }

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { baseName } from "../../../lib/base_name.ts";
 import { log } from "../../../lib/log.ts";
 import type { InstalledProduct, ProductFile } from "../../../model/inventory_record.ts";
 import type { ExecutableHashes } from "./executable_hashes.ts";
@@ -34,9 +35,13 @@ export interface Inventory {
   filesHashed: number;
 }
 
+/** The name a rule's `originalFileName` matches for the program at a path; `null` if unknown. */
+export type OriginalNameReader = (path: string) => Promise<string | null>;
+
 export async function collectInventory(
   sources: InventorySource[],
   hashes: ExecutableHashes,
+  originalNameOf: OriginalNameReader,
 ): Promise<Inventory> {
   const results = await Promise.all(sources.map((source) => readSource(source)));
   const problems = results.flatMap(({ result }) => result?.problems ?? []);
@@ -55,7 +60,10 @@ export async function collectInventory(
   }
   const kept = found.slice(0, MAX_PRODUCTS);
   const paths = kept.flatMap((product) => product.executables);
-  const [run, realNames] = await Promise.all([hashes.hashAll(paths), realNamesOf(paths)]);
+  const [run, realNames] = await Promise.all([
+    hashes.hashAll(paths),
+    realNamesOf(paths, originalNameOf),
+  ]);
   const products = new Map<string, InstalledProduct>();
   for (const product of kept) {
     products.set(product.key, {
@@ -98,17 +106,19 @@ function fileOf(
   return file;
 }
 
-/** The base names behind links, for the paths that are links to another name. */
-async function realNamesOf(paths: string[]): Promise<Map<string, string>> {
+/**
+ * The names a rule's `originalFileName` matches, for the paths where it
+ * differs from the file's own name (a link to another name on Linux, a
+ * renamed program on Windows).
+ */
+async function realNamesOf(
+  paths: string[],
+  originalNameOf: OriginalNameReader,
+): Promise<Map<string, string>> {
   const names = new Map<string, string>();
   await Promise.all([...new Set(paths)].map(async (path) => {
-    try {
-      const real = await Deno.realPath(path);
-      const name = real.slice(real.lastIndexOf("/") + 1);
-      if (name !== path.slice(path.lastIndexOf("/") + 1) && name !== "") names.set(path, name);
-    } catch {
-      // Gone since the source listed it: no real name to give.
-    }
+    const name = await originalNameOf(path);
+    if (name && name !== baseName(path)) names.set(path, name);
   }));
   return names;
 }

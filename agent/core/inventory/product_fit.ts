@@ -15,6 +15,7 @@ import {
   productKeySchema,
 } from "../../../model/inventory_record.ts";
 import type { FoundProduct } from "./found_product.ts";
+import { isAbsolutePath } from "../../../lib/base_name.ts";
 
 /** The product as the record can hold it, or a problem naming it. */
 export function fitProduct(found: FoundProduct): FoundProduct | string {
@@ -27,7 +28,7 @@ export function fitProduct(found: FoundProduct): FoundProduct | string {
     ? Math.floor(found.installedAt!)
     : null;
   const executables = [...new Set(found.executables)]
-    .filter((path) => path.startsWith("/") && path.length <= MAX_PATH)
+    .filter((path) => isAbsolutePath(path) && path.length <= MAX_PATH)
     .slice(0, MAX_PRODUCT_FILES);
   return {
     ...found,
