@@ -148,8 +148,9 @@ export function runWindowsDeno(
 
 /**
  * Ends this environment: once no other process (another test file) uses the
- * prefix, `wineserver -k` kills what is left in it, such as a program a
- * failed test never stopped. Killing earlier would kill the other file's programs.
+ * prefix, `wineserver -k` stops the prefix's server (which `prepareWine`
+ * started to stay) and kills what is left in it, such as a program a failed
+ * test never stopped. Killing earlier would kill the other file's programs.
  */
 export async function stopWine(envt: WineEnvironment): Promise<void> {
   const registration = registrations.get(envt);

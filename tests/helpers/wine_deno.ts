@@ -12,12 +12,15 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { runCachedStep } from "./cached_step.ts";
 import { runChecked } from "./checked_command.ts";
 import { WINE, wineEnvironment } from "./wine_prefix.ts";
 
 const PACKAGE_JSON = new URL("../../package.json", import.meta.url).pathname;
+
+/** The deno.exe and Wine the prefix's workarounds were checked with. */
+const CHECKED_WITH = "deno 2.9.6 under Wine 8.0";
 
 /** The Deno version the project pins, e.g. `2.9.6`. */
 export async function projectDenoVersion(): Promise<string> {
@@ -55,14 +58,34 @@ export async function prepareWindowsDeno(
       const tarball = join(denoDir, packed[0].filename);
       await runChecked("tar", ["-xzf", tarball, "-C", denoDir, "--strip-components=1"]);
       await Deno.remove(tarball);
-      const printed = await runChecked(WINE, [denoExe, "--version"], {
-        env: wineEnvironment(prefix),
-        clearEnv: true,
-      });
-      if (!printed.startsWith(`deno ${version} `)) {
-        throw new Error(`${denoExe} --version should say deno ${version}, but said:\n${printed}`);
-      }
+      await checkWindowsDeno(denoExe, prefix, version);
     },
   });
   return denoExe;
+}
+
+/**
+ * Runs JavaScript with the new deno.exe, which needs V8 to start: under Wine
+ * 8.0 it does only thanks to the stand-in bcryptprimitives.dll's workarounds,
+ * so a Deno that no longer imports that DLL, or a V8 that reserves memory
+ * another way, fails here, once, with a message saying where to look.
+ */
+async function checkWindowsDeno(denoExe: string, prefix: string, version: string): Promise<void> {
+  let printed: string;
+  try {
+    printed = await runChecked(WINE, [denoExe, "eval", "console.log(Deno.version.deno)"], {
+      cwd: dirname(denoExe),
+      env: wineEnvironment(prefix),
+      clearEnv: true,
+    });
+  } catch (error) {
+    throw new Error(
+      `The Windows deno.exe ${version} does not run under Wine. The workarounds in ` +
+        `tests/fixtures/windows/bcryptprimitives_stand_in.c were checked with ${CHECKED_WITH}; ` +
+        `see its comment.\n${error}`,
+    );
+  }
+  if (printed.trim() !== version) {
+    throw new Error(`${denoExe} should be deno ${version}, but says it is ${printed}`);
+  }
 }

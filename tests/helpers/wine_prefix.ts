@@ -39,7 +39,8 @@ export function wineEnvironment(prefix: string): Record<string, string> {
 
 /**
  * Makes the prefix at `prefix` (about 10 s, 900 MB) unless it is there for
- * this Wine version, and installs the stand-in DLL when its source changed.
+ * this Wine version, installs the stand-in DLL when its source changed, and
+ * starts the prefix's wineserver to stay (see `startWineServer`).
  */
 export async function preparePrefix(cacheDir: string, prefix: string): Promise<void> {
   const env = wineEnvironment(prefix);
@@ -83,4 +84,33 @@ export async function preparePrefix(cacheDir: string, prefix: string): Promise<v
       await Deno.copyFile(dll, installed);
     },
   });
+  await startWineServer(env);
+}
+
+/**
+ * Starts the prefix's wineserver for good (until `wineserver -k`), and
+ * Wine's services (services.exe, plugplay.exe, ...) with no standard error.
+ * Otherwise the first Windows program a test starts starts them, they
+ * inherit its piped stderr, and a test reading the program's output to its
+ * end waits until they exit: 3 s after the program when the server is not
+ * persistent (and each program then starts a new server and services,
+ * another second), never when it is.
+ */
+async function startWineServer(env: Record<string, string>): Promise<void> {
+  // Exits 2 at once when the server runs already.
+  await quietly(WINESERVER, ["-p"], env);
+  // The first program of a server starts the services; when they run
+  // already, wineboot has nothing to do.
+  await quietly(WINE, ["wineboot"], env);
+}
+
+async function quietly(command: string, args: string[], env: Record<string, string>) {
+  await new Deno.Command(command, {
+    args,
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).output();
 }
