@@ -44,6 +44,16 @@ describe.skipIf(missing.length > 0)(`the agent on Windows, under Wine${skipped}`
   /** The renamed copy of the metered tool, inside the prefix's drive C:. */
   let renamed: string;
 
+  /**
+   * The sessions of `rule` from this test's renamed copy: the other Windows
+   * test files run copies of the same program in the same prefix, and the
+   * agent rightly meters those too.
+   */
+  async function renamedRuns(rule: Rule) {
+    const rows = await sessions(site.url, admin, { rule: rule.id });
+    return rows.filter((row) => row.exe === "C:\\Tools\\mycad.exe");
+  }
+
   /** Runs a Windows program to its end; fails on a non-zero exit. */
   async function runToEnd(program: string, args: string[]): Promise<void> {
     const output = await runWindowsProgram(wine, program, args).output();
@@ -122,10 +132,14 @@ describe.skipIf(missing.length > 0)(`the agent on Windows, under Wine${skipped}`
 
   it("meters a renamed copy by its original name, with user, version and language", async () => {
     await runToEnd(renamed, ["2"]);
+    let seen: unknown[] = [];
     const [session] = await waitFor(`the Windows run at the site\n${agent.tail()}`, async () => {
-      const rows = await sessions(site.url, admin, { rule: rule.id });
+      const rows = await renamedRuns(rule);
+      seen = rows;
       return rows.length === 1 && rows[0].end ? rows : undefined;
-    }, { timeoutMs: 60_000 });
+    }, { timeoutMs: 60_000 }).catch((error) => {
+      throw new Error(`${error.message}\nthe site had: ${JSON.stringify(seen)}`);
+    });
     expect(session.exe).toBe("C:\\Tools\\mycad.exe");
     expect(session.user).toMatch(/^[^\\]+\\[^\\]+$/);
     expect(session.version).toBe("24.1.0.7");
@@ -148,20 +162,30 @@ describe.skipIf(missing.length > 0)(`the agent on Windows, under Wine${skipped}`
     );
     await runToEnd(renamed, ["1"]);
     await waitFor("the German rule's second session", async () => {
-      const rows = await sessions(site.url, admin, { rule: rule.id });
+      const rows = await renamedRuns(rule);
       return rows.length === 2 && rows.every((row) => row.end) ? rows : undefined;
     }, { timeoutMs: 60_000 });
-    expect(await sessions(site.url, admin, { rule: english.id })).toEqual([]);
+    expect(await renamedRuns(english)).toEqual([]);
   });
 
   it("lists an uninstall entry added to the registry in the software report", async () => {
-    const add = (name: string, data: string) =>
-      runToEnd(wine.wine, ["reg", "add", UNINSTALL_KEY, "/v", name, "/d", data, "/f"]);
-    await add("DisplayName", "Meter Test CAD");
-    await add("DisplayVersion", "24.1");
-    await add("Publisher", "Meter Test");
-    await add("InstallDate", "20261201");
-    await add("InstallLocation", "C:\\Tools");
+    // Written in one import, as an installer writes its entry.
+    const entry = join(dir, "cad.reg");
+    await Deno.writeTextFile(
+      entry,
+      [
+        "REGEDIT4",
+        "",
+        `[${UNINSTALL_KEY.replace("HKLM", "HKEY_LOCAL_MACHINE")}]`,
+        `"DisplayName"="Meter Test CAD"`,
+        `"DisplayVersion"="24.1"`,
+        `"Publisher"="Meter Test"`,
+        `"InstallDate"="20261201"`,
+        `"InstallLocation"="C:\\\\Tools"`,
+        "",
+      ].join("\r\n"),
+    );
+    await runToEnd(wine.wine, ["reg", "import", windowsPath(entry)]);
     let seen: unknown[] = [];
     const [row] = await waitFor(`the product at the site\n${agent.tail()}`, async () => {
       const response = await api(
@@ -182,7 +206,7 @@ describe.skipIf(missing.length > 0)(`the agent on Windows, under Wine${skipped}`
     });
     expect(row.version).toBe("24.1");
     expect(row.publisher).toBe("Meter Test");
-    expect(row.installedAt).toMatch(/^2026-12-01/);
+    expect(row.installedAt, JSON.stringify(row)).toMatch(/^2026-12-01/);
   });
 
   it("stops cleanly on Ctrl-C", async () => {

@@ -1,6 +1,6 @@
 /**
  * The Windows API calls the agent makes, through `Deno.dlopen`: the process
- * list (Toolhelp snapshots), a process's path, start time, session and
+ * list (`NtQuerySystemInformation`), a process's path, start time and
  * user, the session's client protocol (Remote Desktop or not), and reading
  * the registry. Opened once, on first use, so that importing this module on
  * another system costs nothing.
@@ -12,9 +12,6 @@
  */
 
 const KERNEL32 = {
-  CreateToolhelp32Snapshot: { parameters: ["u32", "u32"], result: "pointer" },
-  Process32FirstW: { parameters: ["pointer", "buffer"], result: "i32" },
-  Process32NextW: { parameters: ["pointer", "buffer"], result: "i32" },
   OpenProcess: { parameters: ["u32", "i32", "u32"], result: "pointer" },
   CloseHandle: { parameters: ["pointer"], result: "i32" },
   QueryFullProcessImageNameW: {
@@ -25,7 +22,13 @@ const KERNEL32 = {
     parameters: ["pointer", "buffer", "buffer", "buffer", "buffer"],
     result: "i32",
   },
-  ProcessIdToSessionId: { parameters: ["u32", "buffer"], result: "i32" },
+} as const;
+
+const NTDLL = {
+  NtQuerySystemInformation: {
+    parameters: ["u32", "buffer", "u32", "buffer"],
+    result: "u32",
+  },
 } as const;
 
 const ADVAPI32 = {
@@ -76,6 +79,7 @@ const WTSAPI32 = {
 } as const;
 
 export interface Win32 {
+  ntdll: Deno.DynamicLibrary<typeof NTDLL>["symbols"];
   kernel32: Deno.DynamicLibrary<typeof KERNEL32>["symbols"];
   advapi32: Deno.DynamicLibrary<typeof ADVAPI32>["symbols"];
   /** `null` where Remote Desktop services are absent (some server cores, Wine builds). */
@@ -94,6 +98,7 @@ export function win32(): Win32 {
     // Remote sessions are then never seen; the process source says so once.
   }
   opened = {
+    ntdll: Deno.dlopen("ntdll.dll", NTDLL).symbols,
     kernel32: Deno.dlopen("kernel32.dll", KERNEL32).symbols,
     advapi32: Deno.dlopen("advapi32.dll", ADVAPI32).symbols,
     wtsapi32,
@@ -137,8 +142,11 @@ export function pointerIn(out: BigUint64Array): Deno.PointerValue {
 /** 100-nanosecond intervals from 1601 (FILETIME) to 1970. */
 const FILETIME_UNIX_EPOCH = 116_444_736_000_000_000n;
 
-/** A FILETIME as microseconds since the Unix epoch (exact, and safe as a number until 2255). */
-export function fileTimeMicros(fileTime: Uint32Array): number {
-  const ticks = (BigInt(fileTime[1]) << 32n) | BigInt(fileTime[0]);
-  return Number((ticks - FILETIME_UNIX_EPOCH) / 10n);
+/**
+ * A FILETIME (100 ns ticks since 1601) as microseconds since the Unix epoch
+ * (exact, and safe as a number until 2255); 0 for a zero FILETIME, which
+ * Windows gives a process it has not finished creating.
+ */
+export function fileTimeMicros(ticks: bigint): number {
+  return ticks === 0n ? 0 : Number((ticks - FILETIME_UNIX_EPOCH) / 10n);
 }

@@ -1,18 +1,18 @@
 /**
- * The Windows process source: a Toolhelp snapshot of the processes each
- * poll, and for each process first seen its full path, start time and the
- * version resource of its executable.
+ * The Windows process source: the system's process list each poll, and for
+ * each process first seen its full path and the version resource of its
+ * executable.
  *
- * A process is keyed by its pid and its creation time (in microseconds since
- * 1970). Windows reuses pids soon after a process ends, but never while a
- * handle to the process is open; so the source keeps one handle (query
- * access only) to every process it reports, and closes it once the process
- * has left the snapshot. A pid listed again while its handle is held is the
- * same process, and a poll costs one snapshot, not a call per process.
+ * A process is keyed by its pid and its creation time (microseconds since
+ * 1970), both in the list: Windows reuses pids soon after a process ends,
+ * and a reused pid comes with another creation time. So a poll costs one
+ * call, and a process is opened once, when first seen, to read its path;
+ * no handle is kept. A process Windows is still creating (no creation time
+ * yet) is left for the next poll.
  *
  * A process the agent may not open (protected system processes) is reported
- * with its name but no path (`exe: null`) and start time 0: it can match a
- * rule by file name only.
+ * with its name but no path (`exe: null`): it can match a rule by file name
+ * only.
  *
  * There is one boot id: the creation times that key processes are absolute,
  * so they never repeat across boots.
@@ -27,22 +27,17 @@ import {
   type ProcessSource,
 } from "../core/process_source.ts";
 import { ProgramResources } from "./program_resources.ts";
+import { type SystemProcess, SystemProcesses } from "./system_processes.ts";
 import { fileTimeMicros, readWide, u32Out, type Win32, win32 } from "./win32.ts";
 import { sessionIsRemote, userOfProcess } from "./windows_session.ts";
 
-const TH32CS_SNAPPROCESS = 0x2;
 const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;
-/** `sizeof(PROCESSENTRY32W)` on 64-bit Windows, and its fields' offsets. */
-const ENTRY_SIZE = 568;
-const ENTRY_PID = 8;
-const ENTRY_PARENT = 32;
-const ENTRY_EXE_FILE = 44;
 const MAX_PATH_CHARS = 32_768;
 
-/** A process being watched, with the handle that keeps its pid from reuse. */
-interface Watched {
+/** A process reported, with what only Windows tells of it. */
+interface Known {
   info: ProcessInfo;
-  handle: Deno.PointerValue;
+  sessionId: number;
   /** The language of its program's strings, as its version resource says. */
   language: string | null;
 }
@@ -53,107 +48,110 @@ export interface WindowsProcessSourceOptions {
 
 export class WindowsProcessSource implements ProcessSource {
   readonly #api: Win32;
+  readonly #list: SystemProcesses;
   readonly #resources: ProgramResources;
-  readonly #watched = new Map<number, Watched>();
+  /** Processes reported, by process key. */
+  #known = new Map<string, Known>();
   readonly #details = new Map<string, ProcessDetails>();
-  readonly #entry = new Uint8Array(ENTRY_SIZE);
   readonly #path = new Uint8Array(MAX_PATH_CHARS * 2);
 
   constructor(options: WindowsProcessSourceOptions = {}) {
     this.#api = win32();
+    this.#list = new SystemProcesses(this.#api);
     this.#resources = options.resources ?? new ProgramResources();
   }
 
   async snapshot(): Promise<ProcessSnapshot> {
     const at = Date.now();
-    const listed = this.#list();
-    for (const [pid, watched] of this.#watched) {
-      if (!listed.has(pid)) this.#forget(pid, watched);
+    const known = new Map<string, Known>();
+    for (const process of this.#list.list()) {
+      // Pid 0 is the idle process, and a process without a creation time
+      // (Wine has given one that is not a time at all) is still being
+      // made: neither is a program running yet.
+      if (process.pid === 0 || !plausibleStart(process.createdMicros, at)) continue;
+      const key = `${process.pid}:${process.createdMicros}`;
+      known.set(key, this.#known.get(key) ?? await this.#read(process));
     }
-    for (const [pid, entry] of listed) {
-      if (!this.#watched.has(pid)) this.#watched.set(pid, await this.#open(pid, entry));
+    for (const key of this.#details.keys()) {
+      if (!known.has(key)) this.#details.delete(key);
     }
+    this.#known = known;
     const processes = new Map<string, ProcessInfo>();
-    for (const { info } of this.#watched.values()) processes.set(processKey(info), info);
+    for (const [key, { info }] of known) processes.set(key, info);
     return { at, bootId: "windows", processes };
   }
 
   details(process: ProcessInfo): Promise<ProcessDetails | undefined> {
     const key = processKey(process);
-    const watched = this.#watched.get(process.pid);
-    if (!watched || processKey(watched.info) !== key) return Promise.resolve(undefined);
+    const known = this.#known.get(key);
+    if (!known) return Promise.resolve(undefined);
     let details = this.#details.get(key);
     if (!details) {
-      details = this.#readDetails(watched);
+      details = this.#readDetails(known);
       this.#details.set(key, details);
     }
     return Promise.resolve(details);
   }
 
-  /** Closes every handle the source holds. */
-  close(): void {
-    for (const [pid, watched] of this.#watched) this.#forget(pid, watched);
-  }
-
-  /** The processes running now, by pid, with their parent and executable name. */
-  #list(): Map<number, { ppid: number; name: string }> {
-    const { kernel32 } = this.#api;
-    const snapshot = kernel32.CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
-    if (isInvalid(snapshot)) throw new Error("CreateToolhelp32Snapshot failed");
-    const listed = new Map<number, { ppid: number; name: string }>();
-    try {
-      const entry = this.#entry;
-      const view = new DataView(entry.buffer);
-      view.setUint32(0, ENTRY_SIZE, true);
-      let more = kernel32.Process32FirstW(snapshot, entry);
-      while (more) {
-        const pid = view.getUint32(ENTRY_PID, true);
-        // Pid 0 is the idle process, not a program.
-        if (pid !== 0) {
-          listed.set(pid, {
-            ppid: view.getUint32(ENTRY_PARENT, true),
-            name: readWide(entry, ENTRY_EXE_FILE, 260),
-          });
-        }
-        view.setUint32(0, ENTRY_SIZE, true);
-        more = kernel32.Process32NextW(snapshot, entry);
-      }
-    } finally {
-      kernel32.CloseHandle(snapshot);
-    }
-    return listed;
-  }
-
-  /** Opens a new process and reads what a poll reports of it. */
-  async #open(pid: number, entry: { ppid: number; name: string }): Promise<Watched> {
-    const { kernel32 } = this.#api;
-    const handle = kernel32.OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
-    const startMicros = handle === null ? 0 : this.#creationMicros(handle);
-    const exe = handle === null ? null : this.#imagePath(handle);
+  /** Reads what a poll reports of a process first seen. */
+  async #read(process: SystemProcess): Promise<Known> {
+    const exe = this.#withProcess(process, (handle) => this.#imagePath(handle));
     const resource = exe ? await this.#resources.of(exe) : null;
     const info: ProcessInfo = {
-      pid,
-      startTicks: startMicros,
-      startMs: Math.floor(startMicros / 1000),
-      ppid: entry.ppid,
-      comm: entry.name,
+      pid: process.pid,
+      startTicks: process.createdMicros,
+      startMs: Math.floor(process.createdMicros / 1000),
+      ppid: process.ppid,
+      comm: process.name,
       exe,
-      argv0: entry.name,
+      argv0: process.name,
       originalName: resource?.originalFileName ?? null,
     };
-    return { info, handle, language: resource?.language ?? null };
+    return { info, sessionId: process.sessionId, language: resource?.language ?? null };
   }
 
-  #creationMicros(handle: Deno.PointerValue): number {
-    const times = new Uint32Array(8);
+  #readDetails(known: Known): ProcessDetails {
+    const user = this.#withProcess(
+      { pid: known.info.pid, createdMicros: known.info.startTicks },
+      (handle) => userOfProcess(this.#api, handle),
+    );
+    return {
+      uid: -1,
+      user: user ?? "unknown",
+      remote: sessionIsRemote(this.#api, known.sessionId),
+      language: known.language,
+    };
+  }
+
+  /**
+   * Runs `read` on a handle to the process, closed after; `null` when it
+   * cannot be opened, or when its pid now names another process.
+   */
+  #withProcess<T>(
+    process: Pick<SystemProcess, "pid" | "createdMicros">,
+    read: (handle: Deno.PointerValue) => T | null,
+  ): T | null {
+    const { kernel32 } = this.#api;
+    const handle = kernel32.OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, process.pid);
+    if (handle === null) return null;
+    try {
+      return this.#createdMicros(handle) === process.createdMicros ? read(handle) : null;
+    } finally {
+      kernel32.CloseHandle(handle);
+    }
+  }
+
+  #createdMicros(handle: Deno.PointerValue): number {
+    const times = new BigUint64Array(4);
+    const bytes = new Uint8Array(times.buffer);
     const ok = this.#api.kernel32.GetProcessTimes(
       handle,
-      times.subarray(0, 2),
-      times.subarray(2, 4),
-      times.subarray(4, 6),
-      times.subarray(6, 8),
+      bytes.subarray(0, 8),
+      bytes.subarray(8, 16),
+      bytes.subarray(16, 24),
+      bytes.subarray(24, 32),
     );
-    return ok ? fileTimeMicros(times.subarray(0, 2)) : 0;
+    return ok ? fileTimeMicros(times[0]) : -1;
   }
 
   #imagePath(handle: Deno.PointerValue): string | null {
@@ -161,29 +159,12 @@ export class WindowsProcessSource implements ProcessSource {
     const ok = this.#api.kernel32.QueryFullProcessImageNameW(handle, 0, this.#path, size);
     return ok ? readWide(this.#path, 0, size[0]) : null;
   }
-
-  #readDetails(watched: Watched): ProcessDetails {
-    const { info, handle, language } = watched;
-    const session = u32Out();
-    const inSession = this.#api.kernel32.ProcessIdToSessionId(info.pid, session) !== 0;
-    const user = handle === null ? null : userOfProcess(this.#api, handle);
-    return {
-      uid: -1,
-      user: user ?? "unknown",
-      remote: inSession && sessionIsRemote(this.#api, session[0]),
-      language,
-    };
-  }
-
-  #forget(pid: number, watched: Watched): void {
-    if (watched.handle !== null) this.#api.kernel32.CloseHandle(watched.handle);
-    this.#watched.delete(pid);
-    this.#details.delete(processKey(watched.info));
-  }
 }
 
-/** `INVALID_HANDLE_VALUE` is -1, which `pointer` results give as all bits set. */
-function isInvalid(handle: Deno.PointerValue): boolean {
-  if (handle === null) return true;
-  return Deno.UnsafePointer.value(handle) === 0xffff_ffff_ffff_ffffn;
+/** 2000-01-01, in microseconds: no process running now started before. */
+const EARLIEST_MICROS = 946_684_800_000_000;
+
+/** A creation time a running process can have: after 2000, and not after a day from now. */
+function plausibleStart(micros: number, nowMs: number): boolean {
+  return micros >= EARLIEST_MICROS && micros <= (nowMs + 86_400_000) * 1000;
 }
