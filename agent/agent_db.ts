@@ -20,7 +20,8 @@ import { docStoreSchema } from "../store/doc_store.ts";
 import { executableHashesSchema } from "./core/inventory/executable_hashes.ts";
 import { KeyValueTable } from "../store/key_value_table.ts";
 import { syncStateSchema } from "../store/sync_state_store.ts";
-import { SESSION_COLUMNS_SQL } from "../store/session_columns.ts";
+import { SESSION_ADDED_COLUMNS, SESSION_COLUMNS_SQL } from "../store/session_columns.ts";
+import { addMissingColumns } from "../store/added_columns.ts";
 
 export const agentSchema = [
   ...docStoreSchema,
@@ -47,5 +48,10 @@ export const agentSchema = [
 
 /** The file holds the agent's secret: `openDatabase` makes it its owner's only. */
 export async function openAgentDatabase(path: string): Promise<Client> {
-  return await openDatabase(path, agentSchema);
+  const db = await openDatabase(path, agentSchema);
+  await addMissingColumns(
+    db,
+    SESSION_ADDED_COLUMNS.map(([column, type]) => ["agent_sessions", column, type] as const),
+  );
+  return db;
 }

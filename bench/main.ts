@@ -9,7 +9,8 @@
  * and the flood of refused requests), `--load-only` (the load test:
  * `--load-agents N`, `--load-seconds S`, `--load-day-seconds S`),
  * `--inventory-only` (`--inventory-clients N`), `--pe-only` (reading
- * version resources from Wine's PE files), `--hierarchy-only`
+ * version resources from Wine's PE files), `--windows-only` (the Windows
+ * process source under Wine, beside the Linux one), `--hierarchy-only`
  * (`--hierarchy-clients N`), `--summaries-only` (a generated fleet of 10,000
  * clients over 90 days, about 18 million sessions, which runs last in a full
  * run; `--summaries-clients N` / `--summaries-days N` make it smaller).
@@ -28,6 +29,7 @@ import { benchQueries } from "./query_bench.ts";
 import { benchRefusalFlood } from "./refusal_flood.ts";
 import { benchSiteLoad } from "./site_ingest.ts";
 import { benchSummaries } from "./summaries_bench.ts";
+import { benchWindowsSource } from "./windows_source_bench.ts";
 import { benchWireCost } from "./wire_cost.ts";
 
 const { values } = parseArgs({
@@ -40,6 +42,7 @@ const { values } = parseArgs({
     "inventory-only": { type: "boolean" },
     "inventory-clients": { type: "string" },
     "pe-only": { type: "boolean" },
+    "windows-only": { type: "boolean" },
     "hierarchy-only": { type: "boolean" },
     "hierarchy-clients": { type: "string" },
     "load-only": { type: "boolean" },
@@ -65,6 +68,7 @@ One part alone:
   --load-only          2,000 simulated agents against a real site
   --inventory-only     inventory of this machine, inventory reports at scale
   --pe-only            version resources read from Wine's PE files, against reading them whole
+  --windows-only       the Windows process source's CPU per poll under Wine, beside Linux's
   --hierarchy-only     a child's summaries sent to its parent
   --summaries-only     summaries of 18 million sessions from scratch, reports at that size
 
@@ -91,6 +95,7 @@ const PARTS = [
   "load",
   "inventory",
   "pe",
+  "windows",
   "hierarchy",
   "summaries",
 ] as const;
@@ -122,6 +127,9 @@ if (!only || only === "inventory") {
 }
 if (!only || only === "pe") {
   figures.push(...await benchPeParser());
+}
+if (!only || only === "windows") {
+  figures.push(...await benchWindowsSource());
 }
 if (!only || only === "hierarchy") {
   figures.push(...await benchHierarchy({ clients: count(values["hierarchy-clients"]) }));

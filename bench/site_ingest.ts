@@ -184,6 +184,7 @@ async function plainInsertRate(dir: string, total: number, perTransaction: numbe
       0,
       Date.now(),
       0, // no clock correction
+      null, // no language
     ];
   };
   const width = SESSION_ROW_COLUMNS.length;

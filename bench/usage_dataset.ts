@@ -146,6 +146,7 @@ export async function writeUsageHistory(
           s.remote ? 1 : 0,
           Math.min(until[c], (running ? s.start : s.end!) + 45_000),
           0, // no clock correction: the simulated agents' clocks are right
+          null, // no language
         ]);
         summary.sessions++;
         if (running) summary.running++;

@@ -16,6 +16,8 @@ export const sessionOutputSchema = z.object({
   exe: z.string(),
   argv0: z.string(),
   version: z.string().nullable(),
+  /** The program's language as the rule saw it (`de` from a Linux locale, `de-DE` from a Windows program). */
+  language: z.string().nullable(),
   pid: z.number(),
   start: z.string(),
   end: z.string().nullable(),

@@ -4,8 +4,10 @@
  * Each record is one CBOR-encoded tuple under a short key, the layout that
  * keeps a day of a busy client small on the wire and fast to load:
  *
- * - **program** `p<n>` → `[ruleId, user, exe, argv0, version]`: what ran, as
- *   whom. Sessions of the same program share it, so its strings travel once.
+ * - **program** `p<n>` → `[ruleId, user, exe, argv0, version, language]`:
+ *   what ran, as whom. Sessions of the same program share it, so its strings
+ *   travel once. Agents before the language was recorded wrote five
+ *   elements; such a program's language is `null`.
  * - **session** `<n>` (decimal) → `[program n, pid, startOffsetMs,
  *   durationMs | null, flags]`: one run. The start is counted from 00:00 UTC
  *   of the document's day; a null duration means it is still running.
@@ -31,6 +33,12 @@ export interface UsageProgram {
   exe: string;
   argv0: string;
   version: string | null;
+  /**
+   * The language the rule matched on: the process's locale language on
+   * Linux (`de`), the program's version-resource language on Windows
+   * (`de-DE`); `null` (or left out) when unknown.
+   */
+  language?: string | null;
 }
 
 /** One usage session as agents record it and sites store it. */
@@ -48,6 +56,8 @@ export interface UsageSession extends UsageProgram {
 
 /** The longest strings a record may hold; agents cut longer ones to fit. */
 const MAX_LENGTH = { ruleId: 64, user: 256, exe: 4096, argv0: 4096, version: 256 } as const;
+/** A language tag or Windows-style name: letters, digits, `-` and `_`, 35 at most (BCP 47's limit). */
+const LANGUAGE = /^[A-Za-z0-9_-]{1,35}$/;
 const MAX_DURATION_MS = 10 * 365 * DAY_MS;
 const MAX_PID = 2 ** 32;
 
@@ -64,6 +74,7 @@ const programTuple = z.tuple([
   text(MAX_LENGTH.exe),
   text(MAX_LENGTH.argv0),
   text(MAX_LENGTH.version).nullable(),
+  z.string().regex(LANGUAGE, "a language is a tag such as de-DE").nullable().optional(),
 ]);
 const sessionTuple = z.tuple([
   z.number().int().min(0).max(1_000_000),
@@ -88,6 +99,8 @@ export function fitSession(s: UsageSession): UsageSession {
     exe: cut(s.exe, MAX_LENGTH.exe),
     argv0: cut(s.argv0, MAX_LENGTH.argv0),
     version: s.version === null ? null : cut(s.version, MAX_LENGTH.version),
+    // A language the site would refuse is dropped, not sent.
+    language: s.language && LANGUAGE.test(s.language) ? s.language : null,
     pid: Math.min(Math.max(0, s.pid), MAX_PID),
     end: s.end === null ? null : Math.min(Math.max(s.end, s.start), s.start + MAX_DURATION_MS),
   };
@@ -99,13 +112,17 @@ export const programKey = (n: number) => `p${n}`;
 export const sessionKey = (n: number) => String(n);
 
 export function encodeProgram(p: UsageProgram): Uint8Array {
-  return encode([p.ruleId, p.user, p.exe, p.argv0, p.version]);
+  return encode([p.ruleId, p.user, p.exe, p.argv0, p.version, p.language ?? null]);
 }
 
 /** Decodes a program record; throws with a message naming the key. */
 export function decodeProgram(key: string, value: unknown): UsageProgram {
-  const [ruleId, user, exe, argv0, version] = decodeRecord(`program ${key}`, value, programTuple);
-  return { ruleId, user, exe, argv0, version };
+  const [ruleId, user, exe, argv0, version, language] = decodeRecord(
+    `program ${key}`,
+    value,
+    programTuple,
+  );
+  return { ruleId, user, exe, argv0, version, language: language ?? null };
 }
 
 export function encodeSession(day: string, s: UsageSession, program: number): Uint8Array {

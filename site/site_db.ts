@@ -31,6 +31,7 @@ import { collectionsSchema } from "./collections/collection_store.ts";
 import { CLIENTS_ADDED_COLUMNS, clientsSchema } from "./clients/clients_table.ts";
 import { clientSecretsSchema, moveClientSecrets } from "./clients/client_secrets_table.ts";
 import { SESSIONS_ADDED_COLUMNS, sessionsSchema } from "./usage/sessions_table.ts";
+import { addMissingColumns, hasColumn } from "../store/added_columns.ts";
 
 export const siteSchema = [
   ...docStoreSchema,
@@ -100,25 +101,6 @@ const ADDED_COLUMNS = [
   ["audit_log", "count", "INTEGER NOT NULL DEFAULT 1"],
   ["audit_log", "last_at", "INTEGER"],
 ] as const;
-
-async function hasColumn(db: Client, table: string, column: string): Promise<boolean> {
-  const has = await db.execute({
-    sql: `SELECT 1 FROM pragma_table_info('${table}') WHERE name = ?`,
-    args: [column],
-  });
-  return has.rows.length > 0;
-}
-
-async function addMissingColumns(
-  db: Client,
-  columns: readonly (readonly [string, string, string])[],
-): Promise<void> {
-  for (const [table, column, type] of columns) {
-    if (!await hasColumn(db, table, column)) {
-      await db.execute(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
-    }
-  }
-}
 
 /** The local-hour tables, their schema, and their columns other than the time zone. */
 const ZONED_CELLS = [

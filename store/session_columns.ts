@@ -19,4 +19,8 @@ export const SESSION_COLUMNS_SQL = `rule_id TEXT NOT NULL,
     end_ms INTEGER,
     start_not_captured INTEGER NOT NULL,
     end_not_captured INTEGER NOT NULL,
-    remote INTEGER NOT NULL`;
+    remote INTEGER NOT NULL,
+    language TEXT`;
+
+/** Session columns added after the first release: old tables get them with `ALTER TABLE`. */
+export const SESSION_ADDED_COLUMNS = [["language", "TEXT"]] as const;

@@ -38,6 +38,7 @@ interface Stored {
   endNotCaptured: boolean;
   remote: boolean;
   version: string | null;
+  language: string | null;
 }
 
 /** An error as SQLite gives it when the disk is full. */
@@ -118,6 +119,7 @@ describe("session recorder", () => {
       endNotCaptured: row.end_not_captured === 1,
       remote: row.remote === 1,
       version: row.version === null ? null : String(row.version),
+      language: row.language === null ? null : String(row.language),
     }));
   }
 
@@ -146,19 +148,20 @@ describe("session recorder", () => {
       endNotCaptured: false,
       remote: false,
       version: "2.1",
+      language: null,
     }]);
   });
 
-  it("passes the process's user and remote login through", async () => {
+  it("passes the process's user, remote login and language through", async () => {
     const recorder = await startRecorder();
-    source.start({ exe: CAD, user: "carol", remote: true });
+    source.start({ exe: CAD, user: "carol", remote: true, language: "de-DE" });
     source.start({ exe: EDITOR, user: "dave", remote: false });
     clock.advance(1_000);
     await recorder.poll();
     const sessions = await stored();
-    expect(sessions.map((s) => [s.ruleId, s.user, s.remote, s.version])).toEqual([
-      ["S01-1", "carol", true, "2.1"],
-      ["S01-2", "dave", false, null],
+    expect(sessions.map((s) => [s.ruleId, s.user, s.remote, s.version, s.language])).toEqual([
+      ["S01-1", "carol", true, "2.1", "de-DE"],
+      ["S01-2", "dave", false, null, null],
     ]);
   });
 

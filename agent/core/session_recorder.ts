@@ -267,8 +267,8 @@ export class SessionRecorder {
       {
         sql:
           `INSERT INTO agent_sessions (id, day, seq, rule_id, user_name, exe, argv0, version, pid,
-          start_ticks, boot_id, start_ms, end_ms, start_not_captured, end_not_captured, remote)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 0, ?)`,
+          start_ticks, boot_id, start_ms, end_ms, start_not_captured, end_not_captured, remote,
+          language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 0, ?, ?)`,
         args: [
           id,
           day,
@@ -284,6 +284,7 @@ export class SessionRecorder {
           p.startMs,
           p.startMs < this.#startedAt ? 1 : 0,
           details.remote ? 1 : 0,
+          details.language,
         ],
       },
     );

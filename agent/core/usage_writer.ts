@@ -82,6 +82,7 @@ export class UsageWriter {
         exe: row.exe as string,
         argv0: row.argv0 as string,
         version: row.version as string | null,
+        language: row.language as string | null,
         pid: row.pid as number,
         start: row.start_ms as number,
         end: row.end_ms as number | null,
@@ -145,7 +146,7 @@ function groupByDay(rows: Row[]): Map<string, Row[]> {
 }
 
 const programIdentity = (p: UsageProgram) =>
-  JSON.stringify([p.ruleId, p.user, p.exe, p.argv0, p.version]);
+  JSON.stringify([p.ruleId, p.user, p.exe, p.argv0, p.version, p.language ?? null]);
 
 /** The programs a document already names, by identity. */
 function programIndex(doc: UsageDoc): Map<string, number> {

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { fileTimeMicros, readWide, u32Out, type Win32 } from "./win32.ts";
+import { fileTimeMicros, readWide, u32Out, type Win32 } from "./api/win32.ts";
 
 export interface SystemProcess {
   pid: number;

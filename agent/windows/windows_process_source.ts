@@ -28,7 +28,7 @@ import {
 } from "../core/process_source.ts";
 import { ProgramResources } from "./program_resources.ts";
 import { type SystemProcess, SystemProcesses } from "./system_processes.ts";
-import { fileTimeMicros, readWide, u32Out, type Win32, win32 } from "./win32.ts";
+import { fileTimeMicros, readWide, u32Out, type Win32, win32 } from "./api/win32.ts";
 import { sessionIsRemote, userOfProcess } from "./windows_session.ts";
 
 const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;

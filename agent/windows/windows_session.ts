@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { pointerIn, pointerOut, readWide, u32Out, type Win32 } from "./win32.ts";
+import { pointerIn, pointerOut, readWide, u32Out, type Win32 } from "./api/win32.ts";
 
 const TOKEN_QUERY = 0x0008;
 const TOKEN_USER = 1;

@@ -74,6 +74,7 @@ function toOutput(row: ListedSession): SessionOutput {
     exe: row.exe,
     argv0: row.argv0,
     version: row.version,
+    language: row.language,
     pid: row.pid,
     start: iso(start)!,
     end: iso(end),

@@ -13,7 +13,7 @@
  */
 import type { InValue } from "@libsql/client";
 import type { Client, InStatement } from "../../store/db.ts";
-import { SESSION_COLUMNS_SQL } from "../../store/session_columns.ts";
+import { SESSION_ADDED_COLUMNS, SESSION_COLUMNS_SQL } from "../../store/session_columns.ts";
 import { dayOf, dayStart } from "../../model/doc_id.ts";
 import { inOwnClients, isOwnClient } from "../clients/clients_table.ts";
 
@@ -47,6 +47,7 @@ export const sessionsSchema = [
 /** Columns added after the first release, for databases made before them. */
 export const SESSIONS_ADDED_COLUMNS = [
   ["usage_sessions", "clock_offset_ms", "INTEGER NOT NULL DEFAULT 0"],
+  ...SESSION_ADDED_COLUMNS.map(([column, type]) => ["usage_sessions", column, type] as const),
 ] as const;
 
 /** A statement on sessions with its bound values (a query may be wrapped by its reader). */
@@ -72,6 +73,7 @@ export const SESSION_ROW_COLUMNS = [
   "remote",
   "updated_at",
   "clock_offset_ms",
+  "language",
 ] as const;
 
 /** A row's values, in the order of {@linkcode SESSION_ROW_COLUMNS}; flags are 0 or 1. */
@@ -91,6 +93,7 @@ export type SessionRowValues = [
   remote: number,
   updatedAt: number,
   clockOffsetMs: number,
+  language: string | null,
 ];
 
 /** Each row's values read from the `json_each` array it arrived in. */
@@ -192,6 +195,7 @@ export interface ListedSession {
   exe: string;
   argv0: string;
   version: string | null;
+  language: string | null;
   pid: number;
   startMs: number;
   endMs: number | null;
@@ -224,6 +228,7 @@ export async function listSessionRows(db: Client, filter: SessionFilter): Promis
     exe: row.exe as string,
     argv0: row.argv0 as string,
     version: row.version as string | null,
+    language: row.language as string | null,
     pid: row.pid as number,
     startMs: row.start_ms as number,
     endMs: row.end_ms as number | null,

@@ -96,6 +96,7 @@ function rowsOf(
     s.remote ? 1 : 0,
     now,
     clockCorrectionMs,
+    s.language ?? null,
   ]);
 }
 

@@ -124,14 +124,15 @@ function programNumber(d: Record<string, Uint8Array>, program: UsageProgram): nu
   const wanted = programText(program);
   const keys = Object.keys(d).filter((k) => /^p\d+$/.test(k));
   for (const key of keys) {
-    const [ruleId, user, exe, argv0, version] = decode(d[key]);
-    if (programText({ ruleId, user, exe, argv0, version }) === wanted) return Number(key.slice(1));
+    const [ruleId, user, exe, argv0, version, language] = decode(d[key]);
+    const program = { ruleId, user, exe, argv0, version, language };
+    if (programText(program) === wanted) return Number(key.slice(1));
   }
   return keys.length;
 }
 
 const programText = (p: UsageProgram) =>
-  JSON.stringify([p.ruleId, p.user, p.exe, p.argv0, p.version]);
+  JSON.stringify([p.ruleId, p.user, p.exe, p.argv0, p.version, p.language ?? null]);
 
 /** A usage session with defaults for the fields a test does not care about. */
 export function session(

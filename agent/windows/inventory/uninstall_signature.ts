@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { withKey } from "../registry.ts";
+import { withKey } from "./registry.ts";
 import { type UninstallHive, uninstallHives } from "./uninstall_source.ts";
 
 /** The `Uninstall` keys' states and their subkeys' latest writes, as one string. */

@@ -18,7 +18,7 @@ import {
   type RegistryKey,
   type RegistryView,
   withKey,
-} from "../registry.ts";
+} from "./registry.ts";
 
 export const UNINSTALL_PATH = "Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall";
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { pointerIn, pointerOut, readWide, u32Out, wide, win32 } from "./win32.ts";
+import { pointerIn, pointerOut, readWide, u32Out, wide, win32 } from "../api/win32.ts";
 
 /** The predefined roots, as 64-bit Windows sign-extends them. */
 export const HKEY_CURRENT_USER = 0xffff_ffff_8000_0001n;
