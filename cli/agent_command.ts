@@ -13,7 +13,7 @@ import {
 } from "./command.ts";
 import { secretOption, secretOptions } from "./secret_option.ts";
 import { siteUrl } from "./site_url.ts";
-import { waitForSignal } from "./wait_for_signal.ts";
+import { stopOnSignal } from "./wait_for_signal.ts";
 
 export const agentCommand: Command = {
   name: "agent",
@@ -99,7 +99,6 @@ Options:
       inventoryHashBytes: (intOption(values, "inventory-hash-mb", 1) ?? 256) * 1024 * 1024,
     });
     agent.start();
-    await waitForSignal();
-    await agent.stop();
+    await stopOnSignal(() => agent.stop());
   },
 };
