@@ -264,6 +264,16 @@ describe("refused sync writes", () => {
       ["unknown flags", (d) => void (d["9"] = encode([0, 1, 0, 1, 8])), "session 9"],
       ["a missing program", (d) => void (d["10"] = encode([42, 1, 0, 1, 0])), "p42"],
       ["a malformed program", (d) => void (d.p7 = encode([""])), "program p7"],
+      [
+        "a hostile language",
+        (d) => void (d.p8 = encode(["S01-1", "bob", "/x", "x", null, "de'); drop table x;--"])),
+        "program p8",
+      ],
+      [
+        "a language over 35 characters",
+        (d) => void (d.p9 = encode(["S01-1", "bob", "/x", "x", null, "a".repeat(36)])),
+        "program p9",
+      ],
       ["an unknown record", (d) => void (d.zz = encode(1)), "zz"],
     ];
     for (const [what, corrupt, fragment] of cases) {

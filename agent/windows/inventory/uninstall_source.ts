@@ -116,8 +116,13 @@ function productOf(hive: UninstallHive, name: string, key: RegistryKey): ReadEnt
 export function installDate(value: string | null): number | null {
   const match = /^(\d{4})(\d{2})(\d{2})$/.exec(value?.trim() ?? "");
   if (!match) return null;
-  const ms = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
-  return Number.isNaN(ms) ? null : ms;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const ms = Date.UTC(year, month - 1, day);
+  // Date.UTC rolls 20261301 over into 2027: a date that does not come back whole is not one.
+  const date = new Date(ms);
+  const whole = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day;
+  return whole && year >= 1970 ? ms : null;
 }
 
 /**
