@@ -71,7 +71,10 @@ describe("a document the site refuses", () => {
 
     const refused = await plantForeignRuleDocument(dbPath);
     agent = startAgent(site.url, options);
-    const run = runProgram(program, 1);
+    // Started only once the agent polls: a busy machine can take longer than
+    // the program's run to start an agent, and a run no poll sees is no session.
+    await waitFor("the agent to start again", () => agent!.logged("agent started").length > 0);
+    const run = runProgram(program, 2);
     await run.ended;
     const found = await waitFor("the program's session at the site", async () => {
       const rows = await sessions(site.url, admin, { rule: rule.id });
