@@ -49,9 +49,14 @@ export const agentSchema = [
 /** The file holds the agent's secret: `openDatabase` makes it its owner's only. */
 export async function openAgentDatabase(path: string): Promise<Client> {
   const db = await openDatabase(path, agentSchema);
-  await addMissingColumns(
-    db,
-    SESSION_ADDED_COLUMNS.map(([column, type]) => ["agent_sessions", column, type] as const),
-  );
+  try {
+    await addMissingColumns(
+      db,
+      SESSION_ADDED_COLUMNS.map(([column, type]) => ["agent_sessions", column, type] as const),
+    );
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   return db;
 }

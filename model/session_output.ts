@@ -16,8 +16,6 @@ export const sessionOutputSchema = z.object({
   exe: z.string(),
   argv0: z.string(),
   version: z.string().nullable(),
-  /** The program's language as the rule saw it (`de` from a Linux locale, `de-DE` from a Windows program). */
-  language: z.string().nullable(),
   pid: z.number(),
   start: z.string(),
   end: z.string().nullable(),
@@ -31,6 +29,12 @@ export const sessionOutputSchema = z.object({
    * clock was this far behind when it sent them); 0 for a clock within a minute.
    */
   clockCorrectionSeconds: z.number(),
+  /**
+   * The program's language as the rule saw it (`de` from a Linux locale,
+   * `de-DE` from a Windows program). Last, so the columns before it keep
+   * their places in CSV.
+   */
+  language: z.string().nullable(),
 });
 
 export type SessionOutput = z.infer<typeof sessionOutputSchema>;

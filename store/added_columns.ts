@@ -26,8 +26,12 @@ export async function addMissingColumns(
   columns: readonly AddedColumn[],
 ): Promise<void> {
   for (const [table, column, type] of columns) {
-    if (!await hasColumn(db, table, column)) {
+    if (await hasColumn(db, table, column)) continue;
+    try {
       await db.execute(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+    } catch (error) {
+      // Another process opening the same old file may have added it first.
+      if (!await hasColumn(db, table, column)) throw error;
     }
   }
 }

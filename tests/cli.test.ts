@@ -175,8 +175,8 @@ describe("meter CLI", () => {
     expect(JSON.parse((await meter("usage", ...connect, "--format", "json")).stdout)).toEqual([]);
     const csv = await meter("usage", ...connect, "--format", "csv");
     expect(csv.stdout.split(/\r?\n/)[0]).toBe(
-      "id,clientId,hostName,ruleId,ruleName,user,exe,argv0,version,language,pid,start,end,durationSeconds," +
-        "stillRunning,startNotCaptured,endNotCaptured,remote,clockCorrectionSeconds",
+      "id,clientId,hostName,ruleId,ruleName,user,exe,argv0,version,pid,start,end,durationSeconds," +
+        "stillRunning,startNotCaptured,endNotCaptured,remote,clockCorrectionSeconds,language",
     );
     const badTime = await meter("usage", ...connect, "--from", "yesterday");
     expect(badTime.code).toBe(2);

@@ -74,7 +74,6 @@ function toOutput(row: ListedSession): SessionOutput {
     exe: row.exe,
     argv0: row.argv0,
     version: row.version,
-    language: row.language,
     pid: row.pid,
     start: iso(start)!,
     end: iso(end),
@@ -84,6 +83,7 @@ function toOutput(row: ListedSession): SessionOutput {
     endNotCaptured: row.endNotCaptured,
     remote: row.remote,
     clockCorrectionSeconds: row.clockOffsetMs / 1000,
+    language: row.language,
   };
 }
 
