@@ -1,7 +1,7 @@
 /**
  * The worker behind `console_close.ts`: it registers a console control
- * handler with Windows and, when the console closes (or the user logs off,
- * or Windows shuts down), tells the main thread and holds Windows' handler
+ * handler with Windows and, when the console closes (logoff and shutdown,
+ * which Windows sends to services only, are treated alike), tells the main thread and holds Windows' handler
  * thread until the main thread has stopped cleanly (Windows ends the
  * process as soon as the handler returns, or after about 5 s).
  *

@@ -112,7 +112,9 @@ export const programKey = (n: number) => `p${n}`;
 export const sessionKey = (n: number) => String(n);
 
 export function encodeProgram(p: UsageProgram): Uint8Array {
-  return encode([p.ruleId, p.user, p.exe, p.argv0, p.version, p.language ?? null]);
+  // Five elements when there is no language: a site from before the language reads them.
+  const program = [p.ruleId, p.user, p.exe, p.argv0, p.version];
+  return encode(p.language ? [...program, p.language] : program);
 }
 
 /** Decodes a program record; throws with a message naming the key. */

@@ -105,7 +105,7 @@ describe.skipIf(missing.length > 0)(`the Windows process source under Wine${skip
 
 if (missing.length === 0) {
   processSourceConformance(
-    "Windows (Toolhelp, under Wine)",
+    "Windows (the process list, under Wine)",
     () => host.newSource(),
     () => startTool(),
   );

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { encode } from "cbor-x";
+import { decode, encode } from "cbor-x";
 import { describe, expect, it } from "vitest";
 import {
   decodeProgram,
@@ -31,6 +31,12 @@ describe("the program record's language", () => {
   it("reads a five-element program from an older agent, with no language", () => {
     const old = encode([program.ruleId, program.user, program.exe, program.argv0, program.version]);
     expect(decodeProgram("p0", old)).toEqual({ ...program, language: null });
+  });
+
+  it("writes five elements when there is no language, which a site from before it reads", () => {
+    const encoded = encodeProgram({ ...program, language: null });
+    expect(decode(encoded)).toHaveLength(5);
+    expect(decodeProgram("p0", encoded)).toEqual({ ...program, language: null });
   });
 
   it("round-trips a program with its language", () => {

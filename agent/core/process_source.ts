@@ -1,7 +1,7 @@
 /**
  * What the agent knows about a running process, and the interface every
- * process source implements (Linux `/proc` polling and Windows Toolhelp
- * snapshots now; the netlink process connector and macOS later).
+ * process source implements (Linux `/proc` polling and Windows' process
+ * list now; the netlink process connector and macOS later).
  *
  * A process is identified by its pid and start time together, so a pid the
  * kernel reuses is a new process.

@@ -77,8 +77,9 @@ async function read(path: string): Promise<ProgramResource> {
 export function describe(resource: VersionResource): ProgramResource {
   const strings = versionStrings(resource);
   const text = (name: string) => strings?.values[name]?.trim() || null;
-  const langId = strings?.language ?? resource.translations[0]?.language ??
-    resource.resourceLanguage;
+  // 0 is "language neutral" (a `000004b0` table): look further for a real one.
+  const langId = [strings?.language, resource.translations[0]?.language, resource.resourceLanguage]
+    .find((id) => id !== undefined && id !== 0) ?? 0;
   return {
     originalFileName: text("OriginalFilename"),
     version: text("FileVersion") ?? resource.fileVersion,

@@ -1,5 +1,5 @@
 /**
- * The Windows parts of the agent: processes from Toolhelp snapshots, each
+ * The Windows parts of the agent: processes from the system's process list, each
  * program's version and language from its version resource, executables
  * hashed by path, the inventory from the registry's `Uninstall` keys, and
  * those keys' last writes as the sign that installed software changed.

@@ -92,7 +92,13 @@ export class RegistryKey {
     return null;
   }
 
-  /** When the key or one of its values last changed, as FILETIME ticks in text. */
+  /** When the key or one of its values last changed, in FILETIME ticks; 0 when unknown. */
+  lastWriteTicks(): bigint {
+    const [high, low] = this.lastWrite().split(":");
+    return high === "?" || low === undefined ? 0n : (BigInt(high) << 32n) | BigInt(low);
+  }
+
+  /** The key's last write (`high:low` FILETIME) and subkey count, as text; `?` when unknown. */
   lastWrite(): string {
     const fileTime = new Uint32Array(2);
     const subkeys = u32Out();

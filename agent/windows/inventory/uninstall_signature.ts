@@ -16,9 +16,10 @@ import { type UninstallHive, uninstallHives } from "./uninstall_source.ts";
 export function uninstallSignature(hives: UninstallHive[] = uninstallHives()): Promise<string> {
   const parts = hives.map((hive) =>
     withKey(hive.root, hive.path, hive.view, (uninstall) => {
-      let latest = "";
+      let latest = 0n;
       for (const name of uninstall.subkeys()) {
-        const written = withKey(uninstall, name, hive.view, (entry) => entry.lastWrite()) ?? "";
+        const written = withKey(uninstall, name, hive.view, (entry) => entry.lastWriteTicks()) ??
+          0n;
         if (written > latest) latest = written;
       }
       return `${uninstall.lastWrite()}/${latest}`;
