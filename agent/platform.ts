@@ -5,12 +5,17 @@
  * @module
  */
 import type { AgentPlatform } from "./core/platform.ts";
-import { linuxPlatform } from "./linux/linux_platform.ts";
-import { windowsPlatform } from "./windows/windows_platform.ts";
 
-/** This computer's processes, versions, hashes, inventory and facts. */
-export function thisPlatform(): AgentPlatform {
-  return Deno.build.os === "windows" ? windowsPlatform() : linuxPlatform();
+/**
+ * This computer's processes, versions, hashes, inventory and facts. Only
+ * its own platform's modules are loaded: an agent on Linux never loads the
+ * Windows bindings and the PE parser, nor the reverse.
+ */
+export async function thisPlatform(): Promise<AgentPlatform> {
+  if (Deno.build.os === "windows") {
+    return (await import("./windows/windows_platform.ts")).windowsPlatform();
+  }
+  return (await import("./linux/linux_platform.ts")).linuxPlatform();
 }
 
 /**

@@ -82,7 +82,7 @@ Options:
     // Loaded here, so that --help needs no permissions and loads nothing.
     const { Agent, defaultAgentDatabase, thisPlatform } = await import("../agent/mod.ts");
     const agent = await Agent.open({
-      platform: thisPlatform(),
+      platform: await thisPlatform(),
       site,
       fallbackSites,
       caFile: stringOption(values, "ca"),

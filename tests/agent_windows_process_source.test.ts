@@ -13,7 +13,7 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasTool, MINGW, WINDRES, WINE } from "./helpers/system_tools.ts";
+import { skipReason, WINDOWS_TEST_TOOLS } from "./helpers/system_tools.ts";
 import { buildMeteredTool } from "./helpers/windows_metered_tool.ts";
 import { WindowsProcessHost } from "./helpers/windows_process_host.ts";
 import {
@@ -29,10 +29,7 @@ import {
   type WineEnvironment,
 } from "./helpers/wine.ts";
 
-const missing = [WINE, MINGW, WINDRES].filter((tool) => !hasTool(tool));
-const skipped = missing.length > 0
-  ? ` (skipped: ${missing.map((tool) => tool.file).join(", ")} missing)`
-  : "";
+const skipped = skipReason(WINDOWS_TEST_TOOLS);
 
 let wine: WineEnvironment;
 let host: WindowsProcessHost;
@@ -58,7 +55,7 @@ async function startTool(): Promise<StartedProgram> {
 
 // Top-level hooks: they serve the conformance suite's describe too.
 beforeAll(async () => {
-  if (missing.length > 0) return;
+  if (skipped) return;
   wine = await prepareWine();
   toolDir = await Deno.makeTempDir({ prefix: "meter-windows-source-" });
   const child = runWindowsDeno(
@@ -82,7 +79,7 @@ afterAll(async () => {
   if (toolDir) await Deno.remove(toolDir, { recursive: true }).catch(() => {});
 });
 
-describe.skipIf(missing.length > 0)(`the Windows process source under Wine${skipped}`, () => {
+describe.skipIf(skipped !== "")(`the Windows process source under Wine${skipped}`, () => {
   it("names processes DOMAIN\\user", () => {
     expect(prefixUser).toMatch(/^[^\\]+\\[^\\]+$/);
   });
@@ -103,7 +100,7 @@ describe.skipIf(missing.length > 0)(`the Windows process source under Wine${skip
   });
 });
 
-if (missing.length === 0) {
+if (!skipped) {
   processSourceConformance(
     "Windows (the process list, under Wine)",
     () => host.newSource(),

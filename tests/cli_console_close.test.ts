@@ -8,7 +8,7 @@
  * @module
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasTool, WINE } from "./helpers/system_tools.ts";
+import { skipReason, WINE } from "./helpers/system_tools.ts";
 import {
   prepareWine,
   runWindowsDeno,
@@ -17,9 +17,9 @@ import {
   type WineEnvironment,
 } from "./helpers/wine.ts";
 
-const skipped = hasTool(WINE) ? "" : ` (skipped: ${WINE.file} missing)`;
+const skipped = skipReason([WINE]);
 
-describe.skipIf(!hasTool(WINE))(`a closing Windows console${skipped}`, () => {
+describe.skipIf(skipped !== "")(`a closing Windows console${skipped}`, () => {
   let wine: WineEnvironment;
 
   beforeAll(async () => {

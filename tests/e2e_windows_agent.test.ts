@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MeterProcess, type SiteHandle, startSite } from "./helpers/meter_process.ts";
 import { addRule, api, makeToken, sessions } from "./helpers/site_api.ts";
-import { hasTool, MINGW, WINDRES, WINE } from "./helpers/system_tools.ts";
+import { skipReason, WINDOWS_TEST_TOOLS } from "./helpers/system_tools.ts";
 import { waitFor } from "./helpers/wait_for.ts";
 import { buildMeteredTool } from "./helpers/windows_metered_tool.ts";
 import {
@@ -27,14 +27,11 @@ import {
 } from "./helpers/wine.ts";
 import type { Rule } from "../model/rule.ts";
 
-const missing = [WINE, MINGW, WINDRES].filter((tool) => !hasTool(tool));
-const skipped = missing.length > 0
-  ? ` (skipped: ${missing.map((tool) => tool.file).join(", ")} missing)`
-  : "";
+const skipped = skipReason(WINDOWS_TEST_TOOLS);
 
 const UNINSTALL_KEY = "HKLM\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\MeterTestCad";
 
-describe.skipIf(missing.length > 0)(`the agent on Windows, under Wine${skipped}`, () => {
+describe.skipIf(skipped !== "")(`the agent on Windows, under Wine${skipped}`, () => {
   let wine: WineEnvironment;
   let dir: string;
   let site: SiteHandle;

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hasTool, MINGW, WINDRES, WINE } from "./helpers/system_tools.ts";
+import { skipReason, WINDOWS_TEST_TOOLS } from "./helpers/system_tools.ts";
 import { buildMeteredTool } from "./helpers/windows_metered_tool.ts";
 import {
   prepareWine,
@@ -18,7 +18,7 @@ import {
   type WineEnvironment,
 } from "./helpers/wine.ts";
 
-const missing = [WINE, MINGW, WINDRES].filter((tool) => !hasTool(tool));
+const skipped = skipReason(WINDOWS_TEST_TOOLS);
 
 async function outputOf(child: Deno.ChildProcess): Promise<string> {
   const output = await child.output();
@@ -30,10 +30,8 @@ async function outputOf(child: Deno.ChildProcess): Promise<string> {
   return stdout;
 }
 
-describe.skipIf(missing.length > 0)(
-  `the Windows test environment under Wine${
-    missing.length > 0 ? ` (skipped: ${missing.map((tool) => tool.file).join(", ")} missing)` : ""
-  }`,
+describe.skipIf(skipped !== "")(
+  `the Windows test environment under Wine${skipped}`,
   () => {
     let wine: WineEnvironment;
     let dir: string;

@@ -81,3 +81,17 @@ export function hasTool(tool: SystemTool): boolean {
     return false;
   }
 }
+
+/** What the Windows tests under Wine need: Wine, and mingw to build their program. */
+export const WINDOWS_TEST_TOOLS: readonly SystemTool[] = [WINE, MINGW, WINDRES];
+
+/**
+ * `""` when every tool is here, else a `describe` title's suffix naming the
+ * missing ones (` (skipped: /usr/bin/wine missing)`), so a skip says why.
+ */
+export function skipReason(tools: readonly SystemTool[]): string {
+  const missing = tools.filter((tool) => !hasTool(tool));
+  return missing.length === 0
+    ? ""
+    : ` (skipped: ${missing.map((tool) => tool.file).join(", ")} missing)`;
+}

@@ -23,6 +23,7 @@
  * @module
  */
 import type { FoundProduct, SourceResult } from "../../core/inventory/found_product.ts";
+import { baseName } from "../../../lib/base_name.ts";
 
 /**
  * The system's application directories, most important first: `/usr/local`
@@ -245,10 +246,6 @@ export function isSharedLauncher(argv: string[]): boolean {
   const name = baseName(program);
   if (name === "flatpak" || name === "snap" || program.startsWith("/snap/bin/")) return true;
   return ["sh", "bash", "dash", "zsh"].includes(name) && argv.includes("-c");
-}
-
-function baseName(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1);
 }
 
 /** Finds programs the way the desktop's launcher does, remembering each answer for one scan. */

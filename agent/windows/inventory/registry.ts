@@ -94,13 +94,17 @@ export class RegistryKey {
 
   /** When the key or one of its values last changed, in FILETIME ticks; 0 when unknown. */
   lastWriteTicks(): bigint {
-    const [high, low] = this.lastWrite().split(":");
-    return high === "?" || low === undefined ? 0n : (BigInt(high) << 32n) | BigInt(low);
+    return this.#info()?.lastWrite ?? 0n;
   }
 
-  /** The key's last write (`high:low` FILETIME) and subkey count, as text; `?` when unknown. */
+  /** The key's last write and subkey count, as text; `?` when unknown. */
   lastWrite(): string {
-    const fileTime = new Uint32Array(2);
+    const info = this.#info();
+    return info ? `${info.lastWrite}:${info.subkeys}` : "?";
+  }
+
+  #info(): { lastWrite: bigint; subkeys: number } | null {
+    const fileTime = new BigUint64Array(1);
     const subkeys = u32Out();
     const status = win32().advapi32.RegQueryInfoKeyW(
       this.#handle,
@@ -114,9 +118,9 @@ export class RegistryKey {
       null,
       null,
       null,
-      fileTime,
+      new Uint8Array(fileTime.buffer),
     );
-    return status === ERROR_SUCCESS ? `${fileTime[1]}:${fileTime[0]}:${subkeys[0]}` : "?";
+    return status === ERROR_SUCCESS ? { lastWrite: fileTime[0], subkeys: subkeys[0] } : null;
   }
 
   close(): void {
