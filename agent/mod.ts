@@ -18,3 +18,4 @@ export { writeInventory } from "./core/inventory/inventory_writer.ts";
 export { LinuxProcSource } from "./linux/linux_proc_source.ts";
 export { defaultInventorySources } from "./linux/inventory/inventory_sources.ts";
 export { realFileName } from "./linux/linux_platform.ts";
+export { type AgentConfig, agentConfigSchema, loadAgentConfig } from "./agent_config.ts";

@@ -3,15 +3,9 @@
  *
  * @module
  */
-import {
-  applyLogLevel,
-  type Command,
-  intOption,
-  numberOption,
-  stringOption,
-  UsageError,
-} from "./command.ts";
-import { secretOption, secretOptions } from "./secret_option.ts";
+import { applyLogLevel, type Command, intOption, numberOption, stringOption } from "./command.ts";
+import { setLogLevel } from "../lib/log.ts";
+import { secretFileIfPresent, secretOptions } from "./secret_option.ts";
 import { siteUrl } from "./site_url.ts";
 import { stopOnSignal } from "./wait_for_signal.ts";
 
@@ -19,6 +13,7 @@ export const agentCommand: Command = {
   name: "agent",
   usage: `
 Usage: meter agent --site URL [--site FALLBACK ...] [options]
+       meter agent --config FILE [options]
 
 Runs an agent: watches processes, records a usage session for every run of a
 program the site's rules name, keeps it in its own database and syncs it to
@@ -27,13 +22,15 @@ the site is back. Run it as root: as another user it cannot read other
 users' executables, and matches their programs by argv[0] alone.
 
 Options:
-  --site URL              the site, e.g. http://site.example:8080 (required); give
+  --site URL              the site, e.g. http://site.example:8080 (required here
+                          or in --config); give
                           it again for fallback sites (its site's ancestors): while
                           the first is away, usage is left at the next that answers,
                           and still delivered to the first once it is back
   --enroll-token-file FILE
-                          a file holding an enroll token, needed on the first run
-                          only; or env METER_ENROLL_TOKEN
+                          a file holding an enroll token, read on the first run
+                          only (it may be removed once the agent has enrolled);
+                          or env METER_ENROLL_TOKEN
   --enroll-token TOKEN    the token itself (other users can see it in 'ps')
   --ca FILE               the PEM certificate of the CA that signed the site's HTTPS
                           certificate, when it is a private CA
@@ -55,6 +52,13 @@ Options:
                           them; the rest are hashed in later runs (default 256)
   --log-level LEVEL       debug, info, warn or error (default info; logs are JSON
                           lines on stderr)
+  --config FILE           a JSON file of settings (comments allowed): site,
+                          fallbackSites, enrollTokenFile, ca, db,
+                          syncIntervalSeconds, pollSeconds, syncDelaySeconds,
+                          keepDays, maxUnsentMb, inventoryHours,
+                          inventoryCheckSeconds, inventoryHashMb, logLevel; flags
+                          win over the file, and a key it does not know is
+                          refused (docs/configuration.md)
   -h, --help              show this help
 `,
   options: {
@@ -71,32 +75,50 @@ Options:
     "inventory-check": { type: "string" },
     "inventory-hash-mb": { type: "string" },
     "log-level": { type: "string" },
+    config: { type: "string" },
   },
   async run(values) {
     applyLogLevel(values);
-    const sites = (values.site as string[] | undefined) ?? [];
-    if (sites.length === 0) throw new UsageError("--site is required");
-    const [site, ...fallbackSites] = sites.map((url) => siteUrl(url, "site"));
-    const seconds = (name: string, fallback: number, min: number) =>
-      (numberOption(values, name, min, 86_400) ?? fallback) * 1000;
     // Loaded here, so that --help needs no permissions and loads nothing.
-    const { Agent, defaultAgentDatabase, thisPlatform } = await import("../agent/mod.ts");
+    const { Agent, loadAgentConfig, thisPlatform } = await import("../agent/mod.ts");
+    const sites = ((values.site as string[] | undefined) ?? []).map((url) => siteUrl(url, "site"));
+    const config = await loadAgentConfig(stringOption(values, "config"), {
+      site: sites[0],
+      fallbackSites: sites.length > 1 ? sites.slice(1) : undefined,
+      ca: stringOption(values, "ca"),
+      db: stringOption(values, "db"),
+      syncIntervalSeconds: numberOption(values, "interval"),
+      pollSeconds: numberOption(values, "poll"),
+      syncDelaySeconds: numberOption(values, "sync-delay"),
+      keepDays: intOption(values, "keep-days"),
+      maxUnsentMb: intOption(values, "max-unsent-mb"),
+      inventoryHours: numberOption(values, "inventory-hours"),
+      inventoryCheckSeconds: numberOption(values, "inventory-check"),
+      inventoryHashMb: intOption(values, "inventory-hash-mb"),
+      logLevel: stringOption(values, "log-level"),
+    });
+    setLogLevel(config.logLevel);
+    const tokenFile = stringOption(values, "enroll-token-file") ?? config.enrollTokenFile;
+    const enrollToken = stringOption(values, "enroll-token") ??
+      (tokenFile !== undefined
+        ? secretFileIfPresent(tokenFile, "enroll-token-file")
+        : Deno.env.get("METER_ENROLL_TOKEN") || undefined);
     const agent = await Agent.open({
       platform: await thisPlatform(),
-      site,
-      fallbackSites,
-      caFile: stringOption(values, "ca"),
-      enrollToken: secretOption(values, "enroll-token", "METER_ENROLL_TOKEN"),
-      db: stringOption(values, "db") ?? defaultAgentDatabase(),
-      syncIntervalMs: seconds("interval", 60, 1),
-      pollIntervalMs: seconds("poll", 1, 0.1),
-      syncDelayMs: seconds("sync-delay", 5, 0),
-      keepDays: intOption(values, "keep-days", 0, 3650) ?? 2,
-      maxUnsentBytes: (intOption(values, "max-unsent-mb", 1) ?? 100) * 1024 * 1024,
-      inventoryIntervalMs: (numberOption(values, "inventory-hours", 0.01, 8760) ?? 24) *
-        3_600_000,
-      inventoryCheckMs: seconds("inventory-check", 10, 1),
-      inventoryHashBytes: (intOption(values, "inventory-hash-mb", 1) ?? 256) * 1024 * 1024,
+      site: config.site,
+      fallbackSites: config.fallbackSites,
+      caFile: config.ca,
+      enrollToken,
+      enrollTokenFile: tokenFile,
+      db: config.db,
+      syncIntervalMs: config.syncIntervalSeconds * 1000,
+      pollIntervalMs: config.pollSeconds * 1000,
+      syncDelayMs: config.syncDelaySeconds * 1000,
+      keepDays: config.keepDays,
+      maxUnsentBytes: config.maxUnsentMb * 1024 * 1024,
+      inventoryIntervalMs: config.inventoryHours * 3_600_000,
+      inventoryCheckMs: config.inventoryCheckSeconds * 1000,
+      inventoryHashBytes: config.inventoryHashMb * 1024 * 1024,
     });
     agent.start();
     await stopOnSignal(() => agent.stop());

@@ -27,6 +27,20 @@ export function secretOption(values: Values, name: string, env: string): string 
 }
 
 /**
+ * A secret file that is needed only once, like an agent's enroll token after
+ * it has enrolled: `undefined` when the file is gone, so the administrator
+ * can remove it without editing the service that names it.
+ */
+export function secretFileIfPresent(file: string, option: string): string | undefined {
+  try {
+    Deno.statSync(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+  }
+  return readSecretFile(file, option);
+}
+
+/**
  * The file's text without its trailing newline (`echo` and editors add one).
  * A file others can read is still used, since refusing would stop a service
  * at a bad moment, but it is worth one warning.

@@ -1,5 +1,6 @@
 /**
- * Writes the tables of `docs/configuration.md` (the site's config keys) and
+ * Writes the tables of `docs/configuration.md` (the site's and the agent's
+ * config keys) and
  * `docs/settings.md` (the settings an administrator changes at run time)
  * from the zod schemas that check them, so the documentation cannot drift
  * from what the site accepts. Each table stands between a pair of marker
@@ -12,6 +13,7 @@
  */
 import type { z } from "zod";
 import { DEFAULT_SETTINGS, siteConfigSchema, siteSettingsSchema } from "../site/mod.ts";
+import { agentConfigSchema } from "../agent/mod.ts";
 
 /** What a config key's schema says of itself, beside its type. */
 interface KeyMeta {
@@ -36,10 +38,10 @@ function shown(value: unknown): string {
   return `\`${String(value)}\``;
 }
 
-/** The site's config keys: what each sets, its flag, its key and its default. */
-export function siteConfigTable(): string {
-  const defaults = siteConfigSchema.parse({}) as Record<string, unknown>;
-  const rows = Object.entries(siteConfigSchema.shape).map(([key, field]) => {
+/** A program's config keys: what each sets, its flag, its key and its default. */
+export function configTable(schema: z.ZodObject): string {
+  const defaults = schema.parse({}) as Record<string, unknown>;
+  const rows = Object.entries(schema.shape).map(([key, field]) => {
     const meta = metaOf(field);
     const fallback = meta.shownDefault ?? (key in defaults ? shown(defaults[key]) : "none");
     return [meta.description ?? key, meta.flag ?? "", `\`${key}\``, fallback];
@@ -59,7 +61,16 @@ export function siteSettingsTable(): string {
 
 /** The generated tables, by file and marker name. */
 export const GENERATED: readonly { file: string; name: string; table: () => string }[] = [
-  { file: "docs/configuration.md", name: "siteConfigSchema", table: siteConfigTable },
+  {
+    file: "docs/configuration.md",
+    name: "siteConfigSchema",
+    table: () => configTable(siteConfigSchema),
+  },
+  {
+    file: "docs/configuration.md",
+    name: "agentConfigSchema",
+    table: () => configTable(agentConfigSchema),
+  },
   { file: "docs/settings.md", name: "siteSettingsSchema", table: siteSettingsTable },
 ];
 

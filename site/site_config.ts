@@ -11,6 +11,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import { siteCodeSchema } from "../model/doc_id.ts";
+import { givenSettings, issuesText, readConfigFile } from "../lib/config_file.ts";
 
 export const siteConfigSchema = z.object({
   code: siteCodeSchema.default("S01").meta({
@@ -107,47 +108,14 @@ export async function loadSiteConfig(
   file: string | undefined,
   flags: Partial<Record<keyof SiteConfig, unknown>>,
 ): Promise<SiteConfig> {
-  const fromFile = file ? await readConfigFile(file) : {};
-  const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  const fromFile = file ? await readConfigFile(file, Object.keys(siteConfigSchema.shape)) : {};
+  const defined = givenSettings(flags);
   const parsed = siteConfigSchema.safeParse({
     dbAuthToken: Deno.env.get("METER_DB_AUTH_TOKEN"),
     ...fromFile,
     ...defined,
   });
-  if (!parsed.success) throw new Error(`invalid site settings: ${oneLine(parsed.error)}`);
+  if (!parsed.success) throw new Error(`invalid site settings: ${issuesText(parsed.error)}`);
   const config = parsed.data;
   return { ...config, db: config.db ?? join(config.dataDir, `site-${config.code}.db`) };
-}
-
-/**
- * The file's settings. A key the site does not know is refused by name: a
- * misspelt `prot` silently left at its default would be found much later.
- */
-async function readConfigFile(file: string): Promise<Record<string, unknown>> {
-  let settings: unknown;
-  try {
-    settings = JSON.parse(await Deno.readTextFile(file));
-  } catch (error) {
-    throw new Error(`cannot read the config file ${file}: ${(error as Error).message}`);
-  }
-  if (typeof settings !== "object" || settings === null || Array.isArray(settings)) {
-    throw new Error(`the config file ${file} is not a JSON object of settings`);
-  }
-  const known = Object.keys(siteConfigSchema.shape);
-  const unknown = Object.keys(settings).filter((key) => !known.includes(key));
-  if (unknown.length > 0) {
-    const keys = unknown.map((key) => JSON.stringify(key)).join(", ");
-    throw new Error(
-      `the config file ${file} has unknown ${unknown.length === 1 ? "key" : "keys"} ${keys}; ` +
-        `the keys are ${known.join(", ")}`,
-    );
-  }
-  return settings as Record<string, unknown>;
-}
-
-/** Every issue on one line: `port: Too big ...; code: ...`. */
-function oneLine(error: z.ZodError): string {
-  return error.issues.map((issue) =>
-    `${issue.path.length ? `${issue.path.join(".")}: ` : ""}${issue.message}`
-  ).join("; ");
 }

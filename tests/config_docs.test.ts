@@ -4,9 +4,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { fileURLToPath } from "node:url";
+import { siteConfigSchema } from "../site/mod.ts";
+import { agentConfigSchema } from "../agent/mod.ts";
 import {
+  configTable,
   markdownTable,
-  siteConfigTable,
   siteSettingsTable,
   updateDocs,
   withTable,
@@ -20,7 +22,12 @@ describe("the configuration docs", () => {
   });
 
   it("show each key's flag and the schema's default", () => {
-    expect(siteConfigTable()).toMatch(/\| port +\| `--port` +\| `port` +\| `8080` +\|/);
+    expect(configTable(siteConfigSchema)).toMatch(
+      /\| port +\| `--port` +\| `port` +\| `8080` +\|/,
+    );
+    expect(configTable(agentConfigSchema)).toMatch(
+      /\| look at processes every +\| `--poll SECONDS` +\| `pollSeconds` +\| `1` +\|/,
+    );
     expect(siteSettingsTable()).toMatch(/\| `rawRetentionDays` +\| 30 +\| raw sessions/);
   });
 

@@ -57,6 +57,8 @@ export interface AgentOptions {
   fallbackSites?: string[];
   /** Needed once, to enrol; later runs use the stored credential. */
   enrollToken?: string;
+  /** Where the token was to be read from, for the error when it is needed and missing. */
+  enrollTokenFile?: string;
   pollIntervalMs?: number;
   syncIntervalMs?: number;
   /** How long after sessions start or end the agent syncs them. */
@@ -90,7 +92,7 @@ export class Agent {
     & Required<
       Omit<
         AgentOptions,
-        "enrollToken" | "fetch" | "fallbackSites" | "caFile"
+        "enrollToken" | "enrollTokenFile" | "fetch" | "fallbackSites" | "caFile"
       >
     >
     & AgentOptions;
@@ -185,10 +187,7 @@ export class Agent {
     agent.#enrolment = await loadEnrolment(db);
     if (!agent.#enrolment && !options.enrollToken) {
       db.close();
-      throw new Error(
-        "this agent has not enrolled yet: give --enroll-token-file FILE (or --enroll-token, or " +
-          "env METER_ENROLL_TOKEN) with a token from 'meter token create --role enroll'",
-      );
+      throw new Error(notEnrolled(options.enrollTokenFile));
     }
     await agent.#recorder.load();
     if (agent.#enrolment) {
@@ -466,4 +465,14 @@ export class Agent {
       enabled: rules.filter((r) => r.enabled).length,
     });
   }
+}
+
+/** Why an agent that has never enrolled cannot start, and what to give it. */
+function notEnrolled(tokenFile: string | undefined): string {
+  const missing = tokenFile === undefined
+    ? ""
+    : ` and its enroll token file ${tokenFile} is missing`;
+  return `this agent has not enrolled yet${missing}: give --enroll-token-file FILE (or ` +
+    "--enroll-token, env METER_ENROLL_TOKEN, or enrollTokenFile in --config) with a token " +
+    "from 'meter token create --role enroll'";
 }
