@@ -48,11 +48,27 @@ export async function buildDeb(dir: string, name: string, version: string): Prom
 }
 
 export async function installDeb(deb: LocalDeb): Promise<void> {
-  await run("dpkg", ["-i", deb.file]);
+  await dpkg(["-i", deb.file]);
 }
 
 export async function removeDeb(name: string): Promise<void> {
-  await run("dpkg", ["-r", name]);
+  await dpkg(["-r", name]);
+}
+
+/**
+ * Runs dpkg, waiting while another test's dpkg holds its lock: dpkg fails at
+ * once on a held lock instead of waiting, and the test files that install
+ * packages run beside each other.
+ */
+export async function dpkg(args: string[]): Promise<string> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await run("dpkg", args);
+    } catch (error) {
+      if (attempt >= 600 || !/lock/i.test((error as Error).message)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 /** Installed packages as `dpkg-query` prints them: `name:arch` → version. */
@@ -70,8 +86,12 @@ export async function dpkgQueryInstalled(): Promise<Map<string, string>> {
 }
 
 async function run(command: string, args: string[]): Promise<string> {
-  const output = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" })
-    .output();
+  const output = await new Deno.Command(command, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    env: { DEBIAN_FRONTEND: "noninteractive" },
+  }).output();
   const text = new TextDecoder().decode(output.stdout);
   if (!output.success) {
     throw new Error(`${command} ${args.join(" ")}: ${new TextDecoder().decode(output.stderr)}`);
