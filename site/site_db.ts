@@ -12,7 +12,9 @@
  * @module
  */
 import type { Client } from "../store/db.ts";
-import { openDatabase } from "../store/db.ts";
+import { localDatabaseFile, openDatabase } from "../store/db.ts";
+import { releaseWithClose, shareDatabase } from "../store/database_lock.ts";
+import { ownerOnlyDatabase } from "../store/owner_only_database.ts";
 import { docStoreSchema } from "../store/doc_store.ts";
 import { KeyValueTable } from "../store/key_value_table.ts";
 import { syncStateSchema } from "../store/sync_state_store.ts";
@@ -90,12 +92,23 @@ export const SITE_SCHEMA_VERSION = SITE_MIGRATIONS.length;
 
 /**
  * Opens (or creates) the site's database, migrating an older one; an
- * embedded file is its owner's only.
+ * embedded file is its owner's only. While it is open, its lock file is held
+ * shared, so that `meter site restore` does not replace it meanwhile
+ * (`store/database_lock.ts`).
  */
 export async function openSiteDatabase(pathOrUrl: string, authToken?: string): Promise<Client> {
-  return await openDatabase(pathOrUrl, SITE_SCHEMA, {
-    authToken,
-    cacheMiB: 64,
-    walAutocheckpointPages: 10_000,
-  });
+  const file = localDatabaseFile(pathOrUrl);
+  if (file !== undefined) await ownerOnlyDatabase(file);
+  const lock = file === undefined ? undefined : await shareDatabase(file);
+  try {
+    const db = await openDatabase(pathOrUrl, SITE_SCHEMA, {
+      authToken,
+      cacheMiB: 64,
+      walAutocheckpointPages: 10_000,
+    });
+    return lock ? releaseWithClose(db, lock) : db;
+  } catch (error) {
+    lock?.close();
+    throw error;
+  }
 }
