@@ -16,6 +16,7 @@
  * @module
  */
 import type { Client } from "@libsql/client";
+import { dirname } from "node:path";
 
 /** The lock file of the database file `file`. */
 export function lockFileOf(file: string): string {
@@ -23,7 +24,15 @@ export function lockFileOf(file: string): string {
 }
 
 async function openLockFile(file: string): Promise<Deno.FsFile> {
-  return await Deno.open(lockFileOf(file), { create: true, write: true, mode: 0o600 });
+  const lock = lockFileOf(file);
+  try {
+    return await Deno.open(lock, { create: true, write: true, mode: 0o600 });
+  } catch (error) {
+    throw new Error(
+      `cannot open the lock file ${lock}: ${(error as Error).message}; ` +
+        `it and its folder ${dirname(lock)} must be writable by this user`,
+    );
+  }
 }
 
 /**

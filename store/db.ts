@@ -74,14 +74,16 @@ export async function openDatabase(
   try {
     db = createClient({ url, authToken, concurrency: 1, intMode: "number" });
     const versioned = "migrations" in schema ? schema : undefined;
+    const embedded = url.startsWith("file:");
+    if (embedded) await db.execute("PRAGMA busy_timeout = 5000");
+    // Before anything below can write to it.
     if (versioned) await refuseNewer(db, versioned, shownDatabaseUrl(pathOrUrl));
-    if (url.startsWith("file:")) {
+    if (embedded) {
       // WAL lets readers run beside the writer; NORMAL syncs at checkpoints,
       // which keeps commits cheap while a crash still loses no committed data
       // except the last transactions before a power cut.
       await db.execute("PRAGMA journal_mode = WAL");
       await db.execute("PRAGMA synchronous = NORMAL");
-      await db.execute("PRAGMA busy_timeout = 5000");
       await db.execute(`PRAGMA cache_size = ${-Math.round(cacheMiB * 1024)}`);
       await db.execute(`PRAGMA wal_autocheckpoint = ${walAutocheckpointPages}`);
     }

@@ -181,7 +181,7 @@ describe("site backup and restore", () => {
     expect((await sessions(site.url, admin)).length).toBeGreaterThan(0);
   });
 
-  test("a backup does not replace a file without --force", async () => {
+  test("a backup does not replace a file without --force, nor the database ever", async () => {
     const bytes = await Deno.readFile(backup);
     const refused = await meter(["site", "backup", "--db", site.db, "--to", backup]);
     expect(refused.code).toBe(1);
@@ -189,6 +189,11 @@ describe("site backup and restore", () => {
     expect(await Deno.readFile(backup)).toEqual(bytes);
     const forced = await meter(["site", "backup", "--db", site.db, "--to", backup, "--force"]);
     expect(forced.code, forced.stderr).toBe(0);
+    const { ino } = await Deno.stat(site.db);
+    const itself = await meter(["site", "backup", "--db", site.db, "--to", site.db, "--force"]);
+    expect(itself.code).toBe(1);
+    expect(itself.stderr).toContain("is the database itself");
+    expect((await Deno.stat(site.db)).ino).toBe(ino);
   });
 
   describe("with the site stopped", () => {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { shareDatabase } from "../../store/database_lock.ts";
 import { syncFile, vacuumInto } from "../../store/database_copy.ts";
 import { type BackupContents, checkBackupContents } from "./backup_contents.ts";
@@ -32,6 +32,9 @@ export async function backupSiteDatabase(
   options: BackupOptions = {},
 ): Promise<BackupResult> {
   const started = performance.now();
+  if (await sameFile(target, file)) {
+    throw new Error(`${target} is the database itself; back it up to another file`);
+  }
   if (!options.force && await exists(target)) {
     throw new Error(`${target} exists already; give --force to replace it`);
   }
@@ -48,6 +51,14 @@ export async function backupSiteDatabase(
   } finally {
     await Deno.remove(partial).catch(() => {});
   }
+}
+
+/** Whether `target` names the database or one of its own files (`-wal`, `-shm`, `.lock`). */
+async function sameFile(target: string, file: string): Promise<boolean> {
+  const real = async (path: string) => await Deno.realPath(path).catch(() => resolve(path));
+  const database = await real(file);
+  const own = [database, `${database}-wal`, `${database}-shm`, `${database}.lock`];
+  return own.includes(await real(target));
 }
 
 async function exists(path: string): Promise<boolean> {
