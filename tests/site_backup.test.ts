@@ -196,6 +196,19 @@ describe("site backup and restore", () => {
     expect((await Deno.stat(site.db)).ino).toBe(ino);
   });
 
+  test("usage errors exit 2, a libSQL server is refused with exit 1", async () => {
+    const noTarget = await meter(["site", "backup", "--db", site.db]);
+    expect(noTarget.code).toBe(2);
+    expect(noTarget.stderr).toContain("--to is required");
+    const noSource = await meter(["site", "restore", "--db", site.db]);
+    expect(noSource.code).toBe(2);
+    expect(noSource.stderr).toContain("--from is required");
+    const server = await meter(["site", "backup", "--db", "libsql://db.example", "--to", backup]);
+    expect(server.code).toBe(1);
+    expect(server.stderr.trim().split("\n")).toHaveLength(1);
+    expect(server.stderr).toContain("use the server's own backup");
+  });
+
   describe("with the site stopped", () => {
     /** The database and its write-ahead log, if the stopped site left one. */
     const files = async () => ({

@@ -53,7 +53,7 @@ export async function restoreSiteDatabase(
     await Deno.rename(incoming, file);
     return { ...contents, aside };
   } finally {
-    await Deno.remove(incoming).catch(() => {});
+    for (const suffix of ["", "-wal", "-shm"]) await Deno.remove(incoming + suffix).catch(() => {});
   }
 }
 
