@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type Command, notice, stringOption, UsageError } from "./command.ts";
+import { backupProgress } from "./backup_progress.ts";
+import { type Command, stringOption, UsageError } from "./command.ts";
 import { humanBytes, humanSeconds } from "./human_size.ts";
 import {
   missingSiteDatabase,
@@ -14,9 +15,6 @@ import {
   siteDatabaseExists,
   siteDatabaseLocation,
 } from "./site_database.ts";
-
-/** Progress is shown once a copy has taken this long. */
-const QUIET_MS = 2000;
 
 export const siteBackupCommand: Command = {
   name: "site backup",
@@ -55,12 +53,9 @@ server's own backup. Put a backup back with 'meter site restore'.
     if (!siteDatabaseExists(location.file)) throw missingSiteDatabase(location.file);
     // Loaded here, so that --help needs no permissions and loads nothing.
     const { backupSiteDatabase } = await import("../site/mod.ts");
-    const started = performance.now();
     const backup = await backupSiteDatabase(location.file, target, {
       force: values.force === true,
-      onProgress: (bytes) => {
-        if (performance.now() - started >= QUIET_MS) notice(`copied ${humanBytes(bytes)} so far`);
-      },
+      onProgress: backupProgress(),
     });
     console.log(
       `backed up ${location.file} to ${target}: ${humanBytes(backup.bytes)}, ` +

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { backupProgress } from "./backup_progress.ts";
 import { type Command, stringOption, UsageError } from "./command.ts";
 import { humanBytes } from "./human_size.ts";
 import {
@@ -46,7 +47,9 @@ ${SITE_DATABASE_HELP}
     }
     // Loaded here, so that --help needs no permissions and loads nothing.
     const { restoreSiteDatabase } = await import("../site/mod.ts");
-    const restored = await restoreSiteDatabase(location.file, from);
+    const restored = await restoreSiteDatabase(location.file, from, {
+      onProgress: backupProgress(),
+    });
     console.log(
       `restored ${from} as ${location.file}: ${humanBytes(restored.bytes)}, ` +
         `${restored.sessions.toLocaleString("en-US")} sessions, schema version ${restored.version}`,

@@ -6,14 +6,15 @@
  * hold half of a checkpoint. `VACUUM INTO` reads one snapshot in a read
  * transaction of its own, WAL included, and writes it as a new, compact,
  * self-contained file, while writers go on (readers never block them in WAL
- * mode). It runs in a worker so that this thread can report progress.
+ * mode). Both it and `PRAGMA integrity_check` run in a worker
+ * (`database_copy_worker.ts`), so that this thread can report progress on a
+ * database that takes seconds.
  *
  * @module
  */
-import { createClient } from "@libsql/client";
-import type { CopyReply } from "./database_copy_worker.ts";
+import type { CopyReply, CopyRequest } from "./database_copy_worker.ts";
 
-/** How often the copy's size is reported while it runs. */
+/** How often progress is reported while a copy or check runs. */
 const PROGRESS_MS = 1000;
 
 /**
@@ -25,40 +26,43 @@ export async function vacuumInto(
   target: string,
   onProgress: (bytes: number) => void = () => {},
 ): Promise<void> {
-  const worker = new Worker(new URL("./database_copy_worker.ts", import.meta.url), {
-    type: "module",
-  });
-  const timer = setInterval(() => {
+  const reply = await inWorker({ op: "vacuum", file, target }, () => {
     Deno.stat(target).then((stat) => onProgress(stat.size), () => {});
-  }, PROGRESS_MS);
-  try {
-    const reply = await new Promise<CopyReply>((resolve, reject) => {
-      worker.onmessage = ({ data }: MessageEvent<CopyReply>) => resolve(data);
-      worker.onerror = (event) => {
-        event.preventDefault();
-        reject(new Error(`the copy's worker failed: ${event.message}`));
-      };
-      worker.postMessage({ file, target });
-    });
-    if (!reply.ok) throw new Error(`cannot copy the database ${file}: ${reply.message}`);
-  } finally {
-    clearInterval(timer);
-    worker.terminate();
-  }
+  });
+  if (!reply.ok) throw new Error(`cannot copy the database ${file}: ${reply.message}`);
 }
 
 /**
  * What `PRAGMA integrity_check` finds wrong in the database `file` (none: an
- * empty list); a file that is not a database at all throws.
+ * empty list), calling `onProgress` about every second while it reads; a
+ * file that is not a database at all throws.
  */
-export async function integrityProblems(file: string): Promise<string[]> {
-  const db = createClient({ url: `file:${file}` });
+export async function integrityProblems(
+  file: string,
+  onProgress: () => void = () => {},
+): Promise<string[]> {
+  const reply = await inWorker({ op: "check", file }, onProgress);
+  if (!reply.ok) throw new Error(reply.message);
+  return reply.problems;
+}
+
+async function inWorker(request: CopyRequest, tick: () => void): Promise<CopyReply> {
+  const worker = new Worker(new URL("./database_copy_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  const timer = setInterval(tick, PROGRESS_MS);
   try {
-    const result = await db.execute("PRAGMA integrity_check");
-    const lines = result.rows.map((row) => String(row[0]));
-    return lines.length === 1 && lines[0] === "ok" ? [] : lines;
+    return await new Promise<CopyReply>((resolve, reject) => {
+      worker.onmessage = ({ data }: MessageEvent<CopyReply>) => resolve(data);
+      worker.onerror = (event) => {
+        event.preventDefault();
+        reject(new Error(`the database worker failed: ${event.message}`));
+      };
+      worker.postMessage(request);
+    });
   } finally {
-    db.close();
+    clearInterval(timer);
+    worker.terminate();
   }
 }
 

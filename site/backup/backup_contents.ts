@@ -1,6 +1,7 @@
 /**
  * What a copy of a site database holds, checked before the copy is kept
- * (a backup) or put in place (a restore): SQLite finds nothing wrong in it,
+ * (a backup) or put in place (a restore): SQLite's integrity check, which
+ * reads every page and index, finds nothing wrong in it,
  * it is a site's database, and of a schema version this Meter can open.
  *
  * @module
@@ -9,6 +10,13 @@ import { createClient } from "@libsql/client";
 import { integrityProblems } from "../../store/database_copy.ts";
 import { tableExists, userVersion } from "../../store/schema_migrations.ts";
 import { SITE_SCHEMA_VERSION } from "../site_db.ts";
+
+/** What a long backup or restore is doing, about every second. */
+export interface BackupProgress {
+  step: "copying" | "checking";
+  /** Copying: the bytes written so far; checking: the size of what is checked. */
+  bytes: number;
+}
 
 export interface BackupContents {
   /** Its schema version (0: from before versions). */
@@ -26,10 +34,12 @@ export async function checkBackupContents(
   file: string,
   shown: string,
   newestVersion = Infinity,
+  onProgress: (progress: BackupProgress) => void = () => {},
 ): Promise<BackupContents> {
+  const bytes = (await Deno.stat(file)).size;
   let problems: string[];
   try {
-    problems = await integrityProblems(file);
+    problems = await integrityProblems(file, () => onProgress({ step: "checking", bytes }));
   } catch (error) {
     throw new Error(`${shown} is not a Meter site database: ${(error as Error).message}`);
   }

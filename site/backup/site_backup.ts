@@ -11,13 +11,17 @@
 import { basename, dirname, join, resolve } from "node:path";
 import { shareDatabase } from "../../store/database_lock.ts";
 import { syncFile, vacuumInto } from "../../store/database_copy.ts";
-import { type BackupContents, checkBackupContents } from "./backup_contents.ts";
+import {
+  type BackupContents,
+  type BackupProgress,
+  checkBackupContents,
+} from "./backup_contents.ts";
 
 export interface BackupOptions {
   /** Replace `target` if it exists. */
   force?: boolean;
-  /** The bytes written so far, about every second while the copy runs. */
-  onProgress?: (bytes: number) => void;
+  /** What it is doing, about every second while the copy and its check run. */
+  onProgress?: (progress: BackupProgress) => void;
 }
 
 export interface BackupResult extends BackupContents {
@@ -43,8 +47,14 @@ export async function backupSiteDatabase(
   try {
     // Empty and owner-only before VACUUM INTO writes the site's data into it.
     (await Deno.open(partial, { createNew: true, write: true, mode: 0o600 })).close();
-    await vacuumInto(file, partial, options.onProgress);
-    const contents = await checkBackupContents(partial, `the copy of ${file}`);
+    const onProgress = options.onProgress ?? (() => {});
+    await vacuumInto(file, partial, (bytes) => onProgress({ step: "copying", bytes }));
+    const contents = await checkBackupContents(
+      partial,
+      `the copy of ${file}`,
+      Infinity,
+      onProgress,
+    );
     await syncFile(partial);
     await Deno.rename(partial, target);
     return { ...contents, target, ms: performance.now() - started };

@@ -19,18 +19,29 @@ import { basename, dirname, join } from "node:path";
 import { lockFileOf, takeDatabaseAlone } from "../../store/database_lock.ts";
 import { syncFile } from "../../store/database_copy.ts";
 import { SITE_SCHEMA_VERSION } from "../site_db.ts";
-import { type BackupContents, checkBackupContents } from "./backup_contents.ts";
+import {
+  type BackupContents,
+  type BackupProgress,
+  checkBackupContents,
+} from "./backup_contents.ts";
 
 export interface RestoreResult extends BackupContents {
   /** Where the database it replaced is now; `undefined` when there was none. */
   aside?: string;
 }
 
+export interface RestoreOptions {
+  /** The time in the name the replaced database is kept under. */
+  now?: Date;
+  /** What it is doing, about every second while the backup is checked. */
+  onProgress?: (progress: BackupProgress) => void;
+}
+
 /** Restores the backup `from` as the site database `file` (see the module doc). */
 export async function restoreSiteDatabase(
   file: string,
   from: string,
-  now = new Date(),
+  { now = new Date(), onProgress }: RestoreOptions = {},
 ): Promise<RestoreResult> {
   if (!(await Deno.stat(from).catch(() => undefined))?.isFile) {
     throw new Error(`no backup at ${from}`);
@@ -47,7 +58,12 @@ export async function restoreSiteDatabase(
   try {
     await Deno.copyFile(from, incoming);
     await Deno.chmod(incoming, 0o600);
-    const contents = await checkBackupContents(incoming, `the backup ${from}`, SITE_SCHEMA_VERSION);
+    const contents = await checkBackupContents(
+      incoming,
+      `the backup ${from}`,
+      SITE_SCHEMA_VERSION,
+      onProgress,
+    );
     await syncFile(incoming);
     const aside = await setAside(file, now);
     await Deno.rename(incoming, file);
