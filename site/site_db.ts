@@ -98,6 +98,7 @@ export const SITE_SCHEMA_VERSION = SITE_MIGRATIONS.length;
  */
 export async function openSiteDatabase(pathOrUrl: string, authToken?: string): Promise<Client> {
   const file = localDatabaseFile(pathOrUrl);
+  // Its folder first (with the errors that name it), for the lock file beside it.
   if (file !== undefined) await ownerOnlyDatabase(file);
   const lock = file === undefined ? undefined : await shareDatabase(file);
   try {
