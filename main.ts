@@ -21,7 +21,7 @@ const commands: { name: string; summary: string; load: () => Promise<Command> }[
   },
   {
     name: "site",
-    summary: "run a site: the HTTP API, sync endpoint and database",
+    summary: "run a site: the HTTP API, sync endpoint and database; back it up or restore it",
     load: async () => (await import("./cli/site_command.ts")).siteCommand,
   },
   {
@@ -62,6 +62,12 @@ const commands: { name: string; summary: string; load: () => Promise<Command> }[
   },
 ];
 
+/** `meter site backup|restore`: commands of their own, under `site`. */
+const siteSubcommands = new Map<string, () => Promise<Command>>([
+  ["backup", async () => (await import("./cli/site_backup_command.ts")).siteBackupCommand],
+  ["restore", async () => (await import("./cli/site_restore_command.ts")).siteRestoreCommand],
+]);
+
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return `Meter ${METER_VERSION}: software metering. Agents record which programs people run;
@@ -85,6 +91,8 @@ export async function main(argv: string[]): Promise<number> {
     console.log(METER_VERSION);
     return 0;
   }
+  const subcommand = name === "site" ? siteSubcommands.get(rest[0]) : undefined;
+  if (subcommand) return await runCommand(await subcommand(), rest.slice(1));
   const command = commands.find((c) => c.name === name);
   if (!command) {
     console.error(`meter: unknown command '${name}'\n\n${help()}`);

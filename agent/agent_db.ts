@@ -13,6 +13,8 @@
  * - `executable_hashes`: the inventory's cache of executables' sha256.
  * - the document store and sync states from `store/`.
  *
+ * An older file is brought to this schema by `agent_migrations.ts`.
+ *
  * @module
  */
 import { type Client, openDatabase } from "../store/db.ts";
@@ -20,8 +22,9 @@ import { docStoreSchema } from "../store/doc_store.ts";
 import { executableHashesSchema } from "./core/inventory/executable_hashes.ts";
 import { KeyValueTable } from "../store/key_value_table.ts";
 import { syncStateSchema } from "../store/sync_state_store.ts";
-import { SESSION_ADDED_COLUMNS, SESSION_COLUMNS_SQL } from "../store/session_columns.ts";
-import { addMissingColumns } from "../store/added_columns.ts";
+import { SESSION_COLUMNS_SQL } from "../store/session_columns.ts";
+import type { VersionedSchema } from "../store/schema_migrations.ts";
+import { AGENT_MIGRATIONS } from "./agent_migrations.ts";
 
 export const agentSchema = [
   ...docStoreSchema,
@@ -46,17 +49,17 @@ export const agentSchema = [
   `CREATE TABLE IF NOT EXISTS doc_actors (doc_id TEXT PRIMARY KEY, actor TEXT NOT NULL)`,
 ] as const;
 
-/** The file holds the agent's secret: `openDatabase` makes it its owner's only. */
+/** The agent's schema, with the steps that bring an older database to it. */
+export const AGENT_SCHEMA: VersionedSchema = {
+  database: "agent",
+  statements: agentSchema,
+  migrations: AGENT_MIGRATIONS,
+};
+
+/**
+ * Opens (or creates) the agent's database, migrating an older one. The file
+ * holds the agent's secret: `openDatabase` makes it its owner's only.
+ */
 export async function openAgentDatabase(path: string): Promise<Client> {
-  const db = await openDatabase(path, agentSchema);
-  try {
-    await addMissingColumns(
-      db,
-      SESSION_ADDED_COLUMNS.map(([column, type]) => ["agent_sessions", column, type] as const),
-    );
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return db;
+  return await openDatabase(path, AGENT_SCHEMA);
 }

@@ -13,13 +13,15 @@
  * process source under Wine, beside the Linux one), `--hierarchy-only`
  * (`--hierarchy-clients N`), `--summaries-only` (a generated fleet of 10,000
  * clients over 90 days, about 18 million sessions, which runs last in a full
- * run; `--summaries-clients N` / `--summaries-days N` make it smaller).
+ * run; `--summaries-clients N` / `--summaries-days N` make it smaller),
+ * `--backup-only` (`--backup-clients N`: a site backup and a migration).
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { benchAgentPollCost } from "./agent_poll_cost.ts";
 import { benchAgentProcessCost } from "./agent_process_cost.ts";
+import { benchBackup } from "./backup_bench.ts";
 import { type BenchFigure, progress, renderFigures } from "./bench_figure.ts";
 import { benchHierarchy } from "./hierarchy_bench.ts";
 import { benchInventory } from "./inventory_bench.ts";
@@ -52,6 +54,8 @@ const { values } = parseArgs({
     "query-only": { type: "boolean" },
     "sync-only": { type: "boolean" },
     "agent-only": { type: "boolean" },
+    "backup-only": { type: "boolean" },
+    "backup-clients": { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -71,11 +75,12 @@ One part alone:
   --windows-only       the Windows process source's CPU per poll under Wine, beside Linux's
   --hierarchy-only     a child's summaries sent to its parent
   --summaries-only     summaries of 18 million sessions from scratch, reports at that size
+  --backup-only        a site backup next to a file copy; migrating an old database next to opening
 
 Sizes:
   --load-agents N  --load-seconds S  --load-day-seconds S
   --inventory-clients N  --hierarchy-clients N
-  --summaries-clients N  --summaries-days N
+  --summaries-clients N  --summaries-days N  --backup-clients N
 
 Output:
   --json               the figures as JSON
@@ -98,6 +103,7 @@ const PARTS = [
   "windows",
   "hierarchy",
   "summaries",
+  "backup",
 ] as const;
 const only = PARTS.find((part) => values[`${part}-only`]) ?? "";
 if (!only || only === "sync") {
@@ -133,6 +139,9 @@ if (!only || only === "windows") {
 }
 if (!only || only === "hierarchy") {
   figures.push(...await benchHierarchy({ clients: count(values["hierarchy-clients"]) }));
+}
+if (!only || only === "backup") {
+  figures.push(...await benchBackup({ clients: count(values["backup-clients"]) }));
 }
 if (!only || only === "summaries") {
   figures.push(

@@ -3,7 +3,14 @@
  *
  * @module
  */
-import { applyLogLevel, type Command, intOption, numberOption, stringOption } from "./command.ts";
+import {
+  applyLogLevel,
+  type Command,
+  intOption,
+  numberOption,
+  stringOption,
+  UsageError,
+} from "./command.ts";
 import { secretOption, secretOptions } from "./secret_option.ts";
 import { siteUrl } from "./site_url.ts";
 import { waitForSignal } from "./wait_for_signal.ts";
@@ -12,9 +19,13 @@ export const siteCommand: Command = {
   name: "site",
   usage: `
 Usage: meter site [options]
+       meter site backup --to FILE [options]
+       meter site restore --from FILE [options]
 
 Runs a site: the HTTP API for administrators and tools, the sync endpoint
-for agents, and the database that stores rules and usage.
+for agents, and the database that stores rules and usage. 'backup' copies
+the database of a running site safely; 'restore' puts a backup back while the
+site is stopped (see 'meter site backup --help', 'meter site restore --help').
 
 Options:
   --code CODE        site code, 3 capital letters or digits (default S01)
@@ -72,7 +83,10 @@ Make the first admin token with 'meter token create --role admin' and the same
     config: { type: "string" },
     "log-level": { type: "string" },
   },
-  async run(values) {
+  async run(values, positionals) {
+    if (positionals.length > 0) {
+      throw new UsageError(`unexpected ${positionals.join(" ")} (backup and restore come first)`);
+    }
     // Loaded here, so that --help needs no permissions and loads nothing.
     const { loadSiteConfig } = await import("../site/mod.ts");
     const { startSite } = await import("../site/mod.ts");

@@ -33,24 +33,49 @@ export function siteDatabaseGiven(values: Values): boolean {
   return Object.keys(SITE_DATABASE_OPTIONS).some((name) => values[name] !== undefined);
 }
 
+/** Where the site's database is, as `meter site` finds it from the same flags. */
+export interface SiteDatabaseLocation {
+  /** The URL or path `meter site` would open. */
+  db: string;
+  dbAuthToken?: string;
+  /** The embedded file; `undefined` for a libSQL server. */
+  file?: string;
+}
+
+/** The site's database from the flags, as `meter site` would find it. */
+export async function siteDatabaseLocation(values: Values): Promise<SiteDatabaseLocation> {
+  // Loaded here, so that --help needs no permissions and loads nothing.
+  const { loadSiteConfig } = await import("../site/mod.ts");
+  const { localDatabaseFile } = await import("../store/db.ts");
+  const config = await loadSiteConfig(stringOption(values, "config"), {
+    db: stringOption(values, "db"),
+    code: stringOption(values, "code"),
+    dataDir: stringOption(values, "data-dir"),
+  });
+  return { db: config.db, dbAuthToken: config.dbAuthToken, file: localDatabaseFile(config.db) };
+}
+
+/** Says, naming the path looked at, that there is no site database there. */
+export function missingSiteDatabase(file: string, why = "", otherWay = ""): Error {
+  return new Error(
+    `no site database at ${resolve(file)}${why}; point at the site's with --db FILE (or the ` +
+      `--data-dir, --code or --config it was started with)${otherWay}`,
+  );
+}
+
 /** Opens the site's existing database, or says why it will not. */
 export async function openExistingSiteDatabase(values: Values): Promise<Client> {
   // Loaded here, so that --help needs no permissions and loads nothing.
-  const { loadSiteConfig } = await import("../site/mod.ts");
   const { openSiteDatabase } = await import("../site/mod.ts");
-  const { localDatabaseFile, shownDatabaseUrl } = await import("../store/db.ts");
+  const { shownDatabaseUrl } = await import("../store/db.ts");
   const code = stringOption(values, "code");
-  const config = await loadSiteConfig(stringOption(values, "config"), {
-    db: stringOption(values, "db"),
-    code,
-    dataDir: stringOption(values, "data-dir"),
-  });
-  const file = localDatabaseFile(config.db);
-  if (file !== undefined && !exists(file)) {
-    throw new Error(
-      `no site database at ${resolve(file)}, and a new one would be unknown to the running ` +
-        `site; point at the site's with --db FILE (or the --data-dir, --code or --config it ` +
-        `was started with), or work over its API: --site URL --token-file ADMIN_TOKEN_FILE`,
+  const config = await siteDatabaseLocation(values);
+  const file = config.file;
+  if (file !== undefined && !siteDatabaseExists(file)) {
+    throw missingSiteDatabase(
+      file,
+      ", and a new one would be unknown to the running site",
+      ", or work over its API: --site URL --token-file ADMIN_TOKEN_FILE",
     );
   }
   const db = await openSiteDatabase(config.db, config.dbAuthToken);
@@ -58,7 +83,8 @@ export async function openExistingSiteDatabase(values: Values): Promise<Client> 
   return db;
 }
 
-function exists(file: string): boolean {
+/** Whether the database file is there. */
+export function siteDatabaseExists(file: string): boolean {
   try {
     return Deno.statSync(file).isFile;
   } catch {

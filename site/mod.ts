@@ -61,3 +61,11 @@ export {
   reportParameters,
   REPORTS,
 } from "./reports/mod.ts";
+export { SITE_SCHEMA_VERSION } from "./site_db.ts";
+export { type BackupOptions, type BackupResult, backupSiteDatabase } from "./backup/site_backup.ts";
+export {
+  type RestoreOptions,
+  type RestoreResult,
+  restoreSiteDatabase,
+} from "./backup/site_restore.ts";
+export type { BackupProgress } from "./backup/backup_contents.ts";

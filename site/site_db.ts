@@ -5,33 +5,34 @@
  *
  * Secrets live apart from what may be shown: an agent's secret hash is in
  * `client_secrets`, not in `clients`, so `clients` can be offered to
- * queries as it is. A database made before that split is moved over when it
- * is opened, as is one made before local-hour users were kept per time zone.
+ * queries as it is. A database made before that split, or before local-hour
+ * users were kept per time zone, is moved over by its numbered migrations
+ * (`site_migrations.ts`) when it is opened.
  *
  * @module
  */
 import type { Client } from "../store/db.ts";
-import { openDatabase } from "../store/db.ts";
+import { localDatabaseFile, openDatabase } from "../store/db.ts";
+import { releaseWithClose, shareDatabase } from "../store/database_lock.ts";
+import { ownerOnlyDatabase } from "../store/owner_only_database.ts";
 import { docStoreSchema } from "../store/doc_store.ts";
 import { KeyValueTable } from "../store/key_value_table.ts";
 import { syncStateSchema } from "../store/sync_state_store.ts";
-import { LOCAL_HOUR_USERS_TABLE, summarySchema } from "./summaries/summary_schema.ts";
+import { summarySchema } from "./summaries/summary_schema.ts";
 import { auditSchema } from "./access/audit_log.ts";
 import { childSitesSchema } from "./hierarchy/child_sites.ts";
 import { knownSitesSchema } from "./hierarchy/known_sites.ts";
 import { descendantCredentialsSchema } from "./hierarchy/client_credentials.ts";
 import { summaryOutboxSchema } from "./summaries/summary_outbox.ts";
 import { summaryShardsSchema } from "./hierarchy/summary_publisher.ts";
-import {
-  descendantSummarySchema,
-  SITE_LOCAL_HOUR_USERS_TABLE,
-} from "./hierarchy/summary_materializer.ts";
+import { descendantSummarySchema } from "./hierarchy/summary_materializer.ts";
 import { softwareSchema } from "./inventory/software_schema.ts";
 import { collectionsSchema } from "./collections/collection_store.ts";
-import { CLIENTS_ADDED_COLUMNS, clientsSchema } from "./clients/clients_table.ts";
-import { clientSecretsSchema, moveClientSecrets } from "./clients/client_secrets_table.ts";
-import { SESSIONS_ADDED_COLUMNS, sessionsSchema } from "./usage/sessions_table.ts";
-import { addMissingColumns, hasColumn } from "../store/added_columns.ts";
+import { clientsSchema } from "./clients/clients_table.ts";
+import { clientSecretsSchema } from "./clients/client_secrets_table.ts";
+import { sessionsSchema } from "./usage/sessions_table.ts";
+import type { VersionedSchema } from "../store/schema_migrations.ts";
+import { SITE_MIGRATIONS } from "./site_migrations.ts";
 
 export const siteSchema = [
   ...docStoreSchema,
@@ -79,52 +80,36 @@ export const siteSchema = [
   ...auditSchema,
 ] as const;
 
-/** Opens (or creates) the site's database; an embedded file is its owner's only. */
-export async function openSiteDatabase(pathOrUrl: string, authToken?: string): Promise<Client> {
-  const db = await openDatabase(pathOrUrl, siteSchema, {
-    authToken,
-    cacheMiB: 64,
-    walAutocheckpointPages: 10_000,
-  });
-  await moveClientSecrets(db);
-  await addMissingColumns(db, ADDED_COLUMNS);
-  await keyCellsByZone(db);
-  return db;
-}
+/** The site's schema, with the steps that bring an older database to it. */
+export const SITE_SCHEMA: VersionedSchema = {
+  database: "site",
+  statements: siteSchema,
+  migrations: SITE_MIGRATIONS,
+};
 
-/** Columns added after the first release, for databases made before them. */
-const ADDED_COLUMNS = [
-  ...CLIENTS_ADDED_COLUMNS,
-  ...SESSIONS_ADDED_COLUMNS,
-  // Presence read before zones were kept: UTC, as the time-of-day report took it.
-  ["local_presence", "time_zone", "TEXT NOT NULL DEFAULT 'UTC'"],
-  ["audit_log", "count", "INTEGER NOT NULL DEFAULT 1"],
-  ["audit_log", "last_at", "INTEGER"],
-] as const;
-
-/** The local-hour tables, their schema, and their columns other than the time zone. */
-const ZONED_CELLS = [
-  ["local_hour_users", LOCAL_HOUR_USERS_TABLE, "rule_id, local_date, local_hour, weekday, users"],
-  [
-    "site_local_hour_users",
-    SITE_LOCAL_HOUR_USERS_TABLE,
-    "site_code, rule_id, local_date, local_hour, weekday, users",
-  ],
-] as const;
+/** The schema version this Meter writes; a newer database is refused. */
+export const SITE_SCHEMA_VERSION = SITE_MIGRATIONS.length;
 
 /**
- * Local-hour tables made before the time zone was part of their key are made
- * again with it (a key cannot be altered in place); the rows they held read as
- * UTC, which is how the time-of-day report took every row then.
+ * Opens (or creates) the site's database, migrating an older one; an
+ * embedded file is its owner's only. While it is open, its lock file is held
+ * shared, so that `meter site restore` does not replace it meanwhile
+ * (`store/database_lock.ts`).
  */
-async function keyCellsByZone(db: Client): Promise<void> {
-  for (const [table, schema, columns] of ZONED_CELLS) {
-    if (await hasColumn(db, table, "time_zone")) continue;
-    await db.batch([
-      `ALTER TABLE ${table} RENAME TO ${table}_unzoned`,
-      schema,
-      `INSERT INTO ${table} (${columns}, time_zone) SELECT ${columns}, 'UTC' FROM ${table}_unzoned`,
-      `DROP TABLE ${table}_unzoned`,
-    ], "write");
+export async function openSiteDatabase(pathOrUrl: string, authToken?: string): Promise<Client> {
+  const file = localDatabaseFile(pathOrUrl);
+  // Its folder first (with the errors that name it), for the lock file beside it.
+  if (file !== undefined) await ownerOnlyDatabase(file);
+  const lock = file === undefined ? undefined : await shareDatabase(file);
+  try {
+    const db = await openDatabase(pathOrUrl, SITE_SCHEMA, {
+      authToken,
+      cacheMiB: 64,
+      walAutocheckpointPages: 10_000,
+    });
+    return lock ? releaseWithClose(db, lock) : db;
+  } catch (error) {
+    lock?.close();
+    throw error;
   }
 }

@@ -6,16 +6,23 @@
  * change is one transaction. For embedded files the client keeps a single
  * connection, so the per-connection pragmas set here hold for every call.
  * An embedded file, with its WAL and shared-memory files, is its owner's
- * only (`owner_only_database.ts`).
+ * only (`owner_only_database.ts`). A site's or agent's database carries a
+ * schema version and is migrated when opened (`schema_migrations.ts`).
  *
  * @module
  */
-import { type Client, createClient, type InStatement } from "@libsql/client";
+import { type Client, createClient, type InStatement, type Transaction } from "@libsql/client";
 import { dirname } from "node:path";
 import { ownerOnlyDatabase } from "./owner_only_database.ts";
 import { reusePreparedStatements } from "./statement_cache.ts";
+import {
+  applyVersionedSchema,
+  NewerDatabaseError,
+  refuseNewer,
+  type VersionedSchema,
+} from "./schema_migrations.ts";
 
-export type { Client, InStatement };
+export type { Client, InStatement, Transaction };
 
 /** Turns a plain path into a `file:` URL. */
 export function databaseUrl(pathOrUrl: string): string {
@@ -40,10 +47,6 @@ export function shownDatabaseUrl(pathOrUrl: string): string {
   return pathOrUrl.replace(/([?&]authToken=)[^&]*/gi, "$1***");
 }
 
-/**
- * Opens the database and applies the schema statements (each must be
- * idempotent, e.g. `CREATE TABLE IF NOT EXISTS`).
- */
 export interface DatabaseOptions {
   authToken?: string;
   /** Page cache in MiB (embedded files); a site wants more than an agent. */
@@ -52,9 +55,15 @@ export interface DatabaseOptions {
   walAutocheckpointPages?: number;
 }
 
+/**
+ * Opens the database and applies its schema: plain statements (each must be
+ * idempotent, e.g. `CREATE TABLE IF NOT EXISTS`), or a versioned schema,
+ * which migrates an older database and refuses a newer one before changing
+ * anything in it.
+ */
 export async function openDatabase(
   pathOrUrl: string,
-  schema: readonly string[],
+  schema: readonly string[] | VersionedSchema,
   { authToken, cacheMiB = 2, walAutocheckpointPages = 1000 }: DatabaseOptions = {},
 ): Promise<Client> {
   const url = databaseUrl(pathOrUrl);
@@ -64,20 +73,25 @@ export async function openDatabase(
   let db: Client | undefined;
   try {
     db = createClient({ url, authToken, concurrency: 1, intMode: "number" });
-    if (url.startsWith("file:")) {
+    const versioned = "migrations" in schema ? schema : undefined;
+    const embedded = url.startsWith("file:");
+    if (embedded) await db.execute("PRAGMA busy_timeout = 5000");
+    // Before anything below can write to it.
+    if (versioned) await refuseNewer(db, versioned, shownDatabaseUrl(pathOrUrl));
+    if (embedded) {
       // WAL lets readers run beside the writer; NORMAL syncs at checkpoints,
       // which keeps commits cheap while a crash still loses no committed data
       // except the last transactions before a power cut.
       await db.execute("PRAGMA journal_mode = WAL");
       await db.execute("PRAGMA synchronous = NORMAL");
-      await db.execute("PRAGMA busy_timeout = 5000");
       await db.execute(`PRAGMA cache_size = ${-Math.round(cacheMiB * 1024)}`);
       await db.execute(`PRAGMA wal_autocheckpoint = ${walAutocheckpointPages}`);
     }
-    await db.batch(schema.map((sql) => ({ sql, args: [] })), "write");
+    if (versioned) await applyVersionedSchema(db, versioned, shownDatabaseUrl(pathOrUrl));
+    else await db.batch((schema as readonly string[]).map((sql) => ({ sql, args: [] })), "write");
   } catch (error) {
     db?.close();
-    throw cannotOpen(pathOrUrl, error);
+    throw error instanceof NewerDatabaseError ? error : cannotOpen(pathOrUrl, error);
   }
   return db;
 }

@@ -3,7 +3,9 @@
  * agent's sessions not yet written to their document (`agent_sessions`) and
  * the site's rows made from usage documents (`usage_sessions`). One
  * definition, so that a field added to the session record is added to both
- * tables alike. Each table adds its own keys and bookkeeping around them.
+ * tables alike. Each table adds its own keys and bookkeeping around them; a
+ * column added here needs a migration of each database too
+ * (`site/site_migrations.ts`, `agent/agent_migrations.ts`).
  *
  * @module
  */
@@ -21,6 +23,3 @@ export const SESSION_COLUMNS_SQL = `rule_id TEXT NOT NULL,
     end_not_captured INTEGER NOT NULL,
     remote INTEGER NOT NULL,
     language TEXT`;
-
-/** Session columns added after the first release: old tables get them with `ALTER TABLE`. */
-export const SESSION_ADDED_COLUMNS = [["language", "TEXT"]] as const;

@@ -4,13 +4,19 @@
  * from the file `DENORT_BIN` names (an offline release machine). Where it
  * cannot, the package ships the runtime and the source instead, and says so.
  *
+ * Run alone (`deno task compile`), it compiles this checkout into `dist/meter`.
+ *
  * @module
  */
 import { join } from "node:path";
 import { run } from "./run.ts";
 
 /** Workers started by file name, which `deno compile` must be told to embed. */
-const WORKERS = ["site/summaries/summarizer_worker.ts", "cli/console_close_worker.ts"];
+const WORKERS = [
+  "site/summaries/summarizer_worker.ts",
+  "cli/console_close_worker.ts",
+  "store/database_copy_worker.ts",
+];
 
 /**
  * Compiles the staged `app` with the Linux `deno`; returns the executable's
@@ -41,4 +47,15 @@ export async function compileMeter(
     const cause = lines.find((line) => line.startsWith("1: "))?.slice(3);
     return { reason: cause ?? lines.find((line) => /error/i.test(line)) ?? "deno compile failed" };
   }
+}
+
+if (import.meta.main) {
+  const root = new URL("../..", import.meta.url).pathname;
+  await Deno.mkdir(join(root, "dist"), { recursive: true });
+  const result = await compileMeter(Deno.execPath(), root, join(root, "dist"));
+  if ("reason" in result) {
+    console.error(`compile: cannot compile: ${result.reason}`);
+    Deno.exit(1);
+  }
+  console.log(result.executable);
 }

@@ -22,19 +22,6 @@ export const clientSecretsSchema = [
   `CREATE INDEX IF NOT EXISTS client_actors_by_client ON client_actors (client_id)`,
 ] as const;
 
-/** Moves secret hashes out of a `clients` table made before `client_secrets` existed. */
-export async function moveClientSecrets(db: Client): Promise<void> {
-  const old = await db.execute(
-    "SELECT 1 FROM pragma_table_info('clients') WHERE name = 'secret_hash'",
-  );
-  if (old.rows.length === 0) return;
-  await db.batch([
-    `INSERT OR IGNORE INTO client_secrets (client_id, secret_hash)
-      SELECT client_id, secret_hash FROM clients`,
-    "ALTER TABLE clients DROP COLUMN secret_hash",
-  ], "write");
-}
-
 /** A new client's credential: its secret's hash, and the one actor bound to it. */
 export function insertCredentialStatements(
   clientId: string,

@@ -34,12 +34,6 @@ export const clientsSchema = [
   )`,
 ] as const;
 
-/** Columns added after the first release, for databases made before them. */
-export const CLIENTS_ADDED_COLUMNS = [
-  ["clients", "clock_offset_ms", "INTEGER"],
-  ["clients", "clock_checked_at", "INTEGER"],
-] as const;
-
 /** A statement and its bound values, to be spliced into a larger one. */
 export interface Fragment {
   sql: string;

@@ -13,7 +13,7 @@
  */
 import type { InValue } from "@libsql/client";
 import type { Client, InStatement } from "../../store/db.ts";
-import { SESSION_ADDED_COLUMNS, SESSION_COLUMNS_SQL } from "../../store/session_columns.ts";
+import { SESSION_COLUMNS_SQL } from "../../store/session_columns.ts";
 import { dayOf, dayStart } from "../../model/doc_id.ts";
 import { inOwnClients, isOwnClient } from "../clients/clients_table.ts";
 
@@ -42,12 +42,6 @@ export const sessionsSchema = [
     WHERE end_ms IS NULL OR end_ms - start_ms > 86400000`,
   `CREATE INDEX IF NOT EXISTS usage_long_by_client ON usage_sessions (client_id, start_ms)
     WHERE end_ms IS NULL OR end_ms - start_ms > 86400000`,
-] as const;
-
-/** Columns added after the first release, for databases made before them. */
-export const SESSIONS_ADDED_COLUMNS = [
-  ["usage_sessions", "clock_offset_ms", "INTEGER NOT NULL DEFAULT 0"],
-  ...SESSION_ADDED_COLUMNS.map(([column, type]) => ["usage_sessions", column, type] as const),
 ] as const;
 
 /** A statement on sessions with its bound values (a query may be wrapped by its reader). */
