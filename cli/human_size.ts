@@ -16,3 +16,8 @@ export function humanBytes(bytes: number): string {
 export function humanSeconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`;
 }
+
+/** `1 session`, `314,305 sessions`. */
+export function humanCount(n: number, noun: string): string {
+  return `${n.toLocaleString("en-US")} ${n === 1 ? noun : `${noun}s`}`;
+}

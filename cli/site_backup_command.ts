@@ -7,7 +7,7 @@
  */
 import { backupProgress } from "./backup_progress.ts";
 import { type Command, stringOption, UsageError } from "./command.ts";
-import { humanBytes, humanSeconds } from "./human_size.ts";
+import { humanBytes, humanCount, humanSeconds } from "./human_size.ts";
 import {
   missingSiteDatabase,
   SITE_DATABASE_HELP,
@@ -59,7 +59,7 @@ server's own backup. Put a backup back with 'meter site restore'.
     });
     console.log(
       `backed up ${location.file} to ${target}: ${humanBytes(backup.bytes)}, ` +
-        `${backup.sessions.toLocaleString("en-US")} sessions, schema version ${backup.version}, ` +
+        `${humanCount(backup.sessions, "session")}, schema version ${backup.version}, ` +
         `in ${humanSeconds(backup.ms)}`,
     );
   },

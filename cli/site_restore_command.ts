@@ -7,7 +7,7 @@
  */
 import { backupProgress } from "./backup_progress.ts";
 import { type Command, stringOption, UsageError } from "./command.ts";
-import { humanBytes } from "./human_size.ts";
+import { humanBytes, humanCount } from "./human_size.ts";
 import {
   SITE_DATABASE_HELP,
   SITE_DATABASE_OPTIONS,
@@ -52,7 +52,7 @@ ${SITE_DATABASE_HELP}
     });
     console.log(
       `restored ${from} as ${location.file}: ${humanBytes(restored.bytes)}, ` +
-        `${restored.sessions.toLocaleString("en-US")} sessions, schema version ${restored.version}`,
+        `${humanCount(restored.sessions, "session")}, schema version ${restored.version}`,
     );
     console.log(
       restored.aside

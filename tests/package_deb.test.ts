@@ -76,6 +76,12 @@ async function startUnit(unit: string): Promise<MeterProcess> {
   );
 }
 
+/** Runs `meter ARGS` as the site's user, as `sudo -u meter meter ARGS` would. */
+async function asSiteUser(args: string[]) {
+  const user = ["--reuid=meter", "--regid=meter", "--init-groups"];
+  return await run("setpriv", [...user, "meter", ...args], { HOME: "/var/lib/meter/site" });
+}
+
 /** Edits an installed settings file as an administrator would (a JSON key's value). */
 async function setKey(file: string, key: string, value: unknown): Promise<void> {
   const text = await Deno.readTextFile(file);
@@ -177,18 +183,14 @@ describe.skipIf(skipped !== "")(`the Debian package${skipped}`, () => {
     await setKey("/etc/meter/site.json", "hostname", "127.0.0.1");
     const { site, agent } = await startBoth();
     // The first admin token, made in the running site's database as its user, as the docs say.
-    const token = await run("setpriv", [
-      "--reuid=meter",
-      "--regid=meter",
-      "--init-groups",
-      "meter",
+    const token = await asSiteUser([
       "token",
       "create",
       "--role",
       "admin",
       "--config",
       "/etc/meter/site.json",
-    ], { HOME: "/var/lib/meter/site" });
+    ]);
     expect(token.code, token.stderr).toBe(0);
     admin = token.stdout.trim().split(/\s+/).at(-1)!;
     expect(site.exited).toBe(false);
@@ -220,6 +222,17 @@ describe.skipIf(skipped !== "")(`the Debian package${skipped}`, () => {
     expect(rows[0].user).toBe(user.name);
     const agentDb = await Deno.stat("/var/lib/meter/agent/agent.db");
     expect(agentDb.mode! & 0o777).toBe(0o600);
+    // A backup of the running site, as the docs say: its user, its settings file.
+    const backup = await asSiteUser([
+      "site",
+      "backup",
+      "--config",
+      "/etc/meter/site.json",
+      "--to",
+      "/var/lib/meter/site/backup.db",
+    ]);
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(backup.stdout).toMatch(/backed up .* 1 session,/);
     await started.stop();
     expect((await started.status).code).toBe(0);
     await site.stop();
