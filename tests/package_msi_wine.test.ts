@@ -3,7 +3,8 @@
  * scripts/package/msi.ts builds installs silently with the site and the
  * enroll token file as properties, and starts the service MeterAgent, whose
  * agent enrols with a real site process on Linux and meters a Windows
- * program; `net stop` stops the agent cleanly; a newer MSI without the
+ * program; `net stop` stops the agent cleanly; an agent that exits by itself
+ * stops the service with an error; a newer MSI without the
  * properties replaces it and keeps them; uninstalling removes the program
  * and the service and keeps the agent's data.
  *
@@ -74,7 +75,9 @@ describe.skipIf(skipped !== "")(`the Windows installer, under Wine${skipped}`, (
   async function mustRun(program: string, args: string[]): Promise<string> {
     const result = await windows(program, args);
     if (result.code !== 0) {
-      throw new Error(`${program} ${args.join(" ")}: exit code ${result.code}\n${result.err}`);
+      throw new Error(
+        `${program} ${args.join(" ")}: exit code ${result.code}\n${result.out}${result.err}`,
+      );
     }
     return result.out;
   }
@@ -87,6 +90,18 @@ describe.skipIf(skipped !== "")(`the Windows installer, under Wine${skipped}`, (
       const text = await Deno.readTextFile(log).catch(() => "");
       throw new Error(`msiexec ${args.join(" ")}: exit code ${result.code}\n${text.slice(-4000)}`);
     }
+  }
+
+  /**
+   * The settings the installer wrote. Waited for: once in a few runs Wine's
+   * reg.exe exited 1 with no output right after an install that had written them.
+   */
+  async function settings(): Promise<string> {
+    return await waitFor(
+      "reg query HKLM\\SOFTWARE\\Meter\\Agent",
+      () => mustRun("reg", ["query", "HKLM\\SOFTWARE\\Meter\\Agent"]),
+      { timeoutMs: 10_000 },
+    );
   }
 
   /** The service as `sc query` tells it, or undefined when there is no such service. */
@@ -187,8 +202,8 @@ describe.skipIf(skipped !== "")(`the Windows installer, under Wine${skipped}`, (
     const shipped: string[] = [];
     for await (const entry of Deno.readDir(programFiles())) shipped.push(entry.name);
     expect(shipped.sort()).toEqual(["app", "deno.exe", "meter_service.exe"]);
-    const settings = await mustRun("reg", ["query", "HKLM\\SOFTWARE\\Meter\\Agent"]);
-    expect(settings).toContain(site.url);
+    const written = await settings();
+    expect(written).toContain(site.url);
 
     await waitForAgent(1);
     const [started] = await logged("agent started");
@@ -218,11 +233,31 @@ describe.skipIf(skipped !== "")(`the Windows installer, under Wine${skipped}`, (
     expect(await logged("the agent did not stop in time; ending it")).toEqual([]);
   });
 
+  it("stops with an error when the agent exits by itself, so that recovery restarts it", async () => {
+    const setSite = (url: string) =>
+      mustRun("reg", ["add", "HKLM\\SOFTWARE\\Meter\\Agent", "/v", "SiteUrl", "/d", url, "/f"]);
+    await setSite("not a url");
+    try {
+      await mustRun("net", ["start", "MeterAgent"]);
+      const state = await waitFor("the service to stop", async () => {
+        const state = await service();
+        return state?.state === "STOPPED" ? state : undefined;
+      }, { timeoutMs: 60_000 });
+      // ERROR_SERVICE_SPECIFIC_ERROR, with the agent's exit code.
+      expect(state.win32ExitCode).toBe(1066);
+      expect(state.serviceExitCode).not.toBe(0);
+      const [exited] = await logged("the agent exited by itself");
+      expect(exited.detail).toBe(`exit code ${state.serviceExitCode}`);
+    } finally {
+      await setSite(site.url);
+    }
+  });
+
   it("is replaced by a newer version without the properties, and keeps them", async () => {
     await msiexec(["/i", windowsPath(msi[SECOND])], "upgrade");
-    const settings = await mustRun("reg", ["query", "HKLM\\SOFTWARE\\Meter\\Agent"]);
-    expect(settings).toContain(site.url);
-    expect(settings).toContain("C:\\Meter Setup\\enroll.token");
+    const written = await settings();
+    expect(written).toContain(site.url);
+    expect(written).toContain("C:\\Meter Setup\\enroll.token");
     // The new version's service runs the agent again, with the same enrolment.
     await waitForAgent(2);
     const starts = await logged("agent started");

@@ -91,10 +91,10 @@ static void log_line(const char *level, const char *msg, const wchar_t *detail) 
   WriteFile(log_file, line, (DWORD)n, &written, NULL);
 }
 
-static void log_error(const char *msg, const wchar_t *what, DWORD error) {
+static void log_error(const char *level, const char *msg, const wchar_t *what, DWORD error) {
   wchar_t detail[1024];
   swprintf(detail, 1024, L"%ls: Windows error %lu", what, error);
-  log_line("error", msg, detail);
+  log_line(level, msg, detail);
 }
 
 /* Appends one argument to a command line, quoted the way CommandLineToArgvW reads it. */
@@ -253,27 +253,31 @@ static BOOL agent_command_line(const wchar_t *install_dir, const wchar_t *data_d
  */
 static void default_recovery(void) {
   SC_HANDLE manager = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
-  if (!manager) return;
-  SC_HANDLE service =
-      OpenServiceW(manager, SERVICE_NAME, SERVICE_QUERY_CONFIG | SERVICE_CHANGE_CONFIG | SERVICE_START);
-  if (service) {
-    BYTE buffer[8192];
-    DWORD needed;
-    SERVICE_FAILURE_ACTIONSW *current = (SERVICE_FAILURE_ACTIONSW *)buffer;
-    if (QueryServiceConfig2W(service, SERVICE_CONFIG_FAILURE_ACTIONS, buffer, sizeof buffer,
-                             &needed) &&
-        current->cActions == 0) {
-      SC_ACTION actions[3] = {
-          {SC_ACTION_RESTART, 10000}, {SC_ACTION_RESTART, 60000}, {SC_ACTION_RESTART, 300000}};
-      SERVICE_FAILURE_ACTIONSW failure = {86400, NULL, NULL, 3, actions};
-      SERVICE_FAILURE_ACTIONS_FLAG on_errors = {TRUE};
-      if (ChangeServiceConfig2W(service, SERVICE_CONFIG_FAILURE_ACTIONS, &failure) &&
-          ChangeServiceConfig2W(service, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &on_errors))
-        log_line("info", "recovery set: restart the agent when it fails", NULL);
-    }
-    CloseServiceHandle(service);
-  }
-  CloseServiceHandle(manager);
+  SC_HANDLE service = manager ? OpenServiceW(manager, SERVICE_NAME,
+                                             SERVICE_QUERY_CONFIG | SERVICE_CHANGE_CONFIG |
+                                                 SERVICE_START)
+                              : NULL;
+  BYTE buffer[8192];
+  DWORD needed;
+  SERVICE_FAILURE_ACTIONSW *current = (SERVICE_FAILURE_ACTIONSW *)buffer;
+  SC_ACTION actions[3] = {
+      {SC_ACTION_RESTART, 10000}, {SC_ACTION_RESTART, 60000}, {SC_ACTION_RESTART, 300000}};
+  SERVICE_FAILURE_ACTIONSW failure = {86400, NULL, NULL, 3, actions};
+  SERVICE_FAILURE_ACTIONS_FLAG on_errors = {TRUE};
+  if (!service)
+    log_error("warn", "recovery not set", L"OpenService", GetLastError());
+  else if (!QueryServiceConfig2W(service, SERVICE_CONFIG_FAILURE_ACTIONS, buffer, sizeof buffer,
+                                 &needed))
+    log_error("warn", "recovery not set", L"QueryServiceConfig2", GetLastError());
+  else if (current->cActions > 0)
+    ; /* the administrator's */
+  else if (!ChangeServiceConfig2W(service, SERVICE_CONFIG_FAILURE_ACTIONS, &failure) ||
+           !ChangeServiceConfig2W(service, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &on_errors))
+    log_error("warn", "recovery not set", L"ChangeServiceConfig2", GetLastError());
+  else
+    log_line("info", "recovery set: restart the agent after 10 s, 1 min, then 5 min", NULL);
+  if (service) CloseServiceHandle(service);
+  if (manager) CloseServiceHandle(manager);
 }
 
 /* Asks the agent to stop with Ctrl-C, waits, and ends it only if it does not. */
@@ -281,7 +285,7 @@ static DWORD stop_agent(HANDLE agent) {
   DWORD exit_code = 0;
   log_line("info", "stopping the agent with Ctrl-C", NULL);
   if (!GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0))
-    log_error("could not send Ctrl-C", L"GenerateConsoleCtrlEvent", GetLastError());
+    log_error("error", "could not send Ctrl-C", L"GenerateConsoleCtrlEvent", GetLastError());
   for (DWORD waited = 0; waited < STOP_TIMEOUT_MS; waited += 1000) {
     if (WaitForSingleObject(agent, 1000) == WAIT_OBJECT_0) break;
     report(SERVICE_STOP_PENDING, NO_ERROR, 0, 2000);
@@ -380,7 +384,7 @@ static void WINAPI service_main(DWORD argc, wchar_t **argv) {
   if (!CreateProcessW(NULL, line, NULL, NULL, TRUE, CREATE_UNICODE_ENVIRONMENT, NULL, app_dir,
                       &startup, &agent)) {
     DWORD error = GetLastError();
-    log_error("could not start the agent", line, error);
+    log_error("error", "could not start the agent", line, error);
     report(SERVICE_STOPPED, error, 0, 0);
     return;
   }
