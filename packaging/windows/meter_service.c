@@ -97,8 +97,11 @@ static void log_error(const char *level, const char *msg, const wchar_t *what, D
   log_line(level, msg, detail);
 }
 
+/* Set when an argument did not fit: the agent is then not started with a part of its flags. */
+static BOOL too_long;
+
 /* Appends one argument to a command line, quoted the way CommandLineToArgvW reads it. */
-static BOOL append_arg(wchar_t *line, const wchar_t *arg) {
+static void append_arg(wchar_t *line, const wchar_t *arg) {
   size_t n = wcslen(line);
   wchar_t quoted[4096];
   size_t q = 0;
@@ -109,16 +112,21 @@ static BOOL append_arg(wchar_t *line, const wchar_t *arg) {
     while (*p == L'\\') p++, backslashes++;
     /* Backslashes are literal unless a quote (ours, or one in the arg) follows. */
     size_t copies = *p == L'\0' ? backslashes * 2 : *p == L'"' ? backslashes * 2 + 1 : backslashes;
-    if (q + copies + 4 >= 4096) return FALSE;
+    if (q + copies + 4 >= 4096) {
+      too_long = TRUE;
+      return;
+    }
     while (copies--) quoted[q++] = L'\\';
     if (*p == L'\0') break;
     quoted[q++] = *p;
   }
   quoted[q++] = L'"';
   quoted[q] = L'\0';
-  if (n + q >= COMMAND_LINE_MAX) return FALSE;
+  if (n + q >= COMMAND_LINE_MAX) {
+    too_long = TRUE;
+    return;
+  }
   wcscpy(line + n, quoted);
-  return TRUE;
 }
 
 /* A string value under HKLM\SOFTWARE\Meter\Agent, or "" when absent or empty. */
@@ -238,11 +246,13 @@ static BOOL agent_command_line(const wchar_t *install_dir, const wchar_t *data_d
   if (file_exists(path)) {
     /* The file may name its own database; flags would win over it. */
     append_arg(line, L"--config");
-    return append_arg(line, path);
+    append_arg(line, path);
+  } else {
+    swprintf(path, MAX_PATH, L"%ls\\agent.db", data_dir);
+    append_arg(line, L"--db");
+    append_arg(line, path);
   }
-  swprintf(path, MAX_PATH, L"%ls\\agent.db", data_dir);
-  append_arg(line, L"--db");
-  return append_arg(line, path);
+  return !too_long;
 }
 
 /*
