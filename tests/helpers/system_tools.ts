@@ -53,6 +53,13 @@ export const WINDRES: SystemTool = {
   tests: "the version resources of the Windows tests' programs (tests/wine_environment.test.ts)",
 };
 
+/** wixl and wixl-heat (msitools), which build the Windows installer on Linux. */
+export const WIXL: SystemTool = {
+  file: "/usr/bin/wixl",
+  debianPackage: "wixl",
+  tests: "the Windows installer's test under Wine (tests/package_msi_wine.test.ts)",
+};
+
 /** A real Windows DLL with a version resource, for tests reading PE files. */
 export const MINGW_ZLIB: SystemTool = {
   file: "/usr/x86_64-w64-mingw32/lib/zlib1.dll",
@@ -67,6 +74,7 @@ export const SYSTEM_TOOLS: readonly SystemTool[] = [
   MINGW,
   WINDRES,
   MINGW_ZLIB,
+  WIXL,
 ];
 
 /** Every package the tool needs, the one providing its file first. */
