@@ -65,14 +65,15 @@ async function main(args: string[]): Promise<number> {
   }
   if (values.only !== "deb") {
     const { buildMsi } = await import("./package/msi.ts");
-    console.log(await buildMsi({ version: values.version, outDir, workDir }));
+    console.log(await buildMsi({ version: values.version, outDir, workDir: join(workDir, "msi") }));
   }
   return 0;
 }
 
 async function debPackage(version: string, outDir: string, workDir: string, compile: boolean) {
   step(`staging Meter ${version} for Linux (npm ci --omit=dev) ...`);
-  const app = await stageApp(workDir, "linux", version);
+  const app = join(workDir, "app-linux");
+  await stageApp(app, "linux", version);
   const deno = await denoRuntime("linux");
   let compiled: string | undefined;
   if (compile) {

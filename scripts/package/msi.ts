@@ -12,7 +12,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { copyAppSource, installProductionModules } from "./app_source.ts";
+import { stageApp } from "./stage_app.ts";
 import { denoRuntime } from "./deno_runtime.ts";
 import { run } from "./run.ts";
 
@@ -48,10 +48,8 @@ export async function buildMsi(options: MsiOptions): Promise<string> {
   try {
     const stage = join(workDir, "stage");
     await Deno.remove(stage, { recursive: true }).catch(() => {});
-    step("copying the agent's source");
-    await copyAppSource(join(stage, "app"));
-    step("installing the Windows npm packages (npm ci --os=win32)");
-    await installProductionModules(join(stage, "app"), "win32");
+    step("staging the source and its Windows npm packages (npm ci --os=win32)");
+    await stageApp(join(stage, "app"), "win32", options.version);
     step("getting the Windows deno.exe");
     await Deno.copyFile(await denoRuntime("win32"), join(stage, "deno.exe"));
     step("compiling the service host with mingw-w64");

@@ -12,9 +12,8 @@ import { copyAppSource, installProductionModules, type PackageOs } from "./app_s
 /** npm installs every libc's build of libSQL; the runtime shipped links glibc. */
 const OTHER_LIBC = ["node_modules/@libsql/linux-x64-musl"];
 
-/** Stages into `<workDir>/app-<os>` (made anew) and returns that folder. */
-export async function stageApp(workDir: string, os: PackageOs, version: string) {
-  const app = join(workDir, `app-${os}`);
+/** Stages into `app` (made anew). */
+export async function stageApp(app: string, os: PackageOs, version: string): Promise<void> {
   await Deno.remove(app, { recursive: true }).catch(() => {});
   await copyAppSource(app);
   await Deno.writeTextFile(
@@ -26,5 +25,4 @@ export async function stageApp(workDir: string, os: PackageOs, version: string) 
   if (os === "linux") {
     for (const path of OTHER_LIBC) await Deno.remove(join(app, path), { recursive: true });
   }
-  return app;
 }

@@ -16,7 +16,7 @@
  */
 import { join } from "node:path";
 import { runCachedStep, sha256Hex } from "./cached_step.ts";
-import { runChecked } from "./checked_command.ts";
+import { installProductionModules } from "../../scripts/package/app_source.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -46,16 +46,7 @@ export async function prepareAppDependencies(cacheDir: string, appDir: string): 
       await Deno.mkdir(appDir, { recursive: true });
       await Deno.writeFile(join(appDir, "package.json"), pkg);
       await Deno.writeFile(join(appDir, "package-lock.json"), lock);
-      // ci, not install: exactly the lock's versions, and a clean node_modules.
-      // --os/--cpu pick the win32-x64 builds among the optional dependencies.
-      await runChecked("npm", [
-        "ci",
-        "--omit=dev",
-        "--os=win32",
-        "--cpu=x64",
-        "--no-audit",
-        "--no-fund",
-      ], { cwd: appDir });
+      await installProductionModules(appDir, "win32");
     },
   });
 }

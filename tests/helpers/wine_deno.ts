@@ -4,9 +4,9 @@
  *
  * It comes from the npm package `@deno/win32-x64`, which cannot be a
  * dependency: npm refuses to install an `os: win32` package on Linux, even
- * with `--os=win32` (that only picks optional dependencies). So `npm pack`
- * fetches its tarball (checked against the registry's integrity), and tar
- * takes deno.exe out into the cache. It runs as it is: the Wine prefix's
+ * with `--os=win32` (that only picks optional dependencies). So the MSI's
+ * build fetches it with `npm pack` (scripts/package/deno_runtime.ts), and
+ * this copies it into the tests' cache. It runs as it is: the Wine prefix's
  * stand-in bcryptprimitives.dll makes it work under Wine 8.0
  * (tests/fixtures/windows/bcryptprimitives_stand_in.c).
  *
@@ -16,21 +16,13 @@ import { dirname, join } from "node:path";
 import { runCachedStep } from "./cached_step.ts";
 import { runChecked } from "./checked_command.ts";
 import { WINE, wineEnvironment } from "./wine_prefix.ts";
-
-const PACKAGE_JSON = new URL("../../package.json", import.meta.url).pathname;
+import { projectDenoVersion } from "../../scripts/package/app_source.ts";
+import { denoRuntime } from "../../scripts/package/deno_runtime.ts";
 
 /** The deno.exe and Wine the prefix's workarounds were checked with. */
 const CHECKED_WITH = "deno 2.9.6 under Wine 8.0";
 
-/** The Deno version the project pins, e.g. `2.9.6`. */
-export async function projectDenoVersion(): Promise<string> {
-  const pkg = JSON.parse(await Deno.readTextFile(PACKAGE_JSON));
-  const version = pkg.devDependencies?.deno;
-  if (typeof version !== "string" || !/^\d+\.\d+\.\d+$/.test(version)) {
-    throw new Error(`package.json: expected an exact devDependencies.deno, found ${version}`);
-  }
-  return version;
-}
+export { projectDenoVersion };
 
 /**
  * Puts deno.exe `version` at `<cacheDir>/deno/deno.exe` unless it is there,
@@ -49,15 +41,11 @@ export async function prepareWindowsDeno(
     key: version,
     outputs: [denoExe],
     run: async () => {
-      console.error(`[wine] fetching deno.exe ${version} (@deno/win32-x64, 42 MB) with npm ...`);
+      // The packages' fetch (scripts/package/deno_runtime.ts), for the version the project pins.
+      if (version !== await projectDenoVersion()) throw new Error(`deno ${version} is not pinned`);
       await Deno.remove(denoDir, { recursive: true }).catch(() => {});
       await Deno.mkdir(denoDir, { recursive: true });
-      const packed = JSON.parse(
-        await runChecked("npm", ["pack", "--json", `@deno/win32-x64@${version}`], { cwd: denoDir }),
-      );
-      const tarball = join(denoDir, packed[0].filename);
-      await runChecked("tar", ["-xzf", tarball, "-C", denoDir, "--strip-components=1"]);
-      await Deno.remove(tarball);
+      await Deno.copyFile(await denoRuntime("win32"), denoExe);
       await checkWindowsDeno(denoExe, prefix, version);
     },
   });
