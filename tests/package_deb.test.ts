@@ -21,6 +21,7 @@ import { copySleep, runProgram, tempDir, uniqueName } from "./helpers/metered_pr
 import { addUser, removeUser, type SystemUser } from "./helpers/system_users.ts";
 import { parseService, serviceCommand } from "./helpers/unit_file.ts";
 import { waitFor } from "./helpers/wait_for.ts";
+import { skipReason, SYSTEMD_ANALYZE } from "./helpers/system_tools.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const UNITS = "/lib/systemd/system";
@@ -33,6 +34,8 @@ function meterInstalled(): boolean {
 
 const skipped = !canInstallDebs()
   ? " (skipped: needs root and dpkg)"
+  : skipReason([SYSTEMD_ANALYZE]) !== ""
+  ? skipReason([SYSTEMD_ANALYZE])
   : meterInstalled()
   ? " (skipped: a meter package is installed on this machine)"
   : "";

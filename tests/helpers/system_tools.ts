@@ -60,6 +60,13 @@ export const WIXL: SystemTool = {
   tests: "the Windows installer's test under Wine (tests/package_msi_wine.test.ts)",
 };
 
+/** Checks the Debian package's systemd units (systemd need not be running). */
+export const SYSTEMD_ANALYZE: SystemTool = {
+  file: "/usr/bin/systemd-analyze",
+  debianPackage: "systemd",
+  tests: "the Debian package's unit check (tests/package_deb.test.ts)",
+};
+
 /** A real Windows DLL with a version resource, for tests reading PE files. */
 export const MINGW_ZLIB: SystemTool = {
   file: "/usr/x86_64-w64-mingw32/lib/zlib1.dll",
@@ -75,6 +82,7 @@ export const SYSTEM_TOOLS: readonly SystemTool[] = [
   WINDRES,
   MINGW_ZLIB,
   WIXL,
+  SYSTEMD_ANALYZE,
 ];
 
 /** Every package the tool needs, the one providing its file first. */
