@@ -77,9 +77,11 @@ export const agentConfigSchema = z.object({
     description: "most MB of programs one inventory run reads to hash them",
     flag: "`--inventory-hash-mb N`",
   }),
-  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info").meta({
+  // No default here: without the key or the flag, METER_LOG_LEVEL decides.
+  logLevel: z.enum(["debug", "info", "warn", "error"]).optional().meta({
     description: "least level logged (JSON lines on stderr)",
-    flag: "`--log-level LEVEL`",
+    flag: "`--log-level LEVEL` or env `METER_LOG_LEVEL` (both win over the file)",
+    shownDefault: "`info`",
   }),
 }).strict();
 

@@ -95,9 +95,10 @@ Options:
       inventoryHours: numberOption(values, "inventory-hours"),
       inventoryCheckSeconds: numberOption(values, "inventory-check"),
       inventoryHashMb: intOption(values, "inventory-hash-mb"),
-      logLevel: stringOption(values, "log-level"),
     });
-    setLogLevel(config.logLevel);
+    // The flag (applied above), then METER_LOG_LEVEL, then the file: as for the site's tokens.
+    const fileLevel = values["log-level"] === undefined && !Deno.env.get("METER_LOG_LEVEL");
+    if (fileLevel && config.logLevel !== undefined) setLogLevel(config.logLevel);
     const tokenFile = stringOption(values, "enroll-token-file") ?? config.enrollTokenFile;
     const enrollToken = stringOption(values, "enroll-token") ??
       (tokenFile !== undefined
