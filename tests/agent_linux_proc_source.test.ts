@@ -222,7 +222,8 @@ describe("LinuxProcSource on this machine", () => {
   });
 
   it("reads remote and language from the environment", async () => {
-    const source = new LinuxProcSource();
+    // No logind sessions, so a desktop session around the test does not overrule the variables.
+    const source = new LinuxProcSource({ sessionsDir: await tempDir() });
     const program = await sleepCopy();
     const cases: [Record<string, string>, boolean, string | null][] = [
       [{ SSH_CONNECTION: "10.0.0.1 50000 10.0.0.2 22", LANG: "de_DE.UTF-8" }, true, "de"],

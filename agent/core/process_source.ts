@@ -37,7 +37,11 @@ export interface ProcessDetails {
   uid: number;
   /** User name for the uid (`uid:<n>` when it has none); `DOMAIN\user` on Windows. */
   user: string;
-  /** Started in a remote login session (ssh; a Remote Desktop session on Windows). */
+  /**
+   * Started in a remote login session: on Linux one systemd-logind records
+   * as remote (ssh, xrdp, VNC), else ssh's traces; a Remote Desktop session
+   * on Windows.
+   */
   remote: boolean;
   /**
    * The language rules match: on Linux the process's locale (`de` for

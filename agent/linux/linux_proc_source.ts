@@ -30,6 +30,10 @@
  * but never reported or read further. A process that vanishes between the
  * listing and the reads is left out; the next poll will not list it.
  *
+ * Whether a process is remote is read with its details: systemd-logind's
+ * word on its session decides (see `logind_sessions.ts`); without one, the
+ * `SSH_*` variables of its environment or an ssh server among its ancestors.
+ *
  * Reads are synchronous: each takes microseconds, and async file operations
  * would cost more CPU than the reads themselves.
  *
@@ -44,6 +48,7 @@ import {
 } from "../core/process_source.ts";
 import { UserNames } from "./user_names.ts";
 import { readTextOrUndefined } from "./read_text.ts";
+import { LogindSessions } from "./logind_sessions.ts";
 
 export interface LinuxProcSourceOptions {
   /** Where procfs is mounted; `/proc` unless a test points at a fixture. */
@@ -60,6 +65,11 @@ export interface LinuxProcSourceOptions {
   clockTicks?: number;
   /** Resolves uids to names; one is created when omitted. */
   userNames?: UserNames;
+  /**
+   * Where systemd-logind keeps its session files; `/run/systemd/sessions`
+   * unless a test points at a folder of its own.
+   */
+  sessionsDir?: string;
 }
 
 /** The fields of `/proc/PID/stat` the agent uses. */
@@ -95,6 +105,7 @@ export class LinuxProcSource implements ProcessSource {
   readonly #youngWindowMs: number;
   readonly #recheckMs: number;
   readonly #userNames: UserNames;
+  readonly #sessions: LogindSessions;
   #clockTicks: number | undefined;
   #bootId: string | undefined;
   readonly #known = new Map<number, Known>();
@@ -109,6 +120,7 @@ export class LinuxProcSource implements ProcessSource {
     this.#recheckMs = options.recheckMs ?? 60_000;
     this.#clockTicks = options.clockTicks;
     this.#userNames = options.userNames ?? new UserNames();
+    this.#sessions = new LogindSessions({ sessionsDir: options.sessionsDir });
   }
 
   async snapshot(): Promise<ProcessSnapshot> {
@@ -342,8 +354,9 @@ export class LinuxProcSource implements ProcessSource {
     if (uid === undefined) return undefined;
     const environment = this.#readEnvironment(process.pid);
     if (environment === undefined) return undefined;
-    const remote = SSH_VARIABLES.some((name) => environment.get(name)) ||
-      this.#hasSshdAncestor(process.ppid);
+    // logind knows every PAM login (xrdp and VNC too); ssh's traces serve where it says nothing.
+    const remote = this.#sessions.remote(dir) ??
+      (SSH_VARIABLES.some((name) => environment.get(name)) || this.#hasSshdAncestor(process.ppid));
     // Read after the rest: a pid reused meanwhile would show another start time.
     if (this.#readStat(process.pid)?.startTicks !== process.startTicks) return undefined;
     const user = await this.#userNames.name(uid);
