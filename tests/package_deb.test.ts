@@ -211,6 +211,8 @@ describe.skipIf(skipped !== "")(`the Debian package${skipped}`, () => {
     await setKey("/etc/meter/agent.json", "pollSeconds", 0.2);
     await setKey("/etc/meter/agent.json", "syncDelaySeconds", 0.2);
     await setKey("/etc/meter/agent.json", "syncIntervalSeconds", 2);
+    // Debug lines say where a slow first sync spends its time, should this test fail.
+    await setKey("/etc/meter/agent.json", "logLevel", "debug");
     const rule = await api(siteUrl, admin, "POST", "/v1/rules", {
       name: "packaged",
       fileName: program.split("/").at(-1),
