@@ -40,6 +40,13 @@ async function connectorSkipReason(): Promise<string> {
 }
 
 const skipped = await connectorSkipReason();
+const hasSetpriv = ["/usr/bin/setpriv", "/bin/setpriv"].some((path) => {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+});
 
 /** Collects the events of one connector as they come. */
 function collect(connector: ProcConnector): { items: ProcConnectorItem[]; done: Promise<void> } {
@@ -229,6 +236,30 @@ describe.skipIf(skipped !== "")(`the process connector with real programs${skipp
       await done;
     }
   });
+
+  it.skipIf(!hasSetpriv)(
+    "open refuses clearly without CAP_NET_ADMIN, so the agent can fall back to polling",
+    async () => {
+      const script = join(dir, "open.ts");
+      const module = new URL("../agent/linux/proc_connector.ts", import.meta.url).href;
+      await Deno.writeTextFile(
+        script,
+        `import { ProcConnector } from ${JSON.stringify(module)};\n` +
+          "try { await ProcConnector.open(); console.log('opened'); }\n" +
+          "catch (error) { console.log(JSON.stringify([error.name, error.errno, error.message])); }\n",
+      );
+      // Root without CAP_NET_ADMIN, as the agent is when run unprivileged.
+      const output = await new Deno.Command("setpriv", {
+        args: ["--bounding-set=-net_admin", "--", Deno.execPath(), "run", "-A", script],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const [name, errno, message] = JSON.parse(new TextDecoder().decode(output.stdout));
+      expect(name).toBe("ProcConnectorUnavailable");
+      expect(errno).toBe(1); // EPERM
+      expect(message).toMatch(/Operation not permitted/);
+    },
+  );
 
   it("close ends a pending wait promptly and the iteration with it", async () => {
     const connector = await ProcConnector.open({ waitMs: 200 });
