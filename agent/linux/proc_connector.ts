@@ -27,6 +27,10 @@
  * Only process-level events are reported: a thread's exit has
  * `pid !== tgid` and is dropped (an exec is always reported by the thread
  * group leader: the kernel makes the exec'ing thread the leader first).
+ * The kernel reports each task's exit when that task exits, so a program
+ * whose main thread ends with `pthread_exit` while other threads run on is
+ * reported ended early (`/proc/PID/status` then still lists `Threads:`).
+ * An event carries no path: the consumer reads `/proc/PID/exe` on exec.
  * When the socket's receive buffer overflows the kernel drops events and
  * the next receive fails with `ENOBUFS`; that becomes a `lost` item, after
  * which the consumer should rescan `/proc`.
