@@ -11,11 +11,13 @@ import type { AgentPlatform } from "./core/platform.ts";
  * its own platform's modules are loaded: an agent on Linux never loads the
  * Windows bindings and the PE parser, nor the reverse.
  */
-export async function thisPlatform(): Promise<AgentPlatform> {
+export async function thisPlatform(
+  options: { processEvents?: boolean } = {},
+): Promise<AgentPlatform> {
   if (Deno.build.os === "windows") {
     return (await import("./windows/windows_platform.ts")).windowsPlatform();
   }
-  return (await import("./linux/linux_platform.ts")).linuxPlatform();
+  return (await import("./linux/linux_platform.ts")).linuxPlatform(options);
 }
 
 /**

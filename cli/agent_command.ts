@@ -50,13 +50,17 @@ Options:
                           (default 10)
   --inventory-hash-mb N   read at most N MB of programs per inventory run to hash
                           them; the rest are hashed in later runs (default 256)
+  --process-events        take exec and exit events from the kernel (Linux, as root):
+                          exact start and end times, and runs shorter than a poll;
+                          without root it polls, and logs why
   --log-level LEVEL       debug, info, warn or error (default info; logs are JSON
                           lines on stderr)
   --config FILE           a JSON file of settings (comments allowed): site,
                           fallbackSites, enrollTokenFile, ca, db,
                           syncIntervalSeconds, pollSeconds, syncDelaySeconds,
                           keepDays, maxUnsentMb, inventoryHours,
-                          inventoryCheckSeconds, inventoryHashMb, logLevel; flags
+                          inventoryCheckSeconds, inventoryHashMb, processEvents,
+                          logLevel; flags
                           win over the file, and a key it does not know is
                           refused (docs/configuration.md)
   -h, --help              show this help
@@ -76,6 +80,7 @@ Options:
     "inventory-hash-mb": { type: "string" },
     "log-level": { type: "string" },
     config: { type: "string" },
+    "process-events": { type: "boolean" },
   },
   async run(values) {
     applyLogLevel(values);
@@ -95,6 +100,7 @@ Options:
       inventoryHours: numberOption(values, "inventory-hours"),
       inventoryCheckSeconds: numberOption(values, "inventory-check"),
       inventoryHashMb: intOption(values, "inventory-hash-mb"),
+      processEvents: values["process-events"] === true ? true : undefined,
     });
     // The flag (applied above), then METER_LOG_LEVEL, then the file: as for the site's tokens.
     const fileLevel = values["log-level"] === undefined && !Deno.env.get("METER_LOG_LEVEL");
@@ -105,7 +111,7 @@ Options:
         ? secretFileIfPresent(tokenFile, "enroll-token-file")
         : Deno.env.get("METER_ENROLL_TOKEN") || undefined);
     const agent = await Agent.open({
-      platform: await thisPlatform(),
+      platform: await thisPlatform({ processEvents: config.processEvents }),
       site: config.site,
       fallbackSites: config.fallbackSites,
       caFile: config.ca,

@@ -1,5 +1,6 @@
 /**
- * The process-source conformance suite, run on the Linux `/proc` source with
+ * The process-source conformance suite, run on the Linux `/proc` source and
+ * on the kernel's process events backed by it (as root), with
  * real programs (a copy of `sleep` under a unique name, run by a user made
  * for the test) and on the fake source the recorder's tests drive, so the
  * fake is held to what a real source does.
@@ -8,6 +9,8 @@
  */
 import { afterAll, beforeAll } from "vitest";
 import { LinuxProcSource } from "../agent/linux/linux_proc_source.ts";
+import { LinuxEventSource } from "../agent/linux/linux_event_source.ts";
+import { ProcConnector } from "../agent/linux/proc_connector.ts";
 import { FakeClock } from "./helpers/fake_clock.ts";
 import { FakeProcessSource } from "./helpers/fake_process_source.ts";
 import { copySleep, runProgram, uniqueName } from "./helpers/metered_program.ts";
@@ -57,6 +60,19 @@ async function startSleep(): Promise<StartedProgram> {
 }
 
 processSourceConformance("Linux /proc", () => new LinuxProcSource(), () => startSleep());
+
+// The kernel's process events need root; without it the agent polls, and so does the suite.
+const eventSources: LinuxEventSource[] = [];
+afterAll(async () => {
+  await Promise.all(eventSources.map((source) => source.close()));
+});
+processSourceConformance("Linux process events", async () => {
+  const connector = await ProcConnector.open().catch(() => undefined);
+  if (!connector) return new LinuxProcSource();
+  const source = new LinuxEventSource(new LinuxProcSource(), connector);
+  eventSources.push(source);
+  return source;
+}, () => startSleep());
 
 const clock = new FakeClock();
 processSourceConformance("fake", () => new FakeProcessSource(clock), (source) => {

@@ -229,6 +229,7 @@ export class Agent {
       log.error("could not store the last usage before stopping", { error });
     }
     this.#db.close();
+    await this.#o.platform.close?.();
     log.info("agent stopped", { clientId: this.clientId });
   }
 

@@ -39,4 +39,6 @@ export interface AgentPlatform {
   softwareSignature(): Promise<string>;
   /** The computer's host name, OS, architecture, time zone and agent version. */
   facts(): Promise<ClientFacts>;
+  /** Lets go of what the platform holds open (the process events' socket); at stop. */
+  close?(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 /**
  * What the agent knows about a running process, and the interface every
  * process source implements (Linux `/proc` polling and Windows' process
- * list now; the netlink process connector and macOS later).
+ * list; the kernel's process events on Linux, backed by `/proc`).
  *
  * A process is identified by its pid and start time together, so a pid the
  * kernel reuses is a new process.
@@ -29,6 +29,13 @@ export interface ProcessInfo {
    * Linux), the base name of the real executable, behind any link, serves.
    */
   originalName?: string | null;
+  /**
+   * When it ended, ms since the epoch, for a process a source saw end
+   * between two snapshots (an exit event): such a process is in the next
+   * snapshot once, so that a run shorter than the poll interval is still a
+   * session, with its exact end.
+   */
+  endMs?: number;
 }
 
 /** Facts read only for processes that match a rule, because they cost more. */

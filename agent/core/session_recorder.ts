@@ -1,7 +1,8 @@
 /**
  * Turns process snapshots into usage sessions: one session per run of a
- * process that matches a rule, from the process's real start time to the
- * first poll that no longer sees it.
+ * process that matches a rule, from the process's real start time to its
+ * exit where the source saw it (`ProcessInfo.endMs`), else to the first
+ * poll that no longer sees it.
  *
  * Sessions live in the agent's database from the poll that sees them: a
  * restart after a crash reloads the open ones, carries on with those whose
@@ -138,7 +139,7 @@ export class SessionRecorder {
 
   async poll(): Promise<PollResult> {
     const snapshot = await this.#o.source.snapshot();
-    const plan: Plan = { statements: [], ended: [], started: [], counters: new Map() };
+    const plan: Plan = { statements: [], ended: [], started: [], whole: 0, counters: new Map() };
     this.#planEnds(snapshot, plan);
     await this.#planStarts(snapshot, plan);
     const statements = [...this.#held, ...plan.statements];
@@ -165,8 +166,8 @@ export class SessionRecorder {
     this.#apply(snapshot, plan, saveLastSeen);
     return {
       at: snapshot.at,
-      started: plan.started.length,
-      ended: plan.ended.length,
+      started: plan.started.length + plan.whole,
+      ended: plan.ended.length + plan.whole,
       open: this.#open.size,
     };
   }
@@ -183,8 +184,8 @@ export class SessionRecorder {
       log.error("disk full: usage kept in memory until space returns", { error });
     }
     this.#held.push(...plan.statements);
-    this.#full.started += plan.started.length;
-    this.#full.ended += plan.ended.length;
+    this.#full.started += plan.started.length + plan.whole;
+    this.#full.ended += plan.ended.length + plan.whole;
     return true;
   }
 
@@ -215,10 +216,12 @@ export class SessionRecorder {
   /** Ends sessions whose process is gone; after a restart, at the last poll seen. */
   #planEnds(snapshot: ProcessSnapshot, plan: Plan): void {
     for (const [key, session] of this.#open) {
-      const running = session.bootId === snapshot.bootId && snapshot.processes.has(key);
-      if (running) continue;
-      const recovered = this.#firstPoll;
-      const end = recovered ? Math.max(session.startMs, this.#lastPoll) : snapshot.at;
+      const process = session.bootId === snapshot.bootId ? snapshot.processes.get(key) : undefined;
+      if (process && process.endMs === undefined) continue;
+      const recovered = this.#firstPoll && !process;
+      // Its exit's own time where the source saw it; else the first poll without it.
+      const end = process?.endMs ??
+        (recovered ? Math.max(session.startMs, this.#lastPoll) : snapshot.at);
       plan.statements.push({
         sql: "UPDATE agent_sessions SET end_ms = ?, end_not_captured = ?, written = 0 WHERE id = ?",
         args: [end, recovered ? 1 : 0, session.id],
@@ -251,13 +254,19 @@ export class SessionRecorder {
     const seq = plan.counters.get(day) ?? this.#counters.get(day) ?? 1;
     plan.counters.set(day, seq + 1);
     const id = `${day}/${seq}`;
-    plan.started.push({
-      id,
-      pid: p.pid,
-      startTicks: p.startTicks,
-      bootId: snapshot.bootId,
-      startMs: p.startMs,
-    });
+    // A run that began and ended between two polls is stored whole.
+    const endMs = p.endMs === undefined ? null : Math.max(p.startMs, p.endMs);
+    if (endMs === null) {
+      plan.started.push({
+        id,
+        pid: p.pid,
+        startTicks: p.startTicks,
+        bootId: snapshot.bootId,
+        startMs: p.startMs,
+      });
+    } else {
+      plan.whole++;
+    }
     plan.statements.push(
       {
         sql: "INSERT INTO day_counters (day, next) VALUES (?, ?) " +
@@ -268,7 +277,7 @@ export class SessionRecorder {
         sql:
           `INSERT INTO agent_sessions (id, day, seq, rule_id, user_name, exe, argv0, version, pid,
           start_ticks, boot_id, start_ms, end_ms, start_not_captured, end_not_captured, remote,
-          language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 0, ?, ?)`,
+          language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
         args: [
           id,
           day,
@@ -282,6 +291,7 @@ export class SessionRecorder {
           p.startTicks,
           snapshot.bootId,
           p.startMs,
+          endMs,
           p.startMs < this.#startedAt ? 1 : 0,
           details.remote ? 1 : 0,
           details.language,
@@ -297,6 +307,8 @@ interface Plan {
   /** Process keys of sessions that ended. */
   ended: string[];
   started: OpenSession[];
+  /** Runs stored started and ended at once (seen whole between two polls). */
+  whole: number;
   /** Next session numbers, by day. */
   counters: Map<string, number>;
 }

@@ -1,6 +1,6 @@
 /**
- * The Linux parts of the agent: processes from `/proc` (user names from
- * `/etc/passwd`), versions from dpkg's database, executables hashed through
+ * The Linux parts of the agent: processes from the kernel's process events
+ * and `/proc` (user names from `/etc/passwd`), versions from dpkg's database, executables hashed through
  * `/proc/PID/exe`, the inventory from dpkg, rpm, flatpak, snap and desktop
  * entries, and the mtimes of the package databases as the sign that
  * installed software changed.
@@ -16,6 +16,10 @@ import { collectFacts } from "./linux_facts.ts";
 import { LinuxProcSource } from "./linux_proc_source.ts";
 import { PackageVersions } from "./package_version.ts";
 import { UserNames } from "./user_names.ts";
+import { LinuxEventSource } from "./linux_event_source.ts";
+import { ProcConnector, ProcConnectorUnavailable } from "./proc_connector.ts";
+import type { ProcessSource } from "../core/process_source.ts";
+import { log } from "../../lib/log.ts";
 
 /** The base name of the file behind any links; `null` when the path is gone. */
 export async function realFileName(path: string): Promise<string | null> {
@@ -26,10 +30,42 @@ export async function realFileName(path: string): Promise<string | null> {
   }
 }
 
-export function linuxPlatform(): AgentPlatform {
+/**
+ * The process source: `/proc` polling, or, when asked (`processEvents`),
+ * the kernel's process events backed by `/proc` where this agent may
+ * subscribe to them (root, not in a container); the log says which, and why.
+ */
+async function processSource(
+  events: boolean,
+): Promise<ProcessSource & { close?(): Promise<void> }> {
+  const proc = new LinuxProcSource({ userNames: new UserNames() });
+  if (!events) {
+    log.info("process source: /proc polling");
+    return proc;
+  }
+  try {
+    const connector = await ProcConnector.open();
+    log.info("process source: kernel process events, with /proc scans", {
+      receiveBufferBytes: connector.receiveBufferBytes,
+    });
+    return new LinuxEventSource(proc, connector);
+  } catch (error) {
+    if (!(error instanceof ProcConnectorUnavailable)) throw error;
+    log.info("process source: /proc polling (process events unavailable)", {
+      reason: error.message,
+    });
+    return proc;
+  }
+}
+
+export async function linuxPlatform(
+  { processEvents = false }: { processEvents?: boolean } = {},
+): Promise<AgentPlatform> {
   const hasher = new ExeHasher();
+  const processes = await processSource(processEvents);
   return {
-    processes: new LinuxProcSource({ userNames: new UserNames() }),
+    processes,
+    close: async () => await processes.close?.(),
     versions: new PackageVersions(),
     hasher: { sha256: (process) => hasher.sha256(`/proc/${process.pid}/exe`) },
     inventorySources: defaultInventorySources(),

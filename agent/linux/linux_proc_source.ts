@@ -142,6 +142,31 @@ export class LinuxProcSource implements ProcessSource {
     return { at, bootId, processes: this.#reported() };
   }
 
+  /**
+   * Reads one process now, as a snapshot would, and keeps it as known: for
+   * an event source that learns of a new program from its exec and must
+   * read it before a short run ends. `undefined` once it has gone (or for
+   * a kernel thread or a zombie).
+   */
+  async readNow(pid: number): Promise<ProcessInfo | undefined> {
+    await this.#initialise();
+    const known = this.#readProcess(pid, this.#bootMs());
+    if (!known) return undefined;
+    const previous = this.#known.get(pid);
+    if (previous) this.#forget(pid, previous);
+    // An exec in the same process (same key) may change its user and
+    // environment: what was read of the program before is not kept.
+    this.#details.delete(known.key);
+    this.#known.set(pid, known);
+    return known.info ?? undefined;
+  }
+
+  /** Drops what is kept of `pid`, which an event said has ended. */
+  forgetPid(pid: number): void {
+    const known = this.#known.get(pid);
+    if (known) this.#forget(pid, known);
+  }
+
   async details(process: ProcessInfo): Promise<ProcessDetails | undefined> {
     const key = processKey(process);
     const cached = this.#details.get(key);

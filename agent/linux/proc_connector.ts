@@ -409,14 +409,33 @@ export class ProcConnector {
    */
   async *events(): AsyncGenerator<ProcConnectorItem> {
     while (!this.#closed) {
-      while (this.#backlog.length > 0) yield this.#backlog.shift()!;
-      for (const parsed of this.#drain()) {
-        if (parsed.kind === "event") yield parsed.event;
-        else if (parsed.kind === "lost") yield { type: "lost" };
-      }
+      yield* this.take();
       if (this.#closed) return;
-      await this.#wait(this.#waitMs);
+      await this.wait();
     }
+  }
+
+  /**
+   * Every event queued now, in order, without waiting: a reader that must
+   * see everything that happened before a moment takes them then.
+   */
+  take(): ProcConnectorItem[] {
+    const items = this.#backlog.splice(0);
+    for (const parsed of this.#drain()) {
+      if (parsed.kind === "event") items.push(parsed.event);
+      else if (parsed.kind === "lost") items.push({ type: "lost" });
+    }
+    return items;
+  }
+
+  /** Waits until an event is queued, or `waitMs` pass, or the connector closes. */
+  async wait(): Promise<void> {
+    if (!this.#closed) await this.#wait(this.#waitMs);
+  }
+
+  /** Whether {@linkcode close} was called. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** Stops the events (within `waitMs`) and closes the socket. */

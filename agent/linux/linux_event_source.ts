@@ -1,0 +1,182 @@
+/**
+ * Processes from the kernel's process events (`proc_connector.ts`), backed
+ * by `/proc`: exact starts and ends, and runs shorter than a poll.
+ *
+ * - An **exec** event reads the new program at once (`/proc/PID/stat`,
+ *   `exe`, `cmdline`, then its details: user, session, locale), before a
+ *   short run can end; its start is the event's time, to the millisecond.
+ * - An **exit** event ends the process at the event's time. The next
+ *   snapshot holds it once more, with `endMs`, so a run that began and
+ *   ended between two polls is still a session.
+ * - `/proc` is scanned in full at the first snapshot (programs that were
+ *   running before the agent), after the kernel dropped events (`lost`: its
+ *   receive buffer overflowed), and every `rescanMs` as a backstop. A scan
+ *   adds what events missed and drops what ended unseen; such an end is the
+ *   poll's, as with polling.
+ *
+ * A child forked without an exec runs the same program as its parent and
+ * is not a new run: it is not reported until a scan finds it.
+ *
+ * @module
+ */
+import { log } from "../../lib/log.ts";
+import {
+  type ProcessDetails,
+  type ProcessInfo,
+  processKey,
+  type ProcessSnapshot,
+  type ProcessSource,
+} from "../core/process_source.ts";
+import type { LinuxProcSource } from "./linux_proc_source.ts";
+import type { ProcConnector, ProcExecEvent, ProcExitEvent } from "./proc_connector.ts";
+
+export interface LinuxEventSourceOptions {
+  /** A full `/proc` scan at least this often, as a backstop (ms). */
+  rescanMs?: number;
+}
+
+export class LinuxEventSource implements ProcessSource {
+  readonly #proc: LinuxProcSource;
+  readonly #connector: ProcConnector;
+  readonly #rescanMs: number;
+  /** Running processes, by key, and the key of each pid. */
+  readonly #running = new Map<string, ProcessInfo>();
+  readonly #keyOf = new Map<number, string>();
+  /** Processes that ended since the last snapshot, with `endMs`. */
+  #ended: ProcessInfo[] = [];
+  /** Their details, read while they ran; those of the last snapshot's ended ones. */
+  #endingDetails = new Map<string, ProcessDetails>();
+  #endedDetails = new Map<string, ProcessDetails>();
+  #scanDue = true;
+  #lastScan = 0;
+  #bootId = "";
+  /** Events are handled one batch at a time, in the kernel's order. */
+  #handling: Promise<void> = Promise.resolve();
+  /** Set when events fail: every snapshot then scans /proc, as polling does. */
+  #eventsFailed = false;
+  readonly #listening: Promise<void>;
+  /** How many times the kernel dropped events; for logs and tests. */
+  lostEvents = 0;
+
+  constructor(
+    proc: LinuxProcSource,
+    connector: ProcConnector,
+    options: LinuxEventSourceOptions = {},
+  ) {
+    this.#proc = proc;
+    this.#connector = connector;
+    this.#rescanMs = options.rescanMs ?? 60_000;
+    this.#listening = this.#listen();
+  }
+
+  /** Every event before the call is in it: ended runs once, with their ends. */
+  async snapshot(): Promise<ProcessSnapshot> {
+    await this.#handlePending();
+    const due = this.#scanDue || this.#eventsFailed ||
+      Date.now() - this.#lastScan >= this.#rescanMs;
+    if (due) await this.#scan();
+    const processes = new Map(this.#running);
+    this.#endedDetails = this.#endingDetails;
+    this.#endingDetails = new Map();
+    for (const ended of this.#ended.splice(0)) processes.set(processKey(ended), ended);
+    return { at: Date.now(), bootId: this.#bootId, processes };
+  }
+
+  /**
+   * A running process's details; for one that ended, only as the snapshot
+   * reported it (with `endMs`), from what was read while it ran.
+   */
+  async details(process: ProcessInfo): Promise<ProcessDetails | undefined> {
+    const key = processKey(process);
+    if (process.endMs !== undefined) return this.#endedDetails.get(key);
+    if (!this.#running.has(key)) return undefined;
+    return await this.#proc.details(process);
+  }
+
+  /** Stops listening; the agent calls it when it stops. */
+  async close(): Promise<void> {
+    await this.#connector.close();
+    await this.#listening;
+  }
+
+  async #listen(): Promise<void> {
+    while (!this.#connector.closed) {
+      await this.#connector.wait();
+      await this.#handlePending();
+    }
+  }
+
+  /** Handles what the kernel queued, after any batch already being handled. */
+  #handlePending(): Promise<void> {
+    this.#handling = this.#handling.then(async () => {
+      if (this.#eventsFailed || this.#connector.closed) return;
+      try {
+        for (const item of this.#connector.take()) {
+          if (item.type === "exec") await this.#started(item);
+          else if (item.type === "exit") await this.#exited(item);
+          else this.#lost();
+        }
+      } catch (error) {
+        // Without events the source still works: every snapshot scans /proc.
+        this.#eventsFailed = true;
+        log.error("process events failed; scanning /proc at every poll", { error });
+      }
+    });
+    return this.#handling;
+  }
+
+  async #started(event: ProcExecEvent): Promise<void> {
+    const info = await this.#proc.readNow(event.pid);
+    const previous = this.#keyOf.get(event.pid);
+    if (previous !== undefined) this.#running.delete(previous);
+    if (!info) {
+      this.#keyOf.delete(event.pid);
+      return;
+    }
+    const key = processKey(info);
+    const exact = { ...info, startMs: Math.round(event.time) };
+    this.#running.set(key, exact);
+    this.#keyOf.set(event.pid, key);
+    // Read now: a short run is gone by the next poll, and its details with it.
+    await this.#proc.details(exact);
+  }
+
+  async #exited(event: ProcExitEvent): Promise<void> {
+    const key = this.#keyOf.get(event.pid);
+    if (key === undefined) return;
+    const process = this.#running.get(key);
+    this.#keyOf.delete(event.pid);
+    this.#running.delete(key);
+    if (!process) return;
+    const details = await this.#proc.details(process);
+    if (details) this.#endingDetails.set(key, details);
+    this.#proc.forgetPid(event.pid);
+    this.#ended.push({ ...process, endMs: Math.max(process.startMs, Math.round(event.time)) });
+  }
+
+  #lost(): void {
+    this.lostEvents++;
+    this.#scanDue = true;
+    log.warn("process events lost (the kernel's buffer overflowed); scanning /proc", {
+      times: this.lostEvents,
+    });
+  }
+
+  /** Takes `/proc` as the truth, keeping the exact starts events gave. */
+  async #scan(): Promise<void> {
+    this.#scanDue = false;
+    const scanned = await this.#proc.snapshot();
+    this.#lastScan = scanned.at;
+    this.#bootId = scanned.bootId;
+    for (const [key, process] of this.#running) {
+      if (scanned.processes.has(key)) continue;
+      this.#running.delete(key);
+      if (this.#keyOf.get(process.pid) === key) this.#keyOf.delete(process.pid);
+    }
+    for (const [key, process] of scanned.processes) {
+      const known = this.#running.get(key);
+      this.#running.set(key, known ? { ...process, startMs: known.startMs } : process);
+      this.#keyOf.set(process.pid, key);
+    }
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Exact capture with the kernel's process events (the agent as root): runs
+ * far shorter than a poll (copies of `sleep` for 20 and 50 ms) are each one
+ * session, with a start and an end inside the run's real
+ * bounds, measured here around `spawn` and `wait`. The same agent as an
+ * unprivileged user cannot subscribe: it polls `/proc`, and says so.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { type MeteredSite, MeterProcess, startSiteWithAgent } from "./helpers/meter_process.ts";
+import { copySleep, uniqueName } from "./helpers/metered_program.ts";
+import { addRule, makeToken, sessions } from "./helpers/site_api.ts";
+import { addUser, removeUser, type SystemUser } from "./helpers/system_users.ts";
+import { waitFor } from "./helpers/wait_for.ts";
+
+const isRoot = Deno.build.os === "linux" && Deno.uid() === 0;
+/** Event times are converted from the kernel's clock, and stored as whole ms. */
+const TOLERANCE_MS = 5;
+
+/** Runs `path args` to its end; the times just before the spawn and just after the wait. */
+async function timedRun(path: string, args: string[]) {
+  const before = Date.now();
+  const child = new Deno.Command(path, { args, stdout: "null", stderr: "null" }).spawn();
+  await child.status;
+  return { pid: child.pid, before, after: Date.now() };
+}
+
+describe.skipIf(!isRoot)(`process events${isRoot ? "" : " (skipped: needs root)"}`, () => {
+  let m: MeteredSite;
+
+  beforeAll(async () => {
+    // A 5 s poll: every run below is far shorter, so polling would miss them all.
+    m = await startSiteWithAgent({ poll: 5, extra: ["--process-events"] });
+  });
+
+  afterAll(() => m?.stop());
+
+  test("the agent says it takes process events", async () => {
+    await waitFor(
+      "the agent to name its process source",
+      () => m.agent.logged("process source: kernel process events, with /proc scans").length === 1,
+    );
+  });
+
+  test("runs of 20 and 50 ms are each one session, inside their real bounds", async () => {
+    const tiny = uniqueName("mtest-tiny");
+    const short = uniqueName("mtest-short");
+    const tinyRule = await addRule(m.site.url, m.admin, { name: "tiny", fileName: tiny });
+    const shortRule = await addRule(m.site.url, m.admin, { name: "short", fileName: short });
+    await waitFor(
+      "the agent to receive the rules",
+      () => m.agent.logged("rules loaded").some((e) => e.rules === 2),
+    );
+    const tinyPath = await copySleep(m.dir, tiny);
+    const sleepPath = await copySleep(m.dir, short);
+    const runs = [];
+    for (let i = 0; i < 10; i++) {
+      runs.push({ rule: tinyRule.id, ...await timedRun(tinyPath, ["0.02"]) });
+      runs.push({ rule: shortRule.id, ...await timedRun(sleepPath, ["0.05"]) });
+    }
+    let seen: unknown[] = [];
+    const found = await waitFor("every run to reach the site", async () => {
+      const rows = [
+        ...await sessions(m.site.url, m.admin, { rule: tinyRule.id }),
+        ...await sessions(m.site.url, m.admin, { rule: shortRule.id }),
+      ];
+      seen = rows;
+      return rows.length >= runs.length ? rows : undefined;
+    }, { timeoutMs: 60_000 }).catch((error) => {
+      throw new Error(`${error.message}: ${seen.length} of ${runs.length}\n${m.agent.tail(20)}`);
+    });
+    expect(found).toHaveLength(runs.length);
+    for (const run of runs) {
+      const session = found.filter((s) => s.pid === run.pid);
+      expect(session, `run ${run.pid}`).toHaveLength(1);
+      const [{ start, end, ruleId, startNotCaptured, endNotCaptured }] = session;
+      expect(ruleId).toBe(run.rule);
+      expect(startNotCaptured || endNotCaptured).toBe(false);
+      expect(Date.parse(start)).toBeGreaterThanOrEqual(run.before - TOLERANCE_MS);
+      expect(Date.parse(end!)).toBeLessThanOrEqual(run.after + TOLERANCE_MS);
+      expect(Date.parse(end!)).toBeGreaterThanOrEqual(Date.parse(start));
+    }
+    const fifty = found.filter((s) => s.ruleId === shortRule.id)
+      .map((s) => Date.parse(s.end!) - Date.parse(s.start));
+    for (const ms of fifty) expect(ms).toBeGreaterThanOrEqual(45);
+  });
+});
+
+describe.skipIf(!isRoot)("without root", () => {
+  let user: SystemUser;
+  let dir: string;
+  let site: MeteredSite;
+  let agent: MeterProcess;
+
+  beforeAll(async () => {
+    user = await addUser(uniqueName("mpoll").replace(/-/g, ""));
+    site = await startSiteWithAgent({ poll: 5 });
+    dir = await Deno.makeTempDir({ prefix: "meter-unprivileged-" });
+    await Deno.chown(dir, user.uid, user.gid);
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await site?.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    if (user) await removeUser(user.name);
+  });
+
+  test("the agent polls /proc and says why", async () => {
+    const main = new URL("../main.ts", import.meta.url).pathname;
+    const token = await makeToken(site.site.db, "enroll");
+    agent = new MeterProcess([], {}, () =>
+      new Deno.Command("setpriv", {
+        args: [
+          `--reuid=${user.uid}`,
+          `--regid=${user.gid}`,
+          "--clear-groups",
+          "env",
+          `HOME=${dir}`,
+          `DENO_DIR=${join(dir, "deno")}`,
+          Deno.execPath(),
+          "run",
+          "-A",
+          main,
+          "agent",
+          "--site",
+          site.site.url,
+          "--db",
+          join(dir, "agent.db"),
+          "--enroll-token",
+          token,
+          "--process-events",
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn());
+    const [line] = await waitFor(
+      `the agent to name its process source\n${agent.tail()}`,
+      () => {
+        const lines = agent.logged("process source: /proc polling (process events unavailable)");
+        return lines.length > 0 ? lines : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(String(line.reason)).toMatch(/Operation not permitted|EPERM|permission/i);
+  });
+});
