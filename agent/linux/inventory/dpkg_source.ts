@@ -13,6 +13,7 @@
  */
 import type { FoundProduct, SourceResult } from "../../core/inventory/found_product.ts";
 import { isInProgramDir } from "./program_dirs.ts";
+import { ownString } from "../../../lib/own_string.ts";
 
 export interface DpkgPackage {
   name: string;
@@ -46,23 +47,35 @@ export function parseDpkgStatus(text: string): DpkgStatus {
         }${name ? ` (${name})` : ""}`,
       );
     } else if (status.split(" ")[2] === "installed") {
+      // Kept after the file's text is gone: copies, not views into it.
       installed.push({
-        name,
-        version,
-        architecture: fields.Architecture ?? "",
-        maintainer: fields.Maintainer ?? "",
+        name: ownString(name),
+        version: ownString(version),
+        architecture: ownString(fields.Architecture ?? ""),
+        maintainer: ownString(fields.Maintainer ?? ""),
       });
     }
     fields = {};
   };
-  const lines = text.split("\n");
-  lines.forEach((line, index) => {
+  const parseLine = (line: string, index: number) => {
     if (line.trim() === "") return finish();
     if (Object.keys(fields).length === 0) firstLine = index + 1;
     if (line[0] === " " || line[0] === "\t") return; // a continuation of a multi-line field
     const colon = line.indexOf(":");
     if (colon > 0) fields[line.slice(0, colon)] = line.slice(colon + 1).trim();
-  });
+  };
+  // Line by line in place, not `text.split`: V8 caches a split's result with
+  // the string it split, which kept the whole file alive after parsing.
+  let index = 0;
+  for (let start = 0;; index++) {
+    const end = text.indexOf("\n", start);
+    if (end < 0) {
+      parseLine(text.slice(start), index);
+      break;
+    }
+    parseLine(text.slice(start, end), index);
+    start = end + 1;
+  }
   finish();
   return { installed, problems };
 }
@@ -139,7 +152,7 @@ async function programsIn(listText: string): Promise<string[]> {
         listText.slice(start, start + 17),
       )
     ) {
-      const path = usrMerged(listText.slice(start, end));
+      const path = ownString(usrMerged(listText.slice(start, end)));
       if (isInProgramDir(path)) candidates.add(path);
     }
     start = end + 1;
