@@ -94,7 +94,9 @@ async function setKey(file: string, key: string, value: unknown): Promise<void> 
     file,
     text.replace(
       line,
-      (_, indent, _comment, comma) => `${indent}"${key}": ${JSON.stringify(value)}${comma || ","}`,
+      // A key uncommented gains a comma; a set one keeps its own (the last key has none).
+      (_, indent, comment, comma) =>
+        `${indent}"${key}": ${JSON.stringify(value)}${comment ? "," : comma}`,
     ),
   );
 }
