@@ -9,6 +9,8 @@
 export interface RunOptions {
   cwd?: string;
   env?: Record<string, string>;
+  /** Pass only `env` to the command, not this process's environment. */
+  clearEnv?: boolean;
 }
 
 /** Runs `command args` and returns its standard output; throws with its stderr. */

@@ -30,7 +30,7 @@ import { join, resolve } from "node:path";
 import { withFileLock } from "./file_lock.ts";
 import { copyAppSource, prepareAppDependencies, WINDOWS_FIXTURES } from "./wine_app.ts";
 import { prepareWindowsDeno, projectDenoVersion } from "./wine_deno.ts";
-import { preparePrefix, WINE, wineEnvironment, WINESERVER } from "./wine_prefix.ts";
+import { killWineServer, preparePrefix, WINE, wineEnvironment } from "./wine_prefix.ts";
 
 export interface WineEnvironment {
   /** The wine program, `/usr/bin/wine`. */
@@ -159,14 +159,7 @@ export async function stopWine(envt: WineEnvironment): Promise<void> {
   await withFileLock(join(envt.cacheDir, "lock"), async () => {
     await Deno.remove(registration).catch(() => {});
     if (await otherUsers(envt.cacheDir) > 0) return;
-    // Exits non-zero when no server runs, which is fine.
-    await new Deno.Command(WINESERVER, {
-      args: ["-k"],
-      env: envt.env,
-      clearEnv: true,
-      stdout: "null",
-      stderr: "null",
-    }).output();
+    await killWineServer(envt.env);
   });
 }
 

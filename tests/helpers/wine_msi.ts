@@ -22,7 +22,7 @@ import { runCachedStep, sha256Hex } from "./cached_step.ts";
 import type { WineEnvironment } from "./wine.ts";
 import { wineCacheDir } from "./wine.ts";
 import { projectDenoVersion } from "./wine_deno.ts";
-import { preparePrefix, WINE, wineEnvironment, WINESERVER } from "./wine_prefix.ts";
+import { killWineServer, preparePrefix, WINE, wineEnvironment } from "./wine_prefix.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -92,7 +92,7 @@ export async function prepareMsiPrefix(dir: string): Promise<WineEnvironment> {
   const env = wineEnvironment(prefix);
   if (await exists(installedMarker(dir))) {
     console.error("[msi] an earlier run left the product installed; making a new prefix");
-    await new Deno.Command(WINESERVER, { args: ["-k"], env, clearEnv: true }).output();
+    await killWineServer(env);
     await Deno.remove(join(prefix, "system.reg")).catch(() => {});
     await Deno.remove(installedMarker(dir));
   }
@@ -115,13 +115,7 @@ export function installedMarker(dir: string): string {
 
 /** Ends the prefix's Wine processes and server: the prefix is this test's alone. */
 export async function stopMsiPrefix(envt: WineEnvironment): Promise<void> {
-  await new Deno.Command(WINESERVER, {
-    args: ["-k"],
-    env: envt.env,
-    clearEnv: true,
-    stdout: "null",
-    stderr: "null",
-  }).output();
+  await killWineServer(envt.env);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -13,6 +13,17 @@ import { runChecked } from "./checked_command.ts";
 export const WINE = "/usr/bin/wine";
 export const WINESERVER = "/usr/bin/wineserver";
 
+/** Ends the prefix's Wine processes and its server; exits non-zero when none runs, which is fine. */
+export async function killWineServer(env: Record<string, string>): Promise<void> {
+  await new Deno.Command(WINESERVER, {
+    args: ["-k"],
+    env,
+    clearEnv: true,
+    stdout: "null",
+    stderr: "null",
+  }).output();
+}
+
 const STAND_IN_SOURCE = new URL("../fixtures/windows/bcryptprimitives_stand_in.c", import.meta.url)
   .pathname;
 
