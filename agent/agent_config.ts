@@ -77,10 +77,10 @@ export const agentConfigSchema = z.object({
     description: "most MB of programs one inventory run reads to hash them",
     flag: "`--inventory-hash-mb N`",
   }),
-  processEvents: z.boolean().default(false).meta({
-    description: "take exec and exit events from the kernel (Linux, as root): exact times, " +
-      "runs shorter than a poll; off until it is proven under floods of processes",
-    flag: "`--process-events`",
+  processEvents: z.boolean().default(true).meta({
+    description: "take exec and exit events from the kernel where allowed (Linux, as root): " +
+      "exact times, runs shorter than a poll; false polls `/proc` only",
+    flag: "`--process-events`, `--no-process-events`",
   }),
   // No default here: without the key or the flag, METER_LOG_LEVEL decides.
   logLevel: z.enum(["debug", "info", "warn", "error"]).optional().meta({

@@ -50,9 +50,10 @@ Options:
                           (default 10)
   --inventory-hash-mb N   read at most N MB of programs per inventory run to hash
                           them; the rest are hashed in later runs (default 256)
-  --process-events        take exec and exit events from the kernel (Linux, as root):
-                          exact start and end times, and runs shorter than a poll;
-                          without root it polls, and logs why
+  --no-process-events     poll /proc only. By default (--process-events), where it may
+                          (Linux, as root), the agent takes exec and exit events from
+                          the kernel: exact start and end times, and runs shorter than
+                          a poll; without root it polls, and logs why
   --log-level LEVEL       debug, info, warn or error (default info; logs are JSON
                           lines on stderr)
   --config FILE           a JSON file of settings (comments allowed): site,
@@ -81,6 +82,7 @@ Options:
     "log-level": { type: "string" },
     config: { type: "string" },
     "process-events": { type: "boolean" },
+    "no-process-events": { type: "boolean" },
   },
   async run(values) {
     applyLogLevel(values);
@@ -100,7 +102,11 @@ Options:
       inventoryHours: numberOption(values, "inventory-hours"),
       inventoryCheckSeconds: numberOption(values, "inventory-check"),
       inventoryHashMb: intOption(values, "inventory-hash-mb"),
-      processEvents: values["process-events"] === true ? true : undefined,
+      processEvents: values["no-process-events"] === true
+        ? false
+        : values["process-events"] === true
+        ? true
+        : undefined,
     });
     // The flag (applied above), then METER_LOG_LEVEL, then the file: as for the site's tokens.
     const fileLevel = values["log-level"] === undefined && !Deno.env.get("METER_LOG_LEVEL");

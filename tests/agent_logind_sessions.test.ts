@@ -192,16 +192,11 @@ describe("LogindSessions", () => {
 
   it("looks a process up by its cgroup scope when it has no audit session", async () => {
     const sessions = await Deno.makeTempDir({ dir, prefix: "sessions-" });
-    const proc = await Deno.makeTempDir({ dir, prefix: "proc-" });
     Deno.writeTextFileSync(`${sessions}/c2`, sessionFile("c2", 1, 100));
-    Deno.writeTextFileSync(`${proc}/sessionid`, "4294967295");
-    Deno.writeTextFileSync(
-      `${proc}/cgroup`,
-      "0::/user.slice/user-1000.slice/session-c2.scope\n",
-    );
-    expect(new LogindSessions({ sessionsDir: sessions }).remote(proc)).toBe(true);
-    Deno.writeTextFileSync(`${proc}/cgroup`, "0::/system.slice/cron.service\n");
-    expect(new LogindSessions({ sessionsDir: sessions }).remote(proc)).toBeUndefined();
+    const cache = new LogindSessions({ sessionsDir: sessions });
+    const scope = "0::/user.slice/user-1000.slice/session-c2.scope\n";
+    expect(cache.remote("4294967295", scope)).toBe(true);
+    expect(cache.remote("4294967295", "0::/system.slice/cron.service\n")).toBeUndefined();
   });
 
   it("refuses session ids that are not logind's, so no path leaves the folder", () => {

@@ -226,6 +226,10 @@ describe.skipIf(skipped !== "")(`the Debian package${skipped}`, () => {
     expect(rows).toHaveLength(1);
     // Its path, read through /proc/PID/exe of another user's process: CAP_SYS_PTRACE.
     expect(rows[0].exe).toBe(program);
+    // The unit's capabilities let it take process events (CAP_NET_ADMIN), at a raised
+    // priority for the thread that reads them (CAP_SYS_NICE).
+    const [source] = started.logged("process source: kernel process events, with /proc scans");
+    expect(source?.raisedPriority).toBe(true);
     expect(rows[0].user).toBe(user.name);
     const agentDb = await Deno.stat("/var/lib/meter/agent/agent.db");
     expect(agentDb.mode! & 0o777).toBe(0o600);

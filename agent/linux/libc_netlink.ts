@@ -1,7 +1,7 @@
 /**
  * The libc calls the process connector needs, through `Deno.dlopen`: a
- * netlink socket, its options, `poll` and `recvfrom`, `errno`, and the
- * clocks. Opened once, on first use, so that importing this module on
+ * netlink socket, its options, `poll` and `recvfrom`, `errno`, the clocks,
+ * and the priority of the thread that reads the events. Opened once, on first use, so that importing this module on
  * another system costs nothing.
  *
  * `poll` is declared twice: `pollWait` is `nonblocking` (Deno runs it on a
@@ -37,6 +37,8 @@ const LIBC = {
   __errno_location: { parameters: [], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+  gettid: { parameters: [], result: "i32" },
+  setpriority: { parameters: ["i32", "u32", "i32"], result: "i32" },
 } as const;
 
 export const AF_NETLINK = 16;
@@ -58,6 +60,7 @@ export const ENOBUFS = 105;
 export const EPROTONOSUPPORT = 93;
 
 export const CLOCK_REALTIME = 0;
+const PRIO_PROCESS = 0;
 export const CLOCK_MONOTONIC = 1;
 
 type Libc = Deno.DynamicLibrary<typeof LIBC>["symbols"];
@@ -90,4 +93,14 @@ export function clockNs(clock: number): bigint {
     throw new Error(`clock_gettime(${clock}): ${errorText(errno())}`);
   }
   return timespec[0] * 1_000_000_000n + timespec[1];
+}
+
+/**
+ * Gives the calling thread (alone: Linux sets a priority per thread) the
+ * nice value `nice`; false where that is not allowed (it needs
+ * `CAP_SYS_NICE` to go below 0).
+ */
+export function setThreadNice(nice: number): boolean {
+  const libc = libcSymbols();
+  return libc.setpriority(PRIO_PROCESS, libc.gettid(), nice) === 0;
 }

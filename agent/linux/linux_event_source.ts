@@ -1,10 +1,11 @@
 /**
- * Processes from the kernel's process events (`proc_connector.ts`), backed
+ * Processes from the kernel's process events (`process_events.ts`), backed
  * by `/proc`: exact starts and ends, and runs shorter than a poll.
  *
- * - An **exec** event reads the new program at once (`/proc/PID/stat`,
- *   `exe`, `cmdline`, then its details: user, session, locale), before a
- *   short run can end; its start is the event's time, to the millisecond.
+ * - An **exec** event comes with the new program's `/proc` files, read by
+ *   the events' thread the moment it came (`pinned_process.ts`), so a run
+ *   already over is still known: its program, then its details (user,
+ *   session, locale); its start is the event's time, to the millisecond.
  * - An **exit** event ends the process at the event's time. The next
  *   snapshot holds it once more, with `endMs`, so a run that began and
  *   ended between two polls is still a session.
@@ -28,7 +29,8 @@ import {
   type ProcessSource,
 } from "../core/process_source.ts";
 import type { LinuxProcSource } from "./linux_proc_source.ts";
-import type { ProcConnector, ProcExecEvent, ProcExitEvent } from "./proc_connector.ts";
+import type { ProcExecEvent, ProcExitEvent } from "./proc_connector.ts";
+import type { ProcEventFeed } from "./process_events.ts";
 
 export interface LinuxEventSourceOptions {
   /** A full `/proc` scan at least this often, as a backstop (ms). */
@@ -37,7 +39,7 @@ export interface LinuxEventSourceOptions {
 
 export class LinuxEventSource implements ProcessSource {
   readonly #proc: LinuxProcSource;
-  readonly #connector: ProcConnector;
+  readonly #connector: ProcEventFeed;
   readonly #rescanMs: number;
   /** Running processes, by key, and the key of each pid. */
   readonly #running = new Map<string, ProcessInfo>();
@@ -60,7 +62,7 @@ export class LinuxEventSource implements ProcessSource {
 
   constructor(
     proc: LinuxProcSource,
-    connector: ProcConnector,
+    connector: ProcEventFeed,
     options: LinuxEventSourceOptions = {},
   ) {
     this.#proc = proc;
@@ -126,7 +128,7 @@ export class LinuxEventSource implements ProcessSource {
   }
 
   async #started(event: ProcExecEvent): Promise<void> {
-    const info = await this.#proc.readNow(event.pid);
+    const info = await this.#proc.readNow(event.pid, event.pinned);
     const previous = this.#keyOf.get(event.pid);
     if (previous !== undefined) this.#running.delete(previous);
     if (!info) {

@@ -17,7 +17,8 @@ import { LinuxProcSource } from "./linux_proc_source.ts";
 import { PackageVersions } from "./package_version.ts";
 import { UserNames } from "./user_names.ts";
 import { LinuxEventSource } from "./linux_event_source.ts";
-import { ProcConnector, ProcConnectorUnavailable } from "./proc_connector.ts";
+import { ProcConnectorUnavailable } from "./proc_connector.ts";
+import { ProcessEvents } from "./process_events.ts";
 import type { ProcessSource } from "../core/process_source.ts";
 import { log } from "../../lib/log.ts";
 
@@ -31,9 +32,10 @@ export async function realFileName(path: string): Promise<string | null> {
 }
 
 /**
- * The process source: `/proc` polling, or, when asked (`processEvents`),
- * the kernel's process events backed by `/proc` where this agent may
- * subscribe to them (root, not in a container); the log says which, and why.
+ * The process source: the kernel's process events backed by `/proc` where
+ * this agent may subscribe to them (root, or `CAP_NET_ADMIN`, outside a
+ * container), else `/proc` polling; `events: false` asks for polling. The
+ * log says which, and why.
  */
 async function processSource(
   events: boolean,
@@ -44,11 +46,12 @@ async function processSource(
     return proc;
   }
   try {
-    const connector = await ProcConnector.open();
+    const feed = await ProcessEvents.open();
     log.info("process source: kernel process events, with /proc scans", {
-      receiveBufferBytes: connector.receiveBufferBytes,
+      receiveBufferBytes: feed.receiveBufferBytes,
+      raisedPriority: feed.raisedPriority,
     });
-    return new LinuxEventSource(proc, connector);
+    return new LinuxEventSource(proc, feed);
   } catch (error) {
     if (!(error instanceof ProcConnectorUnavailable)) throw error;
     log.info("process source: /proc polling (process events unavailable)", {
@@ -59,7 +62,7 @@ async function processSource(
 }
 
 export async function linuxPlatform(
-  { processEvents = false }: { processEvents?: boolean } = {},
+  { processEvents = true }: { processEvents?: boolean } = {},
 ): Promise<AgentPlatform> {
   const hasher = new ExeHasher();
   const processes = await processSource(processEvents);

@@ -49,6 +49,7 @@ import {
 import { UserNames } from "./user_names.ts";
 import { readTextOrUndefined } from "./read_text.ts";
 import { LogindSessions } from "./logind_sessions.ts";
+import type { PinnedProcess } from "./pinned_process.ts";
 
 export interface LinuxProcSourceOptions {
   /** Where procfs is mounted; `/proc` unless a test points at a fixture. */
@@ -113,6 +114,8 @@ export class LinuxProcSource implements ProcessSource {
   #lastPid: number | undefined;
   #lastRecheck = 0;
   readonly #details = new Map<string, ProcessDetails>();
+  /** Files read at an exec, by pid: they stand for `/proc` until its details are read. */
+  readonly #pinned = new Map<number, PinnedProcess>();
 
   constructor(options: LinuxProcSourceOptions = {}) {
     this.#root = options.procRoot ?? "/proc";
@@ -146,12 +149,18 @@ export class LinuxProcSource implements ProcessSource {
    * Reads one process now, as a snapshot would, and keeps it as known: for
    * an event source that learns of a new program from its exec and must
    * read it before a short run ends. `undefined` once it has gone (or for
-   * a kernel thread or a zombie).
+   * a kernel thread or a zombie). With `pinned`, the files read at the exec
+   * stand for `/proc` (the run may be over already) until its details are read.
    */
-  async readNow(pid: number): Promise<ProcessInfo | undefined> {
+  async readNow(pid: number, pinned?: PinnedProcess): Promise<ProcessInfo | undefined> {
     await this.#initialise();
+    if (pinned) this.#pinned.set(pid, pinned);
+    else this.#pinned.delete(pid);
     const known = this.#readProcess(pid, this.#bootMs());
-    if (!known) return undefined;
+    if (!known) {
+      this.#pinned.delete(pid);
+      return undefined;
+    }
     const previous = this.#known.get(pid);
     if (previous) this.#forget(pid, previous);
     // An exec in the same process (same key) may change its user and
@@ -172,6 +181,7 @@ export class LinuxProcSource implements ProcessSource {
     const cached = this.#details.get(key);
     if (cached) return cached;
     const details = await this.#readDetails(process);
+    this.#pinned.delete(process.pid);
     if (details) this.#details.set(key, details);
     return details;
   }
@@ -284,6 +294,7 @@ export class LinuxProcSource implements ProcessSource {
 
   #forget(pid: number, known: Known): void {
     this.#known.delete(pid);
+    this.#pinned.delete(pid);
     this.#details.delete(known.key);
   }
 
@@ -339,17 +350,23 @@ export class LinuxProcSource implements ProcessSource {
     return processes;
   }
 
+  /** A file of `pid` as pinned at its exec, else as `/proc` has it now. */
+  #procText(pid: number, name: "stat" | "status" | "sessionid" | "cgroup"): string | undefined {
+    const pinned = this.#pinned.get(pid);
+    return pinned ? pinned[name] : readTextOrUndefined(`${this.#root}/${pid}/${name}`);
+  }
+
   #readStat(pid: number): ProcStat | undefined {
-    const text = readTextOrUndefined(`${this.#root}/${pid}/stat`);
+    const text = this.#procText(pid, "stat");
     return text === undefined ? undefined : parseStat(text);
   }
 
   /** The executable's path; `null` when hidden from us (another user's process) or absent. */
   #readExe(pid: number): string | null {
+    const pinned = this.#pinned.get(pid);
+    if (pinned) return withoutDeleted(pinned.exe);
     try {
-      const target = Deno.readLinkSync(`${this.#root}/${pid}/exe`);
-      // A deleted or replaced file (a package upgrade) still has its name.
-      return target.endsWith(" (deleted)") ? target.slice(0, -" (deleted)".length) : target;
+      return withoutDeleted(Deno.readLinkSync(`${this.#root}/${pid}/exe`));
     } catch {
       return null;
     }
@@ -357,9 +374,12 @@ export class LinuxProcSource implements ProcessSource {
 
   /** argv[0] from `cmdline`; `""` when empty; `undefined` if the process vanished. */
   #readArgv0(pid: number): string | undefined {
+    const pinned = this.#pinned.get(pid);
     let bytes: Uint8Array;
     try {
-      bytes = Deno.readFileSync(`${this.#root}/${pid}/cmdline`);
+      bytes = pinned
+        ? pinned.cmdline ?? new Uint8Array()
+        : Deno.readFileSync(`${this.#root}/${pid}/cmdline`);
     } catch {
       return undefined;
     }
@@ -374,22 +394,28 @@ export class LinuxProcSource implements ProcessSource {
   }
 
   async #readDetails(process: ProcessInfo): Promise<ProcessDetails | undefined> {
-    const dir = `${this.#root}/${process.pid}`;
-    const uid = parseRealUid(readTextOrUndefined(`${dir}/status`));
+    const { pid } = process;
+    const uid = parseRealUid(this.#procText(pid, "status"));
     if (uid === undefined) return undefined;
-    const environment = this.#readEnvironment(process.pid);
+    const environment = this.#readEnvironment(pid);
     if (environment === undefined) return undefined;
     // logind knows every PAM login (xrdp and VNC too); ssh's traces serve where it says nothing.
-    const remote = this.#sessions.remote(dir) ??
+    const remote = this.#sessions.remote(
+      this.#procText(pid, "sessionid"),
+      this.#procText(pid, "cgroup"),
+    ) ??
       (SSH_VARIABLES.some((name) => environment.get(name)) || this.#hasSshdAncestor(process.ppid));
     // Read after the rest: a pid reused meanwhile would show another start time.
-    if (this.#readStat(process.pid)?.startTicks !== process.startTicks) return undefined;
+    if (this.#readStat(pid)?.startTicks !== process.startTicks) return undefined;
     const user = await this.#userNames.name(uid);
     return { uid, user, remote, language: localeLanguage(environment) };
   }
 
   /** The initial environment; empty when not ours to read, `undefined` if gone. */
   #readEnvironment(pid: number): Map<string, string> | undefined {
+    const pinned = this.#pinned.get(pid);
+    // A run over before its environment was read is still metered, with none.
+    if (pinned) return parseEnviron(pinned.environ ?? new Uint8Array());
     try {
       return parseEnviron(Deno.readFileSync(`${this.#root}/${pid}/environ`));
     } catch (error) {
@@ -483,4 +509,9 @@ async function readClockTicks(): Promise<number> {
     // Not installed or not permitted: 100 is the value on every common architecture.
     return 100;
   }
+}
+
+/** A deleted or replaced file (a package upgrade) still has its name. */
+function withoutDeleted(target: string | null): string | null {
+  return target?.endsWith(" (deleted)") ? target.slice(0, -" (deleted)".length) : target;
 }

@@ -70,15 +70,15 @@ export class LogindSessions {
   }
 
   /**
-   * Whether the process whose procfs folder is `procDir` (`/proc/1234`) is
-   * in a session logind recorded as remote; `undefined` when logind says
+   * Whether a process is in a session logind recorded as remote, from its
+   * `/proc/PID/sessionid` and `cgroup`; `undefined` when logind says
    * nothing about it.
    */
-  remote(procDir: string): boolean | undefined {
-    const audit = parseAuditSession(readTextOrUndefined(`${procDir}/sessionid`));
+  remote(sessionid: string | undefined, cgroup: string | undefined): boolean | undefined {
+    const audit = parseAuditSession(sessionid);
     const byAudit = audit === undefined ? undefined : this.sessionRemote(audit);
     if (byAudit !== undefined) return byAudit;
-    const scoped = parseCgroupSession(readTextOrUndefined(`${procDir}/cgroup`));
+    const scoped = parseCgroupSession(cgroup);
     return scoped === undefined || scoped === audit ? undefined : this.sessionRemote(scoped);
   }
 

@@ -66,6 +66,7 @@ import {
   SOCK_DGRAM,
   SOL_SOCKET,
 } from "./libc_netlink.ts";
+import type { PinnedProcess } from "./pinned_process.ts";
 
 const CN_IDX_PROC = 1;
 const CN_VAL_PROC = 1;
@@ -88,6 +89,8 @@ export interface ProcExecEvent {
   time: number;
   /** The kernel's timestamp, `CLOCK_MONOTONIC` nanoseconds. */
   monotonicNs: bigint;
+  /** Its `/proc` files, when the events' thread read them at once. */
+  pinned?: PinnedProcess;
 }
 
 /** Process `pid` ended (its last thread exited; it may not be reaped yet). */
@@ -426,6 +429,15 @@ export class ProcConnector {
       else if (parsed.kind === "lost") items.push({ type: "lost" });
     }
     return items;
+  }
+
+  /**
+   * Blocks the calling thread until a datagram is queued or `waitMs` pass:
+   * for a thread that does nothing else (`process_events_worker.ts`), which
+   * then wakes within microseconds of an exec.
+   */
+  waitBlocking(): void {
+    if (!this.#closed) libcSymbols().poll(this.#pollFd, 1n, this.#waitMs);
   }
 
   /** Waits until an event is queued, or `waitMs` pass, or the connector closes. */

@@ -16,6 +16,7 @@ const WORKERS = [
   "site/summaries/summarizer_worker.ts",
   "cli/console_close_worker.ts",
   "store/database_copy_worker.ts",
+  "agent/linux/process_events_worker.ts",
 ];
 
 /**

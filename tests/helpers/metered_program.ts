@@ -14,9 +14,14 @@ export function uniqueName(prefix = "mtest"): string {
 }
 
 /** Copies `/bin/sleep` to `dir/name` and returns its path. */
-export async function copySleep(dir: string, name: string): Promise<string> {
+export function copySleep(dir: string, name: string): Promise<string> {
+  return copyProgram("/bin/sleep", dir, name);
+}
+
+/** Copies the program at `from` to `dir/name`, executable, and returns its path. */
+export async function copyProgram(from: string, dir: string, name: string): Promise<string> {
   const path = join(dir, name);
-  await Deno.copyFile("/bin/sleep", path);
+  await Deno.copyFile(from, path);
   await Deno.chmod(path, 0o755);
   return path;
 }

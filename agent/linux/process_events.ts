@@ -1,0 +1,131 @@
+/**
+ * The kernel's process events, read on a thread of their own
+ * (`process_events_worker.ts`) so that each new program's `/proc` files are
+ * read within microseconds of its exec, and handed to the agent's thread as
+ * they come. What {@linkcode LinuxEventSource} consumes; a
+ * {@linkcode ProcConnector} read on the agent's own thread serves it as well
+ * (the tests use one to make the kernel drop events on purpose).
+ *
+ * The thread costs about 6 MB (a second JavaScript isolate), the price of
+ * seeing runs of a millisecond.
+ *
+ * @module
+ */
+import {
+  type ProcConnector,
+  type ProcConnectorItem,
+  type ProcConnectorOptions,
+  ProcConnectorUnavailable,
+} from "./proc_connector.ts";
+
+/** What {@linkcode LinuxEventSource} needs of a stream of process events. */
+export type ProcEventFeed = Pick<ProcConnector, "take" | "wait" | "closed" | "close">;
+
+/** The worker's messages (see its module). */
+type WorkerMessage =
+  | { type: "ready"; receiveBufferBytes: number; raised: boolean }
+  | { type: "unavailable"; message: string; errno?: number }
+  | { type: "items"; items: ProcConnectorItem[] }
+  | { type: "failed"; message: string }
+  | { type: "closed" };
+
+/** How long `close` waits for the thread to stop on its own: its poll is 250 ms. */
+const STOP_WAIT_MS = 2_000;
+
+export class ProcessEvents implements ProcEventFeed {
+  readonly #worker: Worker;
+  readonly #stop = new Int32Array(new SharedArrayBuffer(4));
+  #queue: ProcConnectorItem[] = [];
+  #failure: Error | undefined;
+  #wake: (() => void) | undefined;
+  #closed = false;
+  #stopped!: () => void;
+  readonly #stoppedPromise = new Promise<void>((resolve) => this.#stopped = resolve);
+  /** The receive buffer the kernel granted, bytes. */
+  receiveBufferBytes = 0;
+  /** Whether the thread runs at a raised priority (it needs `CAP_SYS_NICE`). */
+  raisedPriority = false;
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+  }
+
+  /**
+   * Starts the thread and subscribes; throws {@linkcode ProcConnectorUnavailable}
+   * where this process may not (see {@linkcode ProcConnector.open}).
+   */
+  static async open(options: ProcConnectorOptions = {}): Promise<ProcessEvents> {
+    const worker = new Worker(new URL("./process_events_worker.ts", import.meta.url), {
+      type: "module",
+    });
+    const events = new ProcessEvents(worker);
+    const first = new Promise<WorkerMessage>((resolve) => {
+      worker.onmessage = (message: MessageEvent<WorkerMessage>) => {
+        worker.onmessage = (later: MessageEvent<WorkerMessage>) => events.#received(later.data);
+        resolve(message.data);
+      };
+      worker.onerror = (error) => {
+        error.preventDefault();
+        const failed = { type: "failed", message: error.message } as const;
+        resolve(failed);
+        events.#received(failed);
+      };
+    });
+    worker.postMessage({ options, stop: events.#stop });
+    const answer = await first;
+    if (answer.type === "ready") {
+      events.receiveBufferBytes = answer.receiveBufferBytes;
+      events.raisedPriority = answer.raised;
+      return events;
+    }
+    worker.terminate();
+    if (answer.type === "unavailable") {
+      throw new ProcConnectorUnavailable(answer.message, answer.errno);
+    }
+    throw new Error(`process events: ${"message" in answer ? answer.message : answer.type}`);
+  }
+
+  /** Every event received so far, in the kernel's order; throws once the thread failed. */
+  take(): ProcConnectorItem[] {
+    if (this.#failure) throw this.#failure;
+    return this.#queue.splice(0);
+  }
+
+  /** Waits until events arrive, the thread fails, or the feed closes. */
+  async wait(): Promise<void> {
+    if (this.#queue.length > 0 || this.#failure || this.#closed) return;
+    await new Promise<void>((resolve) => this.#wake = resolve);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Stops the thread (within its 250 ms poll) and with it the subscription. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    Atomics.store(this.#stop, 0, 1);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#stoppedPromise,
+      new Promise((resolve) => timer = setTimeout(resolve, STOP_WAIT_MS)),
+    ]);
+    clearTimeout(timer);
+    this.#worker.terminate();
+    this.#wakeUp();
+  }
+
+  #received(message: WorkerMessage): void {
+    if (message.type === "items") this.#queue.push(...message.items);
+    else if (message.type === "failed") this.#failure ??= new Error(message.message);
+    else if (message.type === "closed") this.#stopped();
+    this.#wakeUp();
+  }
+
+  #wakeUp(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
