@@ -11,8 +11,14 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type MeteredSite, MeterProcess, startSiteWithAgent } from "./helpers/meter_process.ts";
-import { copyProgram, copySleep, uniqueName } from "./helpers/metered_program.ts";
+import {
+  type MeteredSite,
+  MeterProcess,
+  type SiteHandle,
+  startSite,
+  startSiteWithAgent,
+} from "./helpers/meter_process.ts";
+import { copyProgram, copySleep, runProgram, uniqueName } from "./helpers/metered_program.ts";
 import { addRule, makeToken, sessions } from "./helpers/site_api.ts";
 import { addUser, removeUser, type SystemUser } from "./helpers/system_users.ts";
 import { waitFor } from "./helpers/wait_for.ts";
@@ -124,26 +130,32 @@ function expectExact(found: Session[], runs: Run[]): void {
 describe.skipIf(!isRoot)("without root", () => {
   let user: SystemUser;
   let dir: string;
-  let site: MeteredSite;
+  let site: SiteHandle;
+  let admin: string;
   let agent: MeterProcess;
 
   beforeAll(async () => {
     user = await addUser(uniqueName("mpoll").replace(/-/g, ""));
-    site = await startSiteWithAgent({ poll: 5 });
     dir = await Deno.makeTempDir({ prefix: "meter-unprivileged-" });
-    await Deno.chown(dir, user.uid, user.gid);
+    await Deno.chmod(dir, 0o755);
+    // A site without an agent of its own: every session it holds is the unprivileged agent's.
+    site = await startSite(dir);
+    admin = await makeToken(site.db, "admin");
   });
 
   afterAll(async () => {
     await agent?.stop();
-    await site?.stop();
+    await site?.process.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     if (user) await removeUser(user.name);
   });
 
-  test("the agent polls /proc and says why", async () => {
+  test("the agent polls /proc, says why, and meters its user's programs", async () => {
     const main = new URL("../main.ts", import.meta.url).pathname;
-    const token = await makeToken(site.site.db, "enroll");
+    const token = await makeToken(site.db, "enroll");
+    const home = join(dir, "home");
+    await Deno.mkdir(home);
+    await Deno.chown(home, user.uid, user.gid);
     agent = new MeterProcess([], {}, () =>
       new Deno.Command("setpriv", {
         args: [
@@ -151,17 +163,21 @@ describe.skipIf(!isRoot)("without root", () => {
           `--regid=${user.gid}`,
           "--clear-groups",
           "env",
-          `HOME=${dir}`,
-          `DENO_DIR=${join(dir, "deno")}`,
+          `HOME=${home}`,
+          `DENO_DIR=${join(home, "deno")}`,
           Deno.execPath(),
           "run",
           "-A",
           main,
           "agent",
           "--site",
-          site.site.url,
+          site.url,
           "--db",
-          join(dir, "agent.db"),
+          join(home, "agent.db"),
+          "--poll",
+          "0.5",
+          "--sync-delay",
+          "0.5",
           "--enroll-token",
           token,
         ],
@@ -177,5 +193,18 @@ describe.skipIf(!isRoot)("without root", () => {
       { timeoutMs: 60_000 },
     );
     expect(String(line.reason)).toMatch(/Operation not permitted|EPERM|permission/i);
+    const name = uniqueName("mtest-polled");
+    const rule = await addRule(site.url, admin, { name: "polled", fileName: name });
+    const run = runProgram(await copySleep(dir, name), 2, { user });
+    await run.ended;
+    const [session] = await waitFor(
+      `the polled run to reach the site\n${agent.tail()}`,
+      async () => {
+        const found = await sessions(site.url, admin, { rule: rule.id });
+        return found.length > 0 && found[0].end !== null ? found : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(session).toMatchObject({ pid: run.pid, user: user.name });
   });
 });
