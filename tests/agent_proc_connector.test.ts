@@ -148,6 +148,28 @@ describe.skipIf(skipped !== "")(`the process connector with real programs${skipp
     }
   }
 
+  it("asks a kernel that filters (6.6 and later) for exec and exit events only", async () => {
+    const [major, minor] = Deno.osRelease().split(".").map(Number);
+    const filters = major > 6 || (major === 6 && minor >= 6);
+    const connector = await ProcConnector.open();
+    try {
+      expect(connector.filtered).toBe(filters);
+      const before = connector.otherMessages;
+      // Each subshell is a fork without an exec: a fork event, unless filtered away.
+      for (let i = 0; i < 20; i++) {
+        await new Deno.Command("sh", { args: ["-c", "(:); (:); (:)"] }).output();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      connector.take();
+      const dropped = connector.otherMessages - before;
+      // Other processes' threads may end meanwhile; 60 forks would be far more.
+      if (filters) expect(dropped).toBeLessThan(30);
+      else expect(dropped).toBeGreaterThanOrEqual(60);
+    } finally {
+      await connector.close();
+    }
+  });
+
   for (const [name, args, minimumMs] of [["true", [], 0], ["sleep", ["0.05"], 50]] as const) {
     it(`sees the exec and exit of a ${name} copy, in order, at the times they happened`, async () => {
       const program = name === "true" ? truePath : sleepPath;

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import type { Rule } from "../../model/rule.ts";
 
 export interface ProcessInfo {
   pid: number;
@@ -77,4 +78,9 @@ export interface ProcessSource {
   snapshot(): Promise<ProcessSnapshot>;
   /** Reads the costlier facts of one process; `undefined` if it has gone. */
   details(process: ProcessInfo): Promise<ProcessDetails | undefined>;
+  /**
+   * The rules in force, told whenever they change: a source that reads
+   * processes as they start may read in full only those a rule may match.
+   */
+  watchFor?(rules: readonly Rule[]): void;
 }

@@ -134,6 +134,7 @@ export class SessionRecorder {
   /** New rules: every running process is judged again at the next poll. */
   setRules(rules: readonly Rule[]): void {
     this.#matcher = new RuleMatcher(rules);
+    this.#o.source.watchFor?.(rules);
     this.#judged.clear();
   }
 

@@ -21,6 +21,7 @@
  * @module
  */
 import { log } from "../../lib/log.ts";
+import type { Rule } from "../../model/rule.ts";
 import {
   type ProcessDetails,
   type ProcessInfo,
@@ -46,9 +47,13 @@ export class LinuxEventSource implements ProcessSource {
   readonly #keyOf = new Map<number, string>();
   /** Processes that ended since the last snapshot, with `endMs`. */
   #ended: ProcessInfo[] = [];
-  /** Their details, read while they ran; those of the last snapshot's ended ones. */
-  #endingDetails = new Map<string, ProcessDetails>();
-  #endedDetails = new Map<string, ProcessDetails>();
+  /**
+   * What the `/proc` source may let go of (an ended process, a pinned
+   * process's files) once the poll after the next snapshot is over, which
+   * may still read their details; and what it may let go of now.
+   */
+  #releaseNext: (() => void)[] = [];
+  #releaseNow: (() => void)[] = [];
   #scanDue = true;
   #lastScan = 0;
   #bootId = "";
@@ -77,22 +82,27 @@ export class LinuxEventSource implements ProcessSource {
     const due = this.#scanDue || this.#eventsFailed ||
       Date.now() - this.#lastScan >= this.#rescanMs;
     if (due) await this.#scan();
+    // The poll of the snapshot before is over: what it could read, it has.
+    for (const release of this.#releaseNow) release();
+    this.#releaseNow = this.#releaseNext;
+    this.#releaseNext = [];
     const processes = new Map(this.#running);
-    this.#endedDetails = this.#endingDetails;
-    this.#endingDetails = new Map();
     for (const ended of this.#ended.splice(0)) processes.set(processKey(ended), ended);
     return { at: Date.now(), bootId: this.#bootId, processes };
   }
 
   /**
    * A running process's details; for one that ended, only as the snapshot
-   * reported it (with `endMs`), from what was read while it ran.
+   * reported it (with `endMs`), from what was read while it ran or pinned
+   * at its exec.
    */
   async details(process: ProcessInfo): Promise<ProcessDetails | undefined> {
-    const key = processKey(process);
-    if (process.endMs !== undefined) return this.#endedDetails.get(key);
-    if (!this.#running.has(key)) return undefined;
+    if (process.endMs === undefined && !this.#running.has(processKey(process))) return undefined;
     return await this.#proc.details(process);
+  }
+
+  watchFor(rules: readonly Rule[]): void {
+    this.#connector.watchFor?.(rules);
   }
 
   /** Stops listening; the agent calls it when it stops. */
@@ -115,7 +125,7 @@ export class LinuxEventSource implements ProcessSource {
       try {
         for (const item of this.#connector.take()) {
           if (item.type === "exec") await this.#started(item);
-          else if (item.type === "exit") await this.#exited(item);
+          else if (item.type === "exit") this.#exited(item);
           else this.#lost();
         }
       } catch (error) {
@@ -139,20 +149,22 @@ export class LinuxEventSource implements ProcessSource {
     const exact = { ...info, startMs: Math.round(event.time) };
     this.#running.set(key, exact);
     this.#keyOf.set(event.pid, key);
-    // Read now: a short run is gone by the next poll, and its details with it.
-    await this.#proc.details(exact);
+    const { pid, pinned } = event;
+    // Its details are read from the pinned files only if a rule may want them: most
+    // programs started are not metered, and reading a user and a session costs.
+    if (pinned) this.#releaseNext.push(() => this.#proc.unpin(pid, pinned));
+    // Without them, read now: a short run is gone by the next poll, and its details with it.
+    else await this.#proc.details(exact);
   }
 
-  async #exited(event: ProcExitEvent): Promise<void> {
+  #exited(event: ProcExitEvent): void {
     const key = this.#keyOf.get(event.pid);
     if (key === undefined) return;
     const process = this.#running.get(key);
     this.#keyOf.delete(event.pid);
     this.#running.delete(key);
     if (!process) return;
-    const details = await this.#proc.details(process);
-    if (details) this.#endingDetails.set(key, details);
-    this.#proc.forgetPid(event.pid);
+    this.#releaseNext.push(() => this.#proc.forgetPid(event.pid, key));
     this.#ended.push({ ...process, endMs: Math.max(process.startMs, Math.round(event.time)) });
   }
 

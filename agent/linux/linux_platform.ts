@@ -49,6 +49,7 @@ async function processSource(
     const feed = await ProcessEvents.open();
     log.info("process source: kernel process events, with /proc scans", {
       receiveBufferBytes: feed.receiveBufferBytes,
+      onlyExecAndExit: feed.filtered,
       raisedPriority: feed.raisedPriority,
     });
     return new LinuxEventSource(proc, feed);

@@ -113,6 +113,7 @@ export class LinuxProcSource implements ProcessSource {
   #highestPid = 0;
   #lastPid: number | undefined;
   #lastRecheck = 0;
+  #boot: { at: number; ms: number } | undefined;
   readonly #details = new Map<string, ProcessDetails>();
   /** Files read at an exec, by pid: they stand for `/proc` until its details are read. */
   readonly #pinned = new Map<number, PinnedProcess>();
@@ -150,7 +151,7 @@ export class LinuxProcSource implements ProcessSource {
    * an event source that learns of a new program from its exec and must
    * read it before a short run ends. `undefined` once it has gone (or for
    * a kernel thread or a zombie). With `pinned`, the files read at the exec
-   * stand for `/proc` (the run may be over already) until its details are read.
+   * stand for `/proc` (the run may be over already) until {@linkcode unpin}.
    */
   async readNow(pid: number, pinned?: PinnedProcess): Promise<ProcessInfo | undefined> {
     await this.#initialise();
@@ -170,18 +171,24 @@ export class LinuxProcSource implements ProcessSource {
     return known.info ?? undefined;
   }
 
-  /** Drops what is kept of `pid`, which an event said has ended. */
-  forgetPid(pid: number): void {
+  /** Drops what is kept of `pid` (when given: only if it is still process `key`), which ended. */
+  forgetPid(pid: number, key?: string): void {
     const known = this.#known.get(pid);
-    if (known) this.#forget(pid, known);
+    if (known && (key === undefined || known.key === key)) this.#forget(pid, known);
+  }
+
+  /** Lets go of files pinned for `pid`, unless a later exec pinned others. */
+  unpin(pid: number, pinned: PinnedProcess): void {
+    if (this.#pinned.get(pid) === pinned) this.#pinned.delete(pid);
   }
 
   async details(process: ProcessInfo): Promise<ProcessDetails | undefined> {
     const key = processKey(process);
     const cached = this.#details.get(key);
     if (cached) return cached;
+    // Pinned without its details (no rule matched it then): they come from /proc now.
+    if (this.#pinned.get(process.pid)?.complete === false) this.#pinned.delete(process.pid);
     const details = await this.#readDetails(process);
-    this.#pinned.delete(process.pid);
     if (details) this.#details.set(key, details);
     return details;
   }
@@ -294,7 +301,6 @@ export class LinuxProcSource implements ProcessSource {
 
   #forget(pid: number, known: Known): void {
     this.#known.delete(pid);
-    this.#pinned.delete(pid);
     this.#details.delete(known.key);
   }
 
@@ -387,10 +393,17 @@ export class LinuxProcSource implements ProcessSource {
     return decoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
   }
 
-  /** The wall-clock time of boot: `/proc/uptime` has 10 ms precision, `btime` whole seconds. */
+  /**
+   * The wall-clock time of boot: `/proc/uptime` has 10 ms precision, `btime`
+   * whole seconds. Read at most once a second: an event source asks at
+   * every exec.
+   */
   #bootMs(): number {
+    const now = Date.now();
+    if (this.#boot && now - this.#boot.at < 1000) return this.#boot.ms;
     const uptime = Number(readTextOrUndefined(`${this.#root}/uptime`)?.split(" ")[0]);
-    return Date.now() - (Number.isFinite(uptime) ? uptime * 1000 : 0);
+    this.#boot = { at: now, ms: now - (Number.isFinite(uptime) ? uptime * 1000 : 0) };
+    return this.#boot.ms;
   }
 
   async #readDetails(process: ProcessInfo): Promise<ProcessDetails | undefined> {

@@ -14,6 +14,11 @@
 
 /** What the agent reads of a process, as it was at its exec; `undefined` where gone. */
 export interface PinnedProcess {
+  /**
+   * Whether its details (user, environment, session) were read too; only
+   * the program and `stat` are read of a process no rule can match.
+   */
+  complete: boolean;
   /** `readlink exe`; `null` when unreadable. */
   exe: string | null;
   stat?: string;
@@ -24,12 +29,30 @@ export interface PinnedProcess {
   cgroup?: string;
 }
 
-/** Reads process `pid`'s files under `procRoot` now. */
-export function pinProcess(pid: number, procRoot = "/proc"): PinnedProcess {
+/**
+ * Reads process `pid`'s files under `procRoot` now: the program, then the
+ * rest only if `wanted` says a rule may match it (by default, always).
+ */
+export function pinProcess(
+  pid: number,
+  wanted: (exe: string | null, cmdline: Uint8Array | undefined) => boolean = () => true,
+  procRoot = "/proc",
+): PinnedProcess {
   const dir = `${procRoot}/${pid}`;
+  const exe = attempt(() => Deno.readLinkSync(`${dir}/exe`)) ?? null;
+  const cmdline = attempt(() => Deno.readFileSync(`${dir}/cmdline`));
+  if (!wanted(exe, cmdline)) {
+    return {
+      complete: false,
+      exe,
+      cmdline,
+      stat: attempt(() => Deno.readTextFileSync(`${dir}/stat`)),
+    };
+  }
   return {
-    exe: attempt(() => Deno.readLinkSync(`${dir}/exe`)) ?? null,
-    cmdline: attempt(() => Deno.readFileSync(`${dir}/cmdline`)),
+    complete: true,
+    exe,
+    cmdline,
     environ: attempt(() => Deno.readFileSync(`${dir}/environ`)),
     stat: attempt(() => Deno.readTextFileSync(`${dir}/stat`)),
     status: attempt(() => Deno.readTextFileSync(`${dir}/status`)),

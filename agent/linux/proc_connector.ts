@@ -35,6 +35,10 @@
  * the next receive fails with `ENOBUFS`; that becomes a `lost` item, after
  * which the consumer should rescan `/proc`.
  *
+ * Linux 6.6 and later send a listener only the event types it asked for
+ * (`struct proc_input`); the connector asks for exec and exit only, else
+ * it receives every event (fork, uid, comm, ...) and drops the others.
+ *
  * Datagrams not sent by the kernel (sender port id other than 0) are
  * ignored: any local process may send to a netlink socket's port id, but
  * only the kernel (or `CAP_NET_ADMIN`) may send to the group.
@@ -226,6 +230,16 @@ function int32Bytes(value: number): Uint8Array {
   return bytes;
 }
 
+/**
+ * Whether this kernel filters events per listener (Linux 6.6): asked with a
+ * `struct proc_input` instead of the bare op, it sends only the events
+ * asked for, sparing the agent a datagram for every fork of every thread.
+ */
+function kernelFilters(): boolean {
+  const [major, minor] = Deno.osRelease().split(".").map((part) => parseInt(part, 10));
+  return major > 6 || (major === 6 && minor >= 6);
+}
+
 function sockaddrNl(groups: number): Uint8Array {
   const bytes = new Uint8Array(SOCKADDR_NL_LEN);
   const view = new DataView(bytes.buffer);
@@ -250,6 +264,13 @@ export class ProcConnector {
   #waiting: Promise<number> | undefined;
   /** The receive buffer the kernel granted, bytes. */
   readonly receiveBufferBytes: number;
+  /** Whether the kernel was asked for exec and exit events only (Linux 6.6 and later). */
+  filtered = false;
+  /**
+   * Messages received and dropped: forks, threads' exits, other event types
+   * (fewer where the kernel filters), acknowledgements.
+   */
+  otherMessages = 0;
 
   private constructor(fd: number, waitMs: number, receiveBufferBytes: number) {
     this.#fd = fd;
@@ -305,7 +326,17 @@ export class ProcConnector {
         );
       }
       connector = new ProcConnector(fd, options.waitMs ?? 250, granted[0]);
-      await connector.#listen(options.ackTimeoutMs ?? 1000);
+      const timeoutMs = options.ackTimeoutMs ?? 1000;
+      if (!await connector.#listen(timeoutMs)) {
+        throw new ProcConnectorUnavailable(
+          `the kernel did not acknowledge PROC_CN_MCAST_LISTEN within ${timeoutMs} ms ` +
+            "(it ignores the request from a container's user or pid namespace)",
+        );
+      }
+      // Then the filter: its acknowledgement is an event of type none, which the filter
+      // itself drops, so it is sent unanswered once the plain request was answered.
+      if (kernelFilters()) connector.#send(PROC_EVENT_EXEC | PROC_EVENT_EXIT);
+      connector.filtered = kernelFilters();
       return connector;
     } catch (error) {
       if (connector) await connector.close();
@@ -314,11 +345,16 @@ export class ProcConnector {
     }
   }
 
-  /** Sends `PROC_CN_MCAST_LISTEN` and waits for the kernel's acknowledgement. */
-  async #listen(timeoutMs: number): Promise<void> {
+  /**
+   * Sends `PROC_CN_MCAST_LISTEN`: with `eventTypes`, as a `struct
+   * proc_input` asking for those types only (Linux 6.6; an older kernel
+   * ignores it). Returns the `ack` the answer will carry, minus one.
+   */
+  #send(eventTypes?: number): number {
     const seq = crypto.getRandomValues(new Uint32Array(1))[0];
     const ack = crypto.getRandomValues(new Uint32Array(1))[0] >>> 1;
-    const length = NLMSG_HDRLEN + CN_MSG_LEN + 4;
+    const dataLength = eventTypes === undefined ? 4 : 8;
+    const length = NLMSG_HDRLEN + CN_MSG_LEN + dataLength;
     const message = new Uint8Array(length);
     const view = new DataView(message.buffer);
     view.setUint32(0, length, true); // nlmsg_len
@@ -328,8 +364,9 @@ export class ProcConnector {
     view.setUint32(20, CN_VAL_PROC, true); // cn_msg.id.val
     view.setUint32(24, seq, true); // cn_msg.seq
     view.setUint32(28, ack, true); // cn_msg.ack
-    view.setUint16(32, 4, true); // cn_msg.len
-    view.setUint32(36, PROC_CN_MCAST_LISTEN, true); // the op
+    view.setUint16(32, dataLength, true); // cn_msg.len
+    view.setUint32(36, PROC_CN_MCAST_LISTEN, true); // proc_input.mcast_op
+    if (eventTypes !== undefined) view.setUint32(40, eventTypes, true); // proc_input.event_type
     const libc = libcSymbols();
     if (Number(libc.sendto(this.#fd, message, BigInt(length), 0, sockaddrNl(0), 12)) < 0) {
       const code = errno();
@@ -338,6 +375,12 @@ export class ProcConnector {
         code,
       );
     }
+    return ack;
+  }
+
+  /** Subscribes and waits for the kernel's acknowledgement; false when none came. */
+  async #listen(timeoutMs: number): Promise<boolean> {
+    const ack = this.#send();
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
       for (const parsed of this.#drain()) {
@@ -350,17 +393,14 @@ export class ProcConnector {
               parsed.err,
             );
           }
-          return;
+          return true;
         }
         if (parsed.kind === "event") this.#backlog.push(parsed.event);
         if (parsed.kind === "lost") this.#backlog.push({ type: "lost" });
       }
       await this.#wait(Math.max(1, Math.min(this.#waitMs, deadline - performance.now())));
     }
-    throw new ProcConnectorUnavailable(
-      `the kernel did not acknowledge PROC_CN_MCAST_LISTEN within ${timeoutMs} ms ` +
-        "(it ignores the request from a container's user or pid namespace)",
-    );
+    return false;
   }
 
   /** Receives every datagram queued now, without blocking. */
@@ -427,17 +467,18 @@ export class ProcConnector {
     for (const parsed of this.#drain()) {
       if (parsed.kind === "event") items.push(parsed.event);
       else if (parsed.kind === "lost") items.push({ type: "lost" });
+      else if (parsed.kind === "other") this.otherMessages++;
     }
     return items;
   }
 
   /**
-   * Blocks the calling thread until a datagram is queued or `waitMs` pass:
+   * Blocks the calling thread until a datagram is queued or `ms` pass:
    * for a thread that does nothing else (`process_events_worker.ts`), which
    * then wakes within microseconds of an exec.
    */
-  waitBlocking(): void {
-    if (!this.#closed) libcSymbols().poll(this.#pollFd, 1n, this.#waitMs);
+  waitBlocking(ms = this.#waitMs): void {
+    if (!this.#closed) libcSymbols().poll(this.#pollFd, 1n, Math.ceil(ms));
   }
 
   /** Waits until an event is queued, or `waitMs` pass, or the connector closes. */

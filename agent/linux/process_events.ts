@@ -17,13 +17,18 @@ import {
   type ProcConnectorOptions,
   ProcConnectorUnavailable,
 } from "./proc_connector.ts";
+import type { Rule } from "../../model/rule.ts";
+import { SharedRules } from "./shared_rules.ts";
 
 /** What {@linkcode LinuxEventSource} needs of a stream of process events. */
-export type ProcEventFeed = Pick<ProcConnector, "take" | "wait" | "closed" | "close">;
+export type ProcEventFeed = Pick<ProcConnector, "take" | "wait" | "closed" | "close"> & {
+  /** The rules in force: only processes one may match are read in full at their exec. */
+  watchFor?(rules: readonly Rule[]): void;
+};
 
 /** The worker's messages (see its module). */
 type WorkerMessage =
-  | { type: "ready"; receiveBufferBytes: number; raised: boolean }
+  | { type: "ready"; receiveBufferBytes: number; filtered: boolean; raised: boolean }
   | { type: "unavailable"; message: string; errno?: number }
   | { type: "items"; items: ProcConnectorItem[] }
   | { type: "failed"; message: string }
@@ -35,6 +40,7 @@ const STOP_WAIT_MS = 2_000;
 export class ProcessEvents implements ProcEventFeed {
   readonly #worker: Worker;
   readonly #stop = new Int32Array(new SharedArrayBuffer(4));
+  readonly #rules = new SharedRules();
   #queue: ProcConnectorItem[] = [];
   #failure: Error | undefined;
   #wake: (() => void) | undefined;
@@ -43,6 +49,8 @@ export class ProcessEvents implements ProcEventFeed {
   readonly #stoppedPromise = new Promise<void>((resolve) => this.#stopped = resolve);
   /** The receive buffer the kernel granted, bytes. */
   receiveBufferBytes = 0;
+  /** Whether the kernel sends exec and exit events only (Linux 6.6 and later). */
+  filtered = false;
   /** Whether the thread runs at a raised priority (it needs `CAP_SYS_NICE`). */
   raisedPriority = false;
 
@@ -55,9 +63,12 @@ export class ProcessEvents implements ProcEventFeed {
    * where this process may not (see {@linkcode ProcConnector.open}).
    */
   static async open(options: ProcConnectorOptions = {}): Promise<ProcessEvents> {
-    const worker = new Worker(new URL("./process_events_worker.ts", import.meta.url), {
-      type: "module",
-    });
+    const worker = new Worker(
+      new URL("./process_events_worker.ts", import.meta.url),
+      {
+        type: "module",
+      },
+    );
     const events = new ProcessEvents(worker);
     const first = new Promise<WorkerMessage>((resolve) => {
       worker.onmessage = (message: MessageEvent<WorkerMessage>) => {
@@ -71,10 +82,11 @@ export class ProcessEvents implements ProcEventFeed {
         events.#received(failed);
       };
     });
-    worker.postMessage({ options, stop: events.#stop });
+    worker.postMessage({ options, stop: events.#stop, rules: events.#rules.buffer });
     const answer = await first;
     if (answer.type === "ready") {
       events.receiveBufferBytes = answer.receiveBufferBytes;
+      events.filtered = answer.filtered;
       events.raisedPriority = answer.raised;
       return events;
     }
@@ -95,6 +107,10 @@ export class ProcessEvents implements ProcEventFeed {
   async wait(): Promise<void> {
     if (this.#queue.length > 0 || this.#failure || this.#closed) return;
     await new Promise<void>((resolve) => this.#wake = resolve);
+  }
+
+  watchFor(rules: readonly Rule[]): void {
+    this.#rules.write(rules);
   }
 
   get closed(): boolean {

@@ -11,16 +11,24 @@
  * of 200, and at a raised priority (nice -10, when `CAP_SYS_NICE` allows)
  * 1 of 200 with both cores busy.
  *
- * Messages in: `{ type: "start", options, stop }`, `stop` an `Int32Array`
- * on shared memory that the agent sets to 1 to end the loop (the thread
- * never returns to its event loop while it runs, so a message could not
- * reach it). Out: `ready` (with the receive buffer), `unavailable` (with
- * the reason and errno), `items` (events, each exec with `pinned`),
- * `failed`, `closed`.
+ * Reading costs: only a program some rule may match, by its names (the
+ * agent's rules come through shared memory, `shared_rules.ts`), is read in
+ * full (user, environment, session); of the others only the program and
+ * `stat`. Events are posted in batches, at most 100 ms after the first: the
+ * agent needs them only at its next poll, and waking its thread for each
+ * one cost more than reading the process.
+ *
+ * Messages in: one, `{ options, stop, rules }`: `stop` an `Int32Array` on
+ * shared memory that the agent sets to 1 to end the loop (the thread never
+ * returns to its event loop while it runs, so no later message could reach
+ * it). Out: `ready` (with the receive buffer, whether the kernel filters,
+ * whether the priority was raised), `unavailable` (with the reason and
+ * errno), `items` (events, each exec with `pinned`), `failed`, `closed`.
  *
  * @module
  */
 /// <reference lib="deno.worker" />
+import { RuleMatcher } from "../core/rule_matcher.ts";
 import { setThreadNice } from "./libc_netlink.ts";
 import { pinProcess } from "./pinned_process.ts";
 import {
@@ -29,12 +37,37 @@ import {
   type ProcConnectorOptions,
   ProcConnectorUnavailable,
 } from "./proc_connector.ts";
+import { SharedRules } from "./shared_rules.ts";
 
 /** Above ordinary work, so the thread runs as soon as an event wakes it. */
 const NICE = -10;
+const POST_EVERY_MS = 100;
+const POST_AT_MOST = 1000;
+const decoder = new TextDecoder();
+
+/** The agent's rules; `null` until they come (or when too many to share): every process in full. */
+let matcher: RuleMatcher | null = null;
 
 self.onmessage = async (message: MessageEvent) => {
-  const { options, stop } = message.data as { options: ProcConnectorOptions; stop: Int32Array };
+  const { options, stop, rules } = message.data as {
+    options: ProcConnectorOptions;
+    stop: Int32Array;
+    rules: SharedArrayBuffer;
+  };
+  const connector = await subscribe(options);
+  if (!connector) return;
+  try {
+    relay(connector, stop, new SharedRules(rules));
+  } catch (error) {
+    self.postMessage({ type: "failed", message: messageOf(error) });
+  } finally {
+    await connector.close();
+    self.postMessage({ type: "closed" });
+  }
+};
+
+/** Opens the connector and says whether it could; `undefined` when not. */
+async function subscribe(options: ProcConnectorOptions): Promise<ProcConnector | undefined> {
   let connector: ProcConnector;
   try {
     connector = await ProcConnector.open(options);
@@ -42,30 +75,46 @@ self.onmessage = async (message: MessageEvent) => {
     const unavailable = error instanceof ProcConnectorUnavailable;
     self.postMessage({
       type: unavailable ? "unavailable" : "failed",
-      message: error instanceof Error ? error.message : String(error),
+      message: messageOf(error),
       errno: unavailable ? error.errno : undefined,
     });
-    return;
+    return undefined;
   }
   const raised = setThreadNice(NICE);
-  self.postMessage({ type: "ready", receiveBufferBytes: connector.receiveBufferBytes, raised });
-  try {
-    while (Atomics.load(stop, 0) === 0) {
-      const items = connector.take();
-      if (items.length > 0) self.postMessage({ type: "items", items: items.map(pinned) });
-      connector.waitBlocking();
-    }
-  } catch (error) {
-    self.postMessage({
-      type: "failed",
-      message: error instanceof Error ? error.message : String(error),
-    });
-  } finally {
-    await connector.close();
-    self.postMessage({ type: "closed" });
-  }
-};
+  const { receiveBufferBytes, filtered } = connector;
+  self.postMessage({ type: "ready", receiveBufferBytes, filtered, raised });
+  return connector;
+}
 
-function pinned(item: ProcConnectorItem): ProcConnectorItem {
-  return item.type === "exec" ? { ...item, pinned: pinProcess(item.pid) } : item;
+/** Pins and posts events until `stop` is set; blocks this thread throughout. */
+function relay(connector: ProcConnector, stop: Int32Array, rules: SharedRules): void {
+  let batch: ProcConnectorItem[] = [];
+  let batchStarted = 0;
+  while (Atomics.load(stop, 0) === 0) {
+    const changed = rules.readChanged();
+    if (changed !== undefined) matcher = changed && new RuleMatcher(changed);
+    for (const item of connector.take()) {
+      if (batch.length === 0) batchStarted = performance.now();
+      batch.push(item.type === "exec" ? { ...item, pinned: pinProcess(item.pid, wanted) } : item);
+    }
+    const age = performance.now() - batchStarted;
+    if (batch.length > 0 && (age >= POST_EVERY_MS || batch.length >= POST_AT_MOST)) {
+      self.postMessage({ type: "items", items: batch });
+      batch = [];
+    }
+    connector.waitBlocking(batch.length > 0 ? POST_EVERY_MS - age : undefined);
+  }
+}
+
+/** Whether a rule may match the program: by its names only, as the agent judges first. */
+function wanted(exe: string | null, cmdline: Uint8Array | undefined): boolean {
+  if (!matcher) return true;
+  const end = cmdline ? cmdline.indexOf(0) : -1;
+  const argv0 = cmdline ? decoder.decode(end < 0 ? cmdline : cmdline.subarray(0, end)) : "";
+  const process = { pid: 0, startTicks: 0, startMs: 0, ppid: 0, comm: "", exe, argv0 };
+  return matcher.candidates(process).length > 0;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
