@@ -34,8 +34,10 @@ type WorkerMessage =
   | { type: "failed"; message: string }
   | { type: "closed" };
 
-/** How long `close` waits for the thread to stop on its own: its poll is 250 ms. */
-const STOP_WAIT_MS = 2_000;
+/** How long the thread's `poll` lasts when no event comes: what closing may take. */
+const IDLE_WAKE_MS = 1_000;
+/** How long `close` waits for the thread to stop on its own. */
+const STOP_WAIT_MS = 3_000;
 
 export class ProcessEvents implements ProcEventFeed {
   readonly #worker: Worker;
@@ -82,7 +84,9 @@ export class ProcessEvents implements ProcEventFeed {
         events.#received(failed);
       };
     });
-    worker.postMessage({ options, stop: events.#stop, rules: events.#rules.buffer });
+    // The thread wakes this often when nothing happens, only to see whether it must stop.
+    const threadOptions = { waitMs: IDLE_WAKE_MS, ...options };
+    worker.postMessage({ options: threadOptions, stop: events.#stop, rules: events.#rules.buffer });
     const answer = await first;
     if (answer.type === "ready") {
       events.receiveBufferBytes = answer.receiveBufferBytes;
@@ -117,7 +121,7 @@ export class ProcessEvents implements ProcEventFeed {
     return this.#closed;
   }
 
-  /** Stops the thread (within its 250 ms poll) and with it the subscription. */
+  /** Stops the thread (within its idle poll, a second) and with it the subscription. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
