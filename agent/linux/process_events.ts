@@ -65,12 +65,8 @@ export class ProcessEvents implements ProcEventFeed {
    * where this process may not (see {@linkcode ProcConnector.open}).
    */
   static async open(options: ProcConnectorOptions = {}): Promise<ProcessEvents> {
-    const worker = new Worker(
-      new URL("./process_events_worker.ts", import.meta.url),
-      {
-        type: "module",
-      },
-    );
+    const url = new URL("./process_events_worker.ts", import.meta.url);
+    const worker = new Worker(url, { type: "module" });
     const events = new ProcessEvents(worker);
     const first = new Promise<WorkerMessage>((resolve) => {
       worker.onmessage = (message: MessageEvent<WorkerMessage>) => {
