@@ -21,6 +21,7 @@ import { copySleep, runProgram, tempDir, uniqueName } from "./helpers/metered_pr
 import { addUser, removeUser, type SystemUser } from "./helpers/system_users.ts";
 import { parseService, serviceCommand } from "./helpers/unit_file.ts";
 import { waitFor } from "./helpers/wait_for.ts";
+import { threadStates } from "./helpers/thread_states.ts";
 import { skipReason, SYSTEMD_ANALYZE } from "./helpers/system_tools.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -154,11 +155,17 @@ describe.skipIf(skipped !== "")(`the Debian package${skipped}`, () => {
     const before = (await sessions(siteUrl, admin)).length;
     const run = runProgram(program, 2, { user });
     await run.ended;
-    return await waitFor(`the run to reach the site\n${agent.tail()}`, async () => {
-      if (agent.exited) throw new Error(`the agent exited:\n${agent.tail()}`);
-      const rows = await sessions(siteUrl, admin);
-      return rows.length > before && rows.every((row) => row.end !== null) ? rows : undefined;
-    }, { timeoutMs: 60_000 });
+    try {
+      // Long: the CI runs this beside the whole suite, on two cores.
+      return await waitFor("the run to reach the site", async () => {
+        if (agent.exited) throw new Error(`the agent exited:\n${agent.tail()}`);
+        const rows = await sessions(siteUrl, admin);
+        return rows.length > before && rows.every((row) => row.end !== null) ? rows : undefined;
+      }, { timeoutMs: 150_000 });
+    } catch (error) {
+      // Once, loaded, the packaged agent logged nothing for a minute: say where it waits.
+      throw new Error(`${(error as Error).message}\n${agent.tail()}\n${threadStates(agent.pid)}`);
+    }
   }
 
   it("installs with its user, folders, settings and units", async () => {
@@ -181,74 +188,78 @@ describe.skipIf(skipped !== "")(`the Debian package${skipped}`, () => {
     expect(size).toBeLessThan(60 * 1024 * 1024);
   });
 
-  it("runs the site as its user and the agent with two capabilities, metering another user's program", async () => {
-    const port = freePort();
-    siteUrl = `http://127.0.0.1:${port}`;
-    await setKey("/etc/meter/site.json", "port", port);
-    await setKey("/etc/meter/site.json", "hostname", "127.0.0.1");
-    const { site, agent } = await startBoth();
-    // The first admin token, made in the running site's database as its user, as the docs say.
-    const token = await asSiteUser([
-      "token",
-      "create",
-      "--role",
-      "admin",
-      "--config",
-      "/etc/meter/site.json",
-    ]);
-    expect(token.code, token.stderr).toBe(0);
-    admin = token.stdout.trim().split(/\s+/).at(-1)!;
-    expect(site.exited).toBe(false);
-    // The agent has no enrolment and no site yet: it fails, as a service would, and says why.
-    const status = await agent.status;
-    expect(status.success).toBe(false);
-    expect(agent.tail()).toMatch(/meter-site\.example|enroll/);
+  it(
+    "runs the site as its user and the agent with its capabilities, metering another user's program",
+    async () => {
+      const port = freePort();
+      siteUrl = `http://127.0.0.1:${port}`;
+      await setKey("/etc/meter/site.json", "port", port);
+      await setKey("/etc/meter/site.json", "hostname", "127.0.0.1");
+      const { site, agent } = await startBoth();
+      // The first admin token, made in the running site's database as its user, as the docs say.
+      const token = await asSiteUser([
+        "token",
+        "create",
+        "--role",
+        "admin",
+        "--config",
+        "/etc/meter/site.json",
+      ]);
+      expect(token.code, token.stderr).toBe(0);
+      admin = token.stdout.trim().split(/\s+/).at(-1)!;
+      expect(site.exited).toBe(false);
+      // The agent has no enrolment and no site yet: it fails, as a service would, and says why.
+      const status = await agent.status;
+      expect(status.success).toBe(false);
+      expect(agent.tail()).toMatch(/meter-site\.example|enroll/);
 
-    const enroll = await api(siteUrl, admin, "POST", "/v1/tokens", { role: "enroll" });
-    expect(enroll.status).toBe(201);
-    await Deno.writeTextFile("/etc/meter/enroll-token", (await enroll.json()).token, {
-      mode: 0o600,
-    });
-    await setKey("/etc/meter/agent.json", "site", siteUrl);
-    await setKey("/etc/meter/agent.json", "pollSeconds", 0.2);
-    await setKey("/etc/meter/agent.json", "syncDelaySeconds", 0.2);
-    await setKey("/etc/meter/agent.json", "syncIntervalSeconds", 2);
-    // Debug lines say where a slow first sync spends its time, should this test fail.
-    await setKey("/etc/meter/agent.json", "logLevel", "debug");
-    const rule = await api(siteUrl, admin, "POST", "/v1/rules", {
-      name: "packaged",
-      fileName: program.split("/").at(-1),
-    });
-    expect(rule.status).toBe(201);
-    const started = await startUnit("meter-agent.service");
-    running.push(started);
-    const rows = await meterOneRun(started);
-    expect(rows).toHaveLength(1);
-    // Its path, read through /proc/PID/exe of another user's process: CAP_SYS_PTRACE.
-    expect(rows[0].exe).toBe(program);
-    // The unit's capabilities let it take process events (CAP_NET_ADMIN), at a raised
-    // priority for the thread that reads them (CAP_SYS_NICE).
-    const [source] = started.logged("process source: kernel process events, with /proc scans");
-    expect(source?.raisedPriority).toBe(true);
-    expect(rows[0].user).toBe(user.name);
-    const agentDb = await Deno.stat("/var/lib/meter/agent/agent.db");
-    expect(agentDb.mode! & 0o777).toBe(0o600);
-    // A backup of the running site, as the docs say: its user, its settings file.
-    const backup = await asSiteUser([
-      "site",
-      "backup",
-      "--config",
-      "/etc/meter/site.json",
-      "--to",
-      "/var/lib/meter/site/backup.db",
-    ]);
-    expect(backup.code, backup.stderr).toBe(0);
-    expect(backup.stdout).toMatch(/backed up .* 1 session,/);
-    await started.stop();
-    expect((await started.status).code).toBe(0);
-    await site.stop();
-    expect((await site.status).code).toBe(0);
-  });
+      const enroll = await api(siteUrl, admin, "POST", "/v1/tokens", { role: "enroll" });
+      expect(enroll.status).toBe(201);
+      await Deno.writeTextFile("/etc/meter/enroll-token", (await enroll.json()).token, {
+        mode: 0o600,
+      });
+      await setKey("/etc/meter/agent.json", "site", siteUrl);
+      await setKey("/etc/meter/agent.json", "pollSeconds", 0.2);
+      await setKey("/etc/meter/agent.json", "syncDelaySeconds", 0.2);
+      await setKey("/etc/meter/agent.json", "syncIntervalSeconds", 2);
+      // Debug lines say where a slow first sync spends its time, should this test fail.
+      await setKey("/etc/meter/agent.json", "logLevel", "debug");
+      const rule = await api(siteUrl, admin, "POST", "/v1/rules", {
+        name: "packaged",
+        fileName: program.split("/").at(-1),
+      });
+      expect(rule.status).toBe(201);
+      const started = await startUnit("meter-agent.service");
+      running.push(started);
+      const rows = await meterOneRun(started);
+      expect(rows).toHaveLength(1);
+      // Its path, read through /proc/PID/exe of another user's process: CAP_SYS_PTRACE.
+      expect(rows[0].exe).toBe(program);
+      // The unit's capabilities let it take process events (CAP_NET_ADMIN), at a raised
+      // priority for the thread that reads them (CAP_SYS_NICE).
+      const [source] = started.logged("process source: kernel process events, with /proc scans");
+      expect(source?.raisedPriority).toBe(true);
+      expect(rows[0].user).toBe(user.name);
+      const agentDb = await Deno.stat("/var/lib/meter/agent/agent.db");
+      expect(agentDb.mode! & 0o777).toBe(0o600);
+      // A backup of the running site, as the docs say: its user, its settings file.
+      const backup = await asSiteUser([
+        "site",
+        "backup",
+        "--config",
+        "/etc/meter/site.json",
+        "--to",
+        "/var/lib/meter/site/backup.db",
+      ]);
+      expect(backup.code, backup.stderr).toBe(0);
+      expect(backup.stdout).toMatch(/backed up .* 1 session,/);
+      await started.stop();
+      expect((await started.status).code).toBe(0);
+      await site.stop();
+      expect((await site.status).code).toBe(0);
+    },
+    240_000,
+  );
 
   it("upgrades to a newer build keeping data, settings and the credential", async () => {
     const before = await sessions(siteUrl, admin).catch(() => undefined);
@@ -262,7 +273,7 @@ describe.skipIf(skipped !== "")(`the Debian package${skipped}`, () => {
     expect(rows).toHaveLength(2);
     expect(new Set(rows.map((row) => row.clientId)).size).toBe(1);
     expect(agent.logged("agent enrolled")).toEqual([]);
-  });
+  }, 240_000);
 
   it("keeps data and settings on remove, and deletes them on purge", async () => {
     for (const process of running) await process.stop();
