@@ -10,6 +10,7 @@
 import { afterAll, beforeAll } from "vitest";
 import { LinuxProcSource } from "../agent/linux/linux_proc_source.ts";
 import { LinuxEventSource } from "../agent/linux/linux_event_source.ts";
+import { ProcessEvents } from "../agent/linux/process_events.ts";
 import { ProcConnector } from "../agent/linux/proc_connector.ts";
 import { FakeClock } from "./helpers/fake_clock.ts";
 import { FakeProcessSource } from "./helpers/fake_process_source.ts";
@@ -70,6 +71,15 @@ processSourceConformance("Linux process events", async () => {
   const connector = await ProcConnector.open().catch(() => undefined);
   if (!connector) return new LinuxProcSource();
   const source = new LinuxEventSource(new LinuxProcSource(), connector);
+  eventSources.push(source);
+  return source;
+}, () => startSleep());
+
+// As the agent runs it: the events read on a thread of their own.
+processSourceConformance("Linux process events, read on their own thread", async () => {
+  const events = await ProcessEvents.open().catch(() => undefined);
+  if (!events) return new LinuxProcSource();
+  const source = new LinuxEventSource(new LinuxProcSource(), events);
   eventSources.push(source);
   return source;
 }, () => startSleep());

@@ -1,7 +1,8 @@
 /**
  * The libc calls the process connector needs, through `Deno.dlopen`: a
  * netlink socket, its options, `poll` and `recvfrom`, `errno`, the clocks,
- * and the priority of the thread that reads the events. Opened once, on first use, so that importing this module on
+ * a pipe to wake the thread that reads the events, and that thread's
+ * priority. Opened once, on first use, so that importing this module on
  * another system costs nothing.
  *
  * `poll` is declared twice: `pollWait` is `nonblocking` (Deno runs it on a
@@ -38,12 +39,17 @@ const LIBC = {
   strerror: { parameters: ["i32"], result: "pointer" },
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   gettid: { parameters: [], result: "i32" },
+  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   setpriority: { parameters: ["i32", "u32", "i32"], result: "i32" },
 } as const;
 
 export const AF_NETLINK = 16;
 export const SOCK_DGRAM = 2;
 export const SOCK_CLOEXEC = 0o2000000;
+export const O_CLOEXEC = 0o2000000;
+export const O_NONBLOCK = 0o4000;
 export const NETLINK_CONNECTOR = 11;
 export const SOL_SOCKET = 1;
 export const SO_RCVBUF = 8;

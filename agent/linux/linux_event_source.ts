@@ -78,6 +78,7 @@ export class LinuxEventSource implements ProcessSource {
 
   /** Every event before the call is in it: ended runs once, with their ends. */
   async snapshot(): Promise<ProcessSnapshot> {
+    await this.#connector.flush?.();
     await this.#handlePending();
     const due = this.#scanDue || this.#eventsFailed ||
       Date.now() - this.#lastScan >= this.#rescanMs;

@@ -473,12 +473,23 @@ export class ProcConnector {
   }
 
   /**
-   * Blocks the calling thread until a datagram is queued or `ms` pass:
-   * for a thread that does nothing else (`process_events_worker.ts`), which
-   * then wakes within microseconds of an exec.
+   * Blocks the calling thread until a datagram is queued, or `alsoFd` is
+   * readable (a pipe another thread writes to wake this one), or `ms` pass
+   * (-1: no limit): for a thread that does nothing else
+   * (`process_events_worker.ts`), which then wakes within microseconds of an
+   * exec.
    */
-  waitBlocking(ms = this.#waitMs): void {
-    if (!this.#closed) libcSymbols().poll(this.#pollFd, 1n, Math.ceil(ms));
+  waitBlocking(ms = this.#waitMs, alsoFd?: number): void {
+    if (this.#closed) return;
+    if (alsoFd === undefined) {
+      libcSymbols().poll(this.#pollFd, 1n, Math.ceil(ms));
+      return;
+    }
+    const both = new Uint8Array(16);
+    both.set(this.#pollFd);
+    new DataView(both.buffer).setInt32(8, alsoFd, true);
+    new DataView(both.buffer).setInt16(12, POLLIN, true);
+    libcSymbols().poll(both, 2n, ms < 0 ? -1 : Math.ceil(ms));
   }
 
   /** Waits until an event is queued, or `waitMs` pass, or the connector closes. */

@@ -14,16 +14,18 @@
  * Reading costs: only a program some rule may match, by its names (the
  * agent's rules come through shared memory, `shared_rules.ts`), is read in
  * full (user, environment, session); of the others only the program and
- * `stat`. Events are posted in batches, at most 100 ms after the first: the
- * agent needs them only at its next poll, and waking its thread for each
- * one cost more than reading the process.
+ * `stat`. Events are posted when the agent asks, at each of its polls
+ * (and when a thousand are waiting): waking its thread for each one cost
+ * more than reading the process.
  *
- * Messages in: one, `{ options, stop, rules }`: `stop` an `Int32Array` on
- * shared memory that the agent sets to 1 to end the loop (the thread never
+ * Messages in: one, `{ options, control, rules, wake }`. The thread never
  * returns to its event loop while it runs, so no later message could reach
- * it). Out: `ready` (with the receive buffer, whether the kernel filters,
- * whether the priority was raised), `unavailable` (with the reason and
- * errno), `items` (events, each exec with `pinned`), `failed`, `closed`.
+ * it: the agent writes to shared memory (`control`: [stop, flushes asked
+ * for]) and then a byte to the `wake` pipe, which this thread polls beside
+ * the socket. Out: `ready` (with the receive buffer, whether the kernel
+ * filters, whether the priority was raised), `unavailable` (with the reason
+ * and errno), `items` (events, each exec with `pinned`, and the flushes
+ * answered), `failed`, `closed`.
  *
  * @module
  */
@@ -38,26 +40,30 @@ import {
   ProcConnectorUnavailable,
 } from "./proc_connector.ts";
 import { SharedRules } from "./shared_rules.ts";
+import { WakePipe } from "./wake_pipe.ts";
+import { FLUSHES, STOP } from "./events_control.ts";
 
 /** Above ordinary work, so the thread runs as soon as an event wakes it. */
 const NICE = -10;
-const POST_EVERY_MS = 100;
+/** Posted without being asked, so what waits stays bounded. */
 const POST_AT_MOST = 1000;
+
 const decoder = new TextDecoder();
 
 /** The agent's rules; `null` until they come (or when too many to share): every process in full. */
 let matcher: RuleMatcher | null = null;
 
 self.onmessage = async (message: MessageEvent) => {
-  const { options, stop, rules } = message.data as {
+  const { options, control, rules, wake } = message.data as {
     options: ProcConnectorOptions;
-    stop: Int32Array;
+    control: Int32Array;
     rules: SharedArrayBuffer;
+    wake: { readFd: number; writeFd: number };
   };
   const connector = await subscribe(options);
   if (!connector) return;
   try {
-    relay(connector, stop, new SharedRules(rules));
+    relay(connector, control, new SharedRules(rules), new WakePipe(wake));
   } catch (error) {
     self.postMessage({ type: "failed", message: messageOf(error) });
   } finally {
@@ -86,23 +92,27 @@ async function subscribe(options: ProcConnectorOptions): Promise<ProcConnector |
   return connector;
 }
 
-/** Pins and posts events until `stop` is set; blocks this thread throughout. */
-function relay(connector: ProcConnector, stop: Int32Array, rules: SharedRules): void {
+/** Pins events as they come and posts them when asked, until told to stop; blocks throughout. */
+function relay(connector: ProcConnector, control: Int32Array, rules: SharedRules, wake: WakePipe) {
   let batch: ProcConnectorItem[] = [];
-  let batchStarted = 0;
-  while (Atomics.load(stop, 0) === 0) {
+  let flushed = 0;
+  for (;;) {
+    wake.drain();
     const changed = rules.readChanged();
     if (changed !== undefined) matcher = changed && new RuleMatcher(changed);
+    // Read before taking: every event queued before the agent asked is then taken.
+    const asked = Atomics.load(control, FLUSHES);
+    const stopping = Atomics.load(control, STOP) !== 0;
     for (const item of connector.take()) {
-      if (batch.length === 0) batchStarted = performance.now();
       batch.push(item.type === "exec" ? { ...item, pinned: pinProcess(item.pid, wanted) } : item);
     }
-    const age = performance.now() - batchStarted;
-    if (batch.length > 0 && (age >= POST_EVERY_MS || batch.length >= POST_AT_MOST)) {
-      self.postMessage({ type: "items", items: batch });
+    if (asked !== flushed || batch.length >= POST_AT_MOST || stopping) {
+      self.postMessage({ type: "items", items: batch, flushed: asked });
       batch = [];
+      flushed = asked;
     }
-    connector.waitBlocking(batch.length > 0 ? POST_EVERY_MS - age : undefined);
+    if (stopping) return;
+    connector.waitBlocking(-1, wake.readFd);
   }
 }
 
