@@ -44,9 +44,11 @@
  * only the kernel (or `CAP_NET_ADMIN`) may send to the group.
  *
  * Waiting uses `poll` declared `nonblocking` (a Deno thread per wait, at
- * most `waitMs` long so {@linkcode ProcConnector.close} returns within it);
- * receiving is a synchronous `recvfrom(MSG_DONTWAIT)` on the JavaScript
- * thread, so `errno` is this thread's.
+ * most `waitMs` long so {@linkcode ProcConnector.close} returns within it),
+ * or, on a thread that does nothing else, a blocking `poll`
+ * ({@linkcode ProcConnector.waitBlocking}); receiving is a synchronous
+ * `recvfrom(MSG_DONTWAIT)` on the calling thread, so `errno` is that
+ * thread's.
  *
  * @module
  */
@@ -473,23 +475,18 @@ export class ProcConnector {
   }
 
   /**
-   * Blocks the calling thread until a datagram is queued, or `alsoFd` is
-   * readable (a pipe another thread writes to wake this one), or `ms` pass
-   * (-1: no limit): for a thread that does nothing else
-   * (`process_events_worker.ts`), which then wakes within microseconds of an
-   * exec.
+   * Blocks the calling thread until a datagram is queued or `wakeFd` (a
+   * pipe another thread writes to) is readable: for a thread that does
+   * nothing else (`process_events_worker.ts`), which then wakes within
+   * microseconds of an exec.
    */
-  waitBlocking(ms = this.#waitMs, alsoFd?: number): void {
+  waitBlocking(wakeFd: number): void {
     if (this.#closed) return;
-    if (alsoFd === undefined) {
-      libcSymbols().poll(this.#pollFd, 1n, Math.ceil(ms));
-      return;
-    }
     const both = new Uint8Array(16);
     both.set(this.#pollFd);
-    new DataView(both.buffer).setInt32(8, alsoFd, true);
+    new DataView(both.buffer).setInt32(8, wakeFd, true);
     new DataView(both.buffer).setInt16(12, POLLIN, true);
-    libcSymbols().poll(both, 2n, ms < 0 ? -1 : Math.ceil(ms));
+    libcSymbols().poll(both, 2n, -1);
   }
 
   /** Waits until an event is queued, or `waitMs` pass, or the connector closes. */

@@ -112,7 +112,7 @@ function relay(connector: ProcConnector, control: Int32Array, rules: SharedRules
       flushed = asked;
     }
     if (stopping) return;
-    connector.waitBlocking(-1, wake.readFd);
+    connector.waitBlocking(wake.readFd);
   }
 }
 
