@@ -283,6 +283,51 @@ describe.skipIf(skipped !== "")(`the process connector with real programs${skipp
     },
   );
 
+  it.skipIf(!hasSetpriv)(
+    "ignores an exec event forged by a process and sent to its socket",
+    async () => {
+      const connector = await ProcConnector.open();
+      try {
+        const port = connectorPort();
+        const script = join(dir, "forge.ts");
+        const module = new URL("../agent/linux/libc_netlink.ts", import.meta.url).href;
+        // An exec event of pid 4242424, as the kernel would send it, but from a process.
+        await Deno.writeTextFile(
+          script,
+          `import { libcSymbols } from ${JSON.stringify(module)};\n` +
+            "const libc = libcSymbols();\n" +
+            "const fd = libc.socket(16, 2, 11);\n" +
+            "const m = new DataView(new ArrayBuffer(76));\n" +
+            "m.setUint32(0, 76, true); m.setUint16(4, 3, true);\n" +
+            "m.setUint32(16, 1, true); m.setUint32(20, 1, true); m.setUint16(32, 40, true);\n" +
+            "m.setUint32(36, 2, true); m.setBigUint64(44, 1n, true);\n" +
+            "m.setInt32(52, 4242424, true); m.setInt32(56, 4242424, true);\n" +
+            "const to = new DataView(new ArrayBuffer(12));\n" +
+            `to.setUint16(0, 16, true); to.setUint32(4, ${port}, true);\n` +
+            "const sent = libc.sendto(fd, new Uint8Array(m.buffer), 76n, 0, new Uint8Array(to.buffer), 12);\n" +
+            "console.log(Number(sent));\n",
+        );
+        const forge = async (privileged: boolean) => {
+          const run = [Deno.execPath(), "run", "-A", script];
+          const [command, ...args] = privileged ? run : ["setpriv", "--bounding-set=-all", ...run];
+          const output = await new Deno.Command(command, { args, stdout: "piped" }).output();
+          return new TextDecoder().decode(output.stdout).trim();
+        };
+        // Without CAP_NET_ADMIN the kernel refuses to send to another process's socket.
+        expect(await forge(false)).toBe("-1");
+        // With it, the datagram arrives, and the connector drops it: its sender is not the kernel.
+        const before = connector.otherMessages;
+        expect(await forge(true)).toBe("76");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const items = connector.take();
+        expect(items.some((item) => item.type === "exec" && item.pid === 4242424)).toBe(false);
+        expect(connector.otherMessages).toBeGreaterThan(before); // it arrived, and was dropped
+      } finally {
+        await connector.close();
+      }
+    },
+  );
+
   it("close ends a pending wait promptly and the iteration with it", async () => {
     const connector = await ProcConnector.open({ waitMs: 200 });
     const { done } = collect(connector);
@@ -293,3 +338,22 @@ describe.skipIf(skipped !== "")(`the process connector with real programs${skipp
     expect(performance.now() - before).toBeLessThan(1000);
   });
 });
+
+/** The port id of this process's process-connector socket, from `/proc/net/netlink`. */
+function connectorPort(): number {
+  const inodes = new Set<string>();
+  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/self/fd/${entry.name}`));
+      if (match) inodes.add(match[1]);
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  // Columns: sk, Eth (the protocol: 11 is NETLINK_CONNECTOR), Pid (the port), ..., Inode.
+  for (const line of Deno.readTextFileSync("/proc/net/netlink").split("\n").slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[1] === "11" && inodes.has(fields.at(-1)!)) return Number(fields[2]);
+  }
+  throw new Error("no process-connector socket in /proc/net/netlink");
+}

@@ -270,7 +270,8 @@ export class ProcConnector {
   filtered = false;
   /**
    * Messages received and dropped: forks, threads' exits, other event types
-   * (fewer where the kernel filters), acknowledgements.
+   * (fewer where the kernel filters), acknowledgements, and anything a
+   * process (not the kernel) sent to this socket.
    */
   otherMessages = 0;
 
@@ -429,7 +430,10 @@ export class ProcConnector {
         throw new Error(`recvfrom on the process connector: ${errorText(code)}`);
       }
       // nl_pid of the sender: 0 is the kernel; anything else is a process.
-      if (new DataView(this.#from.buffer).getUint32(4, true) !== 0) continue;
+      if (new DataView(this.#from.buffer).getUint32(4, true) !== 0) {
+        this.otherMessages++;
+        continue;
+      }
       if (performance.now() - this.#offsetAt > 1000) {
         this.#offsetNs = realtimeOffsetNs();
         this.#offsetAt = performance.now();
