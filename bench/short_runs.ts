@@ -58,8 +58,9 @@ export async function benchShortRuns(
   const site = await startBenchSite(dir);
   try {
     const durations = durationsMs(runs, seed);
-    const events = await capturePass(site, dir, durations, concurrency, true);
-    const polling = await capturePass(site, dir, durations, concurrency, false);
+    // Each pass adds a rule to the site: the second agent is ready once it has both.
+    const events = await capturePass(site, dir, durations, concurrency, true, 1);
+    const polling = await capturePass(site, dir, durations, concurrency, false, 2);
     const share = (c: Capture) => round(c.captured / runs * 100, 1);
     const error = (
       what: string,
@@ -102,6 +103,7 @@ async function capturePass(
   durations: number[],
   concurrency: number,
   processEvents: boolean,
+  rules: number,
 ): Promise<Capture> {
   const label = processEvents ? "process events" : "polling at 1 s";
   const name = uniqueName("meter-bench-short");
@@ -111,9 +113,7 @@ async function capturePass(
     fileName: name,
   });
   const agentDir = await Deno.makeTempDir({ dir, prefix: "agent-" });
-  // Each pass adds a rule: the agent is ready once it has them all.
-  const rulesSoFar = processEvents ? 1 : 2;
-  const agent = await startBenchAgent(site, agentDir, { processEvents, rules: rulesSoFar });
+  const agent = await startBenchAgent(site, agentDir, { processEvents, rules });
   try {
     progress(`short runs, ${label}: ${durations.length} runs, ${concurrency} at a time`);
     const runs = await runAll(program, durations, concurrency);
