@@ -16,6 +16,16 @@
  * run; `--summaries-clients N` / `--summaries-days N` make it smaller),
  * `--backup-only` (`--backup-clients N`: a site backup and a migration).
  *
+ * The agent part also runs 2,000 short runs (20-200 ms) past an agent with
+ * the kernel's process events and one polling at 1 s (the share captured,
+ * and the error of their start and end times), and the agent process's CPU
+ * and memory with process events beside polling.
+ *
+ * `--soak-only` (`--soak-minutes N`, 30 unless told) is opt-in, not part of
+ * a plain run: an agent with process events metering programs that start
+ * and stop every few seconds, its memory held flat from the first third of
+ * the run to the last.
+ *
  * @module
  */
 import { parseArgs } from "node:util";
@@ -29,7 +39,9 @@ import { benchLoad } from "./load_test.ts";
 import { benchPeParser } from "./pe_parser_bench.ts";
 import { benchQueries } from "./query_bench.ts";
 import { benchRefusalFlood } from "./refusal_flood.ts";
+import { benchShortRuns } from "./short_runs.ts";
 import { benchSiteLoad } from "./site_ingest.ts";
+import { benchSoak } from "./soak_bench.ts";
 import { benchSummaries } from "./summaries_bench.ts";
 import { benchWindowsSource } from "./windows_source_bench.ts";
 import { benchWireCost } from "./wire_cost.ts";
@@ -56,6 +68,8 @@ const { values } = parseArgs({
     "agent-only": { type: "boolean" },
     "backup-only": { type: "boolean" },
     "backup-clients": { type: "string" },
+    "soak-only": { type: "boolean" },
+    "soak-minutes": { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -67,7 +81,10 @@ baseline from the same run and its target.
 
 One part alone:
   --sync-only          site ingest, sync rates, wire bytes per session
-  --agent-only         the agent's CPU per poll and as a process at 1 s polling
+  --agent-only         the agent's CPU per poll, CPU and memory as a process at 1 s
+                       polling and with process events, and 2,000 runs of 20-200 ms:
+                       the share captured and the error of their times, with
+                       process events beside polling at 1 s
   --query-only         queries through the API, and a flood of refused requests
   --load-only          2,000 simulated agents against a real site
   --inventory-only     inventory of this machine, inventory reports at scale
@@ -77,10 +94,16 @@ One part alone:
   --summaries-only     summaries of 18 million sessions from scratch, reports at that size
   --backup-only        a site backup next to a file copy; migrating an old database next to opening
 
+Opt-in (not part of a plain run, which already takes about an hour):
+  --soak-only          an agent with process events metering programs that start and
+                       stop every few seconds for --soak-minutes (default 30): its
+                       memory in the last third of the run beside the first third
+
 Sizes:
   --load-agents N  --load-seconds S  --load-day-seconds S
   --inventory-clients N  --hierarchy-clients N
   --summaries-clients N  --summaries-days N  --backup-clients N
+  --soak-minutes N
 
 Output:
   --json               the figures as JSON
@@ -104,6 +127,7 @@ const PARTS = [
   "hierarchy",
   "summaries",
   "backup",
+  "soak",
 ] as const;
 const only = PARTS.find((part) => values[`${part}-only`]) ?? "";
 if (!only || only === "sync") {
@@ -114,6 +138,8 @@ if (!only || only === "agent") {
   progress("agent poll cost: 500 processes, polled in this process");
   figures.push(...await benchAgentPollCost());
   figures.push(...await benchAgentProcessCost());
+  figures.push(...await benchAgentProcessCost({ processEvents: true }));
+  figures.push(...await benchShortRuns());
 }
 if (!only || only === "query") {
   figures.push(...await benchQueries());
@@ -150,6 +176,11 @@ if (!only || only === "summaries") {
       days: count(values["summaries-days"]),
     }),
   );
+}
+
+// Opt-in only: half an hour on its own.
+if (only === "soak") {
+  figures.push(...await benchSoak({ minutes: count(values["soak-minutes"]) }));
 }
 
 if (values.json) console.log(JSON.stringify(figures, null, 2));
