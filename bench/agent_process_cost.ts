@@ -58,11 +58,12 @@ export async function benchAgentProcessCost(
         // The first inventory hashes every program while settling, not in the measured minute.
         "--inventory-hash-mb",
         "100000",
-        ...(processEvents ? ["--process-events"] : []),
+        processEvents ? "--process-events" : "--no-process-events",
       ],
       stdout: "null",
       stderr: "null",
-      env: { METER_LOG_LEVEL: "warn" },
+      // As the packaged unit runs it (meter-agent.service).
+      env: { METER_LOG_LEVEL: "warn", MALLOC_ARENA_MAX: "2" },
     }).spawn();
     idle = new Deno.Command(Deno.execPath(), {
       args: ["eval", "setInterval(() => {}, 1000)"],

@@ -36,8 +36,9 @@ export async function startBenchAgent(
     db: join(dir, "agent.db"),
     enrollToken: site.enroll,
     poll,
-    extra: processEvents ? ["--process-events"] : [],
-    env: { METER_LOG_LEVEL: "info" },
+    extra: [processEvents ? "--process-events" : "--no-process-events"],
+    // As the packaged unit runs it (meter-agent.service).
+    env: { METER_LOG_LEVEL: "info", MALLOC_ARENA_MAX: "2" },
   });
   try {
     await waitFor(`the agent to load ${rules} rule(s)\n${agent.tail()}`, () => {
