@@ -139,6 +139,11 @@ export interface ProcConnectorOptions {
   waitMs?: number;
   /** How long `open` waits for the kernel to acknowledge the subscription (ms). */
   ackTimeoutMs?: number;
+  /**
+   * Only exec or only exit events, where the kernel filters (Linux 6.6);
+   * elsewhere this socket gets every event, and `filtered` says so.
+   */
+  only?: "exec" | "exit";
 }
 
 /** What one datagram held. */
@@ -266,7 +271,7 @@ export class ProcConnector {
   #waiting: Promise<number> | undefined;
   /** The receive buffer the kernel granted, bytes. */
   readonly receiveBufferBytes: number;
-  /** Whether the kernel was asked for exec and exit events only (Linux 6.6 and later). */
+  /** Whether the kernel was asked for the events wanted only (Linux 6.6 and later). */
   filtered = false;
   /**
    * Messages received and dropped: forks, threads' exits, other event types
@@ -338,7 +343,12 @@ export class ProcConnector {
       }
       // Then the filter: its acknowledgement is an event of type none, which the filter
       // itself drops, so it is sent unanswered once the plain request was answered.
-      if (kernelFilters()) connector.#send(PROC_EVENT_EXEC | PROC_EVENT_EXIT);
+      const eventTypes = options.only === "exec"
+        ? PROC_EVENT_EXEC
+        : options.only === "exit"
+        ? PROC_EVENT_EXIT
+        : PROC_EVENT_EXEC | PROC_EVENT_EXIT;
+      if (kernelFilters()) connector.#send(eventTypes);
       connector.filtered = kernelFilters();
       return connector;
     } catch (error) {

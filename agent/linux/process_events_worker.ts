@@ -38,8 +38,10 @@ import {
   type ProcConnectorItem,
   type ProcConnectorOptions,
   ProcConnectorUnavailable,
+  type ProcEvent,
 } from "./proc_connector.ts";
 import { SharedRules } from "./shared_rules.ts";
+import { inTimeOrder } from "./events_in_time_order.ts";
 import { WakePipe } from "./wake_pipe.ts";
 import { FLUSHES, STOP } from "./events_control.ts";
 
@@ -60,24 +62,39 @@ self.onmessage = async (message: MessageEvent) => {
     rules: SharedArrayBuffer;
     wake: { readFd: number; writeFd: number };
   };
-  const connector = await subscribe(options);
-  if (!connector) return;
+  const sockets = await subscribe(options);
+  if (!sockets) return;
   try {
-    relay(connector, control, new SharedRules(rules), new WakePipe(wake));
+    relay(sockets, control, new SharedRules(rules), new WakePipe(wake));
   } catch (error) {
     self.postMessage({ type: "failed", message: messageOf(error) });
   } finally {
-    await connector.close();
+    await sockets.execs.close();
+    await sockets.exits?.close();
     self.postMessage({ type: "closed" });
   }
 };
 
-/** Opens the connector and says whether it could; `undefined` when not. */
-async function subscribe(options: ProcConnectorOptions): Promise<ProcConnector | undefined> {
-  let connector: ProcConnector;
+/**
+ * Exec events wake this thread: the program must be read before it ends.
+ * Exit events can wait for the agent's poll, so where the kernel can send
+ * them apart (Linux 6.6) they go to a second socket that is only drained
+ * then: the exits of every thread on the computer wake nothing.
+ */
+interface Sockets {
+  execs: ProcConnector;
+  exits?: ProcConnector;
+}
+
+/** Opens the sockets and says whether it could; `undefined` when not. */
+async function subscribe(options: ProcConnectorOptions): Promise<Sockets | undefined> {
+  let sockets: Sockets | undefined;
   try {
-    connector = await ProcConnector.open(options);
+    const execs = await ProcConnector.open({ ...options, only: "exec" });
+    sockets = { execs };
+    if (execs.filtered) sockets.exits = await ProcConnector.open({ ...options, only: "exit" });
   } catch (error) {
+    await sockets?.execs.close();
     const unavailable = error instanceof ProcConnectorUnavailable;
     self.postMessage({
       type: unavailable ? "unavailable" : "failed",
@@ -87,13 +104,13 @@ async function subscribe(options: ProcConnectorOptions): Promise<ProcConnector |
     return undefined;
   }
   const raised = setThreadNice(NICE);
-  const { receiveBufferBytes, filtered } = connector;
+  const { receiveBufferBytes, filtered } = sockets.execs;
   self.postMessage({ type: "ready", receiveBufferBytes, filtered, raised });
-  return connector;
+  return sockets;
 }
 
 /** Pins events as they come and posts them when asked, until told to stop; blocks throughout. */
-function relay(connector: ProcConnector, control: Int32Array, rules: SharedRules, wake: WakePipe) {
+function relay({ execs, exits }: Sockets, control: Int32Array, rules: SharedRules, wake: WakePipe) {
   let batch: ProcConnectorItem[] = [];
   let flushed = 0;
   for (;;) {
@@ -103,16 +120,20 @@ function relay(connector: ProcConnector, control: Int32Array, rules: SharedRules
     // Read before taking: every event queued before the agent asked is then taken.
     const asked = Atomics.load(control, FLUSHES);
     const stopping = Atomics.load(control, STOP) !== 0;
-    for (const item of connector.take()) {
+    const post = asked !== flushed || batch.length >= POST_AT_MOST || stopping;
+    // Exits before execs: a process's exec comes before its exit, so each exit
+    // taken has its exec taken by then, and no exit goes ahead of its exec.
+    const ended = post && exits ? exits.take() : [];
+    for (const item of execs.take()) {
       batch.push(item.type === "exec" ? { ...item, pinned: pinProcess(item.pid, wanted) } : item);
     }
-    if (asked !== flushed || batch.length >= POST_AT_MOST || stopping) {
-      self.postMessage({ type: "items", items: batch, flushed: asked });
+    if (post) {
+      self.postMessage({ type: "items", items: inTimeOrder(batch, ended), flushed: asked });
       batch = [];
       flushed = asked;
     }
     if (stopping) return;
-    connector.waitBlocking(wake.readFd);
+    execs.waitBlocking(wake.readFd);
   }
 }
 
