@@ -38,7 +38,6 @@ import {
   type ProcConnectorItem,
   type ProcConnectorOptions,
   ProcConnectorUnavailable,
-  type ProcEvent,
 } from "./proc_connector.ts";
 import { SharedRules } from "./shared_rules.ts";
 import { inTimeOrder } from "./events_in_time_order.ts";
