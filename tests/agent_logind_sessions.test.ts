@@ -97,6 +97,14 @@ async function startInNewAuditSession(env: Record<string, string> = {}): Promise
   return { child, audit, sessions };
 }
 
+/** Writes logind's file for the started process's session, `REMOTE=remote`. */
+function writeSessionFile(started: Started, remote: 0 | 1): void {
+  Deno.writeTextFileSync(
+    `${started.sessions}/${started.audit}`,
+    sessionFile(started.audit, remote, started.child.pid),
+  );
+}
+
 async function remoteOf(started: Started): Promise<boolean | undefined> {
   const source = new LinuxProcSource({ sessionsDir: started.sessions });
   const info = await waitFor(`pid ${started.child.pid} listed`, async () => {
@@ -118,19 +126,13 @@ describe("remote sessions from systemd-logind, real processes", () => {
 
   it("calls a process in a session logind recorded REMOTE=1 remote, without any ssh trace", async () => {
     const started = await startInNewAuditSession();
-    Deno.writeTextFileSync(
-      `${started.sessions}/${started.audit}`,
-      sessionFile(started.audit, 1, started.child.pid),
-    );
+    writeSessionFile(started, 1);
     expect(await remoteOf(started)).toBe(true);
   });
 
   it("calls a process in a REMOTE=0 session local, whatever its environment says", async () => {
     const started = await startInNewAuditSession(SSH_ENV);
-    Deno.writeTextFileSync(
-      `${started.sessions}/${started.audit}`,
-      sessionFile(started.audit, 0, started.child.pid),
-    );
+    writeSessionFile(started, 0);
     expect(await remoteOf(started)).toBe(false);
   });
 

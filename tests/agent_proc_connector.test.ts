@@ -262,21 +262,15 @@ describe.skipIf(skipped !== "")(`the process connector with real programs${skipp
   it.skipIf(!hasSetpriv)(
     "open refuses clearly without CAP_NET_ADMIN, so the agent can fall back to polling",
     async () => {
-      const script = join(dir, "open.ts");
       const module = new URL("../agent/linux/proc_connector.ts", import.meta.url).href;
-      await Deno.writeTextFile(
-        script,
+      const script = await writeScript(
+        "open.ts",
         `import { ProcConnector } from ${JSON.stringify(module)};\n` +
           "try { await ProcConnector.open(); console.log('opened'); }\n" +
           "catch (error) { console.log(JSON.stringify([error.name, error.errno, error.message])); }\n",
       );
       // Root without CAP_NET_ADMIN, as the agent is when run unprivileged.
-      const output = await new Deno.Command("setpriv", {
-        args: ["--bounding-set=-net_admin", "--", Deno.execPath(), "run", "-A", script],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const [name, errno, message] = JSON.parse(new TextDecoder().decode(output.stdout));
+      const [name, errno, message] = JSON.parse(await runScript(script, "-net_admin"));
       expect(name).toBe("ProcConnectorUnavailable");
       expect(errno).toBe(1); // EPERM
       expect(message).toMatch(/Operation not permitted/);
@@ -289,11 +283,10 @@ describe.skipIf(skipped !== "")(`the process connector with real programs${skipp
       const connector = await ProcConnector.open();
       try {
         const port = connectorPort();
-        const script = join(dir, "forge.ts");
         const module = new URL("../agent/linux/libc_netlink.ts", import.meta.url).href;
         // An exec event of pid 4242424, as the kernel would send it, but from a process.
-        await Deno.writeTextFile(
-          script,
+        const script = await writeScript(
+          "forge.ts",
           `import { libcSymbols } from ${JSON.stringify(module)};\n` +
             "const libc = libcSymbols();\n" +
             "const fd = libc.socket(16, 2, 11);\n" +
@@ -307,17 +300,11 @@ describe.skipIf(skipped !== "")(`the process connector with real programs${skipp
             "const sent = libc.sendto(fd, new Uint8Array(m.buffer), 76n, 0, new Uint8Array(to.buffer), 12);\n" +
             "console.log(Number(sent));\n",
         );
-        const forge = async (privileged: boolean) => {
-          const run = [Deno.execPath(), "run", "-A", script];
-          const [command, ...args] = privileged ? run : ["setpriv", "--bounding-set=-all", ...run];
-          const output = await new Deno.Command(command, { args, stdout: "piped" }).output();
-          return new TextDecoder().decode(output.stdout).trim();
-        };
         // Without CAP_NET_ADMIN the kernel refuses to send to another process's socket.
-        expect(await forge(false)).toBe("-1");
+        expect(await runScript(script, "-all")).toBe("-1");
         // With it, the datagram arrives, and the connector drops it: its sender is not the kernel.
         const before = connector.otherMessages;
-        expect(await forge(true)).toBe("76");
+        expect(await runScript(script)).toBe("76");
         await new Promise((resolve) => setTimeout(resolve, 100));
         const items = connector.take();
         expect(items.some((item) => item.type === "exec" && item.pid === 4242424)).toBe(false);
@@ -327,6 +314,22 @@ describe.skipIf(skipped !== "")(`the process connector with real programs${skipp
       }
     },
   );
+
+  async function writeScript(name: string, source: string): Promise<string> {
+    const script = join(dir, name);
+    await Deno.writeTextFile(script, source);
+    return script;
+  }
+
+  /** Runs a Deno script, within the capability bounding set `setpriv` is given if any; its output. */
+  async function runScript(script: string, boundingSet?: string): Promise<string> {
+    const run = [Deno.execPath(), "run", "-A", script];
+    const [command, ...args] = boundingSet === undefined
+      ? run
+      : ["setpriv", `--bounding-set=${boundingSet}`, "--", ...run];
+    const output = await new Deno.Command(command, { args, stdout: "piped" }).output();
+    return new TextDecoder().decode(output.stdout).trim();
+  }
 
   it("close ends a pending wait promptly and the iteration with it", async () => {
     const connector = await ProcConnector.open({ waitMs: 200 });

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll } from "vitest";
 import { LinuxProcSource } from "../agent/linux/linux_proc_source.ts";
 import { LinuxEventSource } from "../agent/linux/linux_event_source.ts";
-import { ProcessEvents } from "../agent/linux/process_events.ts";
+import { ProcessEvents, type ProcEventFeed } from "../agent/linux/process_events.ts";
 import { ProcConnector } from "../agent/linux/proc_connector.ts";
 import { FakeClock } from "./helpers/fake_clock.ts";
 import { FakeProcessSource } from "./helpers/fake_process_source.ts";
@@ -67,22 +67,27 @@ const eventSources: LinuxEventSource[] = [];
 afterAll(async () => {
   await Promise.all(eventSources.map((source) => source.close()));
 });
-processSourceConformance("Linux process events", async () => {
-  const connector = await ProcConnector.open().catch(() => undefined);
-  if (!connector) return new LinuxProcSource();
-  const source = new LinuxEventSource(new LinuxProcSource(), connector);
-  eventSources.push(source);
-  return source;
-}, () => startSleep());
-
+/** An event source on the feed `open` gives; a polling one where it cannot open. */
+function eventSource(open: () => Promise<ProcEventFeed>) {
+  return async () => {
+    const feed = await open().catch(() => undefined);
+    if (!feed) return new LinuxProcSource();
+    const source = new LinuxEventSource(new LinuxProcSource(), feed);
+    eventSources.push(source);
+    return source;
+  };
+}
+processSourceConformance(
+  "Linux process events",
+  eventSource(() => ProcConnector.open()),
+  () => startSleep(),
+);
 // As the agent runs it: the events read on a thread of their own.
-processSourceConformance("Linux process events, read on their own thread", async () => {
-  const events = await ProcessEvents.open().catch(() => undefined);
-  if (!events) return new LinuxProcSource();
-  const source = new LinuxEventSource(new LinuxProcSource(), events);
-  eventSources.push(source);
-  return source;
-}, () => startSleep());
+processSourceConformance(
+  "Linux process events, read on their own thread",
+  eventSource(() => ProcessEvents.open()),
+  () => startSleep(),
+);
 
 const clock = new FakeClock();
 processSourceConformance("fake", () => new FakeProcessSource(clock), (source) => {
