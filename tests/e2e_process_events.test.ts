@@ -165,6 +165,7 @@ describe.skipIf(!isRoot)("without root", () => {
           "env",
           `HOME=${home}`,
           `DENO_DIR=${join(home, "deno")}`,
+          "METER_LOG_LEVEL=debug",
           Deno.execPath(),
           "run",
           "-A",

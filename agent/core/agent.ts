@@ -122,6 +122,9 @@ export class Agent {
   #pollStarted = 0;
   #syncTimer: ReturnType<typeof setTimeout> | undefined;
   #nextSyncAt = 0;
+  /** A timed sync cycle is under way, and whether new usage was recorded meanwhile. */
+  #cycleRunning = false;
+  #newsMeanwhile = false;
   #backingOff = false;
   #factsDueAt = 0;
   #announceDueAt = 0;
@@ -268,6 +271,11 @@ export class Agent {
   /** New usage: sync after the short delay, unless the site is away. */
   #syncSoon(): void {
     if (this.#backingOff) return;
+    // A cycle under way may have flushed before this news: the next comes soon too.
+    if (this.#cycleRunning) {
+      this.#newsMeanwhile = true;
+      return;
+    }
     const at = this.#o.clock.now() + this.#o.syncDelayMs;
     if (at < this.#nextSyncAt) this.#scheduleSync(this.#o.syncDelayMs);
   }
@@ -277,12 +285,17 @@ export class Agent {
     clearTimeout(this.#syncTimer);
     this.#nextSyncAt = this.#o.clock.now() + delay;
     this.#syncTimer = setTimeout(async () => {
+      this.#cycleRunning = true;
+      this.#newsMeanwhile = false;
       try {
         this.lastSync = await this.syncNow();
         this.#backoff.succeed();
         this.#backingOff = false;
+        this.#cycleRunning = false;
         this.#scheduleSync(this.#o.syncIntervalMs);
+        if (this.#newsMeanwhile) this.#syncSoon();
       } catch (error) {
+        this.#cycleRunning = false;
         if (await this.#syncFallback(error)) this.#scheduleSync(this.#o.syncIntervalMs);
         else this.#scheduleSync(this.#afterFailure(error));
       }
