@@ -16,6 +16,7 @@ import { agentSchema, agentSyncTargets, UsageWriter } from "../agent/mod.ts";
 import { openDatabase } from "../store/db.ts";
 import { dayOf, rulesDocId } from "../model/doc_id.ts";
 import { DocStore } from "../store/doc_store.ts";
+import { DocCache } from "../store/doc_cache.ts";
 import { Mutex } from "../lib/mutex.ts";
 import { SyncClient } from "../sync/mod.ts";
 import { SyncStateStore } from "../store/sync_state_store.ts";
@@ -35,7 +36,7 @@ export async function benchWireCost(): Promise<BenchFigure[]> {
     const [client] = await enrollClients(site, 1);
     const db = await openDatabase(join(dir, "agent.db"), agentSchema);
     const docs = new DocStore(db);
-    const writer = new UsageWriter({ db, docs, lock: new Mutex() });
+    const writer = new UsageWriter({ db, docs, cache: new DocCache(docs), lock: new Mutex() });
     const sync = new SyncClient({
       url: `${site.url}/v1/sync`,
       authorization: () => `Bearer ${client.clientId}.${client.secret}`,

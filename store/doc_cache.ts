@@ -25,6 +25,7 @@
  */
 import * as A from "@automerge/automerge";
 import type { DocStore, StoredDocInfo } from "./doc_store.ts";
+import { sameHeads } from "../lib/heads.ts";
 
 export interface CachedDoc {
   doc: A.Doc<unknown>;
@@ -95,6 +96,45 @@ export class DocCache {
     const entry = { doc, info };
     this.set(docId, entry);
     return entry;
+  }
+
+  /**
+   * The cached document if it is the version `stored` describes (and is
+   * written as `actor`, when given); else `undefined`, and a cached version
+   * that is not goes. For a side where not every writer goes through the
+   * cache (the agent): what is stored decides, and the cache only saves
+   * loading it again.
+   */
+  current(
+    docId: string,
+    stored: StoredDocInfo | undefined,
+    actor?: string,
+  ): A.Doc<unknown> | undefined {
+    const entry = this.#entries.get(docId);
+    if (!entry) return undefined;
+    const same = stored !== undefined && entry.info !== undefined &&
+      sameHeads(entry.info.heads, stored.heads) &&
+      (actor === undefined || A.getActorId(entry.doc) === actor);
+    if (!same) {
+      this.delete(docId);
+      return undefined;
+    }
+    this.#entries.delete(docId); // re-insert: most recently used last
+    this.#entries.set(docId, entry);
+    this.hits++;
+    return entry.doc;
+  }
+
+  /**
+   * A version of the document that will not be stored or used again (its
+   * transaction failed, or it was loaded for one sync only): its memory goes
+   * at the next {@linkcode DocCache.freeReleased}, with the cached entry if
+   * that shares it (an older version of the same document).
+   */
+  discard(docId: string, doc: A.Doc<unknown>): void {
+    const entry = this.#entries.get(docId);
+    if (entry && A.getBackend(entry.doc) === A.getBackend(doc)) this.delete(docId);
+    else this.#released.push([docId, doc]);
   }
 
   set(docId: string, entry: CachedDoc): void {

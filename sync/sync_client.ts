@@ -13,6 +13,7 @@
 import * as A from "@automerge/automerge";
 import type { Client, InStatement } from "../store/db.ts";
 import type { DocStore, StoredDocInfo } from "../store/doc_store.ts";
+import type { DocCache } from "../store/doc_cache.ts";
 import { sameHeads } from "../lib/heads.ts";
 import {
   CBOR_TYPE,
@@ -55,6 +56,13 @@ export interface SyncClientOptions {
   maxRounds?: number;
   /** This computer's clock, sent with every batch so the server can measure its offset. */
   clock?: () => number;
+  /**
+   * Documents kept loaded between syncs: those in it are used (when they are
+   * the stored version) and kept current, and the replicas read are added,
+   * since every sync reads them. Without it each sync loads what it needs.
+   * Whoever owns it frees what leaves it (`DocCache.freeReleased`).
+   */
+  cache?: DocCache;
 }
 
 export interface SyncOutcome {
@@ -87,6 +95,8 @@ interface Work {
   doc: A.Doc<unknown>;
   state: A.SyncState;
   stored: StoredDocInfo | undefined;
+  /** Kept in the cache after the sync. */
+  keep: boolean;
 }
 
 export class SyncClient {
@@ -105,7 +115,6 @@ export class SyncClient {
     targets: readonly SyncTarget[],
     { announceAll = false } = {},
   ): Promise<SyncOutcome> {
-    const { maxRounds = 10 } = this.#options;
     const outcome: SyncOutcome = {
       rounds: 0,
       bytesSent: 0,
@@ -115,6 +124,20 @@ export class SyncClient {
       serverNow: 0,
     };
     const work = await this.#load(targets, announceAll);
+    try {
+      await this.#rounds(work, outcome);
+    } catch (error) {
+      // A document may be ahead of what was stored: none is used again.
+      this.#release(work, false);
+      throw error;
+    }
+    this.#release(work, true);
+    return outcome;
+  }
+
+  /** Exchanges messages until neither side has more to send (or `maxRounds`). */
+  async #rounds(work: Map<string, Work>, outcome: SyncOutcome): Promise<void> {
+    const { maxRounds = 10 } = this.#options;
     let pending = [...work.values()];
     while (pending.length > 0 && outcome.rounds < maxRounds) {
       const items = this.#messages(pending);
@@ -129,7 +152,16 @@ export class SyncClient {
       }
       pending = await this.#receive(work, replies, outcome);
     }
-    return outcome;
+  }
+
+  /** Keeps what the cache should hold (after a sync that stored all it took) and lets go of the rest. */
+  #release(work: Map<string, Work>, stored: boolean): void {
+    const { cache } = this.#options;
+    if (!cache) return;
+    for (const [docId, w] of work) {
+      if (stored && w.keep && w.stored) cache.set(docId, { doc: w.doc, info: w.stored });
+      else cache.discard(docId, w.doc);
+    }
   }
 
   /**
@@ -151,8 +183,10 @@ export class SyncClient {
       // (lost or restored) would offer the server's own changes back forever.
       if (target.access === "read") (state as { peerReadOnly?: boolean }).peerReadOnly = true;
       const init = target.actor ? { actor: target.actor } : undefined;
-      const doc = await docs.load(target.docId, target.actor) ?? A.init(init);
-      work.set(target.docId, { target, doc, state, stored });
+      const cached = this.#options.cache?.current(target.docId, stored, target.actor);
+      const doc = cached ?? await docs.load(target.docId, target.actor) ?? A.init(init);
+      const keep = cached !== undefined || target.access === "read";
+      work.set(target.docId, { target, doc, state, stored, keep });
     }
     return work;
   }

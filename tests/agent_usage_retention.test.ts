@@ -13,6 +13,7 @@ import { UsageWriter } from "../agent/core/usage_writer.ts";
 import type { Client } from "../store/db.ts";
 import { DAY_MS, dayOf, usageDocId } from "../model/doc_id.ts";
 import { DocStore } from "../store/doc_store.ts";
+import { DocCache } from "../store/doc_cache.ts";
 import { Mutex } from "../lib/mutex.ts";
 import { newActorId } from "../lib/secret.ts";
 import { SyncStateStore } from "../store/sync_state_store.ts";
@@ -53,7 +54,10 @@ describe("usage retention", () => {
         args: [`${day}/${i + 1}`, day, i + 1, 1000 + i, start + i, open ? null : start + i + 500],
       });
     }
-    await new UsageWriter({ db, docs, lock: new Mutex() }).flush(CLIENT, actor);
+    await new UsageWriter({ db, docs, cache: new DocCache(docs), lock: new Mutex() }).flush(
+      CLIENT,
+      actor,
+    );
     return usageDocId(CLIENT, day);
   }
 

@@ -14,6 +14,7 @@ import { UsageWriter } from "../agent/core/usage_writer.ts";
 import type { Client } from "../store/db.ts";
 import { DAY_MS, dayOf, rulesDocId, usageDocId } from "../model/doc_id.ts";
 import { DocStore } from "../store/doc_store.ts";
+import { DocCache } from "../store/doc_cache.ts";
 import { Mutex } from "../lib/mutex.ts";
 import { SyncClient, type SyncTarget } from "../sync/sync_client.ts";
 import { SyncStateStore } from "../store/sync_state_store.ts";
@@ -74,7 +75,10 @@ describe("usage writer", () => {
   }
 
   async function flushAndSync() {
-    await new UsageWriter({ db, docs, lock }).flush(client.clientId, client.actor);
+    await new UsageWriter({ db, docs, cache: new DocCache(docs), lock }).flush(
+      client.clientId,
+      client.actor,
+    );
     const targets: SyncTarget[] = [
       ...(await docs.list(`usage/${client.clientId}/`)).map((d): SyncTarget => ({
         docId: d.docId,

@@ -22,6 +22,7 @@ import { isContentRefusal, RefusedDocuments } from "./refused_documents.ts";
 import type { Client } from "../../store/db.ts";
 import { parseDocId } from "../../model/doc_id.ts";
 import { DocStore } from "../../store/doc_store.ts";
+import { DocCache } from "../../store/doc_cache.ts";
 import { log } from "../../lib/log.ts";
 import { fetchTrusting } from "../../lib/trusted_fetch.ts";
 import { Mutex } from "../../lib/mutex.ts";
@@ -48,6 +49,12 @@ import { releaseNativeMemory } from "../../lib/release_native_memory.ts";
 
 /** How often the poll loop hands freed native memory back to the system. */
 const RELEASE_NATIVE_MEMORY_MS = 10_000;
+/**
+ * Stored bytes of the documents kept loaded between syncs: today's usage,
+ * and the rules. A busy computer's day is well under this; a larger one is
+ * still kept, alone.
+ */
+const KEPT_DOC_BYTES = 256 * 1024;
 
 export interface AgentOptions {
   /** The agent's database file. */
@@ -102,6 +109,8 @@ export class Agent {
     & AgentOptions;
   readonly #db: Client;
   readonly #docs: DocStore;
+  /** Documents every flush and sync uses, loaded once rather than at each. */
+  readonly #keptDocs: DocCache;
   readonly #states: SyncStateStore;
   readonly #recorder: SessionRecorder;
   readonly #writer: UsageWriter;
@@ -154,6 +163,7 @@ export class Agent {
     this.#db = db;
     this.#fetch = options.fetch ?? fetchTrusting(options.caFile) ?? fetch;
     this.#docs = new DocStore(db);
+    this.#keptDocs = new DocCache(this.#docs, 16, () => undefined, KEPT_DOC_BYTES);
     this.#states = new SyncStateStore(db);
     const lock = this.#lock;
     const { platform, clock } = this.#o;
@@ -166,7 +176,7 @@ export class Agent {
       versionOf: async (exe) =>
         await platform.versions.versionOf(exe) ?? this.#inventoryVersions.versionOf(exe),
     });
-    this.#writer = new UsageWriter({ db, docs: this.#docs, lock });
+    this.#writer = new UsageWriter({ db, docs: this.#docs, cache: this.#keptDocs, lock });
     const hashes = new ExecutableHashes(db, this.#o.inventoryHashBytes);
     const sources = platform.inventorySources;
     this.#inventorySchedule = new InventorySchedule({
@@ -243,7 +253,9 @@ export class Agent {
 
   /** Runs one sync cycle now (flush, sync, retention); for tests and tools. */
   syncNow(): Promise<SyncOutcome> {
-    const result = this.#syncing.catch(() => {}).then(() => this.#syncCycle());
+    // Nothing holds a kept document between cycles: what left them goes now.
+    const result = this.#syncing.catch(() => {}).then(() => this.#syncCycle())
+      .finally(() => this.#keptDocs.freeReleased());
     this.#syncing = result;
     return result;
   }
@@ -402,6 +414,7 @@ export class Agent {
       maxUnsentBytes: this.#o.maxUnsentBytes,
       lock: this.#lock,
     }, enrolment.clientId);
+    for (const docId of retention.deleted) this.#keptDocs.delete(docId);
     log.debug("synced", { ...outcome, deleted: retention.deleted.length });
     return outcome;
   }
@@ -429,6 +442,7 @@ export class Agent {
       states: this.#states,
       peer: SITE_PEER,
       fetch: this.#fetch,
+      cache: this.#keptDocs,
     });
     return this.#syncClient;
   }

@@ -18,11 +18,15 @@ export async function writeFacts(
 ): Promise<boolean> {
   const docId = inventoryDocId(clientId);
   const doc = await docs.load<Record<string, Uint8Array>>(docId, actor) ?? A.init({ actor });
-  const current = doc[FACTS_KEY] ? decodeFacts(doc[FACTS_KEY]) : undefined;
-  if (current && JSON.stringify(current) === JSON.stringify(facts)) return false;
-  const next = A.change(doc, "facts", (d) => {
-    d[FACTS_KEY] = encodeFacts(facts);
-  });
-  await docs.save(docId, next);
-  return true;
+  try {
+    const current = doc[FACTS_KEY] ? decodeFacts(doc[FACTS_KEY]) : undefined;
+    if (current && JSON.stringify(current) === JSON.stringify(facts)) return false;
+    const next = A.change(doc, "facts", (d) => {
+      d[FACTS_KEY] = encodeFacts(facts);
+    });
+    await docs.save(docId, next);
+    return true;
+  } finally {
+    A.free(doc); // loaded for this write only; the change shares its memory
+  }
 }

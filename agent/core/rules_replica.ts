@@ -7,6 +7,7 @@
  * @module
  */
 import type { DocStore } from "../../store/doc_store.ts";
+import * as A from "@automerge/automerge";
 import { log } from "../../lib/log.ts";
 import { type Rule } from "../../model/rule.ts";
 import { decodeRule } from "../../model/rule_record.ts";
@@ -28,6 +29,7 @@ export async function readRules(
         log.warn("skipping a rule that does not decode", { docId, key, error });
       }
     }
+    A.free(doc); // read once: the rules are plain values now
   }
   return rules;
 }

@@ -12,7 +12,8 @@
 import * as A from "@automerge/automerge";
 import type { Client, InStatement } from "../../store/db.ts";
 import { usageDocId } from "../../model/doc_id.ts";
-import type { DocStore } from "../../store/doc_store.ts";
+import type { DocStore, StoredDocInfo } from "../../store/doc_store.ts";
+import type { DocCache } from "../../store/doc_cache.ts";
 import type { Mutex } from "../../lib/mutex.ts";
 import { DocActors } from "./doc_actors.ts";
 import {
@@ -30,6 +31,11 @@ import {
 export interface UsageWriterOptions {
   db: Client;
   docs: DocStore;
+  /**
+   * Keeps each day's document loaded from one flush to the next: loading it
+   * anew at every flush made memory grow with the day's size.
+   */
+  cache: DocCache;
   lock: Mutex;
 }
 
@@ -55,15 +61,26 @@ export class UsageWriter {
       if (rows.length === 0) return 0;
       const actors = await DocActors.load(this.#o.db, actor);
       const statements: InStatement[] = [];
-      for (const [day, sessions] of groupByDay(rows)) {
-        statements.push(...await this.#writeDay(usageDocId(clientId, day), day, sessions, actors));
+      const written: Written[] = [];
+      const { cache } = this.#o;
+      try {
+        for (const [day, sessions] of groupByDay(rows)) {
+          const dayWrite = await this.#writeDay(usageDocId(clientId, day), day, sessions, actors);
+          statements.push(...dayWrite.statements);
+          written.push(dayWrite.written);
+        }
+        statements.push(
+          ...actors.statements(),
+          { sql: "UPDATE agent_sessions SET written = 1 WHERE written = 0", args: [] },
+          { sql: "DELETE FROM agent_sessions WHERE written = 1 AND end_ms IS NOT NULL", args: [] },
+        );
+        await this.#o.db.batch(statements, "write");
+      } catch (error) {
+        // A changed document whose change was not stored must not be used again.
+        for (const { docId, doc } of written) cache.discard(docId, doc);
+        throw error;
       }
-      statements.push(
-        ...actors.statements(),
-        { sql: "UPDATE agent_sessions SET written = 1 WHERE written = 0", args: [] },
-        { sql: "DELETE FROM agent_sessions WHERE written = 1 AND end_ms IS NOT NULL", args: [] },
-      );
-      await this.#o.db.batch(statements, "write");
+      for (const { docId, doc, info } of written) cache.set(docId, { doc, info });
       return rows.length;
     });
   }
@@ -98,11 +115,12 @@ export class UsageWriter {
     day: string,
     rows: Row[],
     actors: DocActors,
-  ): Promise<InStatement[]> {
-    const { db, docs } = this.#o;
+  ): Promise<{ statements: InStatement[]; written: Written }> {
+    const { db, docs, cache } = this.#o;
     const info = await docs.info(docId);
     const actor = await actors.actorFor(docId, info !== undefined);
-    const doc = await docs.load<UsageDoc>(docId, actor) ?? A.init<UsageDoc>({ actor });
+    const doc = (cache.current(docId, info, actor) as UsageDoc | undefined) ??
+      await docs.load<UsageDoc>(docId, actor) ?? A.init<UsageDoc>({ actor });
     const programs = programIndex(doc);
     // Program numbers come from a counter that outlives the document, so a
     // document made again for an old day never reuses a number the site has.
@@ -124,15 +142,26 @@ export class UsageWriter {
         d[sessionKey(seq)] = encodeSession(day, fitted, n);
       }
     });
-    return [
-      ...docs.prepareSave(docId, next, info).statements,
-      {
-        sql: "INSERT INTO day_counters (day, next, next_program) VALUES (?, 1, ?) " +
-          "ON CONFLICT (day) DO UPDATE SET next_program = excluded.next_program",
-        args: [day, nextProgram],
-      },
-    ];
+    const save = docs.prepareSave(docId, next, info);
+    return {
+      statements: [
+        ...save.statements,
+        {
+          sql: "INSERT INTO day_counters (day, next, next_program) VALUES (?, 1, ?) " +
+            "ON CONFLICT (day) DO UPDATE SET next_program = excluded.next_program",
+          args: [day, nextProgram],
+        },
+      ],
+      written: { docId, doc: next, info: save.info },
+    };
   }
+}
+
+/** A day's document as this flush leaves it, kept loaded once the flush commits. */
+interface Written {
+  docId: string;
+  doc: UsageDoc;
+  info: StoredDocInfo;
 }
 
 function groupByDay(rows: Row[]): Map<string, Row[]> {

@@ -37,10 +37,16 @@ export async function writeInventory(
   const wanted = new Map([...inventory.products].map(([key, p]) => [key, encodeProduct(p)]));
   // Product records only (not `facts`), and not those of a source that failed this run.
   const kept = (key: string) => inventory.failedSources.includes(key.slice(0, key.indexOf("/")));
-  const change = changeRecords(doc, wanted, "inventory", (key) => isProductKey(key) && !kept(key));
-  if (!change) return { put: 0, deleted: 0, products: productCount(doc) };
-  await docs.save(docId, change.doc);
-  return { put: change.put, deleted: change.deleted, products: productCount(change.doc) };
+  try {
+    const change = changeRecords(doc, wanted, "inventory", (k) => isProductKey(k) && !kept(k));
+    if (!change) return { put: 0, deleted: 0, products: productCount(doc) };
+    await docs.save(docId, change.doc);
+    return { put: change.put, deleted: change.deleted, products: productCount(change.doc) };
+  } finally {
+    // Loaded for this write only (an inventory is hours apart): its memory
+    // goes now, not whenever V8 collects it. A change shares its memory.
+    A.free(doc);
+  }
 }
 
 function productCount(doc: Record<string, unknown>): number {
@@ -57,5 +63,6 @@ export async function readInventory(
   for (const [key, value] of Object.entries(doc ?? {})) {
     if (isProductKey(key)) products.set(key, decodeProduct(key, value));
   }
+  if (doc) A.free(doc);
   return products;
 }
