@@ -1,7 +1,10 @@
 /**
  * A bounded cache of hot documents (least recently used first out), so that
  * an agent syncing every minute does not make the site load its day's usage
- * document from libSQL every time.
+ * document from libSQL every time. The agent keeps a small one for the
+ * documents each of its flushes and syncs use (the day's usage, the rules);
+ * there not every writer goes through it, so it takes a cached document only
+ * when it is the stored version ({@linkcode DocCache.current}).
  *
  * An entry holds the document and what is stored for it; it is replaced only
  * after a transaction that stored a new version commits, and evicted when one
