@@ -19,6 +19,7 @@ import { SyncClient, SyncError, type SyncTarget } from "../sync/sync_client.ts";
 import { SyncStateStore } from "../store/sync_state_store.ts";
 import { type SiteHandle, startSite } from "./helpers/meter_process.ts";
 import { tempDir } from "./helpers/metered_program.ts";
+import { recordSession } from "./helpers/recorded_session.ts";
 import { addRule, makeToken, sessions } from "./helpers/site_api.ts";
 import { enrollClient, type Enrolled } from "./helpers/sync_fixture.ts";
 
@@ -56,29 +57,9 @@ describe("documents the agent keeps loaded", () => {
   });
 
   /** Records an ended session of today as the recorder does. */
-  async function record(): Promise<string> {
-    const counter = await db.execute({
-      sql: "SELECT next FROM day_counters WHERE day = ?",
-      args: [today],
-    });
-    const seq = Number(counter.rows[0]?.next ?? 1);
+  function record(): Promise<string> {
     const start = Date.now() - 60_000;
-    await db.batch([
-      {
-        sql: "INSERT INTO day_counters (day, next) VALUES (?, ?) " +
-          "ON CONFLICT (day) DO UPDATE SET next = excluded.next",
-        args: [today, seq + 1],
-      },
-      {
-        sql:
-          `INSERT INTO agent_sessions (id, day, seq, rule_id, user_name, exe, argv0, version, pid,
-          start_ticks, boot_id, start_ms, end_ms, start_not_captured, end_not_captured, remote)
-          VALUES (?, ?, ?, 'S01-1', 'ann', '/usr/bin/kept', '/usr/bin/kept', NULL, ?, 1, 'boot',
-          ?, ?, 0, 0, 0)`,
-        args: [`${today}/${seq}`, today, seq, pid++, start, start + 1_000],
-      },
-    ], "write");
-    return `${today}/${seq}`;
+    return recordSession(db, { start, end: start + 1_000, exe: "/usr/bin/kept", pid: pid++ });
   }
 
   const flush = (through = cache) =>

@@ -20,6 +20,7 @@ import { SyncClient, type SyncTarget } from "../sync/sync_client.ts";
 import { SyncStateStore } from "../store/sync_state_store.ts";
 import { type SiteHandle, startSite } from "./helpers/meter_process.ts";
 import { tempDir } from "./helpers/metered_program.ts";
+import { recordSession } from "./helpers/recorded_session.ts";
 import { makeToken, sessions } from "./helpers/site_api.ts";
 import { enrollClient, type Enrolled } from "./helpers/sync_fixture.ts";
 
@@ -49,30 +50,9 @@ describe("usage writer", () => {
     await temp?.remove();
   });
 
-  /** Records an ended session as the recorder does, numbered by the day's counter. */
-  async function record(start: number, end: number, exe: string, argv0 = exe) {
-    const day = dayOf(start);
-    const counter = await db.execute({
-      sql: "SELECT next FROM day_counters WHERE day = ?",
-      args: [day],
-    });
-    const seq = Number(counter.rows[0]?.next ?? 1);
-    await db.batch([
-      {
-        sql:
-          "INSERT INTO day_counters (day, next) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET next = excluded.next",
-        args: [day, seq + 1],
-      },
-      {
-        sql:
-          `INSERT INTO agent_sessions (id, day, seq, rule_id, user_name, exe, argv0, version, pid,
-          start_ticks, boot_id, start_ms, end_ms, start_not_captured, end_not_captured, remote)
-          VALUES (?, ?, ?, 'S01-1', 'ann', ?, ?, NULL, ?, 1, 'boot', ?, ?, 0, 0, 0)`,
-        args: [`${day}/${seq}`, day, seq, exe, argv0, 4000 + seq, start, end],
-      },
-    ], "write");
-    return `${day}/${seq}`;
-  }
+  let pid = 4000;
+  const record = (start: number, end: number, exe: string, argv0 = exe) =>
+    recordSession(db, { start, end, exe, argv0, pid: pid++ });
 
   async function flushAndSync() {
     await new UsageWriter({ db, docs, cache: new DocCache(docs), lock }).flush(
