@@ -5,6 +5,7 @@
  * | id | holds | written by |
  * | --- | --- | --- |
  * | `rules/<site>` | that site's metering rules | site `<site>` |
+ * | `licences/<site>` | the licences that site owns (read by its child sites, not agents) | site `<site>` |
  * | `usage/<client>/<day>` | sessions that started on that UTC day | agent `<client>` |
  * | `inventory/<client>` | the client's facts (and later its software) | agent `<client>` |
  * | `summary/<site>/<day>/<shard>` | summarised usage | site `<site>` |
@@ -33,6 +34,7 @@ export const daySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a day is YYYY-
 
 export type DocId =
   | { kind: "rules"; site: string }
+  | { kind: "licences"; site: string }
   | { kind: "usage"; client: string; day: string }
   | { kind: "inventory"; client: string }
   | { kind: "summary"; site: string; day: string; shard: number }
@@ -40,6 +42,7 @@ export type DocId =
   | { kind: "clients"; site: string; shard: number };
 
 export const rulesDocId = (site: string) => `rules/${site}`;
+export const licencesDocId = (site: string) => `licences/${site}`;
 export const usageDocId = (client: string, day: string) => `usage/${client}/${day}`;
 export const inventoryDocId = (client: string) => `inventory/${client}`;
 export const sitesDocId = (site: string) => `sites/${site}`;
@@ -52,7 +55,7 @@ export function parseDocId(id: string): DocId | undefined {
   const parts = id.split("/");
   const [kind] = parts;
   if (
-    (kind === "rules" || kind === "sites") && parts.length === 2 &&
+    (kind === "rules" || kind === "sites" || kind === "licences") && parts.length === 2 &&
     siteCodeSchema.safeParse(parts[1]).success
   ) {
     return { kind, site: parts[1] };
@@ -81,7 +84,7 @@ export function parseDocId(id: string): DocId | undefined {
 /** Zod schema for a well-formed document id. */
 export const docIdSchema = z.string().max(120).refine(
   (id) => parseDocId(id) !== undefined,
-  "not a Meter document id (rules/<site>, usage/<client>/<day>, inventory/<client>, " +
+  "not a Meter document id (rules/<site>, licences/<site>, usage/<client>/<day>, inventory/<client>, " +
     "summary/<site>/<day>/<shard>, sites/<site>, clients/<site>/<shard>)",
 );
 

@@ -15,6 +15,7 @@ import { clientsRoutes } from "./routes/clients_routes.ts";
 import { consoleRoutes } from "./console/console_routes.tsx";
 import { enrollRoute } from "./routes/enroll_route.ts";
 import { rulesRoutes } from "./routes/rules_routes.ts";
+import { licencesRoutes } from "./routes/licences_routes.ts";
 import { syncRoute } from "./routes/sync_route.ts";
 import { collectionsRoutes } from "./routes/collections_routes.ts";
 import { queryRoute } from "./routes/query_route.ts";
@@ -51,6 +52,7 @@ export function createApp(site: SiteContext): Hono<SiteEnv> {
   app.route("/v1/enroll", enrollRoute(site));
   app.route("/v1/sync", syncRoute(site));
   app.route("/v1/rules", rulesRoutes(site));
+  app.route("/v1/licences", licencesRoutes(site));
   app.route("/v1/usage", usageRoutes(site));
   app.route("/v1/clients", clientsRoutes(site));
   app.route("/v1/summaries", summariesRoute(site));

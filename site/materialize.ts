@@ -11,6 +11,7 @@ import { sitesDocStatements } from "./hierarchy/known_sites.ts";
 import { credentialsStatements } from "./hierarchy/client_credentials.ts";
 import { summaryStatements } from "./hierarchy/summary_materializer.ts";
 import { rulesStatements } from "./rules/rules_materializer.ts";
+import { licencesStatements } from "./licences/licences_table.ts";
 import type { Materializer } from "../sync/mod.ts";
 import { usageStatements } from "./usage/usage_materializer.ts";
 
@@ -29,6 +30,8 @@ export const materialize: Materializer = (docId, doc, changed, before, from) => 
       ];
     case "rules":
       return rulesStatements(doc, changed);
+    case "licences":
+      return licencesStatements(doc, changed);
     case "sites":
       return sitesDocStatements(id.site, doc);
     case "summary":

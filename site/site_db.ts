@@ -31,6 +31,7 @@ import { collectionsSchema } from "./collections/collection_store.ts";
 import { clientsSchema } from "./clients/clients_table.ts";
 import { clientSecretsSchema } from "./clients/client_secrets_table.ts";
 import { sessionsSchema } from "./usage/sessions_table.ts";
+import { licencesSchema } from "./licences/licences_table.ts";
 import type { VersionedSchema } from "../store/schema_migrations.ts";
 import { SITE_MIGRATIONS } from "./site_migrations.ts";
 
@@ -67,6 +68,7 @@ export const siteSchema = [
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
   )`,
+  ...licencesSchema,
   ...sessionsSchema,
   ...summarySchema,
   ...collectionsSchema,

@@ -14,7 +14,7 @@ import { fetchTrusting } from "../lib/trusted_fetch.ts";
 import { runMaintenance } from "./usage/retention.ts";
 import { RepeatingTask } from "../lib/repeating_task.ts";
 import type { SiteContext } from "./site_context.ts";
-import { rulesDocId } from "../model/doc_id.ts";
+import { licencesDocId, rulesDocId } from "../model/doc_id.ts";
 import { DocStore } from "../store/doc_store.ts";
 import { Mutex } from "../lib/mutex.ts";
 import { newActorId } from "../lib/secret.ts";
@@ -72,11 +72,12 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
   await db.batch(selfAndAncestorsStatements(options.code, actor, ancestors), "write");
   const docs = new DocStore(db);
   const states = new SyncStateStore(db);
-  const ownRules = rulesDocId(options.code);
+  // The documents this site edits load with its actor, so its changes are its own.
+  const own = new Set([rulesDocId(options.code), licencesDocId(options.code)]);
   const cache = new DocCache(
     docs,
     options.docCacheSize,
-    (docId) => docId === ownRules ? actor : undefined,
+    (docId) => own.has(docId) ? actor : undefined,
   );
   const store: Store = { db, docs, states, cache, lock: new Mutex(), code: options.code, actor };
   const context: SiteContext = {

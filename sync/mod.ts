@@ -37,6 +37,7 @@ export {
   agentPeer,
   childSitePeer,
   fallbackAgentPeer,
+  followedLicences,
   followedRules,
   type SyncPeer,
 } from "./sync_peer.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseDocId, rulesDocId } from "../model/doc_id.ts";
+import { licencesDocId, parseDocId, rulesDocId } from "../model/doc_id.ts";
 
 export type Access = "none" | "read" | "write";
 
@@ -60,8 +60,17 @@ export function agentPeer(
 }
 
 /**
- * A child site reads the rules of this site and of its ancestors, which it
- * passes on to its own agents and children. It writes its own `sites/<code>`
+ * The licences documents a child site follows: its parent's and the
+ * parent's ancestors', whose licences may cover it. Agents never see them:
+ * a licence's price and quantity are no business of a computer.
+ */
+export function followedLicences(siteCode: string, ancestors: readonly string[]): string[] {
+  return [siteCode, ...ancestors].map(licencesDocId);
+}
+
+/**
+ * A child site reads the rules and licences of this site and of its
+ * ancestors, and passes the rules on to its own agents and children. It writes its own `sites/<code>`
  * document (the sites below it), and the summary and agents' credentials
  * documents of every site in its subtree, its own and those it relays, with
  * changes made by those sites' actors.
@@ -72,7 +81,10 @@ export function childSitePeer(
   siteCode: string,
   ancestors: readonly string[],
 ): SyncPeer {
-  const read = followedRules(siteCode, ancestors);
+  const read = [
+    ...followedRules(siteCode, ancestors),
+    ...followedLicences(siteCode, ancestors),
+  ];
   return {
     id: `site:${code}`,
     actors: subtree.actors,

@@ -5,10 +5,11 @@
  *    its code and actor to `POST /v1/sites/register` and keeps the secret and
  *    its ancestors in `site_meta`. Later starts need no token.
  * 2. **Sync**, every interval, through `POST /v1/sites/sync` with the same
- *    sync client agents use: down come the rules documents of its ancestors,
- *    read only; a changed one is materialised here (its rules marked
- *    `applyToChildSites`) and dropped from the document cache, so this
- *    site's agents and children get it at their next sync. Up go its
+ *    sync client agents use: down come the rules and licences documents of
+ *    its ancestors, read only; a changed one is materialised here (the rules
+ *    marked `applyToChildSites`, every licence) and dropped from the
+ *    document cache, so this site's agents and children get it at their next
+ *    sync. Up go its
  *    `sites/<code>` document (the sites below it) and every summary
  *    document it holds: its own, written from its summaries just before
  *    (`summary_publisher.ts`), and those of the sites below, relayed as they
@@ -20,7 +21,7 @@
  *
  * @module
  */
-import { parseDocId, rulesDocId, sitesDocId } from "../../model/doc_id.ts";
+import { licencesDocId, parseDocId, rulesDocId, sitesDocId } from "../../model/doc_id.ts";
 import { errorMessageOf } from "../../model/error_body.ts";
 import { KeyValueTable } from "../../store/key_value_table.ts";
 import { log } from "../../lib/log.ts";
@@ -28,6 +29,10 @@ import { SyncClient, SyncError, type SyncOutcome, type SyncTarget } from "../../
 import type { Store } from "../../store/store.ts";
 import type { Lineage } from "./lineage.ts";
 import { ancestorRulesStatements, strangerRulesStatement } from "./ancestor_rules.ts";
+import {
+  ancestorLicencesStatements,
+  strangerLicencesStatement,
+} from "../licences/licences_table.ts";
 import { selfAndAncestorsStatements, writeOwnSitesDoc } from "./known_sites.ts";
 import { publishSummaries } from "./summary_publisher.ts";
 import { publishCredentials } from "./client_credentials.ts";
@@ -145,9 +150,12 @@ export class ParentLink {
     return outcome;
   }
 
-  /** The ancestors' rules documents, read only. */
+  /** The ancestors' rules and licences documents, read only. */
   #rulesTargets(): SyncTarget[] {
-    return this.#site.ancestors.map((code) => ({ docId: rulesDocId(code), access: "read" }));
+    return this.#site.ancestors.flatMap((code): SyncTarget[] => [
+      { docId: rulesDocId(code), access: "read" },
+      { docId: licencesDocId(code), access: "read" },
+    ]);
   }
 
   /** This site's list of the sites below it, once there is one. */
@@ -169,13 +177,19 @@ export class ParentLink {
     return held.map((d) => ({ docId: d.docId, access: "write" }));
   }
 
-  /** Takes the ancestors the parent names and materialises the rules documents that changed. */
+  /**
+   * Takes the ancestors the parent names and materialises the rules and
+   * licences documents that changed.
+   */
   async #follow(outcome: SyncOutcome): Promise<void> {
     const site = this.#site;
     const ancestors = outcome.read.map((docId) => parseDocId(docId))
       .flatMap((id) => id?.kind === "rules" ? [id.site] : []);
     const moved = ancestors.length > 0 && ancestors.join() !== site.ancestors.join();
-    const changed = outcome.changed.filter((docId) => parseDocId(docId)?.kind === "rules");
+    const changed = outcome.changed.filter((docId) => {
+      const kind = parseDocId(docId)?.kind;
+      return kind === "rules" || kind === "licences";
+    });
     if (!moved && changed.length === 0) return;
     await site.lock.run(async () => {
       if (moved) {
@@ -183,16 +197,23 @@ export class ParentLink {
         await site.db.batch([
           this.#meta.setStatement(ANCESTORS, JSON.stringify(ancestors)),
           strangerRulesStatement(site.code, ancestors),
+          strangerLicencesStatement(site.code, ancestors),
           ...selfAndAncestorsStatements(site.code, site.actor, ancestors),
         ], "write");
         log.info("ancestors changed", { ancestors });
       }
       for (const code of site.ancestors) {
-        const docId = rulesDocId(code);
-        if (!moved && !changed.includes(docId)) continue;
-        site.cache.delete(docId);
-        const doc = await site.docs.load(docId);
-        if (doc) await site.db.batch(ancestorRulesStatements(code, doc), "write");
+        for (
+          const [docId, rows] of [
+            [rulesDocId(code), ancestorRulesStatements],
+            [licencesDocId(code), ancestorLicencesStatements],
+          ] as const
+        ) {
+          if (!moved && !changed.includes(docId)) continue;
+          site.cache.delete(docId);
+          const doc = await site.docs.load(docId);
+          if (doc) await site.db.batch(rows(code, doc), "write");
+        }
       }
     });
     if (moved) await this.sync(); // the documents of new ancestors

@@ -19,6 +19,7 @@ import {
   collectionsOpenApiPaths,
 } from "../routes/collections_routes.ts";
 import { queryOpenApiPaths } from "../routes/query_route.ts";
+import { licencesOpenApiPaths } from "../routes/licences_routes.ts";
 import { settingsOpenApiPaths } from "../routes/settings_routes.ts";
 import { ruleFieldsSchema } from "../../model/rule.ts";
 import { registerReplySchema, registerRequestSchema } from "../hierarchy/registration_body.ts";
@@ -335,6 +336,7 @@ export function openApiDocument(version: string) {
         },
       },
       ...reportsOpenApiPaths(),
+      ...licencesOpenApiPaths(),
       ...collectionsOpenApiPaths(),
       ...queryOpenApiPaths(),
       ...settingsOpenApiPaths(),

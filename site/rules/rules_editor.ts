@@ -6,23 +6,22 @@
  *
  * @module
  */
-import * as A from "@automerge/automerge";
-import { changedKeys } from "../../store/changed_keys.ts";
 import { rulesDocId } from "../../model/doc_id.ts";
-import type { StoredDocInfo } from "../../store/doc_store.ts";
 import { type Rule, type RuleFields, ruleMatchProblem } from "../../model/rule.ts";
 import { decodeRule, encodeRule } from "../../model/rule_record.ts";
 import { badRequest, notFound } from "../http/api_error.ts";
 import { rulesStatements } from "./rules_materializer.ts";
 import type { Store } from "../../store/store.ts";
-
-type RulesDoc = Record<string, Uint8Array>;
+import { nextNumber, OwnRecordDoc, type RecordsDoc } from "../own_record_doc.ts";
+import type * as A from "@automerge/automerge";
 
 export class RulesEditor {
   readonly #site: Store;
+  readonly #doc: OwnRecordDoc;
 
   constructor(site: Store) {
     this.#site = site;
+    this.#doc = new OwnRecordDoc(site, rulesDocId(site.code), rulesStatements);
   }
 
   async create(fields: RuleFields, origin: Rule["origin"] = "manual"): Promise<Rule> {
@@ -43,7 +42,7 @@ export class RulesEditor {
     return this.#edit(async () => {
       const rules: Rule[] = [];
       for (const fields of list) {
-        rules.push(this.#newRule(fields, origin, await this.#nextNumber()));
+        rules.push(this.#newRule(fields, origin, await nextNumber(this.#site.db, "rule_seq")));
       }
       return rules;
     });
@@ -82,65 +81,32 @@ export class RulesEditor {
 
   /** Deletes a rule; sessions already recorded under it stay. */
   async remove(id: string): Promise<void> {
-    await this.#site.lock.run(async () => {
-      const { doc, info } = await this.#load();
+    await this.#doc.edit((doc) => {
       if (!(id in doc)) throw notFound(`no rule ${id} at site ${this.#site.code}`);
-      const before = A.getHeads(doc);
-      await this.#store(info, before, A.change(doc, `delete rule ${id}`, (d) => delete d[id]));
+      return Promise.resolve({
+        message: `delete rule ${id}`,
+        change: (d: RecordsDoc) => delete d[id],
+        result: undefined,
+      });
     });
   }
 
   /** Runs `make` on the current rules under the write lock and stores the rules it returns. */
-  #edit(make: (doc: A.Doc<RulesDoc>) => Promise<Rule[]>): Promise<Rule[]> {
-    return this.#site.lock.run(async () => {
-      const { doc, info } = await this.#load();
+  async #edit(make: (doc: A.Doc<RecordsDoc>) => Promise<Rule[]>): Promise<Rule[]> {
+    return await this.#doc.edit(async (doc) => {
       const rules = await make(doc);
       for (const rule of rules) {
         const problem = ruleMatchProblem(rule);
         if (problem) throw badRequest(problem, "invalid_input");
       }
-      if (rules.length === 0) return rules;
-      const before = A.getHeads(doc);
-      const next = A.change(doc, `rules ${rules.map((rule) => rule.id).join(" ")}`, (d) => {
-        for (const rule of rules) d[rule.id] = encodeRule(rule);
-      });
-      await this.#store(info, before, next);
-      return rules;
-    });
-  }
-
-  async #load() {
-    const cached = await this.#site.cache.get(rulesDocId(this.#site.code));
-    return {
-      doc: (cached?.doc ?? A.init({ actor: this.#site.actor })) as A.Doc<RulesDoc>,
-      info: cached?.info,
-    };
-  }
-
-  async #store(info: StoredDocInfo | undefined, before: A.Heads, doc: A.Doc<RulesDoc>) {
-    const { db, docs, cache, code } = this.#site;
-    const docId = rulesDocId(code);
-    const save = docs.prepareSave(docId, doc, info);
-    try {
-      await db.batch(
-        [...save.statements, ...rulesStatements(doc, changedKeys(doc, before))],
-        "write",
-      );
-    } catch (error) {
-      cache.delete(docId);
-      throw error;
-    }
-    cache.set(docId, { doc, info: save.info });
-  }
-
-  /** Rule numbers are never reused, so an old session never names a new rule. */
-  async #nextNumber(): Promise<number> {
-    const { db } = this.#site;
-    const result = await db.execute(
-      "UPDATE site_meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'rule_seq' RETURNING value",
-    );
-    if (result.rows[0]) return Number(result.rows[0].value);
-    await db.execute("INSERT INTO site_meta (key, value) VALUES ('rule_seq', '1')");
-    return 1;
+      if (rules.length === 0) return undefined;
+      return {
+        message: `rules ${rules.map((rule) => rule.id).join(" ")}`,
+        change: (d: RecordsDoc) => {
+          for (const rule of rules) d[rule.id] = encodeRule(rule);
+        },
+        result: rules,
+      };
+    }) ?? [];
   }
 }

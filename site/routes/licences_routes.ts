@@ -1,0 +1,149 @@
+/**
+ * `/v1/licences`: list, read, create, change and delete the licences the
+ * organisation owns. Reading needs a viewer or admin token, writing an
+ * admin token. The list holds this site's licences and its ancestors' (which
+ * may cover this site); an ancestor's licence is changed at its own site
+ * (403 here).
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import {
+  type Licence,
+  LICENCE_COLUMNS,
+  licenceFieldsSchema,
+  licenceIdSchema,
+  licenceSchema,
+} from "../../model/licence.ts";
+import {
+  authErrors,
+  bearerSecurity,
+  bodyErrors,
+  errorReply,
+  formatParameter,
+  jsonBodyOf,
+  reply,
+} from "../http/openapi_parts.ts";
+import { badRequest, forbidden, notFound } from "../http/api_error.ts";
+import { listResponse } from "../http/list_response.ts";
+import { jsonBody } from "../http/request_input.ts";
+import { LicencesEditor } from "../licences/licences_editor.ts";
+import { licenceFromRow, listLicences } from "../licences/licences_table.ts";
+import type { SiteContext } from "../site_context.ts";
+import { requireRole, type SiteEnv } from "./auth.ts";
+import { tooLarge } from "./too_large.ts";
+
+export const licenceUpdateSchema = licenceFieldsSchema.partial();
+const JSON_LIMIT = 64 * 1024;
+
+export function licencesRoutes(site: SiteContext): Hono<SiteEnv> {
+  const app = new Hono<SiteEnv>();
+  const editor = new LicencesEditor(site, () => site.settings);
+  const read = requireRole(site.db, "viewer", "admin");
+  const write = requireRole(site.db, "admin");
+  const limit = bodyLimit({ maxSize: JSON_LIMIT, onError: tooLarge(JSON_LIMIT) });
+
+  app.get("/", read, async (c) => {
+    const licences = await listLicences(site.db);
+    return listResponse(c, LICENCE_COLUMNS, licences.map(csvRow), { licences });
+  });
+  app.post("/", write, limit, async (c) => {
+    const fields = await jsonBody(c, licenceFieldsSchema);
+    return c.json(await editor.create(fields), 201);
+  });
+  app.get("/:id", read, async (c) => c.json(await getLicence(site, c.req.param("id"))));
+  app.patch("/:id", write, limit, async (c) => {
+    const existing = await ownLicence(site, c.req.param("id"));
+    const fields = await jsonBody(c, licenceUpdateSchema);
+    if (Object.keys(fields).length === 0) throw badRequest("the body changes nothing");
+    return c.json(await editor.update(existing.id, fields));
+  });
+  app.delete("/:id", write, async (c) => {
+    const existing = await ownLicence(site, c.req.param("id"));
+    await editor.remove(existing.id);
+    return c.body(null, 204);
+  });
+  return app;
+}
+
+/** A licence as a CSV row: its rules in one cell, separated by spaces. */
+function csvRow(licence: Licence): Record<string, unknown> {
+  return { ...licence, ruleIds: licence.ruleIds.join(" ") };
+}
+
+/** A licence this site may change: an ancestor's is changed at its origin (403). */
+async function ownLicence(site: SiteContext, id: string): Promise<Licence> {
+  const licence = await getLicence(site, id);
+  if (licence.siteCode !== site.code) {
+    throw forbidden(`licence ${id} belongs to site ${licence.siteCode}; change it there`);
+  }
+  return licence;
+}
+
+async function getLicence(site: SiteContext, id: string): Promise<Licence> {
+  if (!licenceIdSchema.safeParse(id).success) {
+    throw badRequest(`${id.slice(0, 40)} is not a licence id (like S01-L3)`);
+  }
+  const result = await site.db.execute({ sql: "SELECT * FROM licences WHERE id = ?", args: [id] });
+  if (!result.rows[0]) throw notFound(`no licence ${id}`);
+  return licenceFromRow(result.rows[0]);
+}
+
+/** The OpenAPI paths of `/v1/licences`. */
+export function licencesOpenApiPaths(): Record<string, unknown> {
+  const idParameter = { name: "id", in: "path", required: true, schema: { type: "string" } };
+  const invalid = {
+    "400": errorReply("Invalid input; the message names the field, e.g. ruleIds or quantity"),
+  };
+  const notFound = { "404": errorReply("No such licence") };
+  const one = (what: string) => reply(what, licenceSchema);
+  return {
+    "/v1/licences": {
+      get: {
+        summary: "List the licences of this site and of its ancestors (viewer or admin); " +
+          "CSV lists a licence's rules in one cell, separated by spaces",
+        security: bearerSecurity,
+        parameters: [formatParameter],
+        responses: {
+          "200": reply("Licences", z.object({ licences: z.array(licenceSchema) }), true),
+          ...authErrors,
+        },
+      },
+      post: {
+        summary: "Record a licence the organisation owns (admin): a name, the rules of its " +
+          "pool, a model (device, user, concurrent) and the quantity owned",
+        security: bearerSecurity,
+        requestBody: jsonBodyOf(licenceFieldsSchema),
+        responses: { "201": one("Created"), ...invalid, ...authErrors, ...bodyErrors },
+      },
+    },
+    "/v1/licences/{id}": {
+      parameters: [idParameter],
+      get: {
+        summary: "One licence (viewer or admin)",
+        security: bearerSecurity,
+        responses: { "200": one("Licence"), ...authErrors, ...notFound },
+      },
+      patch: {
+        summary: "Change a licence of this site (admin); only the fields given change; " +
+          "an ancestor's licence is changed at its own site (403)",
+        security: bearerSecurity,
+        requestBody: jsonBodyOf(licenceUpdateSchema),
+        responses: {
+          "200": one("Changed"),
+          ...invalid,
+          ...authErrors,
+          ...bodyErrors,
+          ...notFound,
+        },
+      },
+      delete: {
+        summary: "Delete a licence of this site (admin)",
+        security: bearerSecurity,
+        responses: { "204": reply("Deleted"), ...authErrors, ...notFound },
+      },
+    },
+  };
+}
