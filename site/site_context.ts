@@ -15,6 +15,7 @@ import type { Lineage } from "./hierarchy/lineage.ts";
 import type { Metrics } from "./http/metrics.ts";
 import type { RateLimits } from "./http/rate_limits.ts";
 import type { AutoRules } from "./inventory/auto_rules.ts";
+import type { LicenceRefreshTask } from "./licences/licence_refresh_task.ts";
 import type { QueryRunner } from "./query/query_runner.ts";
 import type { SiteSettings } from "./site_settings.ts";
 import type { SummarizerThread } from "./summaries/summarizer_thread.ts";
@@ -32,6 +33,8 @@ export interface SiteContext extends Store, Lineage {
   queries: QueryRunner;
   /** Creates disabled rules for widely installed programs. */
   autoRules: AutoRules;
+  /** Brings the figures of licence positions up to date. */
+  licences: LicenceRefreshTask;
   /**
    * Per-peer request limits (`syncRequestsPerMinute`, `enrollRequestsPerMinute`,
    * `unauthenticatedRequestsPerMinute`).

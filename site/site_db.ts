@@ -32,6 +32,7 @@ import { clientsSchema } from "./clients/clients_table.ts";
 import { clientSecretsSchema } from "./clients/client_secrets_table.ts";
 import { sessionsSchema } from "./usage/sessions_table.ts";
 import { licencesSchema } from "./licences/licences_table.ts";
+import { licenceFiguresSchema } from "./licences/licence_figures_schema.ts";
 import type { VersionedSchema } from "../store/schema_migrations.ts";
 import { SITE_MIGRATIONS } from "./site_migrations.ts";
 
@@ -69,6 +70,7 @@ export const siteSchema = [
     updated_at INTEGER NOT NULL
   )`,
   ...licencesSchema,
+  ...licenceFiguresSchema,
   ...sessionsSchema,
   ...summarySchema,
   ...collectionsSchema,

@@ -30,6 +30,7 @@ import { SyncHandler } from "../sync/mod.ts";
 import { SummarizerThread } from "./summaries/summarizer_thread.ts";
 import { selfAndAncestorsStatements } from "./hierarchy/known_sites.ts";
 import { AutoRules } from "./inventory/auto_rules.ts";
+import { LicenceRefreshTask } from "./licences/licence_refresh_task.ts";
 import { RateLimits } from "./http/rate_limits.ts";
 import { AuditLog } from "./access/audit_log.ts";
 import { QueryRunner } from "./query/query_runner.ts";
@@ -90,6 +91,8 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
     summarizer: new SummarizerThread({ db, lock: store.lock, settings: () => context.settings }),
     queries: new QueryRunner(db),
     autoRules: new AutoRules(store, () => context.settings),
+    // The ancestors as the parent link last learnt them.
+    licences: new LicenceRefreshTask(store, () => context.ancestors, () => context.settings),
     limits: new RateLimits(),
     audit: new AuditLog(db),
     ancestors,
@@ -130,7 +133,8 @@ export interface RunningSite {
 /**
  * What a site does on its own: record last-sync times and the counts of
  * repeated refusals, summarise new usage (and refresh running sessions),
- * create automatic rules when that is on, and delete what retention no
+ * create automatic rules when that is on, refresh licence positions, and
+ * delete what retention no
  * longer keeps. (Documents that leave the hot
  * cache are freed by the sync handler: `DocCache.freeReleased`.)
  */
@@ -144,6 +148,11 @@ function backgroundWork(site: SiteContext): RepeatingTask[] {
       () => site.summarizer.run(),
     ),
     new RepeatingTask("automatic rules", () => 3_600_000, () => site.autoRules.runIfOn()),
+    new RepeatingTask(
+      "refreshing licence positions",
+      () => site.settings.licenceRefreshSeconds * 1000,
+      () => site.licences.refresh(),
+    ),
     new RepeatingTask("retention", () => 3_600_000, async () => {
       const deleted = await runMaintenance(
         site.db,

@@ -26,6 +26,10 @@ export const siteSettingsSchema = z.object({
   runningRefreshSeconds: z.number().int().min(10).max(86400).meta({
     description: "how often the run time of sessions still running is brought up to date",
   }),
+  licenceRefreshSeconds: z.number().int().min(10).max(86400).meta({
+    description:
+      "how often the figures of [licence positions](licences.md) are brought up to date (and alerts checked)",
+  }),
   autoRules: z.boolean().meta({
     description: "every hour, create disabled [automatic rules](inventory.md#automatic-rules)",
   }),
@@ -62,6 +66,7 @@ export const DEFAULT_SETTINGS: SiteSettings = {
   summaryRetentionDays: 400,
   summarizeIntervalSeconds: 15,
   runningRefreshSeconds: 300,
+  licenceRefreshSeconds: 300,
   autoRules: false,
   autoRulesPercent: 10,
   autoRulesMax: 100,

@@ -349,6 +349,7 @@ describe("rules API", () => {
       "DELETE /v1/rules/{id}",
       "GET /v1/licences",
       "POST /v1/licences",
+      "POST /v1/licences/refresh",
       "GET /v1/licences/{id}",
       "PATCH /v1/licences/{id}",
       "DELETE /v1/licences/{id}",

@@ -11,6 +11,7 @@ import { concurrentTrendReport } from "./concurrent_trend.ts";
 import { concurrentUsageReport } from "./concurrent_usage.ts";
 import { installBaseReport } from "./install_base.ts";
 import { installedNotRunReport } from "./installed_not_run.ts";
+import { licencePositionReport } from "./licence_position.ts";
 import { softwareReport } from "./software.ts";
 import { remoteUsageReport } from "./remote_usage.ts";
 import { remoteUsageTrendReport } from "./remote_usage_trend.ts";
@@ -38,6 +39,7 @@ export const REPORTS: readonly Report[] = [
   installBaseReport,
   installedNotRunReport,
   softwareReport,
+  licencePositionReport,
   summarizationProgressReport,
 ];
 

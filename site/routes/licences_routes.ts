@@ -1,6 +1,6 @@
 /**
  * `/v1/licences`: list, read, create, change and delete the licences the
- * organisation owns. Reading needs a viewer or admin token, writing an
+ * organisation owns, and refresh the figures of their positions now. Reading needs a viewer or admin token, writing an
  * admin token. The list holds this site's licences and its ancestors' (which
  * may cover this site); an ancestor's licence is changed at its own site
  * (403 here).
@@ -53,6 +53,8 @@ export function licencesRoutes(site: SiteContext): Hono<SiteEnv> {
     const fields = await jsonBody(c, licenceFieldsSchema);
     return c.json(await editor.create(fields), 201);
   });
+  // Before `/:id`. The figures are otherwise brought up to date every licenceRefreshSeconds.
+  app.post("/refresh", write, async (c) => c.json(await site.licences.refresh()));
   app.get("/:id", read, async (c) => c.json(await getLicence(site, c.req.param("id"))));
   app.patch("/:id", write, limit, async (c) => {
     const existing = await ownLicence(site, c.req.param("id"));
@@ -117,6 +119,25 @@ export function licencesOpenApiPaths(): Record<string, unknown> {
         security: bearerSecurity,
         requestBody: jsonBodyOf(licenceFieldsSchema),
         responses: { "201": one("Created"), ...invalid, ...authErrors, ...bodyErrors },
+      },
+    },
+    "/v1/licences/refresh": {
+      post: {
+        summary: "Bring the figures of licence positions up to date now (admin), instead of " +
+          "waiting for licenceRefreshSeconds; answers what was done",
+        security: bearerSecurity,
+        responses: {
+          "200": reply(
+            "Refreshed",
+            z.object({
+              licences: z.number(),
+              curves: z.number().describe("own day curves of concurrent users written"),
+              peaks: z.number().describe("days whose peak over the subtree was computed again"),
+              ms: z.number(),
+            }),
+          ),
+          ...authErrors,
+        },
       },
     },
     "/v1/licences/{id}": {

@@ -91,6 +91,8 @@ export const summarySchema = [
     PRIMARY KEY (client_id, day, rule_id, user_name)
   ) WITHOUT ROWID`,
   `CREATE INDEX IF NOT EXISTS daily_usage_by_day ON daily_usage (day)`,
+  // A licence's pool over the first, partial month of its window.
+  `CREATE INDEX IF NOT EXISTS daily_usage_by_rule ON daily_usage (rule_id, day)`,
   `CREATE TABLE IF NOT EXISTS monthly_usage (
     rule_id TEXT NOT NULL,
     month TEXT NOT NULL,
