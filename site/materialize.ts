@@ -11,7 +11,7 @@ import { sitesDocStatements } from "./hierarchy/known_sites.ts";
 import { credentialsStatements } from "./hierarchy/client_credentials.ts";
 import { summaryStatements } from "./hierarchy/summary_materializer.ts";
 import { rulesStatements } from "./rules/rules_materializer.ts";
-import { licencesStatements } from "./licences/licences_table.ts";
+import { licencesStatements } from "./licences/licences_materializer.ts";
 import type { Materializer } from "../sync/mod.ts";
 import { usageStatements } from "./usage/usage_materializer.ts";
 

@@ -32,7 +32,7 @@ import { ancestorRulesStatements, strangerRulesStatement } from "./ancestor_rule
 import {
   ancestorLicencesStatements,
   strangerLicencesStatement,
-} from "../licences/licences_table.ts";
+} from "../licences/licences_materializer.ts";
 import { selfAndAncestorsStatements, writeOwnSitesDoc } from "./known_sites.ts";
 import { publishSummaries } from "./summary_publisher.ts";
 import { publishCredentials } from "./client_credentials.ts";

@@ -12,6 +12,11 @@
  *   client another site reported first, changes nothing.
  * - client records (`c/...`) give those clients' host names and time zones
  *   (`descendant_clients`).
+ * - licence records go to the licence figures of that site: counts
+ *   (`p/...`) to `licence_site_figures`, unless a newer day's are there
+ *   already, and a concurrent licence's curve of the day (`k/...`) to
+ *   `licence_day_curves`, whose day peak is then computed again at the next
+ *   licence refresh (`licences/licence_refresher.ts`).
  * - hourly records (`h/...`) go to `site_hourly_usage` and local-hour records
  *   (`l/...`) to `site_local_hour_users`, per site (and per time zone, as
  *   the site kept them): peaks and distinct users of different sites cannot
@@ -116,12 +121,16 @@ function putStatements(site: string, day: string, records: SummaryRecord[]): InS
     l: [] as unknown[][],
     c: [] as unknown[][],
     d: [] as unknown[][],
+    p: [] as unknown[][],
+    k: [] as unknown[][],
   };
   for (const r of records) {
     if (r.kind === "h") rows.h.push([r.ruleId, r.hourMs, ...r.values]);
     else if (r.kind === "l") {
       rows.l.push([r.ruleId, r.localDate, r.localHour, ...r.values, r.timeZone]);
     } else if (r.kind === "c") rows.c.push([r.clientId, ...r.values]);
+    else if (r.kind === "p") rows.p.push([r.licenceId, ...r.values]);
+    else if (r.kind === "k") rows.k.push([r.licenceId, JSON.stringify(r.values)]);
     else rows.d.push([r.clientId, r.ruleId, r.user, ...r.values]);
   }
   const fields = (n: number) => Array.from({ length: n }, (_, i) => `value ->> ${i}`).join(", ");
@@ -159,6 +168,37 @@ function putStatements(site: string, day: string, records: SummaryRecord[]): InS
       args: [site, day, JSON.stringify(rows.d)],
     });
   }
+  statements.push(...licenceStatements(site, day, rows.p, rows.k));
+  return statements;
+}
+
+/** When a statement runs, in ms: what `changed_at` and `computed_at` of a row below say. */
+const NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+
+function licenceStatements(site: string, day: string, p: unknown[][], k: unknown[][]) {
+  const statements: InStatement[] = [];
+  if (p.length > 0) {
+    statements.push({
+      sql: `INSERT INTO licence_site_figures (licence_id, site_code, day, computed_at,
+          window_from, installed, installed_used, used_computers, used_users, known_users)
+        SELECT value ->> 0, ?1, ?2, ${NOW_MS}, value ->> 1, value ->> 2, value ->> 3,
+          value ->> 4, value ->> 5, value ->> 6 FROM json_each(?3) WHERE true
+        ON CONFLICT (licence_id, site_code) DO UPDATE SET day = excluded.day,
+          computed_at = excluded.computed_at, window_from = excluded.window_from,
+          installed = excluded.installed, installed_used = excluded.installed_used,
+          used_computers = excluded.used_computers, used_users = excluded.used_users,
+          known_users = excluded.known_users
+        WHERE excluded.day >= licence_site_figures.day`,
+      args: [site, day, JSON.stringify(p)],
+    });
+  }
+  if (k.length > 0) {
+    statements.push({
+      sql: `INSERT OR REPLACE INTO licence_day_curves (licence_id, day, site_code, points,
+          changed_at) SELECT value ->> 0, ?2, ?1, value ->> 1, ${NOW_MS} FROM json_each(?3)`,
+      args: [site, day, JSON.stringify(k)],
+    });
+  }
   return statements;
 }
 
@@ -181,6 +221,20 @@ function deleteStatements(
       }];
     case "c":
       return [];
+    case "p":
+      return [{
+        sql: `DELETE FROM licence_site_figures WHERE licence_id = ? AND site_code = ? AND day = ?`,
+        args: [record.licenceId, site, day],
+      }];
+    case "k":
+      return [{
+        sql: `DELETE FROM licence_day_curves WHERE licence_id = ? AND site_code = ? AND day = ?`,
+        args: [record.licenceId, site, day],
+      }, {
+        // Computed again at the next refresh from the curves that remain.
+        sql: "DELETE FROM licence_day_peaks WHERE licence_id = ? AND day = ?",
+        args: [record.licenceId, day],
+      }];
     case "d":
       return [{
         sql: `DELETE FROM daily_usage WHERE client_id = ?1 AND day = ?3 AND rule_id = ?4

@@ -9,7 +9,7 @@
  * A day is cut into shards when it is first written, sized from the clients
  * enrolled for about 5,000 records each (so documents stay well under 10,000
  * records as the day fills up);
- * hourly and local-hour records live in shard 0, a client's records in the
+ * hourly, local-hour and licence records live in shard 0, a client's records in the
  * shard its id hashes to, so a client's day never moves between documents.
  *
  * @module
@@ -48,7 +48,7 @@ export async function publishSummaries(site: Store): Promise<Published> {
 }
 
 async function publishDay(site: Store, day: string, version: number): Promise<number> {
-  const records = await dayRecords(site.db, day);
+  const records = await dayRecords(site, day);
   const shards = await shardCount(site.db, day);
   const byShard = Array.from({ length: shards }, () => new Map<string, Uint8Array>());
   for (const record of records) {
@@ -113,14 +113,15 @@ async function shardCount(db: Client, day: string): Promise<number> {
 }
 
 function shardOf(record: SummaryRecord, shards: number): number {
-  if (record.kind === "h" || record.kind === "l" || shards === 1) return 0;
+  if (!("clientId" in record) || shards === 1) return 0;
   return fnv1a(record.clientId) % shards;
 }
 
 /** The day's records of this site's own clients. */
-async function dayRecords(db: Client, day: string): Promise<SummaryRecord[]> {
+async function dayRecords(site: Store, day: string): Promise<SummaryRecord[]> {
+  const { db } = site;
   const from = dayStart(day);
-  const [hours, cells, clients, locals] = await Promise.all([
+  const [hours, cells, clients, locals, licences] = await Promise.all([
     db.execute({
       sql: `SELECT rule_id, hour_ms, pairs, users, computers, runs, run_ms, peak_sessions,
         peak_sessions_at, peak_users, peak_users_at, remote_runs, remote_run_ms
@@ -139,6 +140,7 @@ async function dayRecords(db: Client, day: string): Promise<SummaryRecord[]> {
         WHERE local_date = ?`,
       args: [day],
     }),
+    licenceRecords(db, site.code, day),
   ]);
   const n = (value: unknown) => Number(value);
   const nullable = (value: unknown) => (value === null ? null : Number(value));
@@ -180,6 +182,44 @@ async function dayRecords(db: Client, day: string): Promise<SummaryRecord[]> {
       localHour: n(r.local_hour),
       timeZone: r.time_zone as string,
       values: [n(r.weekday), n(r.users)],
+    })),
+    ...licences,
+  ];
+}
+
+/**
+ * This site's own licence figures computed that day and its own curves of
+ * that day: counts per licence, never a computer or a user's name.
+ */
+async function licenceRecords(db: Client, code: string, day: string): Promise<SummaryRecord[]> {
+  const [figures, curves] = await Promise.all([
+    db.execute({
+      sql: `SELECT licence_id, window_from, installed, installed_used, used_computers,
+        used_users, known_users FROM licence_site_figures WHERE site_code = ? AND day = ?`,
+      args: [code, day],
+    }),
+    db.execute({
+      sql: "SELECT licence_id, points FROM licence_day_curves WHERE site_code = ? AND day = ?",
+      args: [code, day],
+    }),
+  ]);
+  return [
+    ...figures.rows.map((r): SummaryRecord => ({
+      kind: "p",
+      licenceId: r.licence_id as string,
+      values: [
+        Number(r.window_from),
+        Number(r.installed),
+        Number(r.installed_used),
+        Number(r.used_computers),
+        Number(r.used_users),
+        Number(r.known_users),
+      ],
+    })),
+    ...curves.rows.map((r): SummaryRecord => ({
+      kind: "k",
+      licenceId: r.licence_id as string,
+      values: JSON.parse(r.points as string),
     })),
   ];
 }

@@ -9,6 +9,8 @@
  * | `d/<client>/<rule>/<user>` | `[runs, runMs, lastUseMs, remoteRuns, remoteRunMs]` | `daily_usage` |
  * | `c/<client>` | `[hostName, timeZone]` | `clients` |
  * | `l/<rule>/<localDate>/<localHour>[/<timeZone>]` | `[weekday, users]` | `local_hour_users` (the doc's day is the local date) |
+ * | `p/<licence>` | `[windowFrom, installed, installedUsed, usedComputers, usedUsers, knownUsers]` | `licence_site_figures` (in the document of the day they were computed) |
+ * | `k/<licence>` | `[at0, users0, at1, users1, ...]`, ms from the day's start | `licence_day_curves` |
  *
  * User names and time zones are URI-encoded in keys, so a `/` in one cannot
  * split a key. A local-hour key names its time zone unless it is UTC: keys
@@ -42,6 +44,14 @@ export const hourTuple = z.tuple([
 export const dayTuple = z.tuple([count, count, z.number().int(), count, count]);
 export const clientTuple = z.tuple([z.string().max(255), z.string().max(64)]);
 export const localTuple = z.tuple([z.number().int().min(1).max(7), count]);
+export const licenceFiguresTuple = z.tuple([z.number().int(), count, count, count, count, count]);
+/** A day's curve: change points in time order, within the day. */
+export const curvePoints = z.array(count).max(200_000).refine(
+  (points) =>
+    points.length % 2 === 0 &&
+    points.every((v, i) => i % 2 === 1 || (v < 86_400_000 && (i === 0 || v > points[i - 2]))),
+  "a curve is [at, users, ...] with times rising within the day",
+);
 /** The zone of a local-hour record when its key names none. */
 const UNNAMED_ZONE = "UTC";
 
@@ -56,7 +66,9 @@ export type SummaryRecord =
     localHour: number;
     timeZone: string;
     values: z.infer<typeof localTuple>;
-  };
+  }
+  | { kind: "p"; licenceId: string; values: z.infer<typeof licenceFiguresTuple> }
+  | { kind: "k"; licenceId: string; values: number[] };
 
 export function summaryKey(record: SummaryRecord): string {
   switch (record.kind) {
@@ -72,6 +84,9 @@ export function summaryKey(record: SummaryRecord): string {
         ? key
         : `${key}/${encodeURIComponent(record.timeZone)}`;
     }
+    case "p":
+    case "k":
+      return `${record.kind}/${record.licenceId}`;
   }
 }
 
@@ -81,13 +96,15 @@ export function encodeSummaryValue(record: SummaryRecord): Uint8Array {
 
 const RULE = /^[A-Z0-9]{3}-\d{1,9}$/;
 const CLIENT = /^[a-z0-9]{4,32}$/;
+const LICENCE = /^[A-Z0-9]{3}-L\d{1,9}$/;
 
 /** What a key names, without its value (for a deleted record). */
 export type SummaryKey =
   | { kind: "h"; ruleId: string; hourMs: number }
   | { kind: "d"; clientId: string; ruleId: string; user: string }
   | { kind: "c"; clientId: string }
-  | { kind: "l"; ruleId: string; localDate: string; localHour: number; timeZone: string };
+  | { kind: "l"; ruleId: string; localDate: string; localHour: number; timeZone: string }
+  | { kind: "p" | "k"; licenceId: string };
 
 /** Parses a record's key; throws naming it when it is malformed. */
 export function parseSummaryKey(key: string): SummaryKey {
@@ -123,6 +140,11 @@ export function parseSummaryKey(key: string): SummaryKey {
       if (timeZone === undefined) throw bad();
       return { kind: "l", ruleId: parts[1], localDate: parts[2], localHour, timeZone };
     }
+    case "p":
+    case "k": {
+      if (parts.length !== 2 || !LICENCE.test(parts[1])) throw bad();
+      return { kind: parts[0], licenceId: parts[1] };
+    }
     default:
       throw bad();
   }
@@ -150,5 +172,17 @@ export function decodeSummaryRecord(key: string, value: unknown): SummaryRecord 
       return { ...parsed, values: decodeRecord(key, value, clientTuple) };
     case "l":
       return { ...parsed, values: decodeRecord(key, value, localTuple) };
+    case "p":
+      return {
+        kind: "p",
+        licenceId: parsed.licenceId,
+        values: decodeRecord(key, value, licenceFiguresTuple),
+      };
+    case "k":
+      return {
+        kind: "k",
+        licenceId: parsed.licenceId,
+        values: decodeRecord(key, value, curvePoints),
+      };
   }
 }

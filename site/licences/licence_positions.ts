@@ -14,7 +14,7 @@
  */
 import type { Licence } from "../../model/licence.ts";
 import { inContract } from "../../model/licence.ts";
-import { iso } from "../reports/figures.ts";
+import { iso } from "../http/time_param.ts";
 import type { LicencePosition } from "./licence_position.ts";
 import { coveredSites, type Place } from "./licence_scope.ts";
 import { licenceWindow } from "./licence_window.ts";

@@ -9,7 +9,7 @@
  */
 import type { Client } from "../../store/db.ts";
 import type { Licence } from "../../model/licence.ts";
-import { scopeOf } from "../reports/report_scope.ts";
+import { subtreeBelow } from "../site_subtree.ts";
 
 export interface Place {
   db: Client;
@@ -31,11 +31,7 @@ export async function coveredSites(place: Place, licence: Pick<Licence, "coversS
     );
     return [place.code, ...below.rows.map((row) => row.code as string)];
   }
-  try {
-    return (await scopeOf(place, licence.coversSite)).codes;
-  } catch {
-    return [];
-  }
+  return await subtreeBelow(place.db, licence.coversSite) ?? [];
 }
 
 /**

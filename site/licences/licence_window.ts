@@ -8,7 +8,6 @@
  * @module
  */
 import { DAY_MS, dayOf, dayStart } from "../../model/doc_id.ts";
-import { addMonths } from "../reports/months.ts";
 
 export interface LicenceWindow {
   /** The first day, `YYYY-MM-DD`. */
@@ -25,7 +24,9 @@ export function licenceWindow(windowDays: number, now: number): LicenceWindow {
   const fromDay = dayOf(now - (windowDays - 1) * DAY_MS);
   const month = fromDay.slice(0, 7);
   const whole = fromDay.endsWith("-01");
-  const firstWholeMonth = whole ? month : addMonths(month, 1);
+  const [year, index] = month.split("-").map(Number);
+  const next = new Date(Date.UTC(year, index, 1)).toISOString().slice(0, 7);
+  const firstWholeMonth = whole ? month : next;
   return {
     fromDay,
     from: dayStart(fromDay),

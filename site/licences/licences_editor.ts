@@ -23,9 +23,9 @@ import type { Client } from "../../store/db.ts";
 import type { Store } from "../../store/store.ts";
 import { badRequest, notFound } from "../http/api_error.ts";
 import { nextNumber, OwnRecordDoc, type RecordsDoc } from "../own_record_doc.ts";
-import { scopeOf } from "../reports/report_scope.ts";
+import { subtreeBelow } from "../site_subtree.ts";
 import type { SiteSettings } from "../site_settings.ts";
-import { licencesStatements } from "./licences_table.ts";
+import { licencesStatements } from "./licences_materializer.ts";
 
 export class LicencesEditor {
   readonly #site: Store;
@@ -116,9 +116,7 @@ export class LicencesEditor {
       );
     }
     if (fields.coversSite !== undefined && fields.coversSite !== this.#site.code) {
-      try {
-        await scopeOf(this.#site, fields.coversSite);
-      } catch {
+      if (!await subtreeBelow(this.#site.db, fields.coversSite)) {
         throw refuse("coversSite", `${fields.coversSite} is not this site or a site below it`);
       }
     }

@@ -2,16 +2,14 @@
  * The `licences` table: the query side of the licences documents, this
  * site's own (`licences/<site>`) and its ancestors' (which may cover this
  * site), as the licences API, positions and alerts read them. Rule ids are
- * kept as a JSON array, read with `json_each`.
+ * kept as a JSON array, read with `json_each`. Loading this needs no CBOR
+ * (`meter report --help` loads it with no permissions); the documents are
+ * turned into rows by `licences_materializer.ts`.
  *
  * @module
  */
-import type * as A from "@automerge/automerge";
-import type { ChangedKeys } from "../../store/changed_keys.ts";
 import type { InStatement } from "../../store/db.ts";
-import { log } from "../../lib/log.ts";
 import type { Licence } from "../../model/licence.ts";
-import { decodeLicence } from "../../model/licence_record.ts";
 
 export const licencesSchema = [
   `CREATE TABLE IF NOT EXISTS licences (
@@ -36,47 +34,8 @@ export const licencesSchema = [
   )`,
 ] as const;
 
-/** The rows that follow a change of this site's own licences document. */
-export function licencesStatements(doc: A.Doc<unknown>, { put, deleted }: ChangedKeys) {
-  const records = doc as Record<string, unknown>;
-  const statements: InStatement[] = [...put].map((key) => upsert(decodeLicence(key, records[key])));
-  for (const key of deleted) {
-    statements.push({ sql: "DELETE FROM licences WHERE id = ?", args: [key] });
-  }
-  return statements;
-}
-
-/**
- * An ancestor's licences document, all of it: that site's rows are
- * rewritten. Every licence of an ancestor is kept, whichever site it
- * covers; positions count those that cover this site.
- */
-export function ancestorLicencesStatements(siteCode: string, doc: A.Doc<unknown>): InStatement[] {
-  const statements: InStatement[] = [
-    { sql: "DELETE FROM licences WHERE site_code = ?", args: [siteCode] },
-  ];
-  for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
-    try {
-      const licence = decodeLicence(key, value);
-      if (licence.siteCode === siteCode) statements.push(upsert(licence));
-    } catch (error) {
-      log.warn("skipping an ancestor's licence that does not decode", { siteCode, key, error });
-    }
-  }
-  return statements;
-}
-
-/** Forgets the licences of sites that are neither this one nor an ancestor. */
-export function strangerLicencesStatement(ownCode: string, ancestors: readonly string[]) {
-  const codes = [ownCode, ...ancestors];
-  return {
-    sql: `DELETE FROM licences WHERE site_code NOT IN (${codes.map(() => "?").join(", ")})`,
-    args: codes,
-  };
-}
-
 /** The `licences` row of a licence, inserted or brought up to date. */
-function upsert(l: Licence): InStatement {
+export function upsert(l: Licence): InStatement {
   return {
     sql: `INSERT OR REPLACE INTO licences (id, name, rule_ids, model, quantity, unit_cost,
         cost_period, currency, contract_start, contract_end, covers_site, threshold_minutes,

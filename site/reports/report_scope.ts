@@ -11,6 +11,7 @@ import type { InValue } from "@libsql/client";
 import { siteCodeSchema } from "../../model/doc_id.ts";
 import { badRequest } from "../http/api_error.ts";
 import type { ReportSources } from "./report_sources.ts";
+import { subtreeBelow } from "../site_subtree.ts";
 
 export const siteParam = siteCodeSchema.optional().describe(
   "restrict to this site code and the sites below it (default: this site and all below)",
@@ -30,25 +31,14 @@ export async function scopeOf(
   code: string | undefined,
 ): Promise<Scope> {
   if (code === undefined || code === here) return { codes: [] };
-  const result = await db.execute({
-    // Only sites under the same child: a child's list cannot graft sites onto another's subtree.
-    sql: `WITH RECURSIVE root AS (
-        SELECT code, via_child FROM known_sites WHERE code = ?1 AND via_child <> ''
-      ), below(code) AS (
-        SELECT code FROM root
-        UNION SELECT k.code FROM known_sites k JOIN below b ON k.parent_code = b.code
-          WHERE k.via_child = (SELECT via_child FROM root)
-      ) SELECT code FROM below`,
-    args: [code],
-  });
-  if (result.rows.length === 0) {
+  const codes = await subtreeBelow(db, code);
+  if (codes === undefined) {
     throw badRequest(
       `invalid query: site: ${code} is not this site or a site below it; see GET /v1/sites`,
       "invalid_input",
     );
   }
-  const codes = result.rows.map((r) => r.code as string).filter((c) => c !== code);
-  return { code, codes: [code, ...codes] };
+  return { code, codes };
 }
 
 /**

@@ -78,6 +78,14 @@ export async function runMaintenance(
         WHERE local_date < ? LIMIT ${BATCH})`,
       [dayOf(kept)],
     ],
+    ...[
+      ["licence_day_curves", "licence_id, day, site_code"],
+      ["licence_day_peaks", "licence_id, day"],
+    ].map(([table, key]): [string, unknown[]] => [
+      `DELETE FROM ${table} WHERE (${key}) IN
+        (SELECT ${key} FROM ${table} WHERE day < ? LIMIT ${BATCH})`,
+      [dayOf(kept)],
+    ]),
     [
       `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? LIMIT ${BATCH})`,
       [kept],
