@@ -35,6 +35,8 @@ const CLIENTS: TruthClient[] = Array.from({ length: 12 }, (_, i) => ({
     ...(i % 2 === 1 ? ["viewer"] : []),
   ],
 }));
+// Installed, never run.
+CLIENTS.push({ name: "host-12", site: "S01", installs: ["cad25"] });
 
 /**
  * Overlaps of a user with themself (two programs of the pool at once) and of
@@ -157,5 +159,207 @@ describe("licence positions at one site, against ground truth", () => {
       shortfallCost: 900,
     });
     expect(Date.parse(rows.get(concurrent.id)!.computedAt as string)).toBeGreaterThanOrEqual(NOW);
+  });
+
+  const report = async (name: string, query: Record<string, string>) => {
+    const response = await api(
+      r.url,
+      r.viewer,
+      "GET",
+      `/v1/reports/${name}?${new URLSearchParams(query)}`,
+    );
+    const body = await response.json();
+    return { status: response.status, body };
+  };
+
+  const patch = async (licence: Licence, fields: Partial<LicenceFields>) => {
+    const response = await api(r.url, r.admin, "PATCH", `/v1/licences/${licence.id}`, fields);
+    expect(response.status).toBe(200);
+    return await response.json() as Licence;
+  };
+
+  test("reclaim candidates: installed computers, and known users, below the threshold", async () => {
+    const cad = ["cad24", "cad25"];
+    const device = await addLicence({
+      name: "CAD seats",
+      pool: cad,
+      model: "device",
+      quantity: 10,
+      unitCost: 250,
+      currency: "EUR",
+      windowDays: 7,
+    });
+    await positions();
+    const { status, body } = await report("reclaim-candidates", { licence: device.id });
+    expect(status).toBe(200);
+    const window = TODAY - 6 * DAY_MS;
+    const usedMs = (client: string) =>
+      RUNS.filter((run) =>
+        run.client === client && cad.includes(run.program) && run.start >= window
+      )
+        .reduce((sum, run) => sum + run.end - run.start, 0);
+    const idle = CLIENTS.filter((c) => c.installs.some((p) => cad.includes(p)))
+      .filter((c) => usedMs(c.name) < MIN).map((c) => c.name).sort();
+    // host-6 (dan) ran it for 30 s, host-12 never; 0, 3, 4, 8, 9 used it this week.
+    expect(idle).toEqual(["host-12", "host-6"]);
+    expect(body.rows.map((row: { hostName: string }) => row.hostName).sort()).toEqual(idle);
+    expect(body.rows[0]).toMatchObject({ hostName: "host-12", lastUse: null, windowMinutes: 0 });
+    const dan = body.rows.find((row: { hostName: string }) => row.hostName === "host-6");
+    expect(dan).toMatchObject({ user: null, windowMinutes: 0.5, saving: 250, currency: "EUR" });
+    expect(dan.lastUse).toBe(new Date(at(5, 9) + 30_000).toISOString());
+
+    const user = await addLicence({
+      name: "CAD users",
+      pool: cad,
+      model: "user",
+      quantity: 10,
+      windowDays: 7,
+      thresholdMinutes: 10,
+    });
+    await positions();
+    const users = await report("reclaim-candidates", { licence: user.id, format: "json" });
+    // Known users below 10 minutes in the week: cat (5), dan, fay, and gus (only 12 days ago).
+    expect(users.body.rows.map((row: { user: string }) => row.user).sort())
+      .toEqual(["cat", "dan", "fay", "gus"]);
+    // Never used first, then the longest unused: gus ran it longest ago.
+    expect(users.body.rows[0].user).toBe("gus");
+    const csv = await api(
+      r.url,
+      r.viewer,
+      "GET",
+      `/v1/reports/reclaim-candidates?licence=${user.id}&format=csv`,
+    );
+    expect((await csv.text()).split(/\r?\n/)[0]).toBe(
+      "clientId,hostName,user,installedAt,lastUse,windowMinutes,saving,currency",
+    );
+  });
+
+  test("a concurrent licence has no reclaim candidates: 400 naming the licence", async () => {
+    const floating = await addLicence({
+      name: "f",
+      pool: ["cad24"],
+      model: "concurrent",
+      quantity: 1,
+    });
+    const { status, body } = await report("reclaim-candidates", { licence: floating.id });
+    expect(status).toBe(400);
+    expect(body.error.message).toMatch(/licence: .*concurrent/);
+    const unknown = await report("reclaim-candidates", { licence: "S01-L999" });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toMatch(/licence: no licence S01-L999/);
+  });
+
+  test("a licence outside its contract owns nothing; its shortfall is all it consumes", async () => {
+    const yesterday = dayOf(NOW - DAY_MS);
+    const ended = await addLicence({
+      name: "viewer, expired",
+      pool: ["viewer"],
+      model: "device",
+      quantity: 10,
+      unitCost: 5,
+      contractStart: "2020-01-01",
+      contractEnd: yesterday,
+    });
+    const future = await addLicence({
+      name: "viewer, next year",
+      pool: ["viewer"],
+      model: "device",
+      quantity: 10,
+      contractStart: dayOf(NOW + 400 * DAY_MS),
+    });
+    const current = await addLicence({
+      name: "viewer, ends today",
+      pool: ["viewer"],
+      model: "device",
+      quantity: 10,
+      contractEnd: dayOf(NOW),
+    });
+    const rows = await positions();
+    const installed = CLIENTS.filter((c) => c.installs.includes("viewer")).length;
+    expect(rows.get(ended.id)).toMatchObject({
+      inContract: false,
+      owned: 0,
+      consumed: installed,
+      shortfall: installed,
+      shortfallCost: installed * 5,
+    });
+    expect(rows.get(future.id)).toMatchObject({ inContract: false, owned: 0 });
+    expect(rows.get(current.id)).toMatchObject({
+      inContract: true,
+      owned: 10,
+      surplus: 10 - installed,
+    });
+  });
+
+  test("a threshold, a window and a rule taken out of the pool change the position at the next refresh", async () => {
+    const licence = await addLicence({
+      name: "CAD users, changing",
+      pool: ["cad24", "cad25"],
+      model: "user",
+      quantity: 1,
+      windowDays: 7,
+      thresholdMinutes: 10,
+    });
+    const consumed = async () => (await positions()).get(licence.id)!.consumed;
+    expect(await consumed()).toBe(3); // ann, bob, eve
+    // Exactly eve's 12 minutes: she still counts; at 13 she does not.
+    await patch(licence, { thresholdMinutes: 12 });
+    expect(await consumed()).toBe(3);
+    await patch(licence, { thresholdMinutes: 13 });
+    expect(await consumed()).toBe(2);
+    // A 30-day window reaches gus's 3 hours.
+    await patch(licence, { windowDays: 30 });
+    expect(await consumed()).toBe(3);
+    // Without cad25, bob (who ran only cad25) no longer counts; ann's cad24 time still does.
+    await patch(licence, { ruleIds: [rules.cad24] });
+    expect(await consumed()).toBe(2);
+
+    const floating = await addLicence({
+      name: "CAD floating, changing",
+      pool: ["cad24", "cad25"],
+      model: "concurrent",
+      quantity: 1,
+      windowDays: 30,
+    });
+    expect((await positions()).get(floating.id)!.consumed).toBe(3);
+    // cad24 alone: ann (0 and 3) with no one else at once; gus and eve and dan ran alone too.
+    await patch(floating, { ruleIds: [rules.cad24] });
+    const cad24 = truthFigures(CLIENTS, RUNS, {
+      pool: ["cad24"],
+      windowDays: 30,
+      thresholdMinutes: 1,
+    }, NOW);
+    expect((await positions()).get(floating.id)!.consumed).toBe(cad24.peak.users);
+    expect(cad24.peak.users).toBe(2); // dan and eve, both at 09:00 five days ago
+  });
+
+  test("licence-trend: consumed against owned per month", async () => {
+    const licence = await addLicence({
+      name: "CAD trend",
+      pool: ["cad24", "cad25"],
+      model: "user",
+      quantity: 2,
+      thresholdMinutes: 10,
+      contractStart: "2020-01-01",
+    });
+    await positions();
+    const { status, body } = await report("licence-trend", { licence: licence.id, months: "3" });
+    expect(status).toBe(200);
+    expect(body.rows).toHaveLength(3);
+    const byMonth = new Map<string, number>();
+    for (const run of RUNS.filter((run) => run.program.startsWith("cad"))) {
+      const key = `${new Date(run.start).toISOString().slice(0, 7)} ${run.user}`;
+      byMonth.set(key, (byMonth.get(key) ?? 0) + run.end - run.start);
+    }
+    for (const row of body.rows) {
+      const users = [...byMonth].filter(([key, ms]) => key.startsWith(row.month) && ms >= 10 * MIN);
+      expect(row).toEqual({
+        month: row.month,
+        owned: 2,
+        consumed: users.length,
+        shortfall: Math.max(0, users.length - 2),
+      });
+    }
+    expect(body.rows.at(-1).month).toBe(dayOf(NOW).slice(0, 7));
   });
 });

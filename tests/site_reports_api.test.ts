@@ -138,6 +138,17 @@ const COLUMNS: Record<string, string[]> = {
     "computedAt",
     "sites",
   ],
+  "reclaim-candidates": [
+    "clientId",
+    "hostName",
+    "user",
+    "installedAt",
+    "lastUse",
+    "windowMinutes",
+    "saving",
+    "currency",
+  ],
+  "licence-trend": ["month", "owned", "consumed", "shortfall"],
   "summarization-progress": [
     "ruleId",
     "ruleName",

@@ -35,12 +35,16 @@ export function sqliteGlob(glob: string, lowerCase = true): string {
  * A SELECT of the distinct `client_id`s where the rule's program is
  * installed; `undefined` for a rule with nothing to match on. Without a
  * version the branches select client ids alone, so their UNION is the
- * answer with no further step.
+ * answer with no further step. With `products`, the SELECT gives each
+ * `(client_id, product_key)` that holds a matching file instead.
  */
-export function installedSql(rule: RuleMatchFields): { sql: string; args: InValue[] } | undefined {
+export function installedSql(
+  rule: RuleMatchFields,
+  { products = false } = {},
+): { sql: string; args: InValue[] } | undefined {
   const version = rule.version.trim();
   const anyVersion = /^\**$/.test(version);
-  const columns = anyVersion ? "client_id" : "client_id, product_key";
+  const columns = anyVersion && !products ? "client_id" : "client_id, product_key";
   const branches: string[] = [];
   const args: InValue[] = [];
   const branch = (where: string, value: string) => {
@@ -61,7 +65,8 @@ export function installedSql(rule: RuleMatchFields): { sql: string; args: InValu
   const matched = branches.join(" UNION ");
   if (anyVersion) return { sql: matched, args };
   return {
-    sql: `SELECT DISTINCT m.client_id FROM (${matched}) m JOIN software s
+    sql: `SELECT DISTINCT m.client_id${products ? ", m.product_key" : ""} FROM (${matched}) m
+      JOIN software s
       ON s.client_id = m.client_id AND s.product_key = m.product_key
       WHERE lower(s.version) GLOB ?`,
     args: [...args, sqliteGlob(version)],

@@ -12,6 +12,8 @@ import { concurrentUsageReport } from "./concurrent_usage.ts";
 import { installBaseReport } from "./install_base.ts";
 import { installedNotRunReport } from "./installed_not_run.ts";
 import { licencePositionReport } from "./licence_position.ts";
+import { licenceTrendReport } from "./licence_trend.ts";
+import { reclaimCandidatesReport } from "./reclaim_candidates.ts";
 import { softwareReport } from "./software.ts";
 import { remoteUsageReport } from "./remote_usage.ts";
 import { remoteUsageTrendReport } from "./remote_usage_trend.ts";
@@ -40,6 +42,8 @@ export const REPORTS: readonly Report[] = [
   installedNotRunReport,
   softwareReport,
   licencePositionReport,
+  reclaimCandidatesReport,
+  licenceTrendReport,
   summarizationProgressReport,
 ];
 
