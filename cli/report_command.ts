@@ -47,6 +47,8 @@ const PARAMETERS: Record<string, { value: string; help: string; flag?: string }>
   client: { value: "ID|HOST", help: "a client id or host name" },
   limit: { value: "N", help: "rows per page (default 10000)" },
   offset: { value: "N", help: "rows to skip (default 0)" },
+  licence: { value: "ID", help: "a licence id, e.g. S01-L3 (see 'meter licences list')" },
+  sort: { value: "KEY", help: "id, shortfall or surplusCost (largest first)" },
   site: {
     value: "CODE",
     help: "only that site and the sites below it (the report's site parameter)",

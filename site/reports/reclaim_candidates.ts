@@ -35,8 +35,7 @@ const row = z.object({
 
 export const reclaimCandidatesReport: Report<typeof query, typeof row> = {
   name: "reclaim-candidates",
-  summary: "computers (per device) or users (named user) that hold a licence but did not " +
-    "use it above its threshold in its window",
+  summary: "computers or users that hold a licence without using it above its threshold",
   query,
   row,
   freshness: "summaries",
