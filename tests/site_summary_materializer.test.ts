@@ -3,7 +3,8 @@
  * site database: daily rows join `daily_usage` and the months above them are
  * recomputed by the next summariser run; hourly and local-hour records are kept per site (the
  * latter per time zone too, a key naming none being UTC's); a removed record removes its row; and a record naming one of the parent's own
- * clients, or a client another site reported first, changes nothing.
+ * clients, or a client another site reported first, changes nothing. Licence counts and curves
+ * are kept per site, the newest day's counts winning; a malformed one is refused.
  */
 import * as A from "@automerge/automerge";
 import { join } from "node:path";
@@ -18,6 +19,7 @@ import { type SiteContext } from "../site/site_context.ts";
 import { closeSite, openSite } from "../site/site_server.ts";
 import { changedKeys } from "../store/changed_keys.ts";
 import { tempDir } from "./helpers/metered_program.ts";
+import { encode } from "cbor-x";
 
 const DAY = "2026-11-20";
 const HOUR = Date.parse(`${DAY}T09:00:00Z`);
@@ -150,5 +152,68 @@ describe("summaries of the sites below, at the parent", () => {
     expect(await rows("SELECT site_code, host_name FROM descendant_clients")).toEqual([
       { site_code: "CHA", host_name: "cha-host" },
     ]);
+  });
+
+  test("licence counts: the newest day's win; a day's curve comes and goes with its peak", async () => {
+    const figures = (installed: number): SummaryRecord => ({
+      kind: "p",
+      licenceId: "TOP-L1",
+      values: [Date.parse(DAY), installed, 1, 2, 3, 4],
+    });
+    const curve: SummaryRecord = { kind: "k", licenceId: "TOP-L1", values: [1000, 2, 5000, 0] };
+    let cha = A.init<Record<string, Uint8Array>>();
+    cha = await apply("CHA", cha, (d) => {
+      put(d, figures(7));
+      put(d, curve);
+    });
+    const counts = "SELECT site_code, day, installed, used_users FROM licence_site_figures";
+    expect(await rows(counts)).toEqual([
+      { site_code: "CHA", day: DAY, installed: 7, used_users: 3 },
+    ]);
+    expect(await rows("SELECT site_code, day, points FROM licence_day_curves")).toEqual([
+      { site_code: "CHA", day: DAY, points: "[1000,2,5000,0]" },
+    ]);
+    // A newer day's counts replace them; an older document's do not come back.
+    const later = A.change(A.init<Record<string, Uint8Array>>(), (d) => put(d, figures(9)));
+    await site.db.batch(
+      summaryStatements("CHA", "2026-11-21", later, changedKeys(later, [])),
+      "write",
+    );
+    cha = await apply("CHA", cha, (d) => put(d, figures(1)));
+    expect(await rows(counts)).toEqual([
+      { site_code: "CHA", day: "2026-11-21", installed: 9, used_users: 3 },
+    ]);
+    await site.db.execute(
+      `INSERT INTO licence_day_peaks VALUES ('TOP-L1', '${DAY}', 2, 1000, 0)`,
+    );
+    await apply("CHA", cha, (d) => delete d[summaryKey(curve)]);
+    expect(await rows("SELECT * FROM licence_day_curves")).toEqual([]);
+    expect(await rows("SELECT * FROM licence_day_peaks")).toEqual([]);
+  });
+
+  test("a malformed licence record is refused, naming it, and stores nothing", async () => {
+    const bad: [string, unknown][] = [
+      ["p/TOP-L2", [0, -1, 0, 0, 0, 0]],
+      ["p/TOP-L2", [0, 1, 2]],
+      ["k/TOP-L2", [5000, 1, 1000, 0]],
+      ["k/TOP-L2", [1000, 1, 2000]],
+      ["k/TOP-L2", [86_400_000, 1]],
+      ["k/TOP-L2", Array.from({ length: 200_002 }, (_, i) => (i % 2 ? 1 : i))],
+      ["k/../x", [1000, 1]],
+      ["p/TOP-2", [0, 1, 1, 1, 1, 1]],
+    ];
+    for (const [key, value] of bad) {
+      const before = A.init<Record<string, Uint8Array>>();
+      const doc = A.change(before, (d) => {
+        d[key] = encode(value);
+      });
+      expect(
+        () => summaryStatements("CHA", DAY, doc, changedKeys(doc, A.getHeads(before))),
+        key,
+      ).toThrow(key.slice(0, 7));
+    }
+    expect(await rows("SELECT * FROM licence_site_figures WHERE licence_id = 'TOP-L2'")).toEqual(
+      [],
+    );
   });
 });
