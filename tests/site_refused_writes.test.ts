@@ -13,7 +13,7 @@
 import * as A from "@automerge/automerge";
 import { encode } from "cbor-x";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { inventoryDocId, rulesDocId, usageDocId } from "../model/doc_id.ts";
+import { inventoryDocId, licencesDocId, rulesDocId, usageDocId } from "../model/doc_id.ts";
 import type { Rule } from "../model/rule.ts";
 import { encodeRule } from "../model/rule_record.ts";
 import { newActorId } from "../lib/secret.ts";
@@ -137,6 +137,37 @@ describe("refused sync writes", () => {
 
     expect(await (await api(site.url, admin, "GET", "/v1/rules")).json()).toEqual(rulesBefore);
     expect(await storedDoc(site.db, rulesDocId("S01"))).toEqual(headsBefore);
+  });
+
+  test("(g) an agent may neither read nor write its site's licences: prices are no business of a computer", async () => {
+    const made = await api(site.url, admin, "POST", "/v1/licences", {
+      name: "Editor seats",
+      ruleIds: [rule.id],
+      model: "device",
+      quantity: 3,
+      unitCost: 120,
+    });
+    expect(made.status).toBe(201);
+    const licencesBefore = await (await api(site.url, admin, "GET", "/v1/licences")).json();
+    // Even an announcement without changes, which would bring the document back, is refused.
+    await expectRefused(
+      agent,
+      [itemFor(licencesDocId("S01"), A.init({ actor: agent.actor }))],
+      403,
+      "doc_forbidden",
+      ["licences/S01"],
+    );
+    const stored = await storedDocBytes(site.db, licencesDocId("S01"));
+    const replica = A.load<Record<string, Uint8Array>>(stored!, { actor: agent.actor });
+    const hijacked = A.change(replica, (d) => {
+      for (const key of Object.keys(d)) delete d[key];
+    });
+    await expectRefused(agent, [itemFor(licencesDocId("S01"), hijacked)], 403, "doc_forbidden", [
+      "licences/S01",
+    ]);
+    expect(await (await api(site.url, admin, "GET", "/v1/licences")).json()).toEqual(
+      licencesBefore,
+    );
   });
 
   test("(b) a change to another client's documents is refused; nothing stored", async () => {

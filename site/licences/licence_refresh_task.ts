@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { log } from "../../lib/log.ts";
 import { Mutex } from "../../lib/mutex.ts";
 import type { Store } from "../../store/store.ts";
 import type { SiteSettings } from "../site_settings.ts";
@@ -28,14 +29,30 @@ export class LicenceRefreshTask {
 
   refresh(now = Date.now()): Promise<LicenceRefresh> {
     const site = this.#site;
-    return this.#one.run(() =>
-      refreshLicences({
-        db: site.db,
-        code: site.code,
-        ancestors: this.#ancestors(),
-        rawRetentionDays: this.#settings().rawRetentionDays,
-        write: (statements) => site.lock.run(() => site.db.batch(statements, "write")),
-      }, now)
-    );
+    return this.#one.run(async () => {
+      const done = await refreshLicences(
+        {
+          db: site.db,
+          code: site.code,
+          ancestors: this.#ancestors(),
+          rawRetentionDays: this.#settings().rawRetentionDays,
+          write: (statements) => site.lock.run(() => site.db.batch(statements, "write")),
+        },
+        now,
+        progressLog(),
+      );
+      log.debug("licence positions refreshed", { ...done });
+      return done;
+    });
   }
+}
+
+/** Logs how far a long refresh (the first on a large fleet) has come, every 10 seconds. */
+function progressLog(): (done: number, total: number) => void {
+  let next = Date.now() + 10_000;
+  return (done, total) => {
+    if (Date.now() < next) return;
+    next = Date.now() + 10_000;
+    log.info("refreshing licence positions", { done, total });
+  };
 }

@@ -48,12 +48,17 @@ export interface LicenceRefresh {
   ms: number;
 }
 
-export async function refreshLicences(place: RefreshPlace, now: number): Promise<LicenceRefresh> {
+/** `progress` is told after each licence how many of how many are done. */
+export async function refreshLicences(
+  place: RefreshPlace,
+  now: number,
+  progress: (done: number, total: number) => void = () => {},
+): Promise<LicenceRefresh> {
   const started = Date.now();
   const licences = await listLicences(place.db);
   const done: LicenceRefresh = { licences: licences.length, curves: 0, peaks: 0, ms: 0 };
   await place.write(forgetStatements(place, licences));
-  for (const licence of licences) {
+  for (const [index, licence] of licences.entries()) {
     const statements: InStatement[] = [];
     if (coversHere(place, licence)) {
       statements.push(...await figuresStatements(place, licence, now));
@@ -65,6 +70,7 @@ export async function refreshLicences(place: RefreshPlace, now: number): Promise
     }
     if (statements.length > 0) await place.write(statements);
     if (licence.model === "concurrent") done.peaks += await mergePeaks(place, licence);
+    progress(index + 1, licences.length);
   }
   done.ms = Date.now() - started;
   return done;
