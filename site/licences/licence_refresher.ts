@@ -76,18 +76,27 @@ export async function refreshLicences(
   return done;
 }
 
-/** Own rows of licences that are gone or no longer cover this site, and peaks of gone ones. */
+/**
+ * Own rows of licences that are gone or no longer cover this site, own
+ * curves of licences that are not concurrent, and peaks of gone ones.
+ */
 function forgetStatements(place: RefreshPlace, licences: Licence[]): InStatement[] {
-  const covering = JSON.stringify(licences.filter((l) => coversHere(place, l)).map((l) => l.id));
-  const known = JSON.stringify(licences.map((l) => l.id));
-  const notIn = (list: string) => `licence_id NOT IN (SELECT value FROM json_each('${list}'))`;
+  const ids = (list: Licence[]) => JSON.stringify(list.map((l) => l.id));
+  const covering = licences.filter((l) => coversHere(place, l));
+  const counted = ids(covering);
+  const curved = ids(covering.filter((l) => l.model === "concurrent"));
+  const notIn = "licence_id NOT IN (SELECT value FROM json_each(?))";
   return [
-    ...["licence_site_figures", "licence_day_curves"].map((table) => ({
-      sql: `DELETE FROM ${table} WHERE site_code = ? AND ${notIn(covering)}`,
-      args: [place.code],
-    })),
-    { sql: `DELETE FROM licence_day_peaks WHERE ${notIn(known)}`, args: [] },
-    { sql: `DELETE FROM licence_refresh_state WHERE ${notIn(covering)}`, args: [] },
+    {
+      sql: `DELETE FROM licence_site_figures WHERE site_code = ? AND ${notIn}`,
+      args: [place.code, counted],
+    },
+    {
+      sql: `DELETE FROM licence_day_curves WHERE site_code = ? AND ${notIn}`,
+      args: [place.code, curved],
+    },
+    { sql: `DELETE FROM licence_day_peaks WHERE ${notIn}`, args: [ids(licences)] },
+    { sql: `DELETE FROM licence_refresh_state WHERE ${notIn}`, args: [curved] },
   ];
 }
 
@@ -134,7 +143,8 @@ function sameFigures(row: Record<string, unknown>, f: SiteFigures): boolean {
 async function curvesStatements(place: RefreshPlace, licence: Licence, now: number) {
   const { db } = place;
   const clock = Date.now();
-  const fingerprint = JSON.stringify([licence.ruleIds, licence.coversSite]);
+  // What the curves were made for: any change makes them all again.
+  const fingerprint = JSON.stringify([licence.ruleIds, licence.coversSite, licence.windowDays]);
   const state = await db.execute({
     sql: "SELECT rule_ids, curves_at FROM licence_refresh_state WHERE licence_id = ?",
     args: [licence.id],
@@ -189,7 +199,11 @@ async function curvesStatements(place: RefreshPlace, licence: Licence, now: numb
   return { statements, changed: changed.length };
 }
 
-/** Days from `first` with an hourly summary of the pool written after `since`, and today. */
+/**
+ * Days from `first` with an hourly summary of the pool written after
+ * `since`, and yesterday and today (an hour whose last session went leaves
+ * no row to tell, and a deleted session is most likely a recent one).
+ */
 async function changedDays(
   db: Client,
   ruleIds: readonly string[],
@@ -205,6 +219,7 @@ async function changedDays(
   });
   const days = new Set(result.rows.map((row) => row.day as string));
   days.add(dayOf(now));
+  if (dayOf(now - DAY_MS) >= first) days.add(dayOf(now - DAY_MS));
   return [...days].sort();
 }
 
