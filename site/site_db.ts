@@ -33,6 +33,7 @@ import { clientSecretsSchema } from "./clients/client_secrets_table.ts";
 import { sessionsSchema } from "./usage/sessions_table.ts";
 import { licencesSchema } from "./licences/licences_table.ts";
 import { licenceFiguresSchema } from "./licences/licence_figures_schema.ts";
+import { licenceAlertsSchema } from "./licences/licence_alerts.ts";
 import type { VersionedSchema } from "../store/schema_migrations.ts";
 import { SITE_MIGRATIONS } from "./site_migrations.ts";
 
@@ -71,6 +72,7 @@ export const siteSchema = [
   )`,
   ...licencesSchema,
   ...licenceFiguresSchema,
+  ...licenceAlertsSchema,
   ...sessionsSchema,
   ...summarySchema,
   ...collectionsSchema,

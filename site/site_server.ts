@@ -31,6 +31,7 @@ import { SummarizerThread } from "./summaries/summarizer_thread.ts";
 import { selfAndAncestorsStatements } from "./hierarchy/known_sites.ts";
 import { AutoRules } from "./inventory/auto_rules.ts";
 import { LicenceRefreshTask } from "./licences/licence_refresh_task.ts";
+import { WebhookSender } from "./licences/webhook_sender.ts";
 import { RateLimits } from "./http/rate_limits.ts";
 import { AuditLog } from "./access/audit_log.ts";
 import { QueryRunner } from "./query/query_runner.ts";
@@ -133,12 +134,19 @@ export interface RunningSite {
 /**
  * What a site does on its own: record last-sync times and the counts of
  * repeated refusals, summarise new usage (and refresh running sessions),
- * create automatic rules when that is on, refresh licence positions, and
+ * create automatic rules when that is on, refresh licence positions and send
+ * their alerts, and
  * delete what retention no
  * longer keeps. (Documents that leave the hot
  * cache are freed by the sync handler: `DocCache.freeReleased`.)
  */
 function backgroundWork(site: SiteContext): RepeatingTask[] {
+  const webhook = new WebhookSender({
+    db: site.db,
+    code: site.code,
+    write: (statements) => site.lock.run(() => site.db.batch(statements, "write")),
+    secret: () => site.settings.alertWebhookSecret,
+  });
   return [
     new RepeatingTask("recording last sync times", () => 2_000, () => site.lastSeen.flush()),
     new RepeatingTask("counting repeated refusals", () => 5_000, () => site.audit.flush()),
@@ -153,6 +161,7 @@ function backgroundWork(site: SiteContext): RepeatingTask[] {
       () => site.settings.licenceRefreshSeconds * 1000,
       () => site.licences.refresh(),
     ),
+    new RepeatingTask("sending licence alerts", () => 5_000, () => webhook.deliverDue()),
     new RepeatingTask("retention", () => 3_600_000, async () => {
       const deleted = await runMaintenance(
         site.db,

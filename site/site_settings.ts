@@ -12,6 +12,9 @@ import { z } from "zod";
 import type { Client } from "../store/db.ts";
 import { KeyValueTable } from "../store/key_value_table.ts";
 
+/** How a secret setting is shown: set, never what it is. */
+export const SECRET_SHOWN = "(set)";
+
 export const siteSettingsSchema = z.object({
   rawRetentionDays: z.number().int().min(1).max(3650).meta({
     description:
@@ -29,6 +32,20 @@ export const siteSettingsSchema = z.object({
   licenceRefreshSeconds: z.number().int().min(10).max(86400).meta({
     description:
       "how often the figures of [licence positions](licences.md) are brought up to date (and alerts checked)",
+  }),
+  alertWebhookUrl: z.string().max(2000).refine(
+    (url) => /^https?:\/\/[^\s]+$/i.test(url) && URL.canParse(url),
+    "alertWebhookUrl is an http:// or https:// URL",
+  ).nullable().meta({
+    description:
+      "where [licence alerts](licences.md#alerts) are POSTed as JSON, signed with `alertWebhookSecret`; null for none",
+  }),
+  alertWebhookSecret: z.union([
+    z.literal(SECRET_SHOWN),
+    z.string().min(16, "alertWebhookSecret is 16 to 256 characters").max(256),
+  ]).nullable().meta({
+    description:
+      "the HMAC-SHA256 key of the alerts' `X-Meter-Signature`; `GET` shows it as `(set)`, and a `PATCH` with `(set)` keeps it",
   }),
   autoRules: z.boolean().meta({
     description: "every hour, create disabled [automatic rules](inventory.md#automatic-rules)",
@@ -67,6 +84,8 @@ export const DEFAULT_SETTINGS: SiteSettings = {
   summarizeIntervalSeconds: 15,
   runningRefreshSeconds: 300,
   licenceRefreshSeconds: 300,
+  alertWebhookUrl: null,
+  alertWebhookSecret: null,
   autoRules: false,
   autoRulesPercent: 10,
   autoRulesMax: 100,
@@ -88,4 +107,9 @@ export async function loadSettings(db: Client, defaults: SiteSettings): Promise<
 
 export async function saveSettings(db: Client, settings: SiteSettings): Promise<void> {
   await new KeyValueTable(db, "site_meta").set(KEY, JSON.stringify(settings));
+}
+
+/** The settings as they may be shown or logged: a secret only as set or not. */
+export function shownSettings<T extends Partial<SiteSettings>>(settings: T): T {
+  return settings.alertWebhookSecret ? { ...settings, alertWebhookSecret: SECRET_SHOWN } : settings;
 }

@@ -350,6 +350,7 @@ describe("rules API", () => {
       "GET /v1/licences",
       "POST /v1/licences",
       "POST /v1/licences/refresh",
+      "GET /v1/licences/events",
       "GET /v1/licences/{id}",
       "PATCH /v1/licences/{id}",
       "DELETE /v1/licences/{id}",

@@ -1,6 +1,7 @@
 /**
  * `/v1/licences`: list, read, create, change and delete the licences the
- * organisation owns, and refresh the figures of their positions now. Reading needs a viewer or admin token, writing an
+ * organisation owns, refresh the figures of their positions now, and list
+ * the alerts they raised. Reading needs a viewer or admin token, writing an
  * admin token. The list holds this site's licences and its ancestors' (which
  * may cover this site); an ancestor's licence is changed at its own site
  * (403 here).
@@ -28,7 +29,8 @@ import {
 } from "../http/openapi_parts.ts";
 import { badRequest, forbidden, notFound } from "../http/api_error.ts";
 import { listResponse } from "../http/list_response.ts";
-import { jsonBody } from "../http/request_input.ts";
+import { jsonBody, queryInput } from "../http/request_input.ts";
+import { listLicenceEvents } from "../licences/licence_alerts.ts";
 import { LicencesEditor } from "../licences/licences_editor.ts";
 import { licenceFromRow, listLicences } from "../licences/licences_table.ts";
 import type { SiteContext } from "../site_context.ts";
@@ -36,6 +38,24 @@ import { requireRole, type SiteEnv } from "./auth.ts";
 import { tooLarge } from "./too_large.ts";
 
 export const licenceUpdateSchema = licenceFieldsSchema.partial();
+
+const eventsQuerySchema = z.object({
+  limit: z.string().regex(/^[1-9]\d{0,3}$/, "limit is a whole number from 1 to 9999")
+    .transform(Number).optional(),
+  format: z.enum(["json", "csv"]).optional(),
+}).strict();
+
+const licenceEventSchema = z.object({
+  id: z.number(),
+  licenceId: z.string(),
+  licenceName: z.string(),
+  kind: z.enum(["shortfall", "near", "recovered"]),
+  at: z.string(),
+  owned: z.number(),
+  consumed: z.number(),
+  percent: z.number().nullable(),
+  message: z.string(),
+});
 const JSON_LIMIT = 64 * 1024;
 
 export function licencesRoutes(site: SiteContext): Hono<SiteEnv> {
@@ -53,7 +73,16 @@ export function licencesRoutes(site: SiteContext): Hono<SiteEnv> {
     const fields = await jsonBody(c, licenceFieldsSchema);
     return c.json(await editor.create(fields), 201);
   });
-  // Before `/:id`. The figures are otherwise brought up to date every licenceRefreshSeconds.
+  // Before `/:id`.
+  app.get("/events", read, async (c) => {
+    const { limit = 100 } = queryInput(c, eventsQuerySchema);
+    const events = (await listLicenceEvents(site.db, limit)).map((e) => ({
+      ...e,
+      at: new Date(e.at).toISOString(),
+    }));
+    return listResponse(c, Object.keys(licenceEventSchema.shape), events, { events });
+  });
+  // The figures are otherwise brought up to date every licenceRefreshSeconds.
   app.post("/refresh", write, async (c) => c.json(await site.licences.refresh()));
   app.get("/:id", read, async (c) => c.json(await getLicence(site, c.req.param("id"))));
   app.patch("/:id", write, limit, async (c) => {
@@ -121,6 +150,21 @@ export function licencesOpenApiPaths(): Record<string, unknown> {
         responses: { "201": one("Created"), ...invalid, ...authErrors, ...bodyErrors },
       },
     },
+    "/v1/licences/events": {
+      get: {
+        summary: "Licence alerts, newest first (viewer or admin): a position that turned into a " +
+          "shortfall, reached alertAtPercent, or recovered",
+        security: bearerSecurity,
+        parameters: [
+          { name: "limit", in: "query", required: false, schema: { type: "integer" } },
+          formatParameter,
+        ],
+        responses: {
+          "200": reply("Events", z.object({ events: z.array(licenceEventSchema) }), true),
+          ...authErrors,
+        },
+      },
+    },
     "/v1/licences/refresh": {
       post: {
         summary: "Bring the figures of licence positions up to date now (admin), instead of " +
@@ -134,6 +178,7 @@ export function licencesOpenApiPaths(): Record<string, unknown> {
               curves: z.number().describe("own day curves of concurrent users written"),
               peaks: z.number().describe("days whose peak over the subtree was computed again"),
               ms: z.number(),
+              events: z.number().describe("alerts recorded"),
             }),
           ),
           ...authErrors,

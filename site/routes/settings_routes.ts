@@ -24,7 +24,13 @@ import {
 } from "../http/openapi_parts.ts";
 import { jsonBody } from "../http/request_input.ts";
 import type { SiteContext } from "../site_context.ts";
-import { saveSettings, type SiteSettings, siteSettingsSchema } from "../site_settings.ts";
+import {
+  saveSettings,
+  SECRET_SHOWN,
+  shownSettings,
+  type SiteSettings,
+  siteSettingsSchema,
+} from "../site_settings.ts";
 import { tooLarge } from "./too_large.ts";
 
 /** A PATCH body: any of the settings, nothing else. */
@@ -39,12 +45,12 @@ export function settingsRoutes(site: SiteContext): Hono<SiteEnv> {
   // Two PATCHes at once must not each merge into the same old settings.
   const changes = new Mutex();
 
-  app.get("/", admin, (c) => c.json(site.settings));
+  app.get("/", admin, (c) => c.json(shownSettings(site.settings)));
   app.patch("/", admin, limit, async (c) => {
     const patch = await jsonBody(c, settingsPatchSchema);
     if (Object.keys(patch).length === 0) throw badRequest("the body changes nothing");
     const settings = await changes.run(() => applySettings(site, patch));
-    return c.json(settings);
+    return c.json(shownSettings(settings));
   });
   return app;
 }
@@ -54,10 +60,21 @@ export async function applySettings(
   site: SiteContext,
   patch: Partial<SiteSettings>,
 ): Promise<SiteSettings> {
-  const merged = parseOr400(siteSettingsSchema, { ...site.settings, ...patch }, "settings");
+  // A secret shown as "(set)" and sent back unchanged keeps the one in force.
+  let kept = patch;
+  if (patch.alertWebhookSecret === SECRET_SHOWN) {
+    if (!site.settings.alertWebhookSecret) {
+      throw badRequest(
+        "invalid settings: alertWebhookSecret: no secret is set to keep; give the secret itself",
+        "invalid_input",
+      );
+    }
+    kept = { ...patch, alertWebhookSecret: site.settings.alertWebhookSecret };
+  }
+  const merged = parseOr400(siteSettingsSchema, { ...site.settings, ...kept }, "settings");
   await saveSettings(site.db, merged);
   site.settings = merged;
-  log.info("settings changed", { ...patch });
+  log.info("settings changed", shownSettings({ ...patch }));
   return merged;
 }
 

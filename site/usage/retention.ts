@@ -87,6 +87,16 @@ export async function runMaintenance(
       [dayOf(kept)],
     ]),
     [
+      `DELETE FROM licence_events WHERE id IN
+        (SELECT id FROM licence_events WHERE at < ? LIMIT ${BATCH})`,
+      [kept],
+    ],
+    [
+      `DELETE FROM webhook_outbox WHERE event_id IN (SELECT event_id FROM webhook_outbox
+        WHERE coalesce(delivered_at, failed_at) < ? LIMIT ${BATCH})`,
+      [kept],
+    ],
+    [
       `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? LIMIT ${BATCH})`,
       [kept],
     ],
