@@ -41,6 +41,11 @@ const commands: { name: string; summary: string; load: () => Promise<Command> }[
     load: async () => (await import("./cli/rules_command.ts")).rulesCommand,
   },
   {
+    name: "licences",
+    summary: "record what the organisation owns, over a site's HTTP API",
+    load: async () => (await import("./cli/licences_command.ts")).licencesCommand,
+  },
+  {
     name: "sites",
     summary: "list the hierarchy of sites a site knows, or remove a registered child",
     load: async () => (await import("./cli/sites_command.ts")).sitesCommand,

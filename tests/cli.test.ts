@@ -22,7 +22,17 @@ async function meter(...args: string[]) {
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
 }
 
-const COMMANDS = ["demo", "site", "agent", "token", "rules", "usage", "report", "sites"];
+const COMMANDS = [
+  "demo",
+  "site",
+  "agent",
+  "token",
+  "rules",
+  "licences",
+  "usage",
+  "report",
+  "sites",
+];
 
 describe("meter CLI", () => {
   let temp: Awaited<ReturnType<typeof tempDir>>;
@@ -168,6 +178,96 @@ describe("meter CLI", () => {
     expect((await meter("rules", "delete", rule.id, ...connect)).code).toBe(0);
     const after = await meter("rules", "list", ...connect, "--format", "json");
     expect(JSON.parse(after.stdout)).toEqual([]);
+  });
+
+  test("licences add, update, show, list, events and delete; a bad number is a usage error", async () => {
+    const connect = ["--site", site.url, "--token", admin];
+    const rules = await Promise.all(["cad24", "cad25"].map(async (name) => {
+      const made = await meter(
+        "rules",
+        "add",
+        ...connect,
+        "--name",
+        name,
+        "--file-name",
+        name,
+        "--format",
+        "json",
+      );
+      return JSON.parse(made.stdout)[0].id as string;
+    }));
+    const added = await meter(
+      "licences",
+      "add",
+      ...connect,
+      "--name",
+      "CAD",
+      "--rule",
+      rules[0],
+      "--rule",
+      rules[1],
+      "--model",
+      "concurrent",
+      "--quantity",
+      "20",
+      "--unit-cost",
+      "1800.5",
+      "--currency",
+      "EUR",
+      "--format",
+      "json",
+    );
+    expect(added.code, added.stderr).toBe(0);
+    const [licence] = JSON.parse(added.stdout);
+    expect(licence).toMatchObject({
+      name: "CAD",
+      ruleIds: rules,
+      model: "concurrent",
+      quantity: 20,
+      unitCost: 1800.5,
+      currency: "EUR",
+      windowDays: 90,
+    });
+
+    const updated = await meter(
+      "licences",
+      "update",
+      licence.id,
+      ...connect,
+      "--quantity",
+      "25",
+      "--unit-cost",
+      "none",
+      "--rule",
+      rules[0],
+      "--format",
+      "json",
+    );
+    expect(JSON.parse(updated.stdout)[0]).toMatchObject({
+      quantity: 25,
+      unitCost: null,
+      ruleIds: [rules[0]],
+    });
+    const shown = await meter("licences", "show", licence.id, ...connect);
+    expect(shown.stdout).toMatch(new RegExp(`${licence.id}\\s+CAD\\s+concurrent\\s+25`));
+    const csv = await meter("licences", "list", ...connect, "--format", "csv");
+    const [header, row] = csv.stdout.trim().split(/\r?\n/);
+    expect(header.split(",")).toContain("thresholdMinutes");
+    expect(row).toContain(licence.id);
+    const events = await meter("licences", "events", ...connect, "--format", "json");
+    expect(JSON.parse(events.stdout).events).toEqual([]);
+
+    const bad = await meter("licences", "update", licence.id, ...connect, "--quantity", "lots");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--quantity takes a number");
+    const refused = await meter("licences", "update", licence.id, ...connect, "--quantity=-1");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("quantity");
+
+    expect((await meter("licences", "delete", licence.id, ...connect)).code).toBe(0);
+    const after = await meter("licences", "list", ...connect, "--format", "json");
+    expect(JSON.parse(after.stdout)).toEqual([]);
+    for (const id of rules) await meter("rules", "delete", id, ...connect);
   });
 
   test("usage lists an empty site in every format", async () => {
