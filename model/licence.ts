@@ -36,14 +36,18 @@ const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date is YYYY-MM-DD").refi
 );
 
 /** What an administrator may set on a licence. */
+/** A message for a missing field only; other problems keep zod's own. */
+const required = (message: string) => (issue: { input: unknown }) =>
+  issue.input === undefined ? message : undefined;
+
 export const licenceFieldsSchema = z.object({
-  name: z.string({ error: "name is required: the product name shown in positions" }).trim()
-    .min(1, "name is required: the product name shown in positions").max(200),
-  ruleIds: z.array(ruleIdSchema, { error: "ruleIds is required: the rules of the pool" })
+  name: z.string({ error: required("name is required: the product name shown in positions") })
+    .trim().min(1, "name is required: the product name shown in positions").max(200),
+  ruleIds: z.array(ruleIdSchema, { error: required("ruleIds is required: the rules of the pool") })
     .min(1, "ruleIds needs at least one rule").max(50)
     .refine((ids) => new Set(ids).size === ids.length, "ruleIds names a rule twice"),
   model: z.enum(LICENCE_MODELS, { error: "model is one of device, user, concurrent" }),
-  quantity: z.number({ error: "quantity is required: the licences owned" }).int()
+  quantity: z.number({ error: required("quantity is required: the licences owned") }).int()
     .min(0, "quantity cannot be negative").max(100_000_000),
   unitCost: z.number().min(0, "unitCost cannot be negative").max(1e9).nullable().optional(),
   costPeriod: z.enum(COST_PERIODS).optional(),
