@@ -40,6 +40,7 @@ import { loadOverview, OverviewPage } from "./overview_page.tsx";
 import { loadProgram, ProgramPage } from "./program_page.tsx";
 import { checkRuleForm, type FormValues, formValues } from "./rule_form.ts";
 import { RuleForm, RulesPage, valuesOf } from "./rules_pages.tsx";
+import { LICENCE_PATHS, licencePages } from "./licences_routes.tsx";
 import { consoleSecurityHeaders } from "./security_headers.ts";
 import { SignInPage } from "./sign_in_page.tsx";
 import { CONSOLE_CSS } from "./style.ts";
@@ -55,6 +56,7 @@ const PEOPLE_PATHS = [
   "/clients",
   "/clients.csv",
   "/clients/*",
+  ...LICENCE_PATHS,
 ];
 /** The console's paths anyone may fetch. */
 const PUBLIC_PATHS = ["/console.css", "/sign-in", "/sign-out"];
@@ -307,6 +309,8 @@ export function consoleRoutes(site: SiteContext): Hono<SiteEnv> {
     });
     return csvDownload(c, "sessions", toCsv(SESSION_COLUMNS, sessions));
   });
+
+  licencePages(people, site, page, limit);
 
   app.route("/", people);
   return app;

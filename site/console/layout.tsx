@@ -13,7 +13,7 @@ export interface PageFrame {
   title: string;
   siteCode: string;
   /** The section to mark as current in the header. */
-  section?: "overview" | "rules" | "clients" | "programs";
+  section?: "overview" | "rules" | "licences" | "clients" | "programs";
   /** The signed-in role; none on the sign-in page. */
   role?: string;
   children?: Child;
@@ -22,6 +22,7 @@ export interface PageFrame {
 const SECTIONS = [
   ["overview", "/", "Overview"],
   ["rules", "/rules", "Rules"],
+  ["licences", "/licences", "Licences"],
   ["clients", "/clients", "Clients"],
 ] as const;
 

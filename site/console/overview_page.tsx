@@ -2,7 +2,8 @@
 /**
  * The overview: how many computers synced lately and how many did not,
  * sessions started today, the most used programs this month, and how fresh
- * the summaries are (with the sessions still waiting to be summarised).
+ * the summaries are (with the sessions still waiting to be summarised), and
+ * the latest licence alerts.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import type { Row } from "./console_reports.ts";
 import { runReport } from "./console_reports.ts";
 import { countOnline } from "../clients/clients_table.ts";
 import { countSessionsSince } from "../usage/sessions_table.ts";
+import { type LicenceEvent, listLicenceEvents } from "../licences/licence_alerts.ts";
 
 /** A computer that synced within this long is counted online. */
 export const ONLINE_WITHIN_MS = 10 * 60_000;
@@ -25,6 +27,8 @@ export interface Overview {
   mostUsed: Row[];
   summarizedUntil: string | null;
   waitingSessions: number;
+  /** The latest licence alerts, newest first. */
+  alerts: LicenceEvent[];
 }
 
 export async function loadOverview(site: SiteContext, now = Date.now()): Promise<Overview> {
@@ -42,6 +46,7 @@ export async function loadOverview(site: SiteContext, now = Date.now()): Promise
     mostUsed: usage.rows.filter((r) => r.runs > 0),
     summarizedUntil: (progress.extra?.summarizedUntil as string | null) ?? null,
     waitingSessions: progress.rows.reduce((sum, r) => sum + (r.waitingSessions as number), 0),
+    alerts: await listLicenceEvents(site.db, 5),
   };
 }
 
@@ -73,6 +78,18 @@ export function OverviewPage({ o, url }: { o: Overview; url: URL }) {
           {o.summarizedUntil ?? "— (not summarised yet)"}
         </div>
       </div>
+      {o.alerts.length > 0 && (
+        <>
+          <h2>Licence alerts</h2>
+          <ul id="licence-alerts">
+            {o.alerts.map((a) => (
+              <li class={a.kind === "recovered" ? undefined : "notice"} data-kind={a.kind}>
+                {new Date(a.at).toISOString()}: <a href={`/licences/${a.licenceId}`}>{a.message}</a>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
       <h2>Most used programs, {o.month}</h2>
       <DataTable
         id="most-used"
