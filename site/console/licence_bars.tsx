@@ -27,7 +27,7 @@ export function LicenceBars({ positions }: { positions: LicencePosition[] }) {
         height={height}
       >
         <title>Consumed against owned, per licence</title>
-        {positions.map((p, i) => <Bar p={p} y={4 + i * ROW} />)}
+        {positions.map((p, i) => <Bar key={p.licenceId} p={p} y={4 + i * ROW} />)}
       </svg>
       <figcaption class="muted">
         Bar: consumed (red past what is owned); outline: owned. Each row on its own scale.

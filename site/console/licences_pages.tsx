@@ -195,7 +195,7 @@ export function LicenceForm(
     <label for={`field-${key}`}>
       {label}
       <select id={`field-${key}`} name={key} disabled={!admin}>
-        {options.map((o) => <option value={o} selected={values[key] === o}>{o}</option>)}
+        {options.map((o) => <option key={o} value={o} selected={values[key] === o}>{o}</option>)}
       </select>
       {error(key)}
     </label>
