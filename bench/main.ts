@@ -8,7 +8,8 @@
  * `--agent-only` (the agent's poll and process cost), `--query-only` (queries
  * and the flood of refused requests), `--load-only` (the load test:
  * `--load-agents N`, `--load-seconds S`, `--load-day-seconds S`),
- * `--inventory-only` (`--inventory-clients N`), `--pe-only` (reading
+ * `--inventory-only` (`--inventory-clients N`), `--licences-only`
+ * (`--licences-clients N`: licence positions at scale), `--pe-only` (reading
  * version resources from Wine's PE files), `--windows-only` (the Windows
  * process source under Wine, beside the Linux one), `--hierarchy-only`
  * (`--hierarchy-clients N`), `--summaries-only` (a generated fleet of 10,000
@@ -35,6 +36,7 @@ import { benchBackup } from "./backup_bench.ts";
 import { type BenchFigure, progress, renderFigures } from "./bench_figure.ts";
 import { benchHierarchy } from "./hierarchy_bench.ts";
 import { benchInventory } from "./inventory_bench.ts";
+import { benchLicences } from "./licence_bench.ts";
 import { benchLoad } from "./load_test.ts";
 import { benchPeParser } from "./pe_parser_bench.ts";
 import { benchQueries } from "./query_bench.ts";
@@ -55,6 +57,8 @@ const { values } = parseArgs({
     "summaries-days": { type: "string" },
     "inventory-only": { type: "boolean" },
     "inventory-clients": { type: "string" },
+    "licences-only": { type: "boolean" },
+    "licences-clients": { type: "string" },
     "pe-only": { type: "boolean" },
     "windows-only": { type: "boolean" },
     "hierarchy-only": { type: "boolean" },
@@ -88,6 +92,8 @@ One part alone:
   --query-only         queries through the API, and a flood of refused requests
   --load-only          2,000 simulated agents against a real site
   --inventory-only     inventory of this machine, inventory reports at scale
+  --licences-only      licence positions over 10,000 clients × 90 days: refresh, the report
+                       at a site and at a parent of ten, beside install-base
   --pe-only            version resources read from Wine's PE files, against reading them whole
   --windows-only       the Windows process source's CPU per poll under Wine, beside Linux's
   --hierarchy-only     a child's summaries sent to its parent
@@ -101,7 +107,7 @@ Opt-in (not part of a plain run, which already takes about an hour):
 
 Sizes:
   --load-agents N  --load-seconds S  --load-day-seconds S
-  --inventory-clients N  --hierarchy-clients N
+  --inventory-clients N  --licences-clients N  --hierarchy-clients N
   --summaries-clients N  --summaries-days N  --backup-clients N
   --soak-minutes N
 
@@ -122,6 +128,7 @@ const PARTS = [
   "query",
   "load",
   "inventory",
+  "licences",
   "pe",
   "windows",
   "hierarchy",
@@ -156,6 +163,9 @@ if (!only || only === "load") {
 }
 if (!only || only === "inventory") {
   figures.push(...await benchInventory({ clients: count(values["inventory-clients"]) }));
+}
+if (!only || only === "licences") {
+  figures.push(...await benchLicences({ clients: count(values["licences-clients"]) }));
 }
 if (!only || only === "pe") {
   figures.push(...await benchPeParser());

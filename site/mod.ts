@@ -3,7 +3,8 @@
  * opening its database and services without serving them), its
  * configuration and settings, the tokens an administrator makes offline, and
  * the parts the benchmarks time on their own (the summariser, materialising
- * usage, publishing summaries to a parent, the query process), and the
+ * usage, publishing summaries to a parent, refreshing licence positions, the
+ * query process), and the
  * owners' statements the benchmarks fill a database with. The reports'
  * catalog has a lighter surface of its own, `reports/mod.ts`, so that
  * `meter report --help` loads no storage.
@@ -52,6 +53,7 @@ export {
   type SessionRowValues,
 } from "./usage/sessions_table.ts";
 export { ParentLink, type ParentLinkOptions } from "./hierarchy/parent_link.ts";
+export { type LicenceRefresh, refreshLicences } from "./licences/licence_refresher.ts";
 export { publishSummaries } from "./hierarchy/summary_publisher.ts";
 export {
   findReport,
