@@ -78,7 +78,8 @@ export async function refreshLicences(
 
 /**
  * Own rows of licences that are gone or no longer cover this site, own
- * curves of licences that are not concurrent, and peaks of gone ones.
+ * curves of licences that are not concurrent, and every row of licences
+ * that are gone.
  */
 function forgetStatements(place: RefreshPlace, licences: Licence[]): InStatement[] {
   const ids = (list: Licence[]) => JSON.stringify(list.map((l) => l.id));
@@ -95,7 +96,11 @@ function forgetStatements(place: RefreshPlace, licences: Licence[]): InStatement
       sql: `DELETE FROM licence_day_curves WHERE site_code = ? AND ${notIn}`,
       args: [place.code, curved],
     },
-    { sql: `DELETE FROM licence_day_peaks WHERE ${notIn}`, args: [ids(licences)] },
+    // Of any site: what the sites below sent about a licence that is gone.
+    ...["licence_site_figures", "licence_day_curves", "licence_day_peaks"].map((table) => ({
+      sql: `DELETE FROM ${table} WHERE ${notIn}`,
+      args: [ids(licences)],
+    })),
     { sql: `DELETE FROM licence_refresh_state WHERE ${notIn}`, args: [curved] },
   ];
 }
