@@ -15,7 +15,7 @@ import { ApiError, badRequest, notFound } from "../http/api_error.ts";
 import { LicencesEditor } from "../licences/licences_editor.ts";
 import { licencePositions } from "../licences/licence_positions.ts";
 import { placeOf } from "../licences/licence_scope.ts";
-import { licenceFromRow } from "../licences/licences_table.ts";
+import { findLicence } from "../licences/licences_table.ts";
 import type { SiteEnv } from "../routes/auth.ts";
 import { listRules } from "../routes/rules_routes.ts";
 import type { SiteContext } from "../site_context.ts";
@@ -109,7 +109,7 @@ export function licencePages(
   });
 
   people.get("/licences/:id", async (c) => {
-    const licence = await findLicence(site, c.req.param("id"));
+    const licence = await knownLicence(site, c.req.param("id"));
     const now = Date.now();
     const [position] = (await licencePositions(await placeOf(site.db, site.code), now))
       .filter((p) => p.licenceId === licence.id);
@@ -140,7 +140,7 @@ export function licencePages(
   });
 
   people.get("/licences/:id/edit", async (c) => {
-    const licence = await findLicence(site, c.req.param("id"));
+    const licence = await knownLicence(site, c.req.param("id"));
     return await formPage(c, { values: licenceValuesOf(licence), errors: {}, licence });
   });
 
@@ -171,19 +171,19 @@ export function licencePages(
   });
 }
 
-async function findLicence(site: SiteContext, id: string): Promise<Licence> {
+async function knownLicence(site: SiteContext, id: string): Promise<Licence> {
   if (!licenceIdSchema.safeParse(id).success) {
     throw badRequest(`${id.slice(0, 40)} is not a licence id (like S01-L3)`);
   }
-  const result = await site.db.execute({ sql: "SELECT * FROM licences WHERE id = ?", args: [id] });
-  if (!result.rows[0]) throw notFound(`no licence ${id}`);
-  return licenceFromRow(result.rows[0]);
+  const licence = await findLicence(site.db, id);
+  if (!licence) throw notFound(`no licence ${id}`);
+  return licence;
 }
 
 /** A licence this site may change, by an admin: an ancestor's is changed at its own site. */
 async function ownLicence(site: SiteContext, c: Context<SiteEnv>): Promise<Licence> {
   requireAdmin(c.get("token"));
-  const licence = await findLicence(site, c.req.param("id")!);
+  const licence = await knownLicence(site, c.req.param("id")!);
   if (licence.siteCode !== site.code) {
     throw new ApiError(
       403,

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { InStatement } from "../../store/db.ts";
+import type { Client, InStatement } from "../../store/db.ts";
 import type { Licence } from "../../model/licence.ts";
 
 export const licencesSchema = [
@@ -92,4 +92,10 @@ export function licenceFromRow(row: Record<string, unknown>): Licence {
 export async function listLicences(db: { execute(sql: string): Promise<{ rows: unknown[] }> }) {
   const result = await db.execute("SELECT * FROM licences ORDER BY site_code, id");
   return result.rows.map((row) => licenceFromRow(row as Record<string, unknown>));
+}
+
+/** The licence of that id known here, or undefined. */
+export async function findLicence(db: Client, id: string): Promise<Licence | undefined> {
+  const result = await db.execute({ sql: "SELECT * FROM licences WHERE id = ?", args: [id] });
+  return result.rows[0] ? licenceFromRow(result.rows[0]) : undefined;
 }

@@ -7,10 +7,9 @@
  */
 import { z } from "zod";
 import { licenceIdSchema } from "../../model/licence.ts";
-import { badRequest } from "../http/api_error.ts";
 import { licenceTrend } from "../licences/licence_trend.ts";
 import { coveredSites, placeOf } from "../licences/licence_scope.ts";
-import { licenceFromRow } from "../licences/licences_table.ts";
+import { licenceOf } from "./licence_param.ts";
 import { formatParam, monthsParam } from "./report_params.ts";
 import type { Report } from "./report.ts";
 import { trendMonths } from "./report_window.ts";
@@ -36,14 +35,7 @@ export const licenceTrendReport: Report<typeof query, typeof row> = {
   freshness: "summaries",
   async run(sources, { licence: id, months: given }, now) {
     const { db, code } = sources;
-    const found = await db.execute({ sql: "SELECT * FROM licences WHERE id = ?", args: [id] });
-    if (!found.rows[0]) {
-      throw badRequest(
-        `invalid query: licence: no licence ${id}; see GET /v1/licences`,
-        "invalid_input",
-      );
-    }
-    const licence = licenceFromRow(found.rows[0]);
+    const licence = await licenceOf(db, id);
     const window = trendMonths(sources.settings, given, now);
     const sites = await coveredSites(await placeOf(db, code), licence);
     const rows = await licenceTrend(db, licence, sites, code, window.list, now);

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { licenceIdSchema } from "../../model/licence.ts";
 import { badRequest } from "../http/api_error.ts";
 import { reclaimCandidates } from "../licences/reclaim_candidates.ts";
-import { licenceFromRow } from "../licences/licences_table.ts";
+import { licenceOf } from "./licence_param.ts";
 import { coversHere, placeOf } from "../licences/licence_scope.ts";
 import { iso } from "./figures.ts";
 import { formatParam } from "./report_params.ts";
@@ -40,14 +40,7 @@ export const reclaimCandidatesReport: Report<typeof query, typeof row> = {
   row,
   freshness: "summaries",
   async run({ db, code }, { licence: id }, now) {
-    const found = await db.execute({ sql: "SELECT * FROM licences WHERE id = ?", args: [id] });
-    if (!found.rows[0]) {
-      throw badRequest(
-        `invalid query: licence: no licence ${id}; see GET /v1/licences`,
-        "invalid_input",
-      );
-    }
-    const licence = licenceFromRow(found.rows[0]);
+    const licence = await licenceOf(db, id);
     if (!coversHere(await placeOf(db, code), licence)) {
       throw badRequest(
         `invalid query: licence: ${id} covers site ${licence.coversSite}, not this site's ` +

@@ -32,7 +32,7 @@ import { listResponse } from "../http/list_response.ts";
 import { jsonBody, queryInput } from "../http/request_input.ts";
 import { listLicenceEvents } from "../licences/licence_alerts.ts";
 import { LicencesEditor } from "../licences/licences_editor.ts";
-import { licenceFromRow, listLicences } from "../licences/licences_table.ts";
+import { findLicence, listLicences } from "../licences/licences_table.ts";
 import type { SiteContext } from "../site_context.ts";
 import { requireRole, type SiteEnv } from "./auth.ts";
 import { tooLarge } from "./too_large.ts";
@@ -117,9 +117,9 @@ async function getLicence(site: SiteContext, id: string): Promise<Licence> {
   if (!licenceIdSchema.safeParse(id).success) {
     throw badRequest(`${id.slice(0, 40)} is not a licence id (like S01-L3)`);
   }
-  const result = await site.db.execute({ sql: "SELECT * FROM licences WHERE id = ?", args: [id] });
-  if (!result.rows[0]) throw notFound(`no licence ${id}`);
-  return licenceFromRow(result.rows[0]);
+  const licence = await findLicence(site.db, id);
+  if (!licence) throw notFound(`no licence ${id}`);
+  return licence;
 }
 
 /** The OpenAPI paths of `/v1/licences`. */
