@@ -198,6 +198,37 @@ describe("licence positions up a hierarchy", () => {
     expect(top.find((row) => row.model === "user")).toMatchObject({ consumed: 5, shortfall: 2 });
   });
 
+  test("the child shows the top's licences but may not change them", async () => {
+    const before = await (await api(sites.CHD.url, admin.CHD, "GET", "/v1/licences")).json();
+    expect(before.licences.map((l: Licence) => l.siteCode)).toEqual(["TOP", "TOP", "TOP"]);
+    const [licence] = licences;
+    for (
+      const [method, body] of [["PATCH", { quantity: 1000 }], ["DELETE", undefined]] as const
+    ) {
+      const response = await api(
+        sites.CHD.url,
+        admin.CHD,
+        method,
+        `/v1/licences/${licence.id}`,
+        body,
+      );
+      expect(response.status, method).toBe(403);
+      expect((await response.json()).error.message).toContain("belongs to site TOP");
+    }
+    expect(await (await api(sites.CHD.url, admin.CHD, "GET", "/v1/licences")).json())
+      .toEqual(before);
+    // Nor can it record one covering the top: the top is not below it.
+    const above = await api(sites.CHD.url, admin.CHD, "POST", "/v1/licences", {
+      name: "x",
+      ruleIds: [rules.cad],
+      model: "device",
+      quantity: 1,
+      coversSite: "TOP",
+    });
+    expect(above.status).toBe(400);
+    expect((await above.json()).error.message).toContain("coversSite");
+  });
+
   test("a child away from its parent for a week catches up exactly", async () => {
     await sites.TOP.process.stop();
     const enroll = await makeToken(sites.CHD.db, "enroll");
