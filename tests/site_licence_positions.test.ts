@@ -362,4 +362,42 @@ describe("licence positions at one site, against ground truth", () => {
     }
     expect(body.rows.at(-1).month).toBe(dayOf(NOW).slice(0, 7));
   });
+
+  test("a refresh with nothing new counts nothing again; new usage is counted at the next", async () => {
+    const licence = await addLicence({
+      name: "CAD, refreshed",
+      pool: ["cad24"],
+      model: "device",
+      quantity: 1,
+      windowDays: 30,
+    });
+    const refresh = async () =>
+      await (await api(r.url, r.admin, "POST", "/v1/licences/refresh")).json();
+    expect((await refresh()).counted).toBe(true);
+    const before = (await positions()).get(licence.id)!;
+    expect((await refresh()).counted).toBe(false);
+    const again = (await positions()).get(licence.id)!;
+    expect({ ...again, computedAt: null }).toEqual({ ...before, computedAt: null });
+    expect(Date.parse(again.computedAt as string)).toBeGreaterThanOrEqual(
+      Date.parse(before.computedAt as string),
+    );
+    // A computer that had nothing runs it now: it is counted at the next refresh.
+    const late: TruthRun = {
+      client: "late-pc",
+      program: "cad24",
+      user: "hal",
+      start: at(1, 8),
+      end: at(1, 9),
+    };
+    await sendClient(
+      r.url,
+      r.enroll,
+      { name: "late-pc", site: "S01", installs: [] },
+      [late],
+      rules,
+    );
+    await r.site.summarizer.run();
+    expect((await refresh()).counted).toBe(true);
+    expect((await positions()).get(licence.id)!.consumed).toBe(Number(before.consumed) + 1);
+  });
 });

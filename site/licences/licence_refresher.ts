@@ -14,6 +14,10 @@
  * 3. the peak of each day whose curves, here or from below, changed: the
  *    sum of the curves of the sites the licence counts (`licence_scope.ts`).
  *
+ * When nothing those figures read has changed since the last refresh
+ * (`licence_inputs.ts`), steps 1 and 2 are skipped; step 3 always runs, as
+ * curves arrive from below at any time.
+ *
  * Each licence's rows are written in one transaction. Times of the
  * bookkeeping (`changed_at`, `merged_at`, `curves_at`) are the wall clock,
  * as the summariser's `updated_at` is, whatever `now` the figures are for.
@@ -25,6 +29,7 @@ import { DAY_MS, dayOf } from "../../model/doc_id.ts";
 import type { Licence } from "../../model/licence.ts";
 import { markDaysStatement } from "../summaries/summary_outbox.ts";
 import { listLicences } from "./licences_table.ts";
+import { lastInputs, licenceInputs, saveInputsStatement } from "./licence_inputs.ts";
 import { coveredSites, coversHere, type Place } from "./licence_scope.ts";
 import { daysBetween, licenceWindow } from "./licence_window.ts";
 import { ownDayCurves } from "./own_licence_curves.ts";
@@ -41,6 +46,8 @@ export interface RefreshPlace extends Place {
 
 export interface LicenceRefresh {
   licences: number;
+  /** Whether this site's own figures were counted again (false: nothing they read changed). */
+  counted: boolean;
   /** Own day curves written or deleted. */
   curves: number;
   /** Days whose subtree peak was computed again. */
@@ -56,11 +63,20 @@ export async function refreshLicences(
 ): Promise<LicenceRefresh> {
   const started = Date.now();
   const licences = await listLicences(place.db);
-  const done: LicenceRefresh = { licences: licences.length, curves: 0, peaks: 0, ms: 0 };
+  const done: LicenceRefresh = {
+    licences: licences.length,
+    counted: false,
+    curves: 0,
+    peaks: 0,
+    ms: 0,
+  };
+  // Read before counting, so that a change while counting makes the next refresh count again.
+  const inputs = await licenceInputs(place.db, now);
+  done.counted = inputs !== await lastInputs(place.db);
   await place.write(forgetStatements(place, licences));
   for (const [index, licence] of licences.entries()) {
     const statements: InStatement[] = [];
-    if (coversHere(place, licence)) {
+    if (done.counted && coversHere(place, licence)) {
       statements.push(...await figuresStatements(place, licence, now));
       if (licence.model === "concurrent") {
         const curves = await curvesStatements(place, licence, now);
@@ -72,6 +88,13 @@ export async function refreshLicences(
     if (licence.model === "concurrent") done.peaks += await mergePeaks(place, licence);
     progress(index + 1, licences.length);
   }
+  await place.write([
+    done.counted ? saveInputsStatement(inputs) : {
+      // Checked current: they are the figures of this instant too.
+      sql: "UPDATE licence_site_figures SET computed_at = ? WHERE site_code = ?",
+      args: [now, place.code],
+    },
+  ]);
   done.ms = Date.now() - started;
   return done;
 }

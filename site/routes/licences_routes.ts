@@ -175,6 +175,9 @@ export function licencesOpenApiPaths(): Record<string, unknown> {
             "Refreshed",
             z.object({
               licences: z.number(),
+              counted: z.boolean().describe(
+                "whether this site's own figures were counted again (false: nothing changed)",
+              ),
               curves: z.number().describe("own day curves of concurrent users written"),
               peaks: z.number().describe("days whose peak over the subtree was computed again"),
               ms: z.number(),
