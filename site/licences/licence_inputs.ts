@@ -15,7 +15,12 @@ import type { Client, InStatement } from "../../store/db.ts";
 
 const KEY = "licence_inputs";
 
-export async function licenceInputs(db: Client, now: number): Promise<string> {
+/** The fingerprint as of `now`; `more` is what the caller knows beside the database. */
+export async function licenceInputs(
+  db: Client,
+  now: number,
+  more: unknown[] = [],
+): Promise<string> {
   const result = await db.execute(`SELECT
       (SELECT max(updated_at) FROM hourly_usage) AS hours,
       (SELECT count(*) FROM daily_usage) AS days,
@@ -24,7 +29,7 @@ export async function licenceInputs(db: Client, now: number): Promise<string> {
       (SELECT count(*) FROM clients) AS clients,
       (SELECT count(*) || '/' || max(updated_at) FROM rules) AS rules,
       (SELECT count(*) || '/' || max(updated_at) FROM licences) AS licences`);
-  return JSON.stringify([dayOf(now), ...Object.values(result.rows[0])]);
+  return JSON.stringify([dayOf(now), ...Object.values(result.rows[0]), ...more]);
 }
 
 /** The fingerprint the last complete refresh saw, if any. */

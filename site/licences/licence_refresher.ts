@@ -25,7 +25,7 @@
  * @module
  */
 import type { Client, InStatement } from "../../store/db.ts";
-import { DAY_MS, dayOf } from "../../model/doc_id.ts";
+import { DAY_MS, dayOf, dayStart } from "../../model/doc_id.ts";
 import type { Licence } from "../../model/licence.ts";
 import { markDaysStatement } from "../summaries/summary_outbox.ts";
 import { listLicences } from "./licences_table.ts";
@@ -35,7 +35,6 @@ import { daysBetween, licenceWindow } from "./licence_window.ts";
 import { ownDayCurves } from "./own_licence_curves.ts";
 import { ownLicenceFigures, type SiteFigures } from "./own_licence_figures.ts";
 import { curveOfFlat, flatCurve, peakOf, sumCurves } from "./users_curve.ts";
-import { dayStart } from "../../model/doc_id.ts";
 
 export interface RefreshPlace extends Place {
   /** Raw sessions are kept this many days (`rawRetentionDays`). */
@@ -71,7 +70,11 @@ export async function refreshLicences(
     ms: 0,
   };
   // Read before counting, so that a change while counting makes the next refresh count again.
-  const inputs = await licenceInputs(place.db, now);
+  // This site's place and raw retention too: they decide which licences count here, and which days.
+  const inputs = await licenceInputs(place.db, now, [
+    place.ancestors.join(" "),
+    place.rawRetentionDays,
+  ]);
   done.counted = inputs !== await lastInputs(place.db);
   await place.write(forgetStatements(place, licences));
   for (const [index, licence] of licences.entries()) {
