@@ -112,10 +112,15 @@ async function find(
 }
 
 /** Waits until the process with `pid` runs `exe`, after any exec. */
+/**
+ * The pid once it runs `exe` with its command line: during an exec `/proc`
+ * can show the new executable a moment before the new command line, and the
+ * source reads a young process again at each poll.
+ */
 function running(source: LinuxProcSource, pid: number, exe: string): Promise<ProcessInfo> {
   return waitFor(
     `pid ${pid} running ${exe}`,
-    () => find(source, (p) => p.pid === pid && p.exe === exe),
+    () => find(source, (p) => p.pid === pid && p.exe === exe && p.argv0 !== ""),
   );
 }
 
