@@ -13,8 +13,8 @@ import type { Licence } from "../../model/licence.ts";
 import { licenceIdSchema } from "../../model/licence.ts";
 import { ApiError, badRequest, notFound } from "../http/api_error.ts";
 import { LicencesEditor } from "../licences/licences_editor.ts";
-import { licencePositions } from "../licences/licence_positions.ts";
-import { placeOf } from "../licences/licence_scope.ts";
+import { licencePosition, licencePositions } from "../licences/licence_positions.ts";
+import { coversHere, type Place } from "../licences/licence_scope.ts";
 import { findLicence } from "../licences/licences_table.ts";
 import type { SiteEnv } from "../routes/auth.ts";
 import { listRules } from "../routes/rules_routes.ts";
@@ -90,7 +90,7 @@ export function licencePages(
       section: "licences",
       children: (
         <LicencesPage
-          positions={await licencePositions(await placeOf(site.db, site.code), Date.now())}
+          positions={await licencePositions(placeHere(site), Date.now())}
           url={url(c)}
           admin={c.get("token").role === "admin"}
           notice={c.req.query("done")}
@@ -111,11 +111,10 @@ export function licencePages(
   people.get("/licences/:id", async (c) => {
     const licence = await knownLicence(site, c.req.param("id"));
     const now = Date.now();
-    const [position] = (await licencePositions(await placeOf(site.db, site.code), now))
-      .filter((p) => p.licenceId === licence.id);
+    const place = placeHere(site);
+    const position = await licencePosition(place, licence, now);
     const trend = (await runReport(site, "licence-trend", { licence: licence.id }, now)).rows;
-    const candidates = position && licence.model !== "concurrent" &&
-        (licence.coversSite === site.code || site.ancestors.includes(licence.coversSite))
+    const candidates = position && licence.model !== "concurrent" && coversHere(place, licence)
       ? (await runReport(site, "reclaim-candidates", { licence: licence.id }, now)).rows
       : undefined;
     const admin = c.get("token").role === "admin" && licence.siteCode === site.code;
@@ -170,6 +169,13 @@ export function licencePages(
     );
   });
 }
+
+/** This site's place as the running site knows it (its ancestors from the parent link). */
+const placeHere = (site: SiteContext): Place => ({
+  db: site.db,
+  code: site.code,
+  ancestors: site.ancestors,
+});
 
 async function knownLicence(site: SiteContext, id: string): Promise<Licence> {
   if (!licenceIdSchema.safeParse(id).success) {

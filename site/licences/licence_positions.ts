@@ -30,6 +30,16 @@ export async function licencePositions(place: Place, now: number): Promise<Licen
   return positions;
 }
 
+/** One licence's position; undefined when it counts no site here. */
+export async function licencePosition(
+  place: Place,
+  licence: Licence,
+  now: number,
+): Promise<LicencePosition | undefined> {
+  const sites = await coveredSites(place, licence);
+  return sites.length > 0 ? await positionOf(place, licence, sites, now) : undefined;
+}
+
 async function positionOf(
   place: Place,
   licence: Licence,
