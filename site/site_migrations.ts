@@ -13,7 +13,12 @@
  * 3. `zoned_cells`: the local-hour tables get the time zone in their key.
  *
  * A database 0.1.0 wrote already has all three shapes, and goes to version 3
- * changing nothing but the version. Each step spells out the tables it makes,
+ * changing nothing but the version.
+ *
+ * 4. `hours_in_days`: the local hours a user ran a program in move from a row
+ *    per hour (`local_presence` and its two indexes, half of a large site's
+ *    file) onto the day's `daily_usage` row, and their union per user into
+ *    `local_user_hours`. Each step spells out the tables it makes,
  * so a later change to the current schema does not change what it does.
  *
  * @module
@@ -103,9 +108,62 @@ async function keyCellsByZone(tx: Transaction): Promise<void> {
   }
 }
 
+/** `daily_usage` columns step 4 adds. */
+const HOURS_COLUMNS = [
+  ["time_zone", "TEXT NOT NULL DEFAULT 'UTC'"],
+  ["local_hours", "INTEGER NOT NULL DEFAULT 0"],
+] as const;
+
+/** A presence row's bit in its UTC day's mask (`site/summaries/local_hours_mask.ts`). */
+const PRESENCE_BIT = "1 << (CAST(round(julianday(local_date) - julianday(utc_day)) AS INTEGER) " +
+  "* 24 + local_hour + 12)";
+
+/**
+ * The hours of each computer's day go onto its usage rows, and each user's
+ * hours per rule, local date and zone into `local_user_hours`; then
+ * `local_presence` goes. Each hour of a group is a distinct power of two, so
+ * `sum(DISTINCT ...)` is their union. The counts of `local_hour_users` stay
+ * as they are: they count the same hours.
+ */
+async function hoursIntoDays(tx: Transaction): Promise<void> {
+  const presence = await tableExists(tx, "local_presence");
+  if (await tableExists(tx, "daily_usage")) {
+    for (const [column, type] of HOURS_COLUMNS) {
+      if (await hasColumn(tx, "daily_usage", column)) continue;
+      await tx.execute(`ALTER TABLE daily_usage ADD COLUMN ${column} ${type}`);
+    }
+    // Made again with the user in it, under a new name.
+    await tx.execute("DROP INDEX IF EXISTS daily_usage_by_rule");
+    if (presence) {
+      await tx.execute(`UPDATE daily_usage SET time_zone = p.zone, local_hours = p.hours
+        FROM (SELECT client_id, utc_day, rule_id, user_name, max(time_zone) AS zone,
+          sum(DISTINCT ${PRESENCE_BIT}) AS hours FROM local_presence
+          GROUP BY client_id, utc_day, rule_id, user_name) p
+        WHERE daily_usage.client_id = p.client_id AND daily_usage.day = p.utc_day
+          AND daily_usage.rule_id = p.rule_id AND daily_usage.user_name = p.user_name`);
+    }
+  }
+  if (!presence) return;
+  await tx.batch([
+    `CREATE TABLE IF NOT EXISTS local_user_hours (
+      rule_id TEXT NOT NULL,
+      local_date TEXT NOT NULL,
+      time_zone TEXT NOT NULL,
+      user_name TEXT NOT NULL,
+      hours INTEGER NOT NULL,
+      PRIMARY KEY (rule_id, local_date, time_zone, user_name)
+    ) WITHOUT ROWID`,
+    `INSERT INTO local_user_hours (rule_id, local_date, time_zone, user_name, hours)
+      SELECT rule_id, local_date, time_zone, user_name, sum(DISTINCT 1 << local_hour)
+      FROM local_presence GROUP BY rule_id, local_date, time_zone, user_name`,
+    "DROP TABLE local_presence",
+  ]);
+}
+
 /** Every step, in order: never reorder or edit one that was released. */
 export const SITE_MIGRATIONS: readonly Migration[] = [
   { name: "client_secrets", run: moveClientSecrets },
   { name: "added_columns", run: addColumns },
   { name: "zoned_cells", run: keyCellsByZone },
+  { name: "hours_in_days", run: hoursIntoDays },
 ];

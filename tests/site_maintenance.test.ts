@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { join } from "node:path";
 import * as A from "@automerge/automerge";
 import { runMaintenance } from "../site/usage/retention.ts";
-import { summaryDocId } from "../model/doc_id.ts";
+import { dayOf, summaryDocId } from "../model/doc_id.ts";
 import { type SiteContext } from "../site/site_context.ts";
 import { closeSite, openSite } from "../site/site_server.ts";
 import { tempDir } from "./helpers/metered_program.ts";
@@ -56,11 +56,21 @@ describe("retention", () => {
       `INSERT INTO monthly_usage VALUES ('S01-1', '2025-01', 'ann', 'c1', 1, 1, 1, 0, 0),
         ('S01-1', '2026-11', 'ann', 'c1', 1, 1, 1, 0, 0)`,
     );
+    // Users' hours on the local date before the first day with raw sessions can still
+    // change (that day's runs reach back into it); the date before that cannot.
+    const rawDay = NOW - site.settings.rawRetentionDays * DAY;
+    const dates = [rawDay - 2 * DAY, rawDay - DAY, NOW].map((t) => dayOf(t));
+    await site.db.execute({
+      sql: `INSERT INTO local_user_hours SELECT 'S01-1', value, 'UTC', 'ann', 1 FROM json_each(?)`,
+      args: [JSON.stringify(dates)],
+    });
     const result = await runMaintenance(site.db, site.lock, site.settings, NOW);
     expect(result.rawSessions).toBe(12_000);
+    expect((await site.db.execute("SELECT local_date FROM local_user_hours ORDER BY 1")).rows
+      .map((r) => r.local_date)).toEqual(dates.slice(1));
     expect(await count("SELECT count(*) FROM usage_sessions")).toBe(13);
     expect(await count("SELECT count(*) FROM usage_sessions WHERE end_ms IS NULL")).toBe(3);
-    expect(result.summaryRows).toBe(2);
+    expect(result.summaryRows).toBe(3);
     expect(await count("SELECT count(*) FROM hourly_usage")).toBe(1);
     expect(await count("SELECT count(*) FROM monthly_usage WHERE month = '2026-11'")).toBe(1);
     // Nothing left to do the second time.

@@ -13,6 +13,10 @@ import { openSiteDatabase, SITE_SCHEMA_VERSION } from "../site/site_db.ts";
 import { databaseRows, databaseValue } from "./helpers/database_rows.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 
+/** Tables a step replaced, moving their rows into other tables (`MOVED_INTO`). */
+const MOVED = ["local_presence"];
+const MOVED_INTO = ["local_user_hours"];
+
 const FIXTURE = fileURLToPath(new URL("./data/schemas/site-0.1.0.db", import.meta.url));
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -76,7 +80,8 @@ describe("site database migrations", () => {
     const db = createClient({ url: `file:${path}` });
     try {
       const result = await db.execute("SELECT sql FROM sqlite_schema ORDER BY name");
-      return result.rows.map((row) => String(row.sql));
+      // Spacing aside: `ALTER TABLE ... ADD COLUMN` writes a column on the line before.
+      return result.rows.map((row) => String(row.sql).replace(/\s+/g, " "));
     } finally {
       db.close();
     }
@@ -94,24 +99,44 @@ describe("site database migrations", () => {
 
     await openAndClose(path);
     expect(await databaseValue(path, "PRAGMA user_version")).toBe(SITE_SCHEMA_VERSION);
-    expect(keptRows(await databaseRows(path), before)).toEqual(before);
+    expect(keptRows(await databaseRows(path), before)).toEqual(withoutMoved(before));
     const schema = await schemaText(path);
 
     await openAndClose(path);
-    expect(keptRows(await databaseRows(path), before)).toEqual(before);
+    expect(keptRows(await databaseRows(path), before)).toEqual(withoutMoved(before));
     expect(await schemaText(path)).toEqual(schema);
   });
 
   /**
-   * The tables of `before` as `after` has them; tables added since (for
-   * features newer than the file) must be there, and empty.
+   * The tables of `before` as `after` has them, each row with only the
+   * columns it had; tables added since (for features newer than the file)
+   * must be there, and empty. A table a step moved elsewhere
+   * ({@linkcode MOVED}) is left out: its own test checks where its rows went.
    */
   function keptRows(after: Record<string, string[]>, before: Record<string, string[]>) {
     for (const [table, rows] of Object.entries(after)) {
-      if (!(table in before)) expect(rows, `new table ${table}`).toEqual([]);
+      if (!(table in before) && !MOVED_INTO.includes(table)) {
+        expect(rows, `new table ${table}`).toEqual([]);
+      }
     }
-    return Object.fromEntries(Object.keys(before).map((table) => [table, after[table]]));
+    const kept = Object.keys(before).filter((table) => !MOVED.includes(table));
+    return Object.fromEntries(
+      kept.map((table) => [table, asBefore(after[table], before[table][0])]),
+    );
   }
+
+  /** Rows with only the columns of `example` (new columns hold their defaults). */
+  function asBefore(rows: string[] | undefined, example: string | undefined): string[] | undefined {
+    if (!rows || example === undefined) return rows;
+    const columns = Object.keys(JSON.parse(example));
+    return rows.map((row) => {
+      const values = JSON.parse(row);
+      return JSON.stringify(Object.fromEntries(columns.map((c) => [c, values[c]])));
+    }).sort();
+  }
+
+  const withoutMoved = (rows: Record<string, string[]>) =>
+    Object.fromEntries(Object.entries(rows).filter(([table]) => !MOVED.includes(table)));
 
   test("a new database is made at the latest version with the schema an old one reaches", async () => {
     const fresh = `${temp.dir}/fresh.db`;
@@ -133,7 +158,7 @@ describe("site database migrations", () => {
       await openAndClose(path);
       const after = await databaseRows(path);
       expect(await databaseValue(path, "PRAGMA user_version")).toBe(SITE_SCHEMA_VERSION);
-      for (const [table, rows] of Object.entries(before)) {
+      for (const [table, rows] of Object.entries(withoutMoved(before))) {
         expect(after[table], table).toHaveLength(rows.length);
       }
       await openAndClose(path);
@@ -152,6 +177,30 @@ describe("site database migrations", () => {
     const sessions = await databaseRows(`${temp.dir}/before-the-language-column.db`);
     expect(sessions.usage_sessions.map((row) => JSON.parse(row).language)).toEqual([null, null]);
     expect(sessions.audit_log.map((row) => JSON.parse(row).count)).toEqual([1]);
+  });
+
+  test("local-hour presence moves onto the day's usage rows and users' hours", async () => {
+    const path = await copyOfFixture("hours.db");
+    await openAndClose(path);
+    const rows = await databaseRows(path);
+    const pick = (table: string, columns: string[]) =>
+      rows[table].map((row) => {
+        const values = JSON.parse(row);
+        return columns.map((c) => values[c]).join("|");
+      });
+    expect(rows.local_presence).toBeUndefined();
+    // Bit (local date - UTC day) * 24 + local hour + 12: hour 10 of the same date is bit 22.
+    expect(pick("daily_usage", ["client_id", "user_name", "time_zone", "local_hours"])).toEqual([
+      `c1|ann|UTC|${2 ** 22}`,
+      `c1|bob|UTC|${2 ** 22 + 2 ** 23 + 2 ** 24}`,
+      `c2|eve|Europe/Paris|${2 ** 23 + 2 ** 24}`,
+    ]);
+    expect(pick("local_user_hours", ["rule_id", "local_date", "time_zone", "user_name", "hours"]))
+      .toEqual([
+        `S01-1|2026-03-02|UTC|ann|${2 ** 10}`,
+        `S01-1|2026-03-02|UTC|bob|${2 ** 10 + 2 ** 11 + 2 ** 12}`,
+        `S01-2|2026-03-02|Europe/Paris|eve|${2 ** 11 + 2 ** 12}`,
+      ]);
   });
 
   test("two processes opening one old file at once both open it, each step done once", async () => {
@@ -173,7 +222,7 @@ describe("site database migrations", () => {
     const steps = logs.split("\n").filter((line) => line.includes('"database migrated"'));
     expect(steps).toHaveLength(SITE_SCHEMA_VERSION);
     expect(await databaseValue(path, "PRAGMA user_version")).toBe(SITE_SCHEMA_VERSION);
-    expect(keptRows(await databaseRows(path), before)).toEqual(before);
+    expect(keptRows(await databaseRows(path), before)).toEqual(withoutMoved(before));
   });
 
   test("a database of a newer Meter is refused and left unchanged", async () => {

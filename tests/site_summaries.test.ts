@@ -181,6 +181,10 @@ describe("summaries", () => {
   });
 
   test("local-hour users, in each computer's own time zone, equal the oracle's", async () => {
+    await expectLocalHoursAsOracle();
+  });
+
+  async function expectLocalHoursAsOracle() {
     const expected = oracleLocalHours(oracleInput());
     const rows = await table("SELECT * FROM local_hour_users");
     for (const r of rows) {
@@ -191,7 +195,7 @@ describe("summaries", () => {
       rows.map((r) => [`${r.rule_id}|${r.local_date}|${r.local_hour}|${r.time_zone}`, r.users]),
     );
     expect(actual).toEqual(Object.fromEntries(expected));
-  });
+  }
 
   test("a late session changes the hours it covers and nothing else", async () => {
     const before = await summaryTables();
@@ -219,6 +223,12 @@ describe("summaries", () => {
     expect(diffKeys(before.totals, after.totals)).toEqual(["S01-2|2026-11"]);
     // And everything still equals the oracle.
     expect(Object.keys(after.hourly).length).toBe(oracleHours(oracleInput()).size);
+    await expectLocalHoursAsOracle();
+    // Cut short, it leaves its second hour: eve's hours there go from the counts.
+    late.end = start + 10 * MINUTE;
+    await send(client);
+    await summarise();
+    await expectLocalHoursAsOracle();
   });
 
   test("a rebuild from scratch gives the same tables", async () => {
@@ -251,6 +261,8 @@ describe("summaries", () => {
       `SELECT sum(run_ms) AS ms, sum(runs) AS runs FROM monthly_usage WHERE user_name = 'fay'`,
     );
     expect(ended[0]).toEqual({ ms: 80 * MINUTE, runs: 1 });
+    // The hours it no longer reaches are taken out of the local-hour counts.
+    await expectLocalHoursAsOracle();
     const hours = await table(
       `SELECT sum(run_ms) AS ms FROM hourly_usage WHERE rule_id = 'S01-3' AND hour_ms >= ${
         Math.floor(start / HOUR) * HOUR
@@ -289,6 +301,10 @@ describe("summaries", () => {
       local: await keyed(
         "SELECT * FROM local_hour_users",
         (r) => `${r.rule_id}|${r.local_date}|${r.local_hour}|${r.time_zone}`,
+      ),
+      userHours: await keyed(
+        "SELECT * FROM local_user_hours",
+        (r) => `${r.rule_id}|${r.local_date}|${r.time_zone}|${r.user_name}`,
       ),
       daily: await keyed(
         "SELECT * FROM daily_usage",

@@ -132,7 +132,7 @@ describe("summaries of the sites below, at the parent", () => {
 
   test("a record about the parent's own client or another site's client changes nothing", async () => {
     await site.db.execute(
-      `INSERT INTO daily_usage VALUES ('ownclient', '${DAY}', 'TOP-1', 'ann', 7, 1, 1, 0, 0)`,
+      `INSERT INTO daily_usage VALUES ('ownclient', '${DAY}', 'TOP-1', 'ann', 7, 1, 1, 0, 0, 'UTC', 0)`,
     );
     const chb = A.init<Record<string, Uint8Array>>();
     let cha = A.init<Record<string, Uint8Array>>();

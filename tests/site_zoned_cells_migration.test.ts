@@ -2,7 +2,8 @@
  * A site database made before local-hour users were kept per time zone is
  * moved over when opened: `local_hour_users` and `site_local_hour_users`
  * are made again with the zone in their key, `local_presence` gains the
- * zone, and every row they held reads as UTC (how the time-of-day report
+ * zone (and later moves into `local_user_hours`), and every row they held
+ * reads as UTC (how the time-of-day report
  * took every row then). Opening it again changes nothing more.
  */
 import { createClient } from "@libsql/client";
@@ -62,8 +63,9 @@ describe("local-hour tables made before time zones were kept", () => {
     (await db.execute(sql)).rows.map((r) => ({ ...r }));
 
   async function expectMovedOver(db: Awaited<ReturnType<typeof openSiteDatabase>>) {
-    expect(await rows(db, "SELECT user_name, time_zone FROM local_presence")).toEqual([
-      { user_name: "ann", time_zone: "UTC" },
+    // Presence has since moved into users' hours (step 4): hour 9 is bit 9.
+    expect(await rows(db, "SELECT user_name, time_zone, hours FROM local_user_hours")).toEqual([
+      { user_name: "ann", time_zone: "UTC", hours: 2 ** 9 },
     ]);
     expect(await rows(db, "SELECT * FROM local_hour_users")).toEqual([
       {

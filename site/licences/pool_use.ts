@@ -32,7 +32,7 @@ export async function poolUse(
         SELECT client_id, user_name, run_ms FROM monthly_usage
           WHERE rule_id IN pool AND month >= ?2
         UNION ALL
-        SELECT client_id, user_name, run_ms FROM daily_usage INDEXED BY daily_usage_by_rule
+        SELECT client_id, user_name, run_ms FROM daily_usage INDEXED BY daily_usage_by_rule_day
           WHERE rule_id IN pool AND day >= ?3 AND day < ?4
       )
       SELECT client_id, user_name, sum(run_ms) AS run_ms FROM runs

@@ -2,12 +2,14 @@
  * One computer's UTC day, from its sessions that overlap the day: per rule
  * and user, the runs started that day, the time run within it, the last
  * moment of use, the remote share; and which local hours (in the computer's
- * own time zone) each user ran each rule's program in.
+ * own time zone) each user ran each rule's program in, as the cell's
+ * `localHours` mask (`local_hours_mask.ts`).
  *
  * @module
  */
 import { dayStart } from "../../model/doc_id.ts";
 import { LocalClock } from "./local_clock.ts";
+import { localHourBit, withBit } from "./local_hours_mask.ts";
 import { DAY_MS, endOf, type SummarySession } from "./summary_session.ts";
 
 export interface DayCell {
@@ -18,20 +20,13 @@ export interface DayCell {
   lastUseMs: number;
   remoteRuns: number;
   remoteRunMs: number;
-}
-
-export interface PresenceRow {
-  ruleId: string;
-  user: string;
-  localDate: string;
-  localHour: number;
-  weekday: number;
+  /** The local hours it ran in, in `timeZone` (`local_hours_mask.ts`). */
+  localHours: number;
 }
 
 export interface ClientDayFigures {
   cells: DayCell[];
-  presence: PresenceRow[];
-  /** The time zone the presence's local hours were read in. */
+  /** The time zone the cells' local hours were read in. */
   timeZone: string;
 }
 
@@ -45,7 +40,6 @@ export function clientDayFigures(
   const to = from + DAY_MS;
   const clock = LocalClock.of(timeZone);
   const cells = new Map<string, DayCell>();
-  const presence = new Map<string, PresenceRow>();
   for (const s of sessions) {
     const end = endOf(s, now);
     const startsToday = s.start >= from && s.start < to;
@@ -65,6 +59,7 @@ export function clientDayFigures(
           lastUseMs: 0,
           remoteRuns: 0,
           remoteRunMs: 0,
+          localHours: 0,
         },
       );
     }
@@ -80,15 +75,9 @@ export function clientDayFigures(
       ? clock.hoursOverlapping(within[0], within[1])
       : [clock.hourOf(within[0])];
     for (const hour of hours) {
-      const row = {
-        ruleId: s.ruleId,
-        user: s.user,
-        localDate: hour.date,
-        localHour: hour.hour,
-        weekday: hour.weekday,
-      };
-      presence.set(`${key}\u0000${hour.date}\u0000${hour.hour}`, row);
+      const bit = localHourBit(day, hour.date, hour.hour);
+      if (bit !== null) cell.localHours = withBit(cell.localHours, bit);
     }
   }
-  return { cells: [...cells.values()], presence: [...presence.values()], timeZone };
+  return { cells: [...cells.values()], timeZone };
 }

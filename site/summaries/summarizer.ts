@@ -40,11 +40,9 @@ import {
   clientDaysStatements,
   clientMonthsStatements,
   hourStatements,
-  localHoursStatements,
-  type PresenceKey,
-  presenceStatements,
   ruleMonthStatements,
 } from "./summary_statements.ts";
+import { type UserHoursKey, userHoursKeys, userHoursStatements } from "./local_user_hours.ts";
 import { DAY_MS, HOUR_MS, type SummarySession } from "./summary_session.ts";
 import { loadSummaryState, type SummaryState, summaryStateStatements } from "./summary_state.ts";
 
@@ -230,12 +228,11 @@ export class Summarizer {
     }
     for (const date of above.localDates()) days.add(date);
     const below = await this.#monthsOfSitesBelow();
-    writes.push(...above.statements(), ...below.statements, [
-      ...last,
-      ...below.done,
-      markDaysStatement(days),
-    ]);
+    writes.push(...above.statements(), ...below.statements);
     await this.#store(writes);
+    // Read after the days are stored: a user's hours are the union of all their days.
+    await this.#store(await userHoursStatements(this.#o.db, above.userHoursKeys()));
+    await this.#store([[...last, ...below.done, markDaysStatement(days)]]);
   }
 
   /**
@@ -322,7 +319,6 @@ export class Summarizer {
           sql: `DELETE FROM daily_usage WHERE ${inOwnClients("client_id")}`,
           args: [],
         },
-        { sql: "DELETE FROM local_presence", args: [] },
       ],
     ]);
     const zones = await timeZonesOf(db, await allClientIds(db));
@@ -339,7 +335,6 @@ export class Summarizer {
       await this.#store([
         hourStatements(day, day + DAY_MS, hourFigures(sessions, hours, now), now),
         ...dayWrites(dayOf(day), entries),
-        presenceStatements([], entries.flatMap((e) => presenceKeys(dayOf(day), e))),
       ]);
       total.sessions += sessions.filter((s) => s.start >= day).length;
       total.hours += 24;
@@ -415,33 +410,16 @@ function chunks<T>(items: T[], size: number): T[][] {
 const key = (...parts: (string | number)[]) => parts.join("\u0000");
 
 /**
- * A computer's `local_presence` rows of a UTC day, as its figures say now. The
- * zone is part of the row, so a computer that moves to another zone has its
- * rows, and the cells they count in, replaced at its day's next recompute.
- */
-function presenceKeys(day: string, { clientId, figures }: DayEntry): PresenceKey[] {
-  return figures.presence.map((
-    p,
-  ) => [p.ruleId, p.localDate, p.localHour, p.user, clientId, day, figures.timeZone]);
-}
-
-/**
  * What changed above the days recomputed: the computers' months to re-add,
- * the rules' months whose totals change, and the computers' presence in
- * local hours with the users of the cells it changes recounted.
+ * the rules' months whose totals change, and the users whose local hours may
+ * have changed (those of the rows a day held before, and of the rows it
+ * holds now).
  */
 class AboveDays {
   /** Client ids by month. */
   readonly #clientMonths = new Map<string, Set<string>>();
   readonly #ruleMonths = new Set<string>();
-  /** Local-hour cells (rule, date, hour) whose users change. */
-  readonly #cells = new Set<string>();
-  /**
-   * Per day, the presence rows that changed and the recount of the cells
-   * they touch, in one transaction: a crash between the two would leave
-   * counts that the next run, finding no change, never corrects.
-   */
-  readonly #presence: InStatement[][] = [];
+  readonly #userHours = new Map<string, UserHoursKey>();
 
   /** Notes what some computers' recomputed day changes, reading what they held before. */
   async noteDay(db: Client, day: string, entries: DayEntry[]): Promise<void> {
@@ -453,39 +431,42 @@ class AboveDays {
       args: [month, ids],
     });
     for (const row of rules.rows) this.#ruleMonths.add(key(row.rule_id as string, month));
-    const stored = await db.execute({
-      sql: `SELECT json_group_array(json_array(rule_id, local_date, local_hour, user_name,
-        client_id, utc_day, time_zone)) AS rows FROM local_presence
-        WHERE utc_day = ? AND ${ofClients}`,
+    const before = await db.execute({
+      sql: `SELECT rule_id, user_name, time_zone, local_hours FROM daily_usage
+        WHERE day = ? AND ${ofClients} AND local_hours != 0`,
       args: [day, ids],
     });
-    const before = new Map<string, PresenceKey>(
-      (JSON.parse(stored.rows[0].rows as string) as PresenceKey[]).map((k) => [key(...k), k]),
-    );
+    this.#noteHours(userHoursKeys(
+      day,
+      before.rows.map((r) => ({
+        ruleId: r.rule_id as string,
+        user: r.user_name as string,
+        timeZone: r.time_zone as string,
+        localHours: r.local_hours as number,
+      })),
+    ));
     let clients = this.#clientMonths.get(month);
     if (!clients) this.#clientMonths.set(month, clients = new Set());
-    const added: PresenceKey[] = [];
-    for (const entry of entries) {
-      clients.add(entry.clientId);
-      for (const cell of entry.figures.cells) this.#ruleMonths.add(key(cell.ruleId, month));
-      for (const row of presenceKeys(day, entry)) if (!before.delete(key(...row))) added.push(row);
+    for (const { clientId, figures } of entries) {
+      clients.add(clientId);
+      for (const cell of figures.cells) this.#ruleMonths.add(key(cell.ruleId, month));
+      const zone = figures.timeZone;
+      this.#noteHours(userHoursKeys(day, figures.cells.map((c) => ({ ...c, timeZone: zone }))));
     }
-    const removed = [...before.values()];
-    const cells = new Map<string, [string, string, number]>();
-    for (const [rule, date, hour] of [...added, ...removed]) {
-      cells.set(key(rule, date, hour), [rule, date, hour]);
-    }
-    if (cells.size === 0) return;
-    for (const cell of cells.keys()) this.#cells.add(cell);
-    this.#presence.push([
-      ...presenceStatements(removed, added),
-      ...chunks([...cells.values()], 5_000).flatMap(localHoursStatements),
-    ]);
   }
 
-  /** The local dates whose cells change. */
+  #noteHours(keys: UserHoursKey[]): void {
+    for (const k of keys) this.#userHours.set(key(...k), k);
+  }
+
+  /** The users whose hours to count again. */
+  userHoursKeys(): Iterable<UserHoursKey> {
+    return this.#userHours.values();
+  }
+
+  /** The local dates whose cells may change. */
   localDates(): Set<string> {
-    return new Set([...this.#cells].map((k) => k.split("\u0000")[1]));
+    return new Set([...this.#userHours.values()].map((k) => k[1]));
   }
 
   statements(): InStatement[][] {
@@ -497,6 +478,6 @@ class AboveDays {
     const totals = [...this.#ruleMonths].map((k) =>
       ruleMonthStatements(...(k.split("\u0000") as [string, string]))
     );
-    return [...this.#presence, ...months, ...totals];
+    return [...months, ...totals];
   }
 }

@@ -15,15 +15,19 @@
  *   reached.
  * - **remote** figures count sessions flagged `remote` only.
  * - **pairs** are distinct (user, computer) pairs.
- * - `local_presence` says which user ran a rule's program on which computer
- *   in which hour of that computer's local clock, and the time zone that
- *   clock was read in; `local_hour_users` counts its distinct users per rule,
- *   local date, local hour (weekday 1 = Monday ... 7 = Sunday) and time zone,
- *   for the time-of-day report. The zone is kept because the report's window
- *   is each computer's own last N local dates, which end on different dates
- *   in different zones at the same instant; a user seen in two zones in the
- *   same local hour counts once in each. Rows summarised before zones were
- *   kept read as UTC, as the report read every row then.
+ * - A `daily_usage` row's `local_hours` says in which hours of the
+ *   computer's local clock the user ran the rule's program that UTC day, and
+ *   `time_zone` the zone that clock was read in (`local_hours_mask.ts`).
+ *   `local_user_hours` is, per rule, local date, time zone and user, the
+ *   union of those hours over the site's computers, and `local_hour_users`
+ *   counts its users per rule, local date, local hour (weekday 1 = Monday
+ *   ... 7 = Sunday) and time zone, for the time-of-day report. The zone is
+ *   kept because the report's window is each computer's own last N local
+ *   dates, which end on different dates in different zones at the same
+ *   instant; a user seen in two zones in the same local hour counts once in
+ *   each. Rows summarised before zones were kept read as UTC, as the report
+ *   read every row then. A day's hours ride on its usage row rather than a
+ *   row per hour: a twentieth of the bytes.
  * - `monthly_totals` is per rule and month what `total-usage` and
  *   `remote-usage` show, so those reports read one row per rule.
  *
@@ -59,6 +63,16 @@ export const LOCAL_HOUR_USERS_TABLE = `CREATE TABLE IF NOT EXISTS local_hour_use
     PRIMARY KEY (rule_id, local_date, local_hour, time_zone)
   ) WITHOUT ROWID`;
 
+/** Per rule, local date, time zone and user: the local hours (bit h: hour h) they ran it in. */
+export const LOCAL_USER_HOURS_TABLE = `CREATE TABLE IF NOT EXISTS local_user_hours (
+    rule_id TEXT NOT NULL,
+    local_date TEXT NOT NULL,
+    time_zone TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    hours INTEGER NOT NULL,
+    PRIMARY KEY (rule_id, local_date, time_zone, user_name)
+  ) WITHOUT ROWID`;
+
 export const summarySchema = [
   `CREATE TABLE IF NOT EXISTS summary_pending (
     id INTEGER PRIMARY KEY,
@@ -88,11 +102,14 @@ export const summarySchema = [
     last_use_ms INTEGER NOT NULL,
     remote_runs INTEGER NOT NULL,
     remote_run_ms INTEGER NOT NULL,
+    time_zone TEXT NOT NULL DEFAULT 'UTC',
+    local_hours INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (client_id, day, rule_id, user_name)
   ) WITHOUT ROWID`,
   `CREATE INDEX IF NOT EXISTS daily_usage_by_day ON daily_usage (day)`,
-  // A licence's pool over the first, partial month of its window.
-  `CREATE INDEX IF NOT EXISTS daily_usage_by_rule ON daily_usage (rule_id, day)`,
+  // A licence's pool over the first, partial month of its window; a user's
+  // hours of a rule on the days around a local date.
+  `CREATE INDEX IF NOT EXISTS daily_usage_by_rule_day ON daily_usage (rule_id, day, user_name)`,
   `CREATE TABLE IF NOT EXISTS monthly_usage (
     rule_id TEXT NOT NULL,
     month TEXT NOT NULL,
@@ -120,17 +137,6 @@ export const summarySchema = [
     remote_run_ms INTEGER NOT NULL,
     PRIMARY KEY (rule_id, month)
   ) WITHOUT ROWID`,
-  `CREATE TABLE IF NOT EXISTS local_presence (
-    rule_id TEXT NOT NULL,
-    local_date TEXT NOT NULL,
-    local_hour INTEGER NOT NULL,
-    user_name TEXT NOT NULL,
-    client_id TEXT NOT NULL,
-    utc_day TEXT NOT NULL,
-    time_zone TEXT NOT NULL DEFAULT 'UTC',
-    PRIMARY KEY (rule_id, local_date, local_hour, user_name, client_id, utc_day)
-  ) WITHOUT ROWID`,
-  `CREATE INDEX IF NOT EXISTS local_presence_by_client ON local_presence (client_id, utc_day)`,
-  `CREATE INDEX IF NOT EXISTS local_presence_by_day ON local_presence (utc_day)`,
+  LOCAL_USER_HOURS_TABLE,
   LOCAL_HOUR_USERS_TABLE,
 ] as const;

@@ -4,14 +4,17 @@
  * session loses its rows. Many rows travel as one JSON parameter spread by
  * `json_each`: one short statement instead of thousands of parameters.
  *
- * Monthly rows, monthly totals and local-hour user counts are aggregated in
- * SQL from the tables below them, in the same transaction, after those.
+ * Monthly rows and monthly totals are aggregated in SQL from the tables
+ * below them, in the same transaction, after those; after a rebuild, the
+ * local-hour tables are too (`local_user_hours.ts` keeps them up to date
+ * between rebuilds).
  *
  * @module
  */
 import type { InStatement } from "../../store/db.ts";
 import type { ClientDayFigures } from "./client_day_figures.ts";
 import type { HourFigures } from "./hour_figures.ts";
+import { inOwnClients } from "../clients/clients_table.ts";
 
 /** Rows per bulk statement: keeps each JSON parameter to a few megabytes. */
 const ROWS_PER_STATEMENT = 20_000;
@@ -101,6 +104,8 @@ export function clientDaysStatements(
         "last_use_ms",
         "remote_runs",
         "remote_run_ms",
+        "time_zone",
+        "local_hours",
       ],
       clients.flatMap(({ clientId, figures }) =>
         figures.cells.map((
@@ -115,34 +120,12 @@ export function clientDaysStatements(
           c.lastUseMs,
           c.remoteRuns,
           c.remoteRunMs,
+          figures.timeZone,
+          c.localHours,
         ])
       ),
     ),
   ];
-}
-
-/** A row of `local_presence`: [rule, local date, local hour, user, client, UTC day, time zone]. */
-export type PresenceKey = [string, string, number, string, string, string, string];
-
-const PRESENCE_COLUMNS = [
-  "rule_id",
-  "local_date",
-  "local_hour",
-  "user_name",
-  "client_id",
-  "utc_day",
-  "time_zone",
-];
-
-/**
- * Takes out and adds `local_presence` rows. Only the rows that changed are
- * written: a computer's presence changes when it is first seen in a local
- * hour, while its day's figures are recomputed at every run.
- */
-export function presenceStatements(removed: PresenceKey[], added: PresenceKey[]): InStatement[] {
-  const remove = `DELETE FROM local_presence WHERE (${PRESENCE_COLUMNS.join(", ")}) IN
-    (${fromJsonRows(PRESENCE_COLUMNS)})`;
-  return [...perRows(remove, removed), ...bulkInsert("local_presence", PRESENCE_COLUMNS, added)];
 }
 
 const MONTHLY_FROM_DAILY = `SELECT rule_id, substr(day, 1, 7), user_name, client_id, sum(runs),
@@ -190,30 +173,22 @@ export function ruleMonthStatements(ruleId: string, month: string): InStatement[
   ];
 }
 
-const CELLS_FROM_PRESENCE = `SELECT rule_id, local_date, local_hour,
-  CAST(strftime('%u', local_date) AS INTEGER), count(DISTINCT user_name), time_zone
-  FROM local_presence`;
-const CELL_COLUMNS = "rule_id, local_date, local_hour, weekday, users, time_zone";
-const CELL_GROUPS = "rule_id, local_date, local_hour, time_zone";
+const HOURS = Array.from({ length: 24 }, (_, h) => h);
 
 /**
- * Recounts the distinct users of rules in local hours, given as [rule, date,
- * hour]: the cell of every time zone seen in that hour.
+ * Every user's hours per rule, local date and zone, from this site's own
+ * computers' days: each day's mask spread over the three local dates it may
+ * hold (`local_hours_mask.ts`), then OR-ed, an hour at a time, since SQLite
+ * has no bitwise aggregate.
  */
-export function localHoursStatements(cells: [string, string, number][]): InStatement[] {
-  if (cells.length === 0) return [];
-  const json = JSON.stringify(cells);
-  const inCells = "(rule_id, local_date, local_hour) IN " +
-    "(SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?))";
-  return [
-    { sql: `DELETE FROM local_hour_users WHERE ${inCells}`, args: [json] },
-    {
-      sql: `INSERT INTO local_hour_users (${CELL_COLUMNS}) ${CELLS_FROM_PRESENCE}
-        WHERE ${inCells} GROUP BY ${CELL_GROUPS}`,
-      args: [json],
-    },
-  ];
-}
+const USER_HOURS_FROM_DAILY = `WITH spread AS (
+    SELECT rule_id, date(day, k.value || ' days') AS local_date, time_zone, user_name,
+      (local_hours >> (24 * k.value + 12)) & ${0xffffff} AS hours
+    FROM daily_usage, json_each('[-1,0,1]') k
+    WHERE local_hours != 0 AND ${inOwnClients("client_id")})
+  SELECT rule_id, local_date, time_zone, user_name,
+    ${HOURS.map((h) => `max(hours & ${2 ** h})`).join(" | ")}
+  FROM spread WHERE hours != 0 GROUP BY rule_id, local_date, time_zone, user_name`;
 
 /** After a rebuild of the tables below them: every monthly row, total and cell at once. */
 export const aggregateAllStatements: InStatement[] = [
@@ -222,6 +197,12 @@ export const aggregateAllStatements: InStatement[] = [
     GROUP BY rule_id, substr(day, 1, 7), user_name, client_id`,
   "DELETE FROM monthly_totals",
   `INSERT INTO monthly_totals (${TOTALS_COLUMNS}) ${TOTALS_FROM_MONTHLY} GROUP BY rule_id, month`,
+  "DELETE FROM local_user_hours",
+  `INSERT INTO local_user_hours (rule_id, local_date, time_zone, user_name, hours)
+    ${USER_HOURS_FROM_DAILY}`,
   "DELETE FROM local_hour_users",
-  `INSERT INTO local_hour_users (${CELL_COLUMNS}) ${CELLS_FROM_PRESENCE} GROUP BY ${CELL_GROUPS}`,
-];
+  `INSERT INTO local_hour_users (rule_id, local_date, local_hour, weekday, users, time_zone)
+    SELECT rule_id, local_date, h.value, CAST(strftime('%u', local_date) AS INTEGER), count(*),
+      time_zone FROM local_user_hours, json_each('${JSON.stringify(HOURS)}') h
+    WHERE (hours >> h.value) & 1 GROUP BY rule_id, local_date, h.value, time_zone`,
+].map((sql) => ({ sql, args: [] }));

@@ -4,8 +4,8 @@
  * few thousand rows, each its own short transaction under the write lock,
  * so ingest never waits behind a long delete.
  *
- * Local-hour presence, needed only to recount days whose raw sessions still
- * exist, goes with the raw sessions. Summary documents (this site's own and
+ * Users' local hours (`local_user_hours`), needed only to recount days whose
+ * raw sessions still exist, go with the raw sessions. Summary documents (this site's own and
  * those of the sites below), and the per-site rows of the sites below, go
  * with the summaries, so a site's sync with its parent does not list a
  * growing number of documents year after year.
@@ -45,11 +45,13 @@ export async function runMaintenance(
   const expiredSessions = deleteEndedBeforeStatement(raw, BATCH);
   const deletes: [string, unknown[]][] = [
     [expiredSessions.sql, expiredSessions.args],
+    // A user's hours on a local date before the first UTC day with raw
+    // sessions can no longer change: their cells are final.
     [
-      `DELETE FROM local_presence WHERE (rule_id, local_date, local_hour, user_name, client_id,
-        utc_day) IN (SELECT rule_id, local_date, local_hour, user_name, client_id, utc_day
-        FROM local_presence WHERE utc_day < ? LIMIT ${BATCH})`,
-      [dayOf(raw)],
+      `DELETE FROM local_user_hours WHERE (rule_id, local_date, time_zone, user_name) IN
+        (SELECT rule_id, local_date, time_zone, user_name FROM local_user_hours
+        WHERE local_date < ? LIMIT ${BATCH})`,
+      [dayOf(raw - DAY_MS)],
     ],
     [
       `DELETE FROM hourly_usage WHERE (rule_id, hour_ms) IN

@@ -99,13 +99,23 @@ const FROM_JSON = `SELECT ${
  * Only this site's own clients are summarised here: sessions an agent of a
  * site below left here while its own site was away are kept, and counted
  * once, through its own site's summaries when it syncs there again.
+ *
+ * A session that changes is queued as it is now and, when it ended before
+ * and its times moved, as it was: a run cut short, or moved by a clock
+ * correction, leaves hours that must be counted again without it.
  */
 const PENDING_SQL = `INSERT INTO summary_pending (rule_id, client_id, start_ms, end_ms, was_running)
   SELECT j.value ->> 2, j.value ->> 0, j.value ->> 8, j.value ->> 9,
     u.session_id IS NOT NULL AND u.end_ms IS NULL
   FROM json_each(?) j LEFT JOIN usage_sessions u
     ON u.client_id = j.value ->> 0 AND u.session_id = j.value ->> 1
-  WHERE ${isOwnClient("j.value ->> 0")}`;
+  WHERE ${isOwnClient("j.value ->> 0")}
+  UNION ALL
+  SELECT u.rule_id, u.client_id, u.start_ms, u.end_ms, 0
+  FROM json_each(?) j JOIN usage_sessions u
+    ON u.client_id = j.value ->> 0 AND u.session_id = j.value ->> 1
+  WHERE u.end_ms IS NOT NULL AND (u.start_ms IS NOT j.value ->> 8 OR u.end_ms IS NOT j.value ->> 9)
+    AND ${isOwnClient("j.value ->> 0")}`;
 
 const UPSERT_SQL = `INSERT INTO usage_sessions (${SESSION_ROW_COLUMNS.join(", ")})
   ${FROM_JSON} WHERE true
@@ -123,7 +133,7 @@ const UPSERT_SQL = `INSERT INTO usage_sessions (${SESSION_ROW_COLUMNS.join(", ")
 export function upsertSessionsStatements(rows: SessionRowValues[]): InStatement[] {
   if (rows.length === 0) return [];
   const json = JSON.stringify(rows);
-  return [{ sql: PENDING_SQL, args: [json] }, { sql: UPSERT_SQL, args: [json] }];
+  return [{ sql: PENDING_SQL, args: [json, json] }, { sql: UPSERT_SQL, args: [json] }];
 }
 
 /** Deletes a client's sessions, queueing them for the summaries first. */

@@ -135,7 +135,7 @@ async function seed(site: SiteContext): Promise<void> {
   );
   await exec(
     site,
-    `INSERT INTO daily_usage VALUES ('c1', '2026-05-04', 'S01-1', 'ann', 1, 60000, ?, 0, 0)`,
+    `INSERT INTO daily_usage VALUES ('c1', '2026-05-04', 'S01-1', 'ann', 1, 60000, ?, 0, 0, 'UTC', 0)`,
     T0 + 60_000,
   );
   await exec(
