@@ -40,6 +40,7 @@ export {
 export { serveQueries } from "./query/query_process.ts";
 export { QUERY_MEMORY_BYTES } from "./query/query_protocol.ts";
 export { Summarizer, type SummarizerOptions, type SummaryRun } from "./summaries/summarizer.ts";
+export { SummarizerThread } from "./summaries/summarizer_thread.ts";
 export { loadSummaryState, summaryStateStatements } from "./summaries/summary_state.ts";
 export { usageStatements } from "./usage/usage_materializer.ts";
 export {

@@ -18,7 +18,7 @@
  * 4. `hours_in_days`: the local hours a user ran a program in move from a row
  *    per hour (`local_presence` and its two indexes, half of a large site's
  *    file) onto the day's `daily_usage` row, and their union per user into
- *    `local_user_hours`. Each step spells out the tables it makes,
+ *    `local_user_hours`; `daily_usage` is keyed by day first. Each step spells out the tables it makes,
  * so a later change to the current schema does not change what it does.
  *
  * @module
@@ -108,40 +108,55 @@ async function keyCellsByZone(tx: Transaction): Promise<void> {
   }
 }
 
-/** `daily_usage` columns step 4 adds. */
-const HOURS_COLUMNS = [
-  ["time_zone", "TEXT NOT NULL DEFAULT 'UTC'"],
-  ["local_hours", "INTEGER NOT NULL DEFAULT 0"],
-] as const;
+/** `daily_usage` as step 4 makes it: keyed by day first, with the day's local hours. */
+const DAILY_USAGE_4 = `CREATE TABLE daily_usage (
+    client_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    runs INTEGER NOT NULL,
+    run_ms INTEGER NOT NULL,
+    last_use_ms INTEGER NOT NULL,
+    remote_runs INTEGER NOT NULL,
+    remote_run_ms INTEGER NOT NULL,
+    time_zone TEXT NOT NULL DEFAULT 'UTC',
+    local_hours INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, client_id, rule_id, user_name)
+  ) WITHOUT ROWID`;
+const DAILY_COLUMNS_3 = "client_id, day, rule_id, user_name, runs, run_ms, last_use_ms, " +
+  "remote_runs, remote_run_ms";
 
 /** A presence row's bit in its UTC day's mask (`site/summaries/local_hours_mask.ts`). */
 const PRESENCE_BIT = "1 << (CAST(round(julianday(local_date) - julianday(utc_day)) AS INTEGER) " +
   "* 24 + local_hour + 12)";
 
 /**
- * The hours of each computer's day go onto its usage rows, and each user's
- * hours per rule, local date and zone into `local_user_hours`; then
- * `local_presence` goes. Each hour of a group is a distinct power of two, so
- * `sum(DISTINCT ...)` is their union. The counts of `local_hour_users` stay
- * as they are: they count the same hours.
+ * `daily_usage` is made again keyed by day first (its old indexes go with
+ * the old table), each row with the hours of its computer's day in
+ * `local_presence`; each user's hours per rule, local date and zone go into
+ * `local_user_hours`; then `local_presence` goes. Each hour of a group is a
+ * distinct power of two, so `sum(DISTINCT ...)` is their union. The counts
+ * of `local_hour_users` stay as they are: they count the same hours.
  */
 async function hoursIntoDays(tx: Transaction): Promise<void> {
   const presence = await tableExists(tx, "local_presence");
   if (await tableExists(tx, "daily_usage")) {
-    for (const [column, type] of HOURS_COLUMNS) {
-      if (await hasColumn(tx, "daily_usage", column)) continue;
-      await tx.execute(`ALTER TABLE daily_usage ADD COLUMN ${column} ${type}`);
-    }
-    // Made again with the user in it, under a new name.
-    await tx.execute("DROP INDEX IF EXISTS daily_usage_by_rule");
-    if (presence) {
-      await tx.execute(`UPDATE daily_usage SET time_zone = p.zone, local_hours = p.hours
-        FROM (SELECT client_id, utc_day, rule_id, user_name, max(time_zone) AS zone,
+    const hours = presence
+      ? `LEFT JOIN (SELECT client_id, utc_day, rule_id, user_name, max(time_zone) AS zone,
           sum(DISTINCT ${PRESENCE_BIT}) AS hours FROM local_presence
           GROUP BY client_id, utc_day, rule_id, user_name) p
-        WHERE daily_usage.client_id = p.client_id AND daily_usage.day = p.utc_day
-          AND daily_usage.rule_id = p.rule_id AND daily_usage.user_name = p.user_name`);
-    }
+        ON p.client_id = d.client_id AND p.utc_day = d.day AND p.rule_id = d.rule_id
+          AND p.user_name = d.user_name`
+      : "LEFT JOIN (SELECT NULL AS zone, NULL AS hours) p ON false";
+    await tx.batch([
+      "ALTER TABLE daily_usage RENAME TO daily_usage_before_4",
+      DAILY_USAGE_4,
+      `INSERT INTO daily_usage (${DAILY_COLUMNS_3}, time_zone, local_hours)
+        SELECT ${DAILY_COLUMNS_3.split(", ").map((c) => `d.${c}`).join(", ")},
+          coalesce(p.zone, 'UTC'), coalesce(p.hours, 0)
+        FROM daily_usage_before_4 d ${hours}`,
+      "DROP TABLE daily_usage_before_4",
+    ]);
   }
   if (!presence) return;
   await tx.batch([

@@ -31,6 +31,8 @@ export class LocalClock {
   readonly #format: Intl.DateTimeFormat;
   /** UTC offset in ms by quarter hour since the epoch. */
   readonly #offsets = new Map<number, number>();
+  /** The local hour of each quarter hour since the epoch (shared: callers must not change it). */
+  readonly #hours = new Map<number, LocalHour>();
 
   private constructor(timeZone: string) {
     this.#format = new Intl.DateTimeFormat("en-CA", {
@@ -59,13 +61,25 @@ export class LocalClock {
     return clock;
   }
 
-  /** The local hour an instant falls in. */
+  /**
+   * The local hour an instant falls in. Local hours begin on quarter hours
+   * of UTC in every zone, so every instant of a quarter hour is in the same
+   * one: it is worked out once per quarter and kept.
+   */
   hourOf(ms: number): LocalHour {
-    const local = ms + this.#offsetAt(ms);
-    const wall = new Date(local);
-    const date = wall.toISOString().slice(0, 10);
-    const intoHour = ((local % HOUR_MS) + HOUR_MS) % HOUR_MS;
-    return { date, hour: wall.getUTCHours(), weekday: weekdayOf(date), start: ms - intoHour };
+    const quarter = Math.floor(ms / QUARTER_MS);
+    let hour = this.#hours.get(quarter);
+    if (!hour) {
+      const at = quarter * QUARTER_MS;
+      const local = at + this.#offsetAt(at);
+      const wall = new Date(local);
+      const date = wall.toISOString().slice(0, 10);
+      const intoHour = ((local % HOUR_MS) + HOUR_MS) % HOUR_MS;
+      hour = { date, hour: wall.getUTCHours(), weekday: weekdayOf(date), start: at - intoHour };
+      if (this.#hours.size > 100_000) this.#hours.clear();
+      this.#hours.set(quarter, hour);
+    }
+    return hour;
   }
 
   /** How far local time is ahead of UTC at an instant. */

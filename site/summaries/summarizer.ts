@@ -18,7 +18,8 @@
  * Computers' days are read and written a day at a time in bulk, so a
  * refresh of ten thousand running sessions is a handful of statements.
  *
- * `rebuild()` computes everything from scratch, one UTC day at a time.
+ * `rebuild()` computes everything from scratch, one UTC day at a time,
+ * adding up the months and local hours above the days as it goes.
  *
  * @module
  */
@@ -36,13 +37,14 @@ import { clientSessionsOfDay, sessionsInWindow } from "./session_reader.ts";
 import { firstSessionStart, runningSessionStarts } from "../usage/sessions_table.ts";
 import { allClientIds, inOwnClients, timeZonesOf } from "../clients/clients_table.ts";
 import {
-  aggregateAllStatements,
+  allTotalsStatements,
   clientDaysStatements,
   clientMonthsStatements,
   hourStatements,
   ruleMonthStatements,
 } from "./summary_statements.ts";
 import { type UserHoursKey, userHoursKeys, userHoursStatements } from "./local_user_hours.ts";
+import { RebuildSums } from "./rebuild_sums.ts";
 import { DAY_MS, HOUR_MS, type SummarySession } from "./summary_session.ts";
 import { loadSummaryState, type SummaryState, summaryStateStatements } from "./summary_state.ts";
 
@@ -311,19 +313,20 @@ export class Summarizer {
     const { db } = this.#o;
     const pendingMax = await db.execute("SELECT coalesce(max(id), 0) AS id FROM summary_pending");
     const first = await firstSessionStart(db);
+    // Only this site's clients: a parent's rows of the sites below stay.
     await this.#store([
+      ["DELETE FROM hourly_usage", "DELETE FROM local_user_hours", "DELETE FROM local_hour_users"]
+        .map((sql) => ({ sql, args: [] })),
       [
-        { sql: "DELETE FROM hourly_usage", args: [] },
-        // Only this site's clients: a parent's daily rows of the sites below stay.
-        {
-          sql: `DELETE FROM daily_usage WHERE ${inOwnClients("client_id")}`,
-          args: [],
-        },
+        { sql: `DELETE FROM daily_usage WHERE ${inOwnClients("client_id")}`, args: [] },
+        { sql: `DELETE FROM monthly_usage WHERE ${inOwnClients("client_id")}`, args: [] },
       ],
     ]);
     const zones = await timeZonesOf(db, await allClientIds(db));
     const total = emptyRun(true);
+    const sums = new RebuildSums();
     const firstDay = first === null ? now + 1 : Math.floor(first / DAY_MS) * DAY_MS;
+    let storing = Promise.resolve();
     for (let day = firstDay; day <= now; day += DAY_MS) {
       await this.#share.turn();
       const sessions = await sessionsInWindow(db, day, day + DAY_MS);
@@ -332,16 +335,24 @@ export class Summarizer {
         clientId,
         figures: clientDayFigures(own, dayOf(day), zone(zones, clientId), now),
       }));
-      await this.#store([
+      const writes = [
         hourStatements(day, day + DAY_MS, hourFigures(sessions, hours, now), now),
         ...dayWrites(dayOf(day), entries),
-      ]);
+        sums.addDay(dayOf(day), entries),
+      ];
+      // One day's writes are stored while the next is read and computed: on
+      // the worker's thread, the site's thread stores them meanwhile.
+      await storing;
+      storing = this.#store(writes);
+      // Awaited with the next day: seen as handled until then.
+      storing.catch(() => {});
       total.sessions += sessions.filter((s) => s.start >= day).length;
       total.hours += 24;
       total.clientDays += entries.length;
       progress(dayOf(day));
     }
-    await this.#store([aggregateAllStatements, [
+    await storing;
+    await this.#store([sums.finish(), allTotalsStatements, [
       markAllDaysStatement,
       { sql: "DELETE FROM summary_pending WHERE id <= ?", args: [pendingMax.rows[0].id] },
       ...summaryStateStatements(db, {

@@ -73,6 +73,12 @@ export const LOCAL_USER_HOURS_TABLE = `CREATE TABLE IF NOT EXISTS local_user_hou
     PRIMARY KEY (rule_id, local_date, time_zone, user_name)
   ) WITHOUT ROWID`;
 
+/**
+ * `daily_usage` is keyed by day first: summaries are written a day at a time,
+ * so rows are added at the end of the table rather than all over it, and
+ * every reader asks for a day, or days, first. No other index by day is
+ * needed.
+ */
 export const summarySchema = [
   `CREATE TABLE IF NOT EXISTS summary_pending (
     id INTEGER PRIMARY KEY,
@@ -104,9 +110,8 @@ export const summarySchema = [
     remote_run_ms INTEGER NOT NULL,
     time_zone TEXT NOT NULL DEFAULT 'UTC',
     local_hours INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (client_id, day, rule_id, user_name)
+    PRIMARY KEY (day, client_id, rule_id, user_name)
   ) WITHOUT ROWID`,
-  `CREATE INDEX IF NOT EXISTS daily_usage_by_day ON daily_usage (day)`,
   // A licence's pool over the first, partial month of its window; a user's
   // hours of a rule on the days around a local date.
   `CREATE INDEX IF NOT EXISTS daily_usage_by_rule_day ON daily_usage (rule_id, day, user_name)`,

@@ -5,16 +5,14 @@
  * `json_each`: one short statement instead of thousands of parameters.
  *
  * Monthly rows and monthly totals are aggregated in SQL from the tables
- * below them, in the same transaction, after those; after a rebuild, the
- * local-hour tables are too (`local_user_hours.ts` keeps them up to date
- * between rebuilds).
+ * below them, in the same transaction, after those (a rebuild adds up the
+ * monthly rows itself: `rebuild_sums.ts`).
  *
  * @module
  */
 import type { InStatement } from "../../store/db.ts";
 import type { ClientDayFigures } from "./client_day_figures.ts";
 import type { HourFigures } from "./hour_figures.ts";
-import { inOwnClients } from "../clients/clients_table.ts";
 
 /** Rows per bulk statement: keeps each JSON parameter to a few megabytes. */
 const ROWS_PER_STATEMENT = 20_000;
@@ -32,7 +30,8 @@ function perRows(sql: string, rows: unknown[][]): InStatement[] {
   return statements;
 }
 
-function bulkInsert(table: string, columns: string[], rows: unknown[][]): InStatement[] {
+/** Inserts rows, given in `columns`' order, a bounded JSON parameter at a time. */
+export function bulkInsert(table: string, columns: string[], rows: unknown[][]): InStatement[] {
   return perRows(`INSERT INTO ${table} (${columns.join(", ")}) ${fromJsonRows(columns)}`, rows);
 }
 
@@ -133,18 +132,31 @@ const MONTHLY_FROM_DAILY = `SELECT rule_id, substr(day, 1, 7), user_name, client
 const MONTHLY_COLUMNS = "rule_id, month, user_name, client_id, runs, run_ms, last_use_ms, " +
   "remote_runs, remote_run_ms";
 
-/** Re-adds some computers' monthly rows of a month from their daily cells. */
+/**
+ * Re-adds some computers' monthly rows of a month from their daily cells.
+ * The month's days are named one by one, so that each (day, computer) is
+ * one seek of `daily_usage`'s key rather than a read of the whole month.
+ */
 export function clientMonthsStatements(month: string, clientIds: string[]): InStatement[] {
   const ids = JSON.stringify(clientIds);
   const ofClients = "client_id IN (SELECT value FROM json_each(?))";
+  const days = JSON.stringify(daysOfMonth(month));
   return [
     { sql: `DELETE FROM monthly_usage WHERE month = ? AND ${ofClients}`, args: [month, ids] },
     {
       sql: `INSERT INTO monthly_usage (${MONTHLY_COLUMNS}) ${MONTHLY_FROM_DAILY}
-        WHERE day >= ? AND day < ? AND ${ofClients} GROUP BY rule_id, user_name, client_id`,
-      args: [`${month}-01`, `${month}-32`, ids],
+        WHERE day IN (SELECT value FROM json_each(?)) AND ${ofClients}
+        GROUP BY rule_id, user_name, client_id`,
+      args: [days, ids],
     },
   ];
+}
+
+/** `YYYY-MM-DD` of every day of a month `YYYY-MM`. */
+function daysOfMonth(month: string): string[] {
+  const [year, index] = month.split("-").map(Number);
+  const length = new Date(Date.UTC(year, index, 0)).getUTCDate();
+  return Array.from({ length }, (_, i) => `${month}-${String(i + 1).padStart(2, "0")}`);
 }
 
 /**
@@ -173,36 +185,8 @@ export function ruleMonthStatements(ruleId: string, month: string): InStatement[
   ];
 }
 
-const HOURS = Array.from({ length: 24 }, (_, h) => h);
-
-/**
- * Every user's hours per rule, local date and zone, from this site's own
- * computers' days: each day's mask spread over the three local dates it may
- * hold (`local_hours_mask.ts`), then OR-ed, an hour at a time, since SQLite
- * has no bitwise aggregate.
- */
-const USER_HOURS_FROM_DAILY = `WITH spread AS (
-    SELECT rule_id, date(day, k.value || ' days') AS local_date, time_zone, user_name,
-      (local_hours >> (24 * k.value + 12)) & ${0xffffff} AS hours
-    FROM daily_usage, json_each('[-1,0,1]') k
-    WHERE local_hours != 0 AND ${inOwnClients("client_id")})
-  SELECT rule_id, local_date, time_zone, user_name,
-    ${HOURS.map((h) => `max(hours & ${2 ** h})`).join(" | ")}
-  FROM spread WHERE hours != 0 GROUP BY rule_id, local_date, time_zone, user_name`;
-
-/** After a rebuild of the tables below them: every monthly row, total and cell at once. */
-export const aggregateAllStatements: InStatement[] = [
-  "DELETE FROM monthly_usage",
-  `INSERT INTO monthly_usage (${MONTHLY_COLUMNS}) ${MONTHLY_FROM_DAILY}
-    GROUP BY rule_id, substr(day, 1, 7), user_name, client_id`,
+/** After a rebuild of the monthly rows: every rule's totals at once. */
+export const allTotalsStatements: InStatement[] = [
   "DELETE FROM monthly_totals",
   `INSERT INTO monthly_totals (${TOTALS_COLUMNS}) ${TOTALS_FROM_MONTHLY} GROUP BY rule_id, month`,
-  "DELETE FROM local_user_hours",
-  `INSERT INTO local_user_hours (rule_id, local_date, time_zone, user_name, hours)
-    ${USER_HOURS_FROM_DAILY}`,
-  "DELETE FROM local_hour_users",
-  `INSERT INTO local_hour_users (rule_id, local_date, local_hour, weekday, users, time_zone)
-    SELECT rule_id, local_date, h.value, CAST(strftime('%u', local_date) AS INTEGER), count(*),
-      time_zone FROM local_user_hours, json_each('${JSON.stringify(HOURS)}') h
-    WHERE (hours >> h.value) & 1 GROUP BY rule_id, local_date, h.value, time_zone`,
 ].map((sql) => ({ sql, args: [] }));
