@@ -11,7 +11,7 @@
  * @module
  */
 import { join } from "node:path";
-import { openSiteDatabase, SESSION_ROW_COLUMNS, type SessionRowValues } from "../site/mod.ts";
+import { openSiteDatabase } from "../site/mod.ts";
 import type { InStatement } from "../store/db.ts";
 import { type BenchFigure, progress, round } from "./bench_figure.ts";
 import { enrollClients, runConcurrently, startBenchSite } from "./bench_site.ts";
@@ -165,37 +165,41 @@ async function requestRate(
  */
 async function plainInsertRate(dir: string, total: number, perTransaction: number) {
   // The site's own columns, so the baseline writes what ingest writes; its SQL stays raw.
-  const columns = SESSION_ROW_COLUMNS.join(", ");
-  const row = (j: number): SessionRowValues => {
+  // The program is stored already: its id is in each row, as ingest finds it.
+  const columns = [
+    "client_id",
+    "session_id",
+    "rule_id",
+    "user_name",
+    "program_id",
+    "pid",
+    "start_ms",
+    "end_ms",
+    "start_not_captured",
+    "end_not_captured",
+    "remote",
+    "updated_at",
+    "clock_offset_ms",
+  ];
+  const program = `INSERT INTO session_programs (id, key, exe, argv0, version, language)
+    VALUES (1, '["/usr/bin/python3.11","python3","3.11.2-1",null]', '/usr/bin/python3.11',
+      'python3', '3.11.2-1', NULL)`;
+  const row = (j: number) => {
     const start = 1_764_000_000_000 + j * 1000;
-    return [
-      `client${j % 400}`,
-      `2026-11-27/${j}`,
-      "S01-1",
-      "alice",
-      "/usr/bin/python3.11",
-      "python3",
-      "3.11.2-1",
-      j,
-      start,
-      start + 30_000,
-      0,
-      0,
-      0,
-      Date.now(),
-      0, // no clock correction
-      null, // no language
-    ];
+    // deno-fmt-ignore
+    return [`client${j % 400}`, `2026-11-27/${j}`, "S01-1", "alice", 1, j, start, start + 30_000,
+      0, 0, 0, Date.now(), 0];
   };
-  const width = SESSION_ROW_COLUMNS.length;
-  const perRow = `INSERT INTO usage_sessions (${columns}) VALUES (${
+  const width = columns.length;
+  const perRow = `INSERT INTO usage_sessions (${columns.join(", ")}) VALUES (${
     Array(width).fill("?").join(", ")
   })`;
-  const bulk = `INSERT INTO usage_sessions (${columns}) SELECT ${
+  const bulk = `INSERT INTO usage_sessions (${columns.join(", ")}) SELECT ${
     Array.from({ length: width }, (_, i) => `value ->> ${i}`).join(", ")
   } FROM json_each(?)`;
   const rate = async (name: string, statements: (from: number, to: number) => InStatement[]) => {
     const db = await openSiteDatabase(join(dir, name));
+    await db.execute(program);
     const started = performance.now();
     for (let i = 0; i < total; i += perTransaction) {
       await db.batch(statements(i, Math.min(total, i + perTransaction)), "write");

@@ -22,7 +22,7 @@ import type { Fleet } from "./usage_fleet.ts";
 import {
   type ClientRowValues,
   insertClientRowsStatement,
-  insertSessionRowsStatement,
+  insertSessionRowsStatements,
   type SessionRowValues,
 } from "../site/mod.ts";
 
@@ -115,7 +115,7 @@ export async function writeUsageHistory(
   let rows: SessionRowValues[] = [];
   let statements: InStatement[] = [];
   const flushRows = () => {
-    if (rows.length > 0) statements.push(insertSessionRowsStatement(rows));
+    if (rows.length > 0) statements.push(...insertSessionRowsStatements(rows));
     rows = [];
   };
   for (let date = firstDate; date <= lastDate; date++) {

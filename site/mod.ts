@@ -49,7 +49,7 @@ export {
   insertClientRowsStatement,
 } from "./clients/clients_table.ts";
 export {
-  insertSessionRowsStatement,
+  insertSessionRowsStatements,
   SESSION_ROW_COLUMNS,
   type SessionRowValues,
 } from "./usage/sessions_table.ts";

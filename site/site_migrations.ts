@@ -18,7 +18,10 @@
  * 4. `hours_in_days`: the local hours a user ran a program in move from a row
  *    per hour (`local_presence` and its two indexes, half of a large site's
  *    file) onto the day's `daily_usage` row, and their union per user into
- *    `local_user_hours`; `daily_usage` is keyed by day first. Each step spells out the tables it makes,
+ *    `local_user_hours`; `daily_usage` is keyed by day first.
+ * 5. `session_programs`: a session names its program (executable, argv[0],
+ *    version, language) by id in `session_programs` instead of holding the
+ *    four strings. Each step spells out the tables it makes,
  * so a later change to the current schema does not change what it does.
  *
  * @module
@@ -175,10 +178,72 @@ async function hoursIntoDays(tx: Transaction): Promise<void> {
   ]);
 }
 
+/** `usage_sessions` and `session_programs` as step 5 makes them. */
+const USAGE_SESSIONS_5 = `CREATE TABLE usage_sessions (
+    client_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    program_id INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER,
+    start_not_captured INTEGER NOT NULL,
+    end_not_captured INTEGER NOT NULL,
+    remote INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    clock_offset_ms INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (client_id, session_id)
+  )`;
+const SESSION_PROGRAMS_5 = `CREATE TABLE session_programs (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    exe TEXT NOT NULL,
+    argv0 TEXT NOT NULL,
+    version TEXT,
+    language TEXT
+  )`;
+/** The columns step 5 keeps as they were. */
+const KEPT_5 = ["client_id", "session_id", "rule_id", "user_name"];
+const KEPT_AFTER_5 = [
+  "pid",
+  "start_ms",
+  "end_ms",
+  "start_not_captured",
+  "end_not_captured",
+  "remote",
+  "updated_at",
+  "clock_offset_ms",
+];
+
+/**
+ * Each session names its program by id: the distinct programs go into
+ * `session_programs`, and `usage_sessions` is made again without the four
+ * strings (its indexes go with the old table and are made again after).
+ */
+async function programsOfSessions(tx: Transaction): Promise<void> {
+  if (!await tableExists(tx, "usage_sessions")) return;
+  if (await hasColumn(tx, "usage_sessions", "program_id")) return;
+  const key = (t: string) => `json_array(${t}.exe, ${t}.argv0, ${t}.version, ${t}.language)`;
+  const of = (columns: string[]) => columns.map((c) => `s.${c}`).join(", ");
+  await tx.batch([
+    SESSION_PROGRAMS_5,
+    `INSERT OR IGNORE INTO session_programs (key, exe, argv0, version, language)
+      SELECT DISTINCT ${key("s")}, s.exe, s.argv0, s.version, s.language FROM usage_sessions s`,
+    "ALTER TABLE usage_sessions RENAME TO usage_sessions_before_5",
+    USAGE_SESSIONS_5,
+    `INSERT INTO usage_sessions (${[...KEPT_5, "program_id", ...KEPT_AFTER_5].join(", ")})
+      SELECT ${of(KEPT_5)}, p.id, ${of(KEPT_AFTER_5)} FROM usage_sessions_before_5 s
+      JOIN session_programs p ON p.key = ${key("s")}`,
+    "DROP TABLE usage_sessions_before_5",
+  ]);
+}
+
 /** Every step, in order: never reorder or edit one that was released. */
 export const SITE_MIGRATIONS: readonly Migration[] = [
   { name: "client_secrets", run: moveClientSecrets },
   { name: "added_columns", run: addColumns },
   { name: "zoned_cells", run: keyCellsByZone },
   { name: "hours_in_days", run: hoursIntoDays },
+  { name: "session_programs", run: programsOfSessions },
 ];

@@ -1,10 +1,10 @@
 /**
- * The columns of a usage session as both ends keep it in libSQL: the
- * agent's sessions not yet written to their document (`agent_sessions`) and
- * the site's rows made from usage documents (`usage_sessions`). One
- * definition, so that a field added to the session record is added to both
- * tables alike. Each table adds its own keys and bookkeeping around them; a
- * column added here needs a migration of each database too
+ * The columns of a usage session as the agent keeps it in libSQL until it is
+ * written to its document (`agent_sessions`). The site keeps the same fields
+ * (`site/usage/sessions_table.ts`), but names the program (executable,
+ * argv[0], version, language) by id in `session_programs`, since a fleet runs
+ * each program a great many times. A field added to the session record is
+ * added to both, with a migration of each database
  * (`site/site_migrations.ts`, `agent/agent_migrations.ts`).
  *
  * @module

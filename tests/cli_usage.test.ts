@@ -14,6 +14,7 @@ import { tempDir } from "./helpers/metered_program.ts";
 import { meter, STACK_FRAME } from "./helpers/meter_cli.ts";
 import { type SiteHandle, startSite } from "./helpers/meter_process.ts";
 import { addRule, makeToken } from "./helpers/site_api.ts";
+import { sessionRowsStatements } from "./helpers/session_rows.ts";
 
 const MAY_FIRST = Date.UTC(2026, 4, 1);
 const SESSIONS = 2500;
@@ -24,15 +25,18 @@ async function seedSessions(file: string): Promise<void> {
   const db = await openSiteDatabase(file);
   const rows = Array.from({ length: SESSIONS }, (_, i) => {
     const start = MAY_FIRST + (i - BEFORE_MAY) * 60_000;
-    return [`s${String(i).padStart(5, "0")}`, start, start + 30_000];
+    return [`s${String(i).padStart(5, "0")}`, start, start + 30_000] as const;
   });
-  await db.execute({
-    sql: `INSERT INTO usage_sessions (client_id, session_id, rule_id, user_name, exe, argv0,
-        version, pid, start_ms, end_ms, start_not_captured, end_not_captured, remote, updated_at)
-      SELECT 'c1', value ->> 0, 'S01-1', 'ann', '/usr/bin/vim', 'vim', NULL, 1, value ->> 1,
-        value ->> 2, 0, 0, 0, 0 FROM json_each(?)`,
-    args: [JSON.stringify(rows)],
-  });
+  const sessions = rows.map(([id, start, end]) => ({
+    client: "c1",
+    id,
+    start,
+    end,
+    exe: "/usr/bin/vim",
+    argv0: "vim",
+    version: null,
+  }));
+  await db.batch(sessionRowsStatements(sessions), "write");
   db.close();
 }
 

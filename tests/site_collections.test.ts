@@ -31,6 +31,7 @@ import {
 } from "./helpers/fake_agent.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 import { api } from "./helpers/site_api.ts";
+import { sessionRowsStatements } from "./helpers/session_rows.ts";
 
 const NOW = Date.now();
 const HOUR_MS = 3_600_000;
@@ -120,16 +121,8 @@ describe("collections", () => {
   }
 
   async function running(rule: string, client: string, start: number, sessionId: string) {
-    await exec(
-      `INSERT INTO usage_sessions (client_id, session_id, rule_id, user_name, exe, argv0, version,
-        pid, start_ms, end_ms, start_not_captured, end_not_captured, remote, updated_at)
-        VALUES (?, ?, ?, 'ann', '/usr/bin/x', 'x', '1', 1, ?, NULL, 0, 0, 0, ?)`,
-      client,
-      sessionId,
-      rule,
-      start,
-      NOW,
-    );
+    const rows = [{ client, id: sessionId, rule, start, end: null, updatedAt: NOW }];
+    await site.db.batch(sessionRowsStatements(rows), "write");
   }
 
   async function seed(): Promise<void> {

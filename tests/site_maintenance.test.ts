@@ -11,6 +11,7 @@ import { dayOf, summaryDocId } from "../model/doc_id.ts";
 import { type SiteContext } from "../site/site_context.ts";
 import { closeSite, openSite } from "../site/site_server.ts";
 import { tempDir } from "./helpers/metered_program.ts";
+import { sessionRowsStatements } from "./helpers/session_rows.ts";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 27, 12);
@@ -33,20 +34,16 @@ describe("retention", () => {
 
   test("deletes what is past retention, in batches, and keeps the rest", async () => {
     // 12,000 old sessions (more than two batches), 10 recent, 3 running since long ago.
-    const rows: unknown[][] = [];
+    const rows: [string, string, number, number | null][] = [];
     for (let i = 0; i < 12_000; i++) {
       rows.push(["c1", `old/${i}`, NOW - 40 * DAY + i, NOW - 40 * DAY + i + 1000]);
     }
     for (let i = 0; i < 10; i++) rows.push(["c1", `new/${i}`, NOW - DAY + i, NOW - DAY + i + 1000]);
     for (let i = 0; i < 3; i++) rows.push(["c1", `run/${i}`, NOW - 60 * DAY, null]);
-    await site.db.execute({
-      sql:
-        `INSERT INTO usage_sessions (client_id, session_id, rule_id, user_name, exe, argv0, version,
-          pid, start_ms, end_ms, start_not_captured, end_not_captured, remote, updated_at)
-        SELECT value ->> 0, value ->> 1, 'S01-1', 'ann', '/x', 'x', NULL, 1, value ->> 2, value ->> 3,
-          0, 0, 0, 0 FROM json_each(?)`,
-      args: [JSON.stringify(rows)],
-    });
+    await site.db.batch(
+      sessionRowsStatements(rows.map(([client, id, start, end]) => ({ client, id, start, end }))),
+      "write",
+    );
     const hourly = (hour: number) =>
       `('S01-1', ${hour}, 1, 1, 1, 1, 1, 1, ${hour}, 1, ${hour}, 0, 0, 0)`;
     await site.db.execute(

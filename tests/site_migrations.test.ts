@@ -13,9 +13,12 @@ import { openSiteDatabase, SITE_SCHEMA_VERSION } from "../site/site_db.ts";
 import { databaseRows, databaseValue } from "./helpers/database_rows.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 
-/** Tables a step replaced, moving their rows into other tables (`MOVED_INTO`). */
-const MOVED = ["local_presence"];
-const MOVED_INTO = ["local_user_hours"];
+/**
+ * Tables a step replaced or reshaped, moving their rows into other tables
+ * (`MOVED_INTO`); each has a test of its own of where its rows went.
+ */
+const MOVED = ["local_presence", "usage_sessions"];
+const MOVED_INTO = ["local_user_hours", "session_programs"];
 
 const FIXTURE = fileURLToPath(new URL("./data/schemas/site-0.1.0.db", import.meta.url));
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -100,6 +103,7 @@ describe("site database migrations", () => {
     await openAndClose(path);
     expect(await databaseValue(path, "PRAGMA user_version")).toBe(SITE_SCHEMA_VERSION);
     expect(keptRows(await databaseRows(path), before)).toEqual(withoutMoved(before));
+    expect(await sessionsAsBefore(path, before)).toEqual(before.usage_sessions);
     const schema = await schemaText(path);
 
     await openAndClose(path);
@@ -135,6 +139,19 @@ describe("site database migrations", () => {
     }).sort();
   }
 
+  /** Sessions with their programs' strings, as rows of `usage_sessions` held them before step 5. */
+  async function sessionsAsBefore(path: string, before: Record<string, string[]>) {
+    const db = createClient({ url: `file:${path}`, intMode: "number" });
+    try {
+      const result = await db.execute(`SELECT u.*, p.exe, p.argv0, p.version, p.language
+        FROM usage_sessions u JOIN session_programs p ON p.id = u.program_id`);
+      const rows = result.rows.map((row) => JSON.stringify({ ...row }));
+      return asBefore(rows, before.usage_sessions[0]);
+    } finally {
+      db.close();
+    }
+  }
+
   const withoutMoved = (rows: Record<string, string[]>) =>
     Object.fromEntries(Object.entries(rows).filter(([table]) => !MOVED.includes(table)));
 
@@ -161,6 +178,9 @@ describe("site database migrations", () => {
       for (const [table, rows] of Object.entries(withoutMoved(before))) {
         expect(after[table], table).toHaveLength(rows.length);
       }
+      if (before.usage_sessions) {
+        expect(await sessionsAsBefore(path, before)).toEqual(before.usage_sessions);
+      }
       await openAndClose(path);
       expect(await databaseRows(path)).toEqual(after);
     });
@@ -174,8 +194,15 @@ describe("site database migrations", () => {
     ]);
     const zoned = await databaseRows(`${temp.dir}/before-time-zone-local-hour-tables.db`);
     expect(zoned.local_hour_users.map((row) => JSON.parse(row).time_zone)).toEqual(["UTC"]);
-    const sessions = await databaseRows(`${temp.dir}/before-the-language-column.db`);
-    expect(sessions.usage_sessions.map((row) => JSON.parse(row).language)).toEqual([null, null]);
+    const path = `${temp.dir}/before-the-language-column.db`;
+    const sessions = await databaseRows(path);
+    const programs = sessions.session_programs.map((row) => JSON.parse(row));
+    expect(programs.map((p) => [p.exe, p.version, p.language])).toEqual([
+      ["/bin/ed", null, null],
+      ["/bin/ed", "1", null],
+    ]);
+    expect(sessions.usage_sessions.map((row) => JSON.parse(row).program_id).sort())
+      .toEqual(programs.map((p) => p.id).sort());
     expect(sessions.audit_log.map((row) => JSON.parse(row).count)).toEqual([1]);
   });
 

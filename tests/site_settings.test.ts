@@ -15,6 +15,7 @@ import { closeSite, openSite } from "../site/site_server.ts";
 import { DEFAULT_SETTINGS, loadSettings } from "../site/site_settings.ts";
 import { createToken } from "../site/access/tokens.ts";
 import { tempDir } from "./helpers/metered_program.ts";
+import { sessionRowsStatements } from "./helpers/session_rows.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -92,12 +93,10 @@ describe("settings", () => {
 
   test("a change applies at once to retention, is stored and survives a restart", async () => {
     const ended = Date.now() - 3 * DAY_MS;
-    await site.db.execute({
-      sql: `INSERT INTO usage_sessions (client_id, session_id, rule_id, user_name, exe, argv0,
-        version, pid, start_ms, end_ms, start_not_captured, end_not_captured, remote, updated_at)
-        VALUES ('c1', 's1', 'S01-1', 'ann', '/x', 'x', '1', 1, ?, ?, 0, 0, 0, ?)`,
-      args: [ended - 60_000, ended, ended],
-    });
+    await site.db.batch(
+      sessionRowsStatements([{ client: "c1", id: "s1", start: ended - 60_000, end: ended }]),
+      "write",
+    );
     const count = async () =>
       (await site.db.execute("SELECT count(*) AS n FROM usage_sessions")).rows[0].n;
     await runMaintenance(site.db, site.lock, site.settings);

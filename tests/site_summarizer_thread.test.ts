@@ -14,6 +14,7 @@ import { SummarizerThread } from "../site/summaries/summarizer_thread.ts";
 import type { Client } from "../store/db.ts";
 import { Mutex } from "../lib/mutex.ts";
 import { tempDir } from "./helpers/metered_program.ts";
+import { sessionRowsStatements } from "./helpers/session_rows.ts";
 
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 10, 20, 12);
@@ -27,12 +28,7 @@ async function addSessions(db: Client, from: number, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     const start = from + i * HOUR;
     await db.batch([
-      {
-        sql: `INSERT INTO usage_sessions (client_id, session_id, rule_id, user_name, exe, argv0,
-          version, pid, start_ms, end_ms, start_not_captured, end_not_captured, remote, updated_at)
-          VALUES ('c1', ?, 'S01-1', 'ann', '/bin/x', 'x', '', 1, ?, ?, 0, 0, 0, 0)`,
-        args: [`${start}`, start, start + HOUR / 2],
-      },
+      ...sessionRowsStatements([{ client: "c1", id: `${start}`, start, end: start + HOUR / 2 }]),
       {
         sql: "INSERT INTO summary_pending (rule_id, client_id, start_ms, end_ms) " +
           "VALUES ('S01-1', 'c1', ?, ?)",

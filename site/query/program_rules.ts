@@ -16,7 +16,7 @@
  * @module
  */
 import type { Btree, ProgramRules } from "./program_check.ts";
-import { QUERY_VIEWS } from "./query_views.ts";
+import { QUERY_VIEWS, visibleColumns } from "./query_views.ts";
 
 /** Runs one statement of ours (never a query's) and returns its rows as arrays. */
 export type ReadRows = (sql: string) => Promise<unknown[][]>;
@@ -31,10 +31,8 @@ interface SchemaEntry {
 
 const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
-/** The visible columns of each query table: the columns its view lists. */
-const VISIBLE = new Map(
-  QUERY_VIEWS.map((view) => [view.table, new Set(view.columns.map(([column]) => column))]),
-);
+/** The visible columns of each query table: the columns its views list, and their join keys. */
+const VISIBLE = visibleColumns();
 
 let cached: { version: number; rules: ProgramRules } | undefined;
 

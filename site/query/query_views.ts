@@ -6,12 +6,14 @@
  * the view. Each lists its columns explicitly.
  *
  * The tables behind them ({@linkcode QUERY_TABLES}) are the only ones a query
- * may open at all, and the columns listed here the only ones it may read from
- * them (a query naming `main.clients` still cannot read `enrolled_with`); a
- * query that opens any other table (tokens, secrets, documents, sync states,
- * the schema) or reads another column is refused before it runs. Every index
- * of these tables holds only listed columns, so no query through the views is
- * refused for the index the planner picks (a test keeps it so).
+ * may open at all (`sessions` joins `session_programs` for what ran), and
+ * the columns listed here, with the keys the views join by, the only ones it
+ * may read from them (a query naming `main.clients` still cannot read
+ * `enrolled_with`); a query that opens any other table (tokens, secrets,
+ * documents, sync states, the schema) or reads another column is refused
+ * before it runs. Every index of these tables holds only such columns, so no
+ * query through the views is refused for the index the planner picks (a test
+ * keeps it so).
  *
  * Times are ms since 1970 (UTC); `day` is `YYYY-MM-DD` and `month` `YYYY-MM`,
  * both UTC; flags are 0 or 1.
@@ -26,6 +28,18 @@ export interface QueryView {
   description: string;
   /** Column name and what it holds. */
   columns: readonly (readonly [string, string])[];
+  /**
+   * A table whose row each row names by id (`key` of `table` = the joined
+   * table's `INTEGER PRIMARY KEY`), and which of the view's columns come
+   * from it.
+   */
+  join?: {
+    table: string;
+    key: string;
+    columns: readonly string[];
+    /** Columns of the joined table only its indexes use, holding nothing the columns do not. */
+    indexed?: readonly string[];
+  };
 }
 
 const ruleId = ["rule_id", "the rule's id, e.g. S01-7 (see `rules`)"] as const;
@@ -59,6 +73,13 @@ export const QUERY_VIEWS: readonly QueryView[] = [
       ["remote", "1 if started in a remote login session"],
       ["clock_offset_ms", "added to the agent's times for its clock's error (0 within a minute)"],
     ],
+    join: {
+      table: "session_programs",
+      key: "program_id",
+      columns: ["exe", "argv0", "version", "language"],
+      // The four values as one JSON array: the key programs are found by.
+      indexed: ["key"],
+    },
   },
   {
     name: "hourly_usage",
@@ -184,13 +205,42 @@ export const QUERY_VIEWS: readonly QueryView[] = [
 ];
 
 /** The site tables queries may open: the ones the views show. */
-export const QUERY_TABLES: readonly string[] = QUERY_VIEWS.map((view) => view.table);
+export const QUERY_TABLES: readonly string[] = QUERY_VIEWS.flatMap((view) =>
+  view.join ? [view.table, view.join.table] : [view.table]
+);
+
+/**
+ * The columns a query may read, per table: those its views show, and the
+ * keys they join by.
+ */
+export function visibleColumns(): Map<string, Set<string>> {
+  const visible = new Map<string, Set<string>>();
+  const add = (table: string, columns: Iterable<string>) => {
+    const set = visible.get(table) ?? new Set<string>();
+    for (const column of columns) set.add(column);
+    visible.set(table, set);
+  };
+  for (const view of QUERY_VIEWS) {
+    const joined = new Set(view.join?.columns ?? []);
+    add(view.table, view.columns.map(([column]) => column).filter((c) => !joined.has(c)));
+    if (view.join) {
+      add(view.table, [view.join.key]);
+      add(view.join.table, ["id", ...view.join.columns, ...view.join.indexed ?? []]);
+    }
+  }
+  return visible;
+}
 
 /** The statements that create the views in a query connection. */
 export function viewStatements(): string[] {
-  return QUERY_VIEWS.map((view) =>
-    `CREATE TEMP VIEW IF NOT EXISTS ${view.name} AS SELECT ${
-      view.columns.map(([column]) => column).join(", ")
-    } FROM main.${view.table}`
-  );
+  return QUERY_VIEWS.map((view) => {
+    const joined = new Set(view.join?.columns ?? []);
+    const columns = view.columns.map(([column]) => `${joined.has(column) ? "j" : "t"}.${column}`);
+    const from = view.join
+      ? `main.${view.table} t JOIN main.${view.join.table} j ON j.id = t.${view.join.key}`
+      : `main.${view.table} t`;
+    return `CREATE TEMP VIEW IF NOT EXISTS ${view.name} AS SELECT ${
+      columns.join(", ")
+    } FROM ${from}`;
+  });
 }

@@ -7,24 +7,49 @@
  * Every change to a session is also queued in `summary_pending`, in the same
  * statement list, so the summariser learns of it in the same transaction;
  * that is why the writes live together here. Read-only reports and the query
- * views may still read the table as a plain table.
+ * views may still read the table as a plain table, joining
+ * `session_programs` for what ran.
  *
  * @module
  */
 import type { InValue } from "@libsql/client";
 import type { Client, InStatement } from "../../store/db.ts";
-import { SESSION_COLUMNS_SQL } from "../../store/session_columns.ts";
 import { dayOf, dayStart } from "../../model/doc_id.ts";
 import { inOwnClients, isOwnClient } from "../clients/clients_table.ts";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
+/**
+ * What ran, apart from the run: a session names its program (executable,
+ * argv[0], version, language) by id. A fleet runs a few thousand programs
+ * and each a great many times, and these strings were a third of a
+ * session's bytes. `key` is the four values as a JSON array, unique: a
+ * `UNIQUE` over the columns would let rows with a null version repeat.
+ */
+export const SESSION_PROGRAMS_TABLE = `CREATE TABLE IF NOT EXISTS session_programs (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    exe TEXT NOT NULL,
+    argv0 TEXT NOT NULL,
+    version TEXT,
+    language TEXT
+  )`;
+
 export const sessionsSchema = [
+  SESSION_PROGRAMS_TABLE,
   `CREATE TABLE IF NOT EXISTS usage_sessions (
     client_id TEXT NOT NULL,
     session_id TEXT NOT NULL,
-    ${SESSION_COLUMNS_SQL},
+    rule_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    program_id INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER,
+    start_not_captured INTEGER NOT NULL,
+    end_not_captured INTEGER NOT NULL,
+    remote INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     clock_offset_ms INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (client_id, session_id)
@@ -90,10 +115,36 @@ export type SessionRowValues = [
   language: string | null,
 ];
 
-/** Each row's values read from the `json_each` array it arrived in. */
+/** The columns a row of `usage_sessions` holds, each as read from a row of `json_each` `j`. */
+const STORED = [
+  ["client_id", 0],
+  ["session_id", 1],
+  ["rule_id", 2],
+  ["user_name", 3],
+  ["program_id", "p.id"],
+  ["pid", 7],
+  ["start_ms", 8],
+  ["end_ms", 9],
+  ["start_not_captured", 10],
+  ["end_not_captured", 11],
+  ["remote", 12],
+  ["updated_at", 13],
+  ["clock_offset_ms", 14],
+] as const;
+const STORED_COLUMNS = STORED.map(([column]) => column).join(", ");
+
+/** A row's program as `session_programs.key` holds it. */
+const PROGRAM_KEY = "json_array(j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 15)";
+
+/** Each row's values as stored, its program found by its key. */
 const FROM_JSON = `SELECT ${
-  SESSION_ROW_COLUMNS.map((_, i) => `value ->> ${i}`).join(", ")
-} FROM json_each(?)`;
+  STORED.map(([, from]) => typeof from === "number" ? `j.value ->> ${from}` : from).join(", ")
+} FROM json_each(?) j JOIN session_programs p ON p.key = ${PROGRAM_KEY}`;
+
+/** Adds the programs of rows that are not there yet. */
+const PROGRAMS_SQL = `INSERT OR IGNORE INTO session_programs (key, exe, argv0, version, language)
+  SELECT DISTINCT ${PROGRAM_KEY}, j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 15
+  FROM json_each(?) j`;
 
 /**
  * Only this site's own clients are summarised here: sessions an agent of a
@@ -117,10 +168,10 @@ const PENDING_SQL = `INSERT INTO summary_pending (rule_id, client_id, start_ms, 
   WHERE u.end_ms IS NOT NULL AND (u.start_ms IS NOT j.value ->> 8 OR u.end_ms IS NOT j.value ->> 9)
     AND ${isOwnClient("j.value ->> 0")}`;
 
-const UPSERT_SQL = `INSERT INTO usage_sessions (${SESSION_ROW_COLUMNS.join(", ")})
+const UPSERT_SQL = `INSERT INTO usage_sessions (${STORED_COLUMNS})
   ${FROM_JSON} WHERE true
   ON CONFLICT (client_id, session_id) DO UPDATE SET
-  ${SESSION_ROW_COLUMNS.slice(2).map((c) => `${c} = excluded.${c}`).join(", ")}`;
+  ${STORED.slice(2).map(([c]) => `${c} = excluded.${c}`).join(", ")}`;
 
 /**
  * Writes sessions, new or changed. One statement for all of them, their
@@ -128,12 +179,17 @@ const UPSERT_SQL = `INSERT INTO usage_sessions (${SESSION_ROW_COLUMNS.join(", ")
  * statement with one parameter is cheaper to prepare and bind than one with
  * fifteen per row. The summaries learn of every change, and of whether the
  * session was known as running before (its summarised time then reached
- * further), so the queueing statement must run first.
+ * further), so the queueing statement must run first; new programs are
+ * added before the rows that name them.
  */
 export function upsertSessionsStatements(rows: SessionRowValues[]): InStatement[] {
   if (rows.length === 0) return [];
   const json = JSON.stringify(rows);
-  return [{ sql: PENDING_SQL, args: [json, json] }, { sql: UPSERT_SQL, args: [json] }];
+  return [
+    { sql: PROGRAMS_SQL, args: [json] },
+    { sql: PENDING_SQL, args: [json, json] },
+    { sql: UPSERT_SQL, args: [json] },
+  ];
 }
 
 /** Deletes a client's sessions, queueing them for the summaries first. */
@@ -155,11 +211,12 @@ export function deleteSessionsStatements(clientId: string, sessionIds: string[])
  * Rows written as they are, with no summary queued: a benchmark's history,
  * summarised from scratch afterwards.
  */
-export function insertSessionRowsStatement(rows: SessionRowValues[]): InStatement {
-  return {
-    sql: `INSERT INTO usage_sessions (${SESSION_ROW_COLUMNS.join(", ")}) ${FROM_JSON}`,
-    args: [JSON.stringify(rows)],
-  };
+export function insertSessionRowsStatements(rows: SessionRowValues[]): InStatement[] {
+  const json = JSON.stringify(rows);
+  return [
+    { sql: PROGRAMS_SQL, args: [json] },
+    { sql: `INSERT INTO usage_sessions (${STORED_COLUMNS}) ${FROM_JSON}`, args: [json] },
+  ];
 }
 
 /**
@@ -214,7 +271,8 @@ export async function listSessionRows(db: Client, filter: SessionFilter): Promis
   const where = sessionConditions(filter);
   const order = filter.order;
   const result = await db.execute({
-    sql: `SELECT u.*, c.host_name, r.name AS rule_name FROM usage_sessions u
+    sql: `SELECT u.*, p.exe, p.argv0, p.version, p.language, c.host_name, r.name AS rule_name
+      FROM usage_sessions u JOIN session_programs p ON p.id = u.program_id
       LEFT JOIN clients c ON c.client_id = u.client_id
       LEFT JOIN rules r ON r.id = u.rule_id
       ${where.sql.length ? `WHERE ${where.sql.join(" AND ")}` : ""}

@@ -17,6 +17,7 @@ import { closeSite, openSite } from "../../site/site_server.ts";
 import { createToken } from "../../site/access/tokens.ts";
 import { tempDir } from "./metered_program.ts";
 import { api } from "./site_api.ts";
+import { sessionRowsStatements } from "./session_rows.ts";
 
 export const T0 = Date.UTC(2026, 4, 4, 9, 0, 0);
 
@@ -111,18 +112,9 @@ async function seed(site: SiteContext): Promise<void> {
     ["c2", "2026-05-04/1", "S01-1", "bob", T0 + 2000, T0 + 5000],
   ];
   for (const [client, id, rule, user, start, end] of sessions) {
-    await exec(
-      site,
-      `INSERT INTO usage_sessions (client_id, session_id, rule_id, user_name, exe, argv0,
-        version, pid, start_ms, end_ms, start_not_captured, end_not_captured, remote,
-        updated_at) VALUES (?, ?, ?, ?, '/usr/bin/x', 'x', '1.0', 42, ?, ?, 0, 0, 0, ?)`,
-      client,
-      id,
-      rule,
-      user,
-      start,
-      end,
-      T0,
+    await site.db.batch(
+      sessionRowsStatements([{ client, id, rule, user, start, end, pid: 42, updatedAt: T0 }]),
+      "write",
     );
   }
   await exec(
