@@ -155,18 +155,18 @@ const PROGRAMS_SQL = `INSERT OR IGNORE INTO session_programs (key, exe, argv0, v
  * and its times moved, as it was: a run cut short, or moved by a clock
  * correction, leaves hours that must be counted again without it.
  */
-const PENDING_SQL = `INSERT INTO summary_pending (rule_id, client_id, start_ms, end_ms, was_running)
-  SELECT j.value ->> 2, j.value ->> 0, j.value ->> 8, j.value ->> 9,
-    u.session_id IS NOT NULL AND u.end_ms IS NULL
-  FROM json_each(?) j LEFT JOIN usage_sessions u
-    ON u.client_id = j.value ->> 0 AND u.session_id = j.value ->> 1
-  WHERE ${isOwnClient("j.value ->> 0")}
+const PENDING_SQL = `WITH seen AS MATERIALIZED (
+    SELECT j.value ->> 2 AS rule_id, j.value ->> 0 AS client_id, j.value ->> 8 AS start_ms,
+      j.value ->> 9 AS end_ms, u.session_id IS NOT NULL AND u.end_ms IS NULL AS was_running,
+      u.rule_id AS old_rule, u.start_ms AS old_start, u.end_ms AS old_end
+    FROM json_each(?) j LEFT JOIN usage_sessions u
+      ON u.client_id = j.value ->> 0 AND u.session_id = j.value ->> 1
+    WHERE ${isOwnClient("j.value ->> 0")})
+  INSERT INTO summary_pending (rule_id, client_id, start_ms, end_ms, was_running)
+  SELECT rule_id, client_id, start_ms, end_ms, was_running FROM seen
   UNION ALL
-  SELECT u.rule_id, u.client_id, u.start_ms, u.end_ms, 0
-  FROM json_each(?) j JOIN usage_sessions u
-    ON u.client_id = j.value ->> 0 AND u.session_id = j.value ->> 1
-  WHERE u.end_ms IS NOT NULL AND (u.start_ms IS NOT j.value ->> 8 OR u.end_ms IS NOT j.value ->> 9)
-    AND ${isOwnClient("j.value ->> 0")}`;
+  SELECT old_rule, client_id, old_start, old_end, 0 FROM seen
+  WHERE old_end IS NOT NULL AND (old_start IS NOT start_ms OR old_end IS NOT end_ms)`;
 
 const UPSERT_SQL = `INSERT INTO usage_sessions (${STORED_COLUMNS})
   ${FROM_JSON} WHERE true
@@ -187,7 +187,7 @@ export function upsertSessionsStatements(rows: SessionRowValues[]): InStatement[
   const json = JSON.stringify(rows);
   return [
     { sql: PROGRAMS_SQL, args: [json] },
-    { sql: PENDING_SQL, args: [json, json] },
+    { sql: PENDING_SQL, args: [json] },
     { sql: UPSERT_SQL, args: [json] },
   ];
 }
