@@ -11,7 +11,7 @@
  * @module
  */
 import { join } from "node:path";
-import { openSiteDatabase } from "../site/mod.ts";
+import { openSiteDatabase, STORED_SESSION_COLUMNS } from "../site/mod.ts";
 import type { InStatement } from "../store/db.ts";
 import { type BenchFigure, progress, round } from "./bench_figure.ts";
 import { enrollClients, runConcurrently, startBenchSite } from "./bench_site.ts";
@@ -166,21 +166,7 @@ async function requestRate(
 async function plainInsertRate(dir: string, total: number, perTransaction: number) {
   // The site's own columns, so the baseline writes what ingest writes; its SQL stays raw.
   // The program is stored already: its id is in each row, as ingest finds it.
-  const columns = [
-    "client_id",
-    "session_id",
-    "rule_id",
-    "user_name",
-    "program_id",
-    "pid",
-    "start_ms",
-    "end_ms",
-    "start_not_captured",
-    "end_not_captured",
-    "remote",
-    "updated_at",
-    "clock_offset_ms",
-  ];
+  const columns = STORED_SESSION_COLUMNS;
   const program = `INSERT INTO session_programs (id, key, exe, argv0, version, language)
     VALUES (1, '["/usr/bin/python3.11","python3","3.11.2-1",null]', '/usr/bin/python3.11',
       'python3', '3.11.2-1', NULL)`;

@@ -52,6 +52,7 @@ export {
   insertSessionRowsStatements,
   SESSION_ROW_COLUMNS,
   type SessionRowValues,
+  STORED_SESSION_COLUMNS,
 } from "./usage/sessions_table.ts";
 export { ParentLink, type ParentLinkOptions } from "./hierarchy/parent_link.ts";
 export { type LicenceRefresh, refreshLicences } from "./licences/licence_refresher.ts";

@@ -10,16 +10,19 @@
  * @module
  */
 
+/** The run's own columns (not what ran): the same at both ends. */
+export const SESSION_RUN_COLUMNS_SQL = `pid INTEGER NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER,
+    start_not_captured INTEGER NOT NULL,
+    end_not_captured INTEGER NOT NULL,
+    remote INTEGER NOT NULL`;
+
 /** The session's columns, as SQL column definitions for a `CREATE TABLE`. */
 export const SESSION_COLUMNS_SQL = `rule_id TEXT NOT NULL,
     user_name TEXT NOT NULL,
     exe TEXT NOT NULL,
     argv0 TEXT NOT NULL,
     version TEXT,
-    pid INTEGER NOT NULL,
-    start_ms INTEGER NOT NULL,
-    end_ms INTEGER,
-    start_not_captured INTEGER NOT NULL,
-    end_not_captured INTEGER NOT NULL,
-    remote INTEGER NOT NULL,
+    ${SESSION_RUN_COLUMNS_SQL},
     language TEXT`;

@@ -14,6 +14,7 @@
  */
 import type { InValue } from "@libsql/client";
 import type { Client, InStatement } from "../../store/db.ts";
+import { SESSION_RUN_COLUMNS_SQL } from "../../store/session_columns.ts";
 import { dayOf, dayStart } from "../../model/doc_id.ts";
 import { inOwnClients, isOwnClient } from "../clients/clients_table.ts";
 
@@ -44,12 +45,7 @@ export const sessionsSchema = [
     rule_id TEXT NOT NULL,
     user_name TEXT NOT NULL,
     program_id INTEGER NOT NULL,
-    pid INTEGER NOT NULL,
-    start_ms INTEGER NOT NULL,
-    end_ms INTEGER,
-    start_not_captured INTEGER NOT NULL,
-    end_not_captured INTEGER NOT NULL,
-    remote INTEGER NOT NULL,
+    ${SESSION_RUN_COLUMNS_SQL},
     updated_at INTEGER NOT NULL,
     clock_offset_ms INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (client_id, session_id)
@@ -131,7 +127,9 @@ const STORED = [
   ["updated_at", 13],
   ["clock_offset_ms", 14],
 ] as const;
-const STORED_COLUMNS = STORED.map(([column]) => column).join(", ");
+/** The columns of `usage_sessions`, in the order rows are written. */
+export const STORED_SESSION_COLUMNS: readonly string[] = STORED.map(([column]) => column);
+const STORED_COLUMNS = STORED_SESSION_COLUMNS.join(", ");
 
 /** A row's program as `session_programs.key` holds it. */
 const PROGRAM_KEY = "json_array(j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 15)";
