@@ -46,13 +46,17 @@ async function read(db: Client, query: SessionQuery): Promise<SummarySession[]> 
   }));
 }
 
-/** Sessions that overlap `[from, to)` (a zero-length one, if its instant is in it). */
+/**
+ * Sessions that overlap `[from, to)` (a zero-length one, if its instant is
+ * in it); given `rules`, only theirs.
+ */
 export async function sessionsInWindow(
   db: Client,
   from: number,
   to: number,
+  rules?: Iterable<string>,
 ): Promise<SummarySession[]> {
-  return await read(db, windowSessionsQuery(COLUMNS, from, to));
+  return await read(db, windowSessionsQuery(COLUMNS, from, to, rules));
 }
 
 /** One computer's sessions that may overlap a UTC day. */

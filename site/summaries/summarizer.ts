@@ -87,6 +87,7 @@ export interface SummaryRun {
 
 interface Pending {
   clientId: string;
+  ruleId: string;
   start: number;
   end: number | null;
   wasRunning: boolean;
@@ -137,8 +138,9 @@ export class Summarizer {
     for (const p of pending.rows) {
       const end = p.end ?? now;
       if (p.wasRunning) {
-        dirty.add(p.clientId, Math.max(p.start, Math.min(end, refreshed)), Math.max(end, lastRun));
-      } else dirty.add(p.clientId, p.start, end);
+        const from = Math.max(p.start, Math.min(end, refreshed));
+        dirty.add(p.clientId, from, Math.max(end, lastRun), p.ruleId);
+      } else dirty.add(p.clientId, p.start, end, p.ruleId);
     }
     if (refresh) await this.#markRunning(dirty, state, now);
     // Everything waiting is taken in one pass, so a backlog costs each bucket once.
@@ -175,13 +177,14 @@ export class Summarizer {
     while (rows.length < this.#batchSize) {
       await this.#share.turn();
       const result = await this.#o.db.execute({
-        sql: "SELECT id, client_id, start_ms, end_ms, was_running FROM summary_pending " +
+        sql: "SELECT id, client_id, rule_id, start_ms, end_ms, was_running FROM summary_pending " +
           "WHERE id > ? ORDER BY id LIMIT ?",
         args: [maxId ?? 0, Math.min(20_000, this.#batchSize - rows.length)],
       });
       for (const r of result.rows) {
         rows.push({
           clientId: r.client_id as string,
+          ruleId: r.rule_id as string,
           start: r.start_ms as number,
           end: r.end_ms as number | null,
           wasRunning: r.was_running === 1,
@@ -195,8 +198,8 @@ export class Summarizer {
 
   /** Sessions still running have run on since the last refresh. */
   async #markRunning(dirty: DirtyBuckets, state: SummaryState, now: number): Promise<void> {
-    for (const { clientId, startMs } of await runningSessionStarts(this.#o.db)) {
-      dirty.add(clientId, Math.max(startMs, state.runningRefreshedAt - HOUR_MS), now);
+    for (const { clientId, ruleId, startMs } of await runningSessionStarts(this.#o.db)) {
+      dirty.add(clientId, Math.max(startMs, state.runningRefreshedAt - HOUR_MS), now, ruleId);
     }
   }
 
@@ -210,9 +213,11 @@ export class Summarizer {
     for (const window of dirty.hourWindows()) {
       for (const hour of window.hours) days.add(dayOf(hour));
       await this.#share.turn();
-      const sessions = await sessionsInWindow(this.#o.db, window.from, window.to);
+      // Only the rules whose sessions changed: a late agent's programs, not the fleet's.
+      const rules = window.rules ?? undefined;
+      const sessions = await sessionsInWindow(this.#o.db, window.from, window.to, rules);
       const figures = hourFigures(sessions, window.hours, now);
-      writes.push(hourStatements(window.from, window.to, figures, now));
+      writes.push(hourStatements(window.from, window.to, figures, now, rules));
     }
     const above = new AboveDays();
     const zones = await timeZonesOf(this.#o.db, [...dirty.clientDays.keys()]);

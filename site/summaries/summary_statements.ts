@@ -35,15 +35,23 @@ export function bulkInsert(table: string, columns: string[], rows: unknown[][]):
   return perRows(`INSERT INTO ${table} (${columns.join(", ")}) ${fromJsonRows(columns)}`, rows);
 }
 
-/** Replaces the hourly rows of the hours `[from, to)`. */
+/** Replaces the hourly rows of the hours `[from, to)`: of `rules`, or of every rule. */
 export function hourStatements(
   from: number,
   to: number,
   figures: HourFigures[],
   now: number,
+  rules?: Iterable<string>,
 ): InStatement[] {
+  const remove = rules === undefined
+    ? { sql: "DELETE FROM hourly_usage WHERE hour_ms >= ? AND hour_ms < ?", args: [from, to] }
+    : {
+      sql: `DELETE FROM hourly_usage WHERE rule_id IN (SELECT value FROM json_each(?))
+        AND hour_ms >= ? AND hour_ms < ?`,
+      args: [JSON.stringify([...rules]), from, to],
+    };
   return [
-    { sql: "DELETE FROM hourly_usage WHERE hour_ms >= ? AND hour_ms < ?", args: [from, to] },
+    remove,
     ...bulkInsert(
       "hourly_usage",
       [

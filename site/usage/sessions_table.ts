@@ -149,13 +149,17 @@ const PROGRAMS_SQL = `INSERT OR IGNORE INTO session_programs (key, exe, argv0, v
  * site below left here while its own site was away are kept, and counted
  * once, through its own site's summaries when it syncs there again.
  *
- * A session that changes is queued as it is now and, when it ended before
- * and its times moved, as it was: a run cut short, or moved by a clock
- * correction, leaves hours that must be counted again without it.
+ * A session that changes is queued as it is now and, when its rule changed
+ * or it ended before and its times moved, as it was: a run cut short, or
+ * moved by a clock correction, leaves hours that must be counted again
+ * without it, and the summaries recount an hour only for the rules queued.
+ * A running session counts as known only under the same rule: under a new
+ * one, none of its hours were counted yet.
  */
 const PENDING_SQL = `WITH seen AS MATERIALIZED (
     SELECT j.value ->> 2 AS rule_id, j.value ->> 0 AS client_id, j.value ->> 8 AS start_ms,
-      j.value ->> 9 AS end_ms, u.session_id IS NOT NULL AND u.end_ms IS NULL AS was_running,
+      j.value ->> 9 AS end_ms,
+      u.session_id IS NOT NULL AND u.end_ms IS NULL AND u.rule_id IS j.value ->> 2 AS was_running,
       u.rule_id AS old_rule, u.start_ms AS old_start, u.end_ms AS old_end
     FROM json_each(?) j LEFT JOIN usage_sessions u
       ON u.client_id = j.value ->> 0 AND u.session_id = j.value ->> 1
@@ -163,8 +167,9 @@ const PENDING_SQL = `WITH seen AS MATERIALIZED (
   INSERT INTO summary_pending (rule_id, client_id, start_ms, end_ms, was_running)
   SELECT rule_id, client_id, start_ms, end_ms, was_running FROM seen
   UNION ALL
-  SELECT old_rule, client_id, old_start, old_end, 0 FROM seen
-  WHERE old_end IS NOT NULL AND (old_start IS NOT start_ms OR old_end IS NOT end_ms)`;
+  SELECT old_rule, client_id, old_start, old_end, old_end IS NULL FROM seen
+  WHERE old_rule IS NOT NULL AND (old_rule IS NOT rule_id
+    OR (old_end IS NOT NULL AND (old_start IS NOT start_ms OR old_end IS NOT end_ms)))`;
 
 const UPSERT_SQL = `INSERT INTO usage_sessions (${STORED_COLUMNS})
   ${FROM_JSON} WHERE true
@@ -325,23 +330,48 @@ function sessionConditions(filter: SessionFilter): { sql: string[]; args: InValu
  * an hour start at most an hour before it (`usage_by_start`), sessions of up
  * to a day at most a day before it (`usage_medium`), and longer or
  * still-running ones are few and indexed on their own (`usage_long`).
+ * Given `rules`, only their sessions: the short ones by `usage_by_rule`,
+ * a range per rule, so a few rules of a large fleet's hour read only theirs.
  */
-export function windowSessionsQuery(columns: string, from: number, to: number): SessionQuery {
+export function windowSessionsQuery(
+  columns: string,
+  from: number,
+  to: number,
+  rules?: Iterable<string>,
+): SessionQuery {
   const overlaps = "(end_ms > ? OR start_ms >= ?)";
   const own = inOwnClients("client_id");
+  const ruleList = rules === undefined ? undefined : JSON.stringify([...rules]);
+  const ofRules = ruleList === undefined ? "" : "AND rule_id IN (SELECT value FROM json_each(?))";
+  const ruleArgs = ruleList === undefined ? [] : [ruleList];
+  const shortIndex = ruleList === undefined ? "usage_by_start" : "usage_by_rule";
   return {
-    sql: `SELECT ${columns} FROM usage_sessions INDEXED BY usage_by_start
+    sql: `SELECT ${columns} FROM usage_sessions INDEXED BY ${shortIndex}
         WHERE start_ms >= ? AND start_ms < ? AND end_ms - start_ms <= ${HOUR_MS} AND ${overlaps}
-        AND ${own}
+        AND ${own} ${ofRules}
       UNION ALL
       SELECT ${columns} FROM usage_sessions INDEXED BY usage_medium
         WHERE end_ms - start_ms > ${HOUR_MS} AND end_ms - start_ms <= ${DAY_MS}
-        AND start_ms >= ? AND start_ms < ? AND ${overlaps} AND ${own}
+        AND start_ms >= ? AND start_ms < ? AND ${overlaps} AND ${own} ${ofRules}
       UNION ALL
       SELECT ${columns} FROM usage_sessions INDEXED BY usage_long
         WHERE (end_ms IS NULL OR end_ms - start_ms > ${DAY_MS}) AND start_ms < ?
-        AND (end_ms IS NULL OR end_ms > ?) AND ${own}`,
-    args: [from - HOUR_MS, to, from, from, from - DAY_MS, to, from, from, to, from],
+        AND (end_ms IS NULL OR end_ms > ?) AND ${own} ${ofRules}`,
+    args: [
+      from - HOUR_MS,
+      to,
+      from,
+      from,
+      ...ruleArgs,
+      from - DAY_MS,
+      to,
+      from,
+      from,
+      ...ruleArgs,
+      to,
+      from,
+      ...ruleArgs,
+    ],
   };
 }
 
@@ -366,16 +396,17 @@ export function clientDaySessionsQuery(
   };
 }
 
-/** This site's own clients' sessions still running: client and start. */
+/** This site's own clients' sessions still running: client, rule and start. */
 export async function runningSessionStarts(
   db: Client,
-): Promise<{ clientId: string; startMs: number }[]> {
+): Promise<{ clientId: string; ruleId: string; startMs: number }[]> {
   const running = await db.execute(
-    `SELECT client_id, start_ms FROM usage_sessions INDEXED BY usage_long
+    `SELECT client_id, rule_id, start_ms FROM usage_sessions INDEXED BY usage_long
       WHERE end_ms IS NULL AND ${inOwnClients("client_id")}`,
   );
   return running.rows.map((r) => ({
     clientId: r.client_id as string,
+    ruleId: r.rule_id as string,
     startMs: r.start_ms as number,
   }));
 }
