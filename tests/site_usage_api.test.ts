@@ -158,6 +158,22 @@ describe("usage API over synced sessions", () => {
           end: at(D1, "15:00:00"),
           remote: true,
         }),
+        // Programs are stored once and found by their four values as a JSON
+        // array: no version, the text "null", and strings that look like JSON
+        // must stay three programs, each listed as sent.
+        ...[null, "null", '"],["x'].map((version, i) =>
+          session({
+            id: `${D1}/${5 + i}`,
+            ruleId: editor.id,
+            user: "erin",
+            exe: '/opt/["editor", null]',
+            argv0: "ed\\it",
+            version,
+            language: i === 2 ? "de-DE" : null,
+            start: at(D1, "16:00:00") + i * MIN,
+            end: at(D1, "16:00:30") + i * MIN,
+          })
+        ),
       ],
       [D2]: [
         session({
