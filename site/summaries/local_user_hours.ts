@@ -69,7 +69,7 @@ export async function userHoursStatements(
   for (let i = 0; i < all.length; i += KEYS_PER_TRANSACTION) {
     const part = all.slice(i, i + KEYS_PER_TRANSACTION);
     const [now, stored] = await Promise.all([hoursNow(db, part), storedHours(db, part)]);
-    const statements = changeStatements(part, now, stored);
+    const statements = userHoursChangeStatements(part, now, stored);
     if (statements.length > 0) transactions.push(statements);
   }
   return transactions;
@@ -118,8 +118,16 @@ const KEY_IN_JSON = `(rule_id, local_date, time_zone, user_name) IN
 const CELL_IN_JSON = `(rule_id, local_date, local_hour, time_zone) IN
   (SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 5 FROM json_each(?))`;
 
-/** The new hours of the keys that changed, and the change in their cells' counts. */
-function changeStatements(keys: UserHoursKey[], now: number[], stored: number[]): InStatement[] {
+/**
+ * The new hours of the keys that changed (`now[i]` against `stored[i]`, 0 for
+ * none), and the change in their cells' counts. A rebuild gives every key
+ * with nothing stored.
+ */
+export function userHoursChangeStatements(
+  keys: readonly UserHoursKey[],
+  now: readonly number[],
+  stored: readonly number[],
+): InStatement[] {
   const kept: (string | number)[][] = [];
   const gone: UserHoursKey[] = [];
   const cells = new Map<string, [string, string, number, number, number, string]>();

@@ -5,16 +5,17 @@
  *
  * They are kept in memory and written in key order once complete: a month
  * when the next one begins, a local date once the UTC day after it is done
- * (a local date takes hours from the UTC days before, of and after it). So a
- * rebuild appends to these tables instead of reading its own daily rows
- * back, which took longer than computing them.
+ * (a local date takes hours from the UTC days before, of and after it). The
+ * hours go through the same writes as a run's (`local_user_hours.ts`), with
+ * nothing stored before. So a rebuild appends to these tables instead of
+ * reading its own daily rows back, which took longer than computing them.
  *
  * @module
  */
 import type { InStatement } from "../../store/db.ts";
 import type { ClientDayFigures } from "./client_day_figures.ts";
-import { weekdayOf } from "./local_clock.ts";
-import { hoursByLocalDate, hoursOf } from "./local_hours_mask.ts";
+import { hoursByLocalDate } from "./local_hours_mask.ts";
+import { userHoursChangeStatements } from "./local_user_hours.ts";
 import { bulkInsert } from "./summary_statements.ts";
 
 interface MonthlyRow {
@@ -89,22 +90,13 @@ export class RebuildSums {
 
   /** A local date's users' hours, in key order, and its users per hour. */
   #dateStatements(date: string): InStatement[] {
-    const rows = [...this.#hours.get(date)!.values()];
+    const rows = [...this.#hours.get(date)!.values()].sort(byKey);
     this.#hours.delete(date);
-    const cells = new Map<string, [string, string, number, number, number, string]>();
-    const weekday = weekdayOf(date);
-    for (const { values: [ruleId, , zone, , hours] } of rows) {
-      for (const hour of hoursOf(hours)) {
-        const key = `${ruleId}\u0000${hour}\u0000${zone}`;
-        const cell = cells.get(key);
-        if (cell) cell[4]++;
-        else cells.set(key, [ruleId, date, hour, weekday, 1, zone]);
-      }
-    }
-    return [
-      ...bulkInsert("local_user_hours", USER_HOURS_COLUMNS, rows.sort(byKey).map((r) => r.values)),
-      ...bulkInsert("local_hour_users", CELL_COLUMNS, [...cells.values()]),
-    ];
+    return userHoursChangeStatements(
+      rows.map(({ values: [ruleId, , zone, user] }) => [ruleId, date, zone, user]),
+      rows.map((row) => row.values[4]),
+      rows.map(() => 0),
+    );
   }
 }
 
@@ -122,5 +114,3 @@ const MONTHLY_COLUMNS = [
   "remote_runs",
   "remote_run_ms",
 ];
-const USER_HOURS_COLUMNS = ["rule_id", "local_date", "time_zone", "user_name", "hours"];
-const CELL_COLUMNS = ["rule_id", "local_date", "local_hour", "weekday", "users", "time_zone"];
