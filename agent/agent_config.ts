@@ -45,9 +45,11 @@ export const agentConfigSchema = z.object({
     flag: "`--db PATH`",
     shownDefault: "`.meter/agent.db`; `%ProgramData%\\Meter\\agent.db` on Windows",
   }),
-  syncIntervalSeconds: z.number().min(1).max(86_400).default(60).meta({
-    description: "sync at least every",
+  syncIntervalSeconds: z.number().min(1).max(86_400).optional().meta({
+    description:
+      "sync at least every; unset, the agent syncs when its site says (`agentSyncSeconds`, 5 minutes by default) and waits for new rules between syncs",
     flag: "`--interval SECONDS`",
+    shownDefault: "the site's",
   }),
   pollSeconds: z.number().min(0.1).max(86_400).default(1).meta({
     description: "look at processes every",

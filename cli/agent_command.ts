@@ -36,7 +36,8 @@ Options:
                           certificate, when it is a private CA
   --db PATH               the agent's database file (default .meter/agent.db;
                           %ProgramData%\\Meter\\agent.db on Windows)
-  --interval SECONDS      sync at least this often (default 60)
+  --interval SECONDS      sync at least this often (default: when the site says,
+                          5 minutes unless it is set otherwise)
   --poll SECONDS          look at processes this often (default 1)
   --sync-delay SECONDS    sync this long after sessions start or end (default 5)
   --keep-days N           keep usage the site has confirmed for N days (default 2)
@@ -124,7 +125,9 @@ Options:
       enrollToken,
       enrollTokenFile: tokenFile,
       db: config.db,
-      syncIntervalMs: config.syncIntervalSeconds * 1000,
+      syncIntervalMs: config.syncIntervalSeconds === undefined
+        ? undefined
+        : config.syncIntervalSeconds * 1000,
       pollIntervalMs: config.pollSeconds * 1000,
       syncDelayMs: config.syncDelaySeconds * 1000,
       keepDays: config.keepDays,

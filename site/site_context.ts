@@ -14,6 +14,7 @@ import type { LastSeen } from "./clients/last_seen.ts";
 import type { Lineage } from "./hierarchy/lineage.ts";
 import type { Metrics } from "./http/metrics.ts";
 import type { RateLimits } from "./http/rate_limits.ts";
+import type { RulesVersion } from "./rules/rules_version.ts";
 import type { AutoRules } from "./inventory/auto_rules.ts";
 import type { LicenceRefreshTask } from "./licences/licence_refresh_task.ts";
 import type { QueryRunner } from "./query/query_runner.ts";
@@ -42,4 +43,6 @@ export interface SiteContext extends Store, Lineage {
   limits: RateLimits;
   /** Refused requests, repeats collapsed, and tokens created or revoked over the API. */
   audit: AuditLog;
+  /** The version of the rules the site's agents follow, and their waits for it to change. */
+  rulesVersion: RulesVersion;
 }

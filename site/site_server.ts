@@ -24,9 +24,10 @@ import { DocCache } from "../store/doc_cache.ts";
 import { KeyValueTable } from "../store/key_value_table.ts";
 import { LastSeen } from "./clients/last_seen.ts";
 import { materialize } from "./materialize.ts";
+import { RulesVersion } from "./rules/rules_version.ts";
 import { Metrics } from "./http/metrics.ts";
 import { openSiteDatabase } from "./site_db.ts";
-import { SyncHandler } from "../sync/mod.ts";
+import { followedRules, SyncHandler } from "../sync/mod.ts";
 import { SummarizerThread } from "./summaries/summarizer_thread.ts";
 import { selfAndAncestorsStatements } from "./hierarchy/known_sites.ts";
 import { AutoRules } from "./inventory/auto_rules.ts";
@@ -97,12 +98,14 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
     limits: new RateLimits(),
     audit: new AuditLog(db),
     ancestors,
+    rulesVersion: new RulesVersion(db, () => followedRules(options.code, context.ancestors)),
   };
   return context;
 }
 
 /** Stops the site's workers and closes its database. */
 export function closeSite(site: SiteContext): void {
+  site.rulesVersion.close();
   site.queries.close();
   site.summarizer.close();
   site.db.close();
@@ -274,6 +277,8 @@ export async function startSite(options: SiteServerOptions): Promise<RunningSite
     async stop() {
       if (stopped) return;
       stopped = true;
+      // Held rule waits would keep the shutdown waiting for up to a minute.
+      context.rulesVersion.close();
       await server.shutdown();
       await Promise.all(background.map((task) => task.stop()));
       await context.lastSeen.flush();

@@ -64,6 +64,14 @@ export const siteSettingsSchema = z.object({
     description:
       "sync requests one agent or child site may make a minute, in bursts of as many; past it 429 with `Retry-After`, which agents and child sites honour",
   }),
+  agentSyncSeconds: z.number().int().min(10).max(86_400).meta({
+    description:
+      "how long an agent with nothing new waits before it syncs again, told in every sync answer (each answer varies it by up to 10 %, so the fleet spreads out); an agent's own `syncIntervalSeconds` overrides it",
+  }),
+  maxWaitingAgents: z.number().int().min(0).max(1_000_000).meta({
+    description:
+      "agents whose wait for new rules (`GET /v1/sync/wait`) the site holds at once, about 20 KB of memory each; past it a wait is answered at once, and the agent asks again within a minute",
+  }),
   enrollRequestsPerMinute: z.number().int().min(1).max(1_000_000).meta({
     description: "enrolments and site registrations from one address a minute; past it 429",
   }),
@@ -91,6 +99,8 @@ export const DEFAULT_SETTINGS: SiteSettings = {
   autoRulesMax: 100,
   autoRulesApplicationsOnly: true,
   syncRequestsPerMinute: 600,
+  agentSyncSeconds: 300,
+  maxWaitingAgents: 2_000,
   enrollRequestsPerMinute: 1_000,
   unauthenticatedRequestsPerMinute: 60,
 };

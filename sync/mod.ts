@@ -17,6 +17,13 @@ export {
   type SyncRequest,
 } from "./sync_batch.ts";
 export { compressBody } from "./body_compression.ts";
+export {
+  MAX_RULES_WAIT_SECONDS,
+  rulesWaitQuerySchema,
+  type RulesWaitReply,
+  rulesWaitReplySchema,
+  waitForRules,
+} from "./rules_wait.ts";
 export { CLOCK_TOLERANCE_MS, type ClockOffset, clockOffset } from "./clock_offset.ts";
 export {
   SyncClient,

@@ -6,9 +6,12 @@
  * - request `{items: [{doc, msg}], now}`: the peer's clock in ms when it
  *   sent the batch, which the server compares with its own to measure the
  *   peer's clock offset (optional: older peers leave it out)
- * - reply `{items: [{doc, msg}], read: [docId], now}`: the server's messages,
- *   the documents the peer should follow read-only (its site's rules and,
- *   later, its ancestors'), and the server's clock in ms.
+ * - reply `{items: [{doc, msg}], read: [docId], now, syncAfter?, rulesVersion?}`:
+ *   the server's messages, the documents the peer should follow read-only
+ *   (its site's rules and its ancestors'), and the server's clock in ms. An
+ *   agent's site adds when to sync next with nothing new (`syncAfter`,
+ *   seconds) and the version of the rules it follows, to wait on
+ *   (`rules_wait.ts`).
  *
  * @module
  */
@@ -36,10 +39,18 @@ export const syncRequestSchema = z.object({
   now: z.number().int().positive().optional(),
 }).strict();
 
+/** A rules version: 16 hex digits of a hash of the followed rules documents' heads. */
+export const rulesVersionSchema = z.string().regex(
+  /^[0-9a-f]{16}$/,
+  "a rules version is the rulesVersion of a sync answer: 16 hex digits",
+);
+
 export const syncReplySchema = z.object({
   items: z.array(itemSchema),
   read: z.array(docIdSchema),
   now: z.number(),
+  syncAfter: z.number().int().min(1).max(86_400).optional(),
+  rulesVersion: rulesVersionSchema.optional(),
 });
 
 export type SyncItem = z.infer<typeof itemSchema>;

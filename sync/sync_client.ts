@@ -75,6 +75,10 @@ export interface SyncOutcome {
   read: string[];
   /** The server's clock when it answered the last round, in ms. */
   serverNow: number;
+  /** When the server wants the next sync if nothing is new, in seconds (agents' sites say). */
+  syncAfterSeconds?: number;
+  /** The version of the rules followed, to wait on (`rules_wait.ts`; agents' sites say). */
+  rulesVersion?: string;
 }
 
 /** A failed sync; `retryable` when the server was away or overloaded. */
@@ -149,6 +153,8 @@ export class SyncClient {
         replies.push(...reply.items);
         outcome.read = reply.read;
         outcome.serverNow = reply.now;
+        outcome.syncAfterSeconds = reply.syncAfter;
+        outcome.rulesVersion = reply.rulesVersion;
       }
       pending = await this.#receive(work, replies, outcome);
     }
@@ -297,7 +303,8 @@ function batchesOf(items: SyncItem[]): SyncItem[][] {
   return batches;
 }
 
-function errorFromResponse(response: Response, bytes: Uint8Array): SyncError {
+/** A refused request as a {@linkcode SyncError}: retryable when the server was away or busy. */
+export function errorFromResponse(response: Response, bytes: Uint8Array): SyncError {
   const reason = errorMessageOf(new TextDecoder().decode(bytes));
   const message = `HTTP ${response.status}${reason ? `: ${reason}` : ""}`;
   const retryAfter = Number(response.headers.get("retry-after"));

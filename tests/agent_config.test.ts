@@ -56,9 +56,10 @@ describe("the agent's settings", () => {
       site: "https://b:2",
       pollSeconds: 0.5,
       keepDays: 5,
-      syncIntervalSeconds: 60,
       fallbackSites: [],
     });
+    // Unset, the agent syncs when its site says.
+    expect(config.syncIntervalSeconds).toBeUndefined();
   });
 
   it("refuses an unknown key, a bad value and a missing site, saying which", async () => {

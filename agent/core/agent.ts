@@ -45,6 +45,7 @@ import { readInventory, writeInventory } from "./inventory/inventory_writer.ts";
 import { applyRetention } from "./usage_retention.ts";
 import { UsageWriter } from "./usage_writer.ts";
 import { agentSyncTargets } from "./sync_targets.ts";
+import { RulesWatch } from "./rules_watch.ts";
 import { releaseNativeMemory } from "../../lib/release_native_memory.ts";
 
 /** How often the poll loop hands freed native memory back to the system. */
@@ -71,6 +72,7 @@ export interface AgentOptions {
   /** Where the token was to be read from, for the error when it is needed and missing. */
   enrollTokenFile?: string;
   pollIntervalMs?: number;
+  /** Sync at least this often; by default when the site says (five minutes if it says nothing). */
   syncIntervalMs?: number;
   /** How long after sessions start or end the agent syncs them. */
   syncDelayMs?: number;
@@ -96,6 +98,8 @@ export interface AgentOptions {
 
 /** The site's name in the agent's sync states. */
 const SITE_PEER = "site";
+/** The sync interval when neither the agent's settings nor its site say. */
+const DEFAULT_SYNC_INTERVAL_MS = 300_000;
 const ANNOUNCE_ALL_INTERVAL_MS = 3_600_000;
 
 export class Agent {
@@ -103,7 +107,7 @@ export class Agent {
     & Required<
       Omit<
         AgentOptions,
-        "enrollToken" | "enrollTokenFile" | "fetch" | "fallbackSites" | "caFile"
+        "enrollToken" | "enrollTokenFile" | "fetch" | "fallbackSites" | "caFile" | "syncIntervalMs"
       >
     >
     & AgentOptions;
@@ -128,6 +132,10 @@ export class Agent {
   readonly #fallbackClients = new Map<string, SyncClient>();
   readonly #fetch: typeof fetch;
   readonly #pollLoop: RepeatingTask;
+  /** Waits for new rules between syncs; started once enrolled. */
+  #rulesWatch: RulesWatch | undefined;
+  /** When the site last said to sync next with nothing new. */
+  #siteIntervalMs: number | undefined;
   #pollStarted = 0;
   #syncTimer: ReturnType<typeof setTimeout> | undefined;
   #nextSyncAt = 0;
@@ -147,7 +155,6 @@ export class Agent {
   private constructor(options: AgentOptions, db: Client) {
     this.#o = {
       pollIntervalMs: 1_000,
-      syncIntervalMs: 60_000,
       syncDelayMs: 5_000,
       keepDays: 2,
       maxUnsentBytes: 100 * 1024 * 1024,
@@ -159,7 +166,8 @@ export class Agent {
       ...options,
     };
     // Retry an absent site at most every five sync intervals (five minutes at most).
-    this.#backoff = new Backoff(1_000, Math.min(300_000, 5 * this.#o.syncIntervalMs));
+    const interval = options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
+    this.#backoff = new Backoff(1_000, Math.min(300_000, 5 * interval));
     this.#db = db;
     this.#fetch = options.fetch ?? fetchTrusting(options.caFile) ?? fetch;
     this.#docs = new DocStore(db);
@@ -231,6 +239,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#syncTimer);
+    this.#rulesWatch?.stop();
     await Promise.all([
       this.#pollLoop.stop(),
       this.#polling.catch(() => {}),
@@ -304,11 +313,11 @@ export class Agent {
         this.#backoff.succeed();
         this.#backingOff = false;
         this.#cycleRunning = false;
-        this.#scheduleSync(this.#o.syncIntervalMs);
+        this.#scheduleSync(this.#interval());
         if (this.#newsMeanwhile) this.#syncSoon();
       } catch (error) {
         this.#cycleRunning = false;
-        if (await this.#syncFallback(error)) this.#scheduleSync(this.#o.syncIntervalMs);
+        if (await this.#syncFallback(error)) this.#scheduleSync(this.#interval());
         else this.#scheduleSync(this.#afterFailure(error));
       }
     }, delay);
@@ -359,15 +368,34 @@ export class Agent {
     return client;
   }
 
+  /** Until the next timed sync: the agent's setting, else what the site said last. */
+  #interval(): number {
+    return this.#o.syncIntervalMs ?? this.#siteIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
+  }
+
+  /** Waits for new rules between syncs, when the site gives their version. */
+  #watchRules(enrolment: Enrolment, outcome: SyncOutcome): void {
+    if (outcome.syncAfterSeconds !== undefined) {
+      this.#siteIntervalMs = outcome.syncAfterSeconds * 1000;
+    }
+    this.#rulesWatch ??= new RulesWatch({
+      site: this.#o.site,
+      authorization: () => `Bearer ${enrolment.clientId}.${enrolment.secret}`,
+      onChanged: () => this.#syncSoon(),
+      fetch: this.#fetch,
+    });
+    if (!this.#stopped) this.#rulesWatch.follow(outcome.rulesVersion);
+  }
+
   /** Logs a failed sync and says when to try again. */
   #afterFailure(error: unknown): number {
     if (!(error instanceof SyncError)) {
       log.error("sync failed", { error });
-      return this.#o.syncIntervalMs;
+      return this.#interval();
     }
     if (!error.retryable) {
       log.error("sync refused by the site", { status: error.status, error: error.message });
-      return this.#o.syncIntervalMs;
+      return this.#interval();
     }
     this.#backingOff = true;
     const wait = Math.max(error.retryAfterMs ?? 0, this.#backoff.fail());
@@ -397,6 +425,7 @@ export class Agent {
       outcome = await this.#refused.syncIsolating(client, targets);
     }
     if (announceAll) this.#announceDueAt = this.#o.clock.now() + ANNOUNCE_ALL_INTERVAL_MS;
+    this.#watchRules(enrolment, outcome);
     this.#clockCheck.check(outcome.serverNow, this.#o.clock.now());
     if (outcome.read.length > 0 && outcome.read.join() !== enrolment.read.join()) {
       enrolment.read = outcome.read;

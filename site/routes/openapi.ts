@@ -24,6 +24,7 @@ import { settingsOpenApiPaths } from "../routes/settings_routes.ts";
 import { ruleFieldsSchema } from "../../model/rule.ts";
 import { registerReplySchema, registerRequestSchema } from "../hierarchy/registration_body.ts";
 import { auditQuerySchema } from "../routes/audit_routes.ts";
+import { rulesWaitQuerySchema, rulesWaitReplySchema } from "../../sync/mod.ts";
 import { tokenCreatedSchema, tokenCreateSchema } from "../routes/tokens_routes.ts";
 import {
   authErrors,
@@ -168,8 +169,24 @@ export function openApiDocument(version: string) {
             "batch {items: [{doc, msg}], now} of " +
             "Automerge sync messages and the agent's clock in ms (which measures its offset), " +
             "optionally Content-Encoding: deflate; the reply is " +
-            "{items, read, now}, deflated when the request sends Accept-Encoding: deflate",
+            "{items, read, now, syncAfter, rulesVersion}, deflated when the request sends " +
+            "Accept-Encoding: deflate; syncAfter says in how many seconds to sync again with " +
+            "nothing new, rulesVersion is what /v1/sync/wait waits on",
         ),
+      },
+      "/v1/sync/wait": {
+        get: {
+          summary: "Wait for new rules (the agent's <clientId>.<secret>): answered when the " +
+            "rules the agent follows are no longer at version `rules`, or after `seconds`; " +
+            "answered at once, with when to ask again, while the site holds maxWaitingAgents",
+          security: bearer,
+          parameters: queryParameters(rulesWaitQuerySchema),
+          responses: {
+            "200": reply("Whether the rules changed", rulesWaitReplySchema),
+            ...errors,
+            "429": errorReply("Too many waits from this agent; Retry-After says when to ask"),
+          },
+        },
       },
       "/v1/sites": {
         get: {

@@ -7,6 +7,10 @@
  * agent's clock in the batch gives its clock offset, recorded for
  * `GET /v1/clients` and used to correct the times it sends.
  *
+ * The answer to one of the site's own agents says when to sync next with
+ * nothing new (`agentSyncSeconds`, varied by up to 10 %) and the version of
+ * its rules, which `GET /v1/sync/wait` (`rules_wait_route.ts`) waits on.
+ *
  * @module
  */
 import { Hono } from "hono";
@@ -16,9 +20,11 @@ import { authenticateClient, bearer, type SiteEnv } from "./auth.ts";
 import type { SiteContext } from "../site_context.ts";
 import { countSync, readSyncBody, syncResponse } from "./sync_exchange.ts";
 import { tooLarge } from "./too_large.ts";
+import { rulesWaitRoute } from "./rules_wait_route.ts";
 
 export function syncRoute(site: SiteContext): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();
+  app.route("/wait", rulesWaitRoute(site));
   app.post(
     "/",
     bodyLimit({ maxSize: MAX_SYNC_BODY_BYTES, onError: tooLarge(MAX_SYNC_BODY_BYTES) }),
@@ -36,12 +42,28 @@ export function syncRoute(site: SiteContext): Hono<SiteEnv> {
           : agentPeer(client.clientId, client.actors, site.code, site.ancestors)),
         clockCorrectionMs: offset?.correctionMs,
       };
+      // Read before the rules are synced: a change in between then costs a spare sync, never a miss.
+      const schedule = client.homeSite ? {} : await agentSchedule(site);
       const handled = await site.sync.handle(peer, request.items);
       site.lastSeen.seen(client.clientId, arrived, offset?.measuredMs);
-      const response = syncResponse(c, { items: handled.items, read: peer.read, now: Date.now() });
+      const response = syncResponse(c, {
+        items: handled.items,
+        read: peer.read,
+        now: Date.now(),
+        ...schedule,
+      });
       countSync(site.metrics, "agent", wireBytes, response.wireBytes, performance.now() - started);
       return response.response;
     },
   );
   return app;
+}
+
+/** When the agent syncs next with nothing new, spread by up to 10 %, and its rules' version. */
+async function agentSchedule(site: SiteContext) {
+  const seconds = site.settings.agentSyncSeconds;
+  return {
+    syncAfter: Math.max(1, Math.round(seconds * (0.9 + 0.2 * Math.random()))),
+    rulesVersion: await site.rulesVersion.current(),
+  };
 }

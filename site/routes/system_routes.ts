@@ -17,6 +17,11 @@ export function systemRoutes(site: SiteContext): Hono {
     "Documents in the hot cache",
     () => site.cache.size,
   );
+  site.metrics.gauge(
+    "meter_rules_waiting",
+    "Agents held waiting for their rules to change (GET /v1/sync/wait)",
+    () => site.rulesVersion.waiting,
+  );
   site.metrics.gauge("meter_doc_cache_hits", "Hot cache hits since start", () => site.cache.hits);
   site.metrics.gauge(
     "meter_doc_cache_misses",

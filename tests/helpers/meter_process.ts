@@ -133,7 +133,8 @@ export async function startSite(
 export interface AgentHandleOptions {
   enrollToken?: string;
   db: string;
-  interval?: number;
+  /** Seconds between syncs; 2 by default, null for the site's (as an agent set up by default). */
+  interval?: number | null;
   poll?: number;
   syncDelay?: number;
   extra?: string[];
@@ -149,8 +150,7 @@ export function startAgent(siteUrl: string, o: AgentHandleOptions): MeterProcess
     siteUrl,
     "--db",
     o.db,
-    "--interval",
-    String(o.interval ?? 2),
+    ...(o.interval === null ? [] : ["--interval", String(o.interval ?? 2)]),
     "--poll",
     String(o.poll ?? 0.5),
     "--sync-delay",

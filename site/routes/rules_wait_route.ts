@@ -1,0 +1,52 @@
+/**
+ * `GET /v1/sync/wait?rules=<version>&seconds=<n>`: an agent waits for its
+ * rules to change (`sync/rules_wait.ts`). The answer comes at once when the
+ * version it names is gone, else when it changes or `seconds` pass, and at
+ * once, saying when to ask again, while the site holds `maxWaitingAgents`
+ * waits already. Only the site's own agents wait here: an agent of a site
+ * below that left its usage here follows its own site's rules.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import { rulesWaitQuerySchema, type RulesWaitReply } from "../../sync/mod.ts";
+import { ApiError } from "../http/api_error.ts";
+import { queryInput } from "../http/request_input.ts";
+import type { SiteContext } from "../site_context.ts";
+import { authenticateClient, bearer, type SiteEnv } from "./auth.ts";
+
+/** When an agent not held asks again: within a minute, spread so the fleet does not come at once. */
+const ASK_AGAIN_SECONDS = [30, 55];
+
+export function rulesWaitRoute(site: SiteContext): Hono<SiteEnv> {
+  const app = new Hono<SiteEnv>();
+  app.get("/", async (c) => {
+    const client = await authenticateClient(site.db, bearer(c));
+    if (client.homeSite) {
+      throw new ApiError(403, "forbidden", "wait for rules at your own site");
+    }
+    const perMinute = site.settings.syncRequestsPerMinute;
+    site.limits.take(`wait:${client.clientId}`, perMinute, "rule waits from this agent");
+    const query = queryInput(c, rulesWaitQuerySchema);
+    const held = query.seconds > 0 &&
+      site.rulesVersion.waiting < site.settings.maxWaitingAgents;
+    const version = await site.rulesVersion.wait(
+      query.rules,
+      held ? query.seconds * 1000 : 0,
+      c.req.raw.signal,
+    );
+    const changed = version !== query.rules;
+    const reply: RulesWaitReply = {
+      changed,
+      rulesVersion: version,
+      waitAgainAfter: changed || held ? 0 : askAgainSeconds(),
+    };
+    return c.json(reply);
+  });
+  return app;
+}
+
+function askAgainSeconds(): number {
+  const [low, high] = ASK_AGAIN_SECONDS;
+  return Math.round(low + Math.random() * (high - low));
+}
