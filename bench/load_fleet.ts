@@ -74,7 +74,8 @@ export interface FleetRun {
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
-interface Member {
+/** One agent of a fleet, as the {@linkcode Recorder} syncs it. */
+export interface Member {
   agent: SimulatedAgent;
   http: Deno.HttpClient;
   random: SeededRandom;
@@ -171,7 +172,11 @@ function sessionClock(m: Member): number {
 }
 
 /** Once the load ended: every agent syncs until the site confirmed all it holds. */
-async function drain(members: Member[], run: Recorder, timeoutSeconds: number): Promise<number> {
+export async function drain(
+  members: Member[],
+  run: Recorder,
+  timeoutSeconds: number,
+): Promise<number> {
   const until = performance.now() + timeoutSeconds * 1000;
   const holding = () => members.filter((m) => m.pendingSessions + m.pendingUpdates > 0);
   let left = holding();
@@ -184,7 +189,7 @@ async function drain(members: Member[], run: Recorder, timeoutSeconds: number): 
 }
 
 /** Sends syncs and keeps their outcomes. */
-class Recorder {
+export class Recorder {
   readonly started = performance.now();
   readonly latencies: LatencySample[] = [];
   readonly failures: Record<string, number> = {};
@@ -203,8 +208,11 @@ class Recorder {
     this.#site = site;
   }
 
-  /** One sync of `m`; `loaded` while the load lasts (then its outcome is counted). */
-  async sync(m: Member, loaded: boolean): Promise<void> {
+  /**
+   * One sync of `m`; `loaded` while the load lasts (then its outcome is
+   * counted). Returns the site's answer when it answered 200.
+   */
+  async sync(m: Member, loaded: boolean): Promise<SyncReply | undefined> {
     const { body, usage, heads } = m.agent.syncBody();
     const sentAt = performance.now();
     if (loaded) this.sent++;
@@ -214,10 +222,18 @@ class Recorder {
     if (!("kind" in failure)) {
       // Acknowledged only once the site's answer shows it holds what was sent, as the real
       // client's sync state would: a 200 alone does not say every change was applied.
+      m.agent.receiveRules(failure);
       if (!usage || holds(failure, doc, heads)) this.#confirmed(m, heads, loaded);
       else this.unconfirmed++;
       if (loaded) this.latencies.push({ atMs: sentAt - this.started, ms, usage });
-    } else if (failure.kind === "429") {
+      return failure;
+    }
+    this.failed(failure);
+  }
+
+  /** A request not answered 200: a 429 is allowed, anything else is a failure. */
+  failed(failure: { kind: string; message: string }): void {
+    if (failure.kind === "429") {
       this.rateLimited++;
     } else {
       this.failures[failure.kind] = (this.failures[failure.kind] ?? 0) + 1;
@@ -286,6 +302,6 @@ function holds(reply: SyncReply, doc: string, heads: A.Heads): boolean {
   return item !== undefined && sameHeads(decodeSyncMessage(item.msg).heads, heads);
 }
 
-function sleepUntil(at: number): Promise<void> {
+export function sleepUntil(at: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, at - performance.now())));
 }

@@ -7,6 +7,7 @@
  * @module
  */
 import type { FleetRun } from "./load_fleet.ts";
+import type { RuleWaits } from "./busy_fleet.ts";
 import type { ProcessSample } from "./process_stats.ts";
 
 /** What the site holds, from `POST /v1/query` over its `sessions` view. */
@@ -23,7 +24,13 @@ export interface LoadTestResult {
   agents: number;
   seconds: number;
   intervalSeconds: [number, number];
+  /** The fleet ran at a real fleet's pace (`busy_fleet.ts`); the intervals are unused. */
+  busy: boolean;
   fleet: FleetRun;
+  /** A busy fleet's waits for new rules. */
+  waits?: RuleWaits;
+  /** A busy fleet's probes: from a session stored to the reports showing it, ms each. */
+  reportLagMs?: number[];
   /** Sessions the agents recorded, their run time once ended, and those still running. */
   sent: { sessions: number; running: number; endedMs: number };
   /** Of the sessions sent, those delivered before the load began (the part of the first days gone). */

@@ -29,7 +29,9 @@ import { type BenchFigure, progress, round } from "./bench_figure.ts";
 import { loadFigures } from "./load_figures.ts";
 import type { HeapSample, LoadTestResult, StoredSessions } from "./load_result.ts";
 import { type BenchSite, enrollClients, runConcurrently, startBenchSite } from "./bench_site.ts";
-import { type FleetOptions, runFleet } from "./load_fleet.ts";
+import { type FleetRun, runFleet } from "./load_fleet.ts";
+import { type BusyFleetOptions, type RuleWaits, runBusyFleet } from "./busy_fleet.ts";
+import { sampleReportLag } from "./report_lag.ts";
 import { cpuSeconds, openFiles, type ProcessSample, sampleProcess } from "./process_stats.ts";
 import { measureGet, sampleGetLatency } from "./request_latency.ts";
 import { IDLE_SHARE, SimulatedAgent } from "./simulated_agent.ts";
@@ -55,6 +57,12 @@ export interface LoadTestOptions {
    * throughout.
    */
   dayLengthSeconds?: number;
+  /**
+   * Drive the fleet at a real fleet's pace instead (`busy_fleet.ts`): agents
+   * sync on news and when the site says, and wait for new rules between
+   * syncs; the intervals and days above are then unused.
+   */
+  busy?: Omit<BusyFleetOptions, "seconds">;
 }
 
 /**
@@ -68,6 +76,8 @@ export const FAST_DAY_SECONDS = 864;
 const SAMPLE_EVERY_MS = 2_000;
 const HEALTH_EVERY_MS = 250;
 const BACKLOG_EVERY_MS = 5_000;
+/** How often a probe measures how soon a session reaches the reports (busy fleets). */
+const REPORT_PROBE_EVERY_MS = 10_000;
 
 export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTestResult> {
   const {
@@ -88,7 +98,8 @@ export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTe
   });
   try {
     const fleet = await prepareFleet(site, agents);
-    const days = dayLengthSeconds > 0
+    const probes = options.busy ? await prepareProbes(site, seconds) : [];
+    const days = !options.busy && dayLengthSeconds > 0
       ? await beginFleetDays(site, fleet, {
         ...options,
         dayLengthSeconds,
@@ -100,21 +111,37 @@ export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTe
     const sentBeforeLoad = sentBy(fleet).sessions;
     const unloaded = (await measureGet(`${site.url}/v1/health`, "", 200, 10)).times;
     progress(
-      `load: ${agents} agents syncing every ${minIntervalSeconds}-${maxIntervalSeconds} s ` +
-        `for ${seconds} s`,
+      options.busy
+        ? `load: ${agents} agents at a busy day's pace for ${seconds} s`
+        : `load: ${agents} agents syncing every ${minIntervalSeconds}-${maxIntervalSeconds} s ` +
+          `for ${seconds} s`,
     );
-    const loaded = await underLoad(site, fleet, {
-      seconds,
-      minIntervalSeconds,
-      maxIntervalSeconds,
-      idleShare: options.idleShare,
-      days,
-    });
+    const busy = options.busy;
+    const loaded = await underLoad(
+      site,
+      busy
+        ? () =>
+          runBusyFleet(site.url, fleet, {
+            changeRules: () => addRule(site, "Added during the load"),
+            ...busy,
+            seconds,
+          })
+        : () =>
+          runFleet(site.url, fleet, {
+            seconds,
+            minIntervalSeconds,
+            maxIntervalSeconds,
+            idleShare: options.idleShare,
+            days,
+          }),
+      probes,
+    );
     progress("load over: checking what the site stored");
     // The fleet timed its drain from the end of the load; what follows adds to it.
     const drained = performance.now();
     const since = () => loaded.fleet.drainSeconds + (performance.now() - drained) / 1000;
-    const sent = sentBy(fleet);
+    // The probes' sessions are stored with the fleet's.
+    const sent = sentBy([...fleet, ...probes]);
     const stored = await waitForStored(site, sent.sessions);
     const storedAfterSeconds = since();
     const summariesAfterSeconds = waitForSummaries
@@ -124,6 +151,7 @@ export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTe
       agents,
       seconds,
       intervalSeconds: [minIntervalSeconds, maxIntervalSeconds],
+      busy: busy !== undefined,
       ...loaded,
       health: { ...loaded.health, unloaded },
       sent,
@@ -141,8 +169,15 @@ export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTe
   }
 }
 
-/** Runs the fleet while sampling the site: its process, its health answers, its summariser's backlog. */
-async function underLoad(site: BenchSite, fleet: SimulatedAgent[], options: FleetOptions) {
+/**
+ * Runs the fleet while sampling the site: its process, its health answers,
+ * its summariser's backlog and, with probes, how soon sessions reach reports.
+ */
+async function underLoad(
+  site: BenchSite,
+  runFleet: () => Promise<FleetRun & { waits?: RuleWaits }>,
+  probes: SimulatedAgent[],
+) {
   const before = { rssBytes: site.rssBytes(), fds: openFiles(site.pid) };
   const cpu = { site: site.cpuSeconds(), driver: cpuSeconds(Deno.pid) };
   const counters = await siteCounters(site);
@@ -151,8 +186,9 @@ async function underLoad(site: BenchSite, fleet: SimulatedAgent[], options: Flee
     health: sampleGetLatency(`${site.url}/v1/health`, HEALTH_EVERY_MS),
     backlog: sampleBacklog(site, BACKLOG_EVERY_MS),
     heap: sampleHeap(site, SAMPLE_EVERY_MS * 5),
+    reportLag: sampleReportLag(site, probes, PROBE_RULE, REPORT_PROBE_EVERY_MS),
   };
-  const run = await runFleet(site.url, fleet, options);
+  const { waits, ...run } = await runFleet();
   const siteCpuSeconds = site.cpuSeconds() - cpu.site;
   const driverCpuSeconds = cpuSeconds(Deno.pid) - cpu.driver;
   const health = await samplers.health.stop();
@@ -165,6 +201,8 @@ async function underLoad(site: BenchSite, fleet: SimulatedAgent[], options: Flee
     site: samplers.site.stop(),
     health: { loaded: health.times, loadedFailures: health.failures },
     backlogPeak: await samplers.backlog.stop(),
+    waits,
+    reportLagMs: probes.length > 0 ? await samplers.reportLag.stop() : undefined,
     heap: await samplers.heap.stop(),
     siteCpuSeconds,
     driverCpuSeconds,
@@ -179,6 +217,21 @@ async function siteCounters(site: BenchSite) {
     hits: value("meter_doc_cache_hits"),
     misses: value("meter_doc_cache_misses"),
   };
+}
+
+/** The rule the fleet's sessions belong to: the first the site creates. */
+const PROBE_RULE = "S01-1";
+
+/** Agents that each send one session of a user of their own, to time the way to the reports. */
+async function prepareProbes(site: BenchSite, seconds: number): Promise<SimulatedAgent[]> {
+  const count = Math.ceil(seconds * 1000 / REPORT_PROBE_EVERY_MS) + 1;
+  const day = dayOf(Date.now());
+  return (await enrollClients(site, count)).map((c, i) => new SimulatedAgent(c, day, `probe-${i}`));
+}
+
+/** Adds a rule at the site, as an administrator would while the fleet runs. */
+async function addRule(site: BenchSite, name: string): Promise<void> {
+  await adminRequest(site, "POST", "/v1/rules", { name, fileName: "added-during-load*" });
 }
 
 /** A rule for the sessions to belong to, the agents enrolled and following the rules. */

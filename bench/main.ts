@@ -8,6 +8,10 @@
  * `--agent-only` (the agent's poll and process cost), `--query-only` (queries
  * and the flood of refused requests), `--load-only` (the load test:
  * `--load-agents N`, `--load-seconds S`, `--load-day-seconds S`),
+ * `--fleet-only` (50,000 agents at a busy day's pace, waiting for new rules
+ * between syncs: `--fleet-agents N`, `--fleet-seconds S`, and
+ * `--fleet-rule-change-at S` to add a rule S seconds in and time how soon
+ * the agents hold it),
  * `--inventory-only` (`--inventory-clients N`), `--licences-only`
  * (`--licences-clients N`: licence positions at scale), `--pe-only` (reading
  * version resources from Wine's PE files), `--windows-only` (the Windows
@@ -67,6 +71,10 @@ const { values } = parseArgs({
     "load-agents": { type: "string" },
     "load-seconds": { type: "string" },
     "load-day-seconds": { type: "string" },
+    "fleet-only": { type: "boolean" },
+    "fleet-agents": { type: "string" },
+    "fleet-seconds": { type: "string" },
+    "fleet-rule-change-at": { type: "string" },
     "query-only": { type: "boolean" },
     "sync-only": { type: "boolean" },
     "agent-only": { type: "boolean" },
@@ -91,6 +99,8 @@ One part alone:
                        process events beside polling at 1 s
   --query-only         queries through the API, and a flood of refused requests
   --load-only          2,000 simulated agents against a real site
+  --fleet-only         50,000 simulated agents at a busy day's pace, syncing when the
+                       site says and waiting for new rules between syncs
   --inventory-only     inventory of this machine, inventory reports at scale
   --licences-only      licence positions over 10,000 clients × 90 days: refresh, the report
                        at a site and at a parent of ten, beside install-base
@@ -107,6 +117,7 @@ Opt-in (not part of a plain run, which already takes about an hour):
 
 Sizes:
   --load-agents N  --load-seconds S  --load-day-seconds S
+  --fleet-agents N  --fleet-seconds S  --fleet-rule-change-at S (add a rule S s in)
   --inventory-clients N  --licences-clients N  --hierarchy-clients N
   --summaries-clients N  --summaries-days N  --backup-clients N
   --soak-minutes N
@@ -127,6 +138,7 @@ const PARTS = [
   "agent",
   "query",
   "load",
+  "fleet",
   "inventory",
   "licences",
   "pe",
@@ -158,6 +170,15 @@ if (!only || only === "load") {
       agents: count(values["load-agents"]),
       seconds: count(values["load-seconds"]),
       dayLengthSeconds: count(values["load-day-seconds"]),
+    }),
+  );
+}
+if (!only || only === "fleet") {
+  figures.push(
+    ...await benchLoad({
+      agents: count(values["fleet-agents"]) ?? 50_000,
+      seconds: count(values["fleet-seconds"]) ?? 600,
+      busy: { ruleChangeAtSeconds: count(values["fleet-rule-change-at"]) },
     }),
   );
 }

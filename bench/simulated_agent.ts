@@ -16,6 +16,7 @@ import {
   decodeSyncBody,
   encodeSyncBody,
   type SyncItem,
+  type SyncReply,
   syncReplySchema,
 } from "../sync/mod.ts";
 import { primeSyncState } from "../store/sync_state_store.ts";
@@ -62,9 +63,13 @@ export class SimulatedAgent {
   /** Run time of the ended sessions, summed: what the site must hold too. */
   #endedMs = 0;
 
-  constructor(client: EnrolledClient, day: string) {
+  /** Who runs the programs: one user for the whole fleet unless a probe names its own. */
+  readonly user: string;
+
+  constructor(client: EnrolledClient, day: string, user = "alice") {
     this.client = client;
     this.#day = day;
+    this.user = user;
     this.#doc = A.init<Records>({ actor: client.actor });
   }
 
@@ -156,7 +161,7 @@ export class SimulatedAgent {
     if (d.p0) return;
     d.p0 = encodeProgram({
       ruleId: "S01-1",
-      user: "alice",
+      user: this.user,
       exe: "/usr/bin/python3.11",
       argv0: "python3",
       version: "3.11.2-1",
@@ -168,7 +173,7 @@ export class SimulatedAgent {
     const session: UsageSession = {
       id: "",
       ruleId: "S01-1",
-      user: "alice",
+      user: this.user,
       exe: "/usr/bin/python3.11",
       argv0: "python3",
       version: "3.11.2-1",
@@ -213,6 +218,9 @@ export class SimulatedAgent {
     this.#acked = heads;
   }
 
+  /** The version of the rules the site last said this agent follows (`rulesVersion`). */
+  rulesVersion: string | undefined;
+
   /** Fetches the site's rules into the replica, as a first real sync does. */
   async followRules(site: string, siteCode = "S01"): Promise<void> {
     const [, msg] = A.generateSyncMessage(this.#rules, A.initSyncState());
@@ -221,11 +229,19 @@ export class SimulatedAgent {
       this.authorization,
       encodeSyncBody({ items: [{ doc: rulesDocId(siteCode), msg: msg! }] }),
     );
-    const decoded = decodeSyncBody(reply, syncReplySchema);
+    this.receiveRules(decodeSyncBody(reply, syncReplySchema));
+  }
+
+  /** Takes what a sync answer brings of the rules into the replica, as the real agent does. */
+  receiveRules(reply: SyncReply, siteCode = "S01"): void {
+    const doc = rulesDocId(siteCode);
     let state = A.initSyncState();
-    for (const item of decoded.items) {
-      [this.#rules, state] = A.receiveSyncMessage(this.#rules, state, item.msg);
+    for (const item of reply.items) {
+      if (item.doc === doc) {
+        [this.#rules, state] = A.receiveSyncMessage(this.#rules, state, item.msg);
+      }
     }
+    this.rulesVersion = reply.rulesVersion ?? this.rulesVersion;
   }
 
   /** A sync with nothing new: the rules replica announces its heads. */

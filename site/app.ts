@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import { ApiError, errorResponse } from "./http/api_error.ts";
-import { SyncRefusal } from "../sync/mod.ts";
+import { SyncBusy, SyncRefusal } from "../sync/mod.ts";
 import { isRefusal, refuse } from "./access/refusals.ts";
 import { auditRoutes } from "./routes/audit_routes.ts";
 import { tokensRoutes } from "./routes/tokens_routes.ts";
@@ -68,7 +68,24 @@ export function createApp(site: SiteContext): Hono<SiteEnv> {
 
 /** A refusal of the sync protocol as the API error it stands for; anything else as it is. */
 function asApiError(error: Error): Error {
+  if (error instanceof SyncBusy) return busyError();
   return error instanceof SyncRefusal
     ? new ApiError(error.status, error.code, error.message)
     : error;
+}
+
+/** When a sync refused for a busy site comes back: spread, so a fleet does not return at once. */
+const BUSY_RETRY_SECONDS = [10, 30];
+
+function busyError(): ApiError {
+  const [low, high] = BUSY_RETRY_SECONDS;
+  const seconds = Math.round(low + Math.random() * (high - low));
+  return new ApiError(
+    429,
+    "site_busy",
+    `the site is behind with its writes; retry in ${seconds} s`,
+    {
+      "retry-after": String(seconds),
+    },
+  );
 }

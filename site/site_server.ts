@@ -11,6 +11,7 @@ import { log } from "../lib/log.ts";
 import { createApp } from "./app.ts";
 import { ParentLink } from "./hierarchy/parent_link.ts";
 import { fetchTrusting } from "../lib/trusted_fetch.ts";
+import { releaseNativeMemory } from "../lib/release_native_memory.ts";
 import { runMaintenance } from "./usage/retention.ts";
 import { RepeatingTask } from "../lib/repeating_task.ts";
 import type { SiteContext } from "./site_context.ts";
@@ -85,7 +86,8 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
   const store: Store = { db, docs, states, cache, lock: new Mutex(), code: options.code, actor };
   const context: SiteContext = {
     ...store,
-    sync: new SyncHandler({ ...store, materialize }),
+    // About a second of writes at the measured rate: more waiting only holds connections.
+    sync: new SyncHandler({ ...store, materialize, maxQueued: 256 }),
     lastSeen: new LastSeen(db),
     metrics: new Metrics(),
     startedAt: Date.now(),
@@ -165,6 +167,13 @@ function backgroundWork(site: SiteContext): RepeatingTask[] {
       () => site.licences.refresh(),
     ),
     new RepeatingTask("sending licence alerts", () => 5_000, () => webhook.deliverDue()),
+    // Connections come and go by the thousand on a large site; glibc keeps what they
+    // freed in its arenas unless asked to give it back (a few ms a call).
+    new RepeatingTask(
+      "releasing freed memory",
+      () => 30_000,
+      () => Promise.resolve(releaseNativeMemory()),
+    ),
     new RepeatingTask("retention", () => 3_600_000, async () => {
       const deleted = await runMaintenance(
         site.db,

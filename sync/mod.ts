@@ -35,6 +35,7 @@ export {
 export {
   type MaterializeFrom,
   type Materializer,
+  SyncBusy,
   type SyncHandled,
   SyncHandler,
   type SyncHandlerOptions,

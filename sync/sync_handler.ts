@@ -60,6 +60,24 @@ export interface SyncHandlerOptions {
   materialize: Materializer;
   /** The most batches stored in one transaction. */
   maxGroup?: number;
+  /**
+   * Batches with changes that may wait to be stored; past it another is
+   * refused at once with {@linkcode SyncBusy}. Heartbeats never wait.
+   */
+  maxQueued?: number;
+}
+
+/**
+ * The server is behind with its writes: the batch was not applied, and the
+ * peer should come back later. A fleet arriving at once (a rule changed,
+ * agents back after an outage) is then answered at once, instead of held
+ * in memory and on connections it cannot serve sooner.
+ */
+export class SyncBusy extends Error {
+  constructor(readonly queued: number) {
+    super(`the site is behind with its writes (${queued} batches waiting)`);
+    this.name = "SyncBusy";
+  }
 }
 
 interface Incoming {
@@ -101,9 +119,16 @@ export class SyncHandler {
   readonly #o: SyncHandlerOptions;
   #queue: Pending[] = [];
   #draining = false;
+  /** Batches of the group being stored. */
+  #storing = 0;
 
   constructor(options: SyncHandlerOptions) {
     this.#o = options;
+  }
+
+  /** Batches waiting to be stored, or being stored: how far behind the site's writes are. */
+  get queued(): number {
+    return this.#queue.length + this.#storing;
   }
 
   async handle(peer: SyncPeer, items: readonly SyncItem[]): Promise<SyncHandled> {
@@ -119,6 +144,9 @@ export class SyncHandler {
       if (!(await this.#isHeartbeat(entry))) active.push(entry);
     }
     if (active.length === 0) return { items: [] };
+    if (this.queued >= (this.#o.maxQueued ?? Infinity)) {
+      throw new SyncBusy(this.queued);
+    }
     return await new Promise<SyncHandled>((resolve, reject) => {
       this.#queue.push({ peer, active, resolve, reject });
       if (!this.#draining) this.#drain();
@@ -141,6 +169,7 @@ export class SyncHandler {
         // this group instead of each paying for a transaction of its own.
         await new Promise((resolve) => setTimeout(resolve, 0));
         const group = this.#takeGroup();
+        this.#storing = group.length;
         await this.#o.lock.run(async () => {
           try {
             await this.#storeGroup(group);
@@ -148,6 +177,7 @@ export class SyncHandler {
             // Under the lock nothing else holds a cached document: those the
             // group pushed out of the cache can go now, not at V8's leisure.
             this.#o.cache.freeReleased();
+            this.#storing = 0;
           }
         });
       }

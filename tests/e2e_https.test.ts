@@ -110,7 +110,7 @@ describe.skipIf(!hasTool(OPENSSL))("a site serving HTTPS with a private CA", () 
 
   test("only the agent that trusts the CA enrols; plain HTTP gets nothing", async () => {
     expect(site.url.startsWith("https://")).toBe(true);
-    const viaCa = fetchTrusting(join(dir, "ca.pem"))!;
+    const viaCa = fetchTrusting(join(dir, "ca.pem"));
     const clients = async () => {
       const response = await viaCa(new URL("/v1/clients", site.url), {
         headers: { authorization: `Bearer ${admin}` },
@@ -150,7 +150,7 @@ describe.skipIf(!hasTool(OPENSSL))("a site serving HTTPS with a private CA", () 
       ],
     });
     try {
-      const viaCa = fetchTrusting(join(dir, "ca.pem"))!;
+      const viaCa = fetchTrusting(join(dir, "ca.pem"));
       await waitFor("the child to register and sync", async () => {
         const response = await viaCa(new URL("/v1/sites", site.url), {
           headers: { authorization: `Bearer ${admin}` },

@@ -169,7 +169,7 @@ export class Agent {
     const interval = options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
     this.#backoff = new Backoff(1_000, Math.min(300_000, 5 * interval));
     this.#db = db;
-    this.#fetch = options.fetch ?? fetchTrusting(options.caFile) ?? fetch;
+    this.#fetch = options.fetch ?? fetchTrusting(options.caFile);
     this.#docs = new DocStore(db);
     this.#keptDocs = new DocCache(this.#docs, 16, () => undefined, KEPT_DOC_BYTES);
     this.#states = new SyncStateStore(db);

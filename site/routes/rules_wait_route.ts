@@ -30,17 +30,17 @@ export function rulesWaitRoute(site: SiteContext): Hono<SiteEnv> {
     const query = queryInput(c, rulesWaitQuerySchema);
     const held = query.seconds > 0 &&
       site.rulesVersion.waiting < site.settings.maxWaitingAgents;
-    const version = await site.rulesVersion.wait(
-      query.rules,
-      held ? query.seconds * 1000 : 0,
-      c.req.raw.signal,
-    );
+    // Not cut short when the agent goes away: Deno's request.signal also aborts once a
+    // response is sent, and warns when read; the wait ends at its time, and its count is capped.
+    const version = await site.rulesVersion.wait(query.rules, held ? query.seconds * 1000 : 0);
     const changed = version !== query.rules;
     const reply: RulesWaitReply = {
       changed,
       rulesVersion: version,
       waitAgainAfter: changed || held ? 0 : askAgainSeconds(),
     };
+    // Not held, the agent is back in half a minute: its connection is not worth keeping open.
+    if (!changed && !held) c.header("connection", "close");
     return c.json(reply);
   });
   return app;

@@ -53,25 +53,19 @@ export class RulesVersion {
     return this.#reading;
   }
 
-  /**
-   * Resolves with the version once it differs from `version`, or with the
-   * same version after `ms` or when `signal` aborts (the agent went away).
-   */
-  async wait(version: string, ms: number, signal?: AbortSignal): Promise<string> {
+  /** Resolves with the version once it differs from `version`, or with the same after `ms`. */
+  async wait(version: string, ms: number): Promise<string> {
     const now = await this.current();
-    if (now !== version || ms <= 0 || signal?.aborted || this.#closed) return now;
+    if (now !== version || ms <= 0 || this.#closed) return now;
     return new Promise((resolve) => {
       const done = (answer: string) => {
         clearTimeout(timeout);
-        signal?.removeEventListener("abort", abort);
         this.#waiters.delete(waiter);
         if (this.#waiters.size === 0) this.#stopChecking();
         resolve(answer);
       };
       const waiter: Waiter = { version, resolve: done };
       const timeout = setTimeout(() => done(version), ms);
-      const abort = () => done(version);
-      signal?.addEventListener("abort", abort);
       this.#waiters.add(waiter);
       this.#startChecking();
     });

@@ -1,0 +1,48 @@
+/**
+ * The large-site load, short: 50,000 simulated agents enrol with a real site
+ * process and run for a minute at a busy day's pace, running the same code
+ * as `deno task bench --fleet-only` (ten minutes there, `bench/busy_fleet.ts`):
+ * each syncs a few seconds after a session starts or ends and otherwise when
+ * the site says, and waits for new rules between syncs. Only correctness is
+ * checked, never timing (the machine is shared): no request fails except by
+ * rate limit, every session sent is stored exactly once and as sent, the
+ * site held waits and answered the rest at once, and a session reaches the
+ * reports.
+ *
+ * @module
+ */
+import { expect, test } from "vitest";
+import { runLoadTest } from "../bench/load_test.ts";
+
+test(
+  "50,000 agents at a busy day's pace for a minute: nothing fails, every session is stored once",
+  async () => {
+    const r = await runLoadTest({
+      agents: 50_000,
+      seconds: 60,
+      waitForSummaries: false,
+      busy: {},
+    });
+    expect(r.fleet.failures, JSON.stringify(r.fleet.failureExamples)).toEqual({});
+    expect(r.health.loadedFailures).toBe(0);
+    expect(r.fleet.undelivered).toBe(0);
+    // The load did happen: thousands of agents synced, with sessions, and waited for rules.
+    expect(r.fleet.latencies.length).toBeGreaterThan(5_000);
+    expect(r.sent.sessions).toBeGreaterThan(5_000);
+    expect(r.waits!.answered).toBeGreaterThan(1_000);
+    expect(r.waits!.failed).toBe(0);
+    expect(r.stored).toEqual({
+      rows: r.sent.sessions,
+      distinct: r.sent.sessions,
+      running: r.sent.running,
+      endedMs: r.sent.endedMs,
+      days: expect.any(Number),
+    });
+    // Sessions reached the reports while the load went on.
+    expect(r.reportLagMs!.length).toBeGreaterThan(0);
+    expect(Math.max(...r.reportLagMs!)).toBeLessThan(120_000);
+    expect(r.siteLog.examples).toEqual([]);
+    expect(r.siteAlive).toBe(true);
+  },
+  600_000,
+);

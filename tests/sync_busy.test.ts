@@ -1,0 +1,88 @@
+/**
+ * A server behind with its writes refuses more batches with changes at
+ * once (`SyncBusy`, answered 429 `site_busy` by the site) instead of holding
+ * them, while heartbeats are still answered; what waited is stored once the
+ * writes catch up, and what was refused is not stored at all. The server's
+ * write lock is held by the test to keep the writes behind.
+ *
+ * @module
+ */
+import * as A from "@automerge/automerge";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { join } from "node:path";
+import { SyncBusy, SyncHandler, type SyncPeer } from "../sync/mod.ts";
+import { openSiteDatabase } from "../site/mod.ts";
+import { DocStore } from "../store/doc_store.ts";
+import { SyncStateStore } from "../store/sync_state_store.ts";
+import { DocCache } from "../store/doc_cache.ts";
+import { Mutex } from "../lib/mutex.ts";
+import type { Client } from "../store/db.ts";
+import { usageDocId } from "../model/doc_id.ts";
+import { itemFor, newRecordDoc } from "./helpers/fake_agent.ts";
+import { tempDir } from "./helpers/metered_program.ts";
+
+let temp: Awaited<ReturnType<typeof tempDir>>;
+let db: Client;
+
+beforeAll(async () => {
+  temp = await tempDir();
+  db = await openSiteDatabase(join(temp.dir, "site.db"));
+});
+
+afterAll(async () => {
+  db?.close();
+  await temp?.remove();
+});
+
+test("past maxQueued batches waiting, one more with changes is refused at once; heartbeats pass", async () => {
+  const docs = new DocStore(db);
+  const lock = new Mutex();
+  const handler = new SyncHandler({
+    db,
+    docs,
+    states: new SyncStateStore(db),
+    cache: new DocCache(docs, 100),
+    lock,
+    materialize: () => [],
+    maxQueued: 2,
+  });
+  const actor = crypto.randomUUID().replaceAll("-", "");
+  const peer: SyncPeer = {
+    id: "client:c1",
+    actors: new Set([actor]),
+    read: [],
+    access: () => "write",
+  };
+  const batch = (day: string) => {
+    const doc = A.change(newRecordDoc(actor), (d) => {
+      d.x = new Uint8Array([1]);
+    });
+    return [itemFor(usageDocId("c1", day), doc)];
+  };
+  let release = () => {};
+  const held = lock.run(() => new Promise<void>((resolve) => release = resolve));
+  const waiting = [
+    handler.handle(peer, batch("2026-12-01")),
+    handler.handle(peer, batch("2026-12-02")),
+  ];
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(handler.queued).toBe(2);
+  await expect(handler.handle(peer, batch("2026-12-03"))).rejects.toBeInstanceOf(SyncBusy);
+  // A heartbeat of a document the server does not hold: nothing to store, answered at once.
+  const [, empty] = A.generateSyncMessage(A.init(), A.initSyncState());
+  const heartbeat = await handler.handle(peer, [{
+    doc: usageDocId("c1", "2026-12-04"),
+    msg: empty!,
+  }]);
+  expect(heartbeat.items).toEqual([]);
+  release();
+  await held;
+  await Promise.all(waiting);
+  const stored = await db.execute(
+    "SELECT doc_id FROM docs WHERE doc_id LIKE 'usage/c1/%' ORDER BY 1",
+  );
+  expect(stored.rows.map((r) => r.doc_id)).toEqual([
+    usageDocId("c1", "2026-12-01"),
+    usageDocId("c1", "2026-12-02"),
+  ]);
+});
