@@ -144,6 +144,8 @@ export class SyncHandler {
       if (!(await this.#isHeartbeat(entry))) active.push(entry);
     }
     if (active.length === 0) return { items: [] };
+    const reads = this.#answerReads(active);
+    if (reads) return reads;
     if (this.queued >= (this.#o.maxQueued ?? Infinity)) {
       throw new SyncBusy(this.queued);
     }
@@ -151,6 +153,34 @@ export class SyncHandler {
       this.#queue.push({ peer, active, resolve, reject });
       if (!this.#draining) this.#drain();
     });
+  }
+
+  /**
+   * A batch that only reads, from heads this site knows (an agent behind on
+   * its rules): answered with the changes since those heads, from the hot
+   * document, without the write lock or a stored sync state. A fleet told of
+   * a new rule then costs no writes; the peer's next round, at the new
+   * heads, is a heartbeat. Undefined when an item needs the full exchange:
+   * a document not in the cache, heads it does not know, changes it needs
+   * by hash, or a handle a group is applying to right now.
+   */
+  #answerReads(active: Incoming[]): SyncHandled | undefined {
+    if (active.some((a) => a.write || a.message.need.length > 0)) return undefined;
+    const items: SyncItem[] = [];
+    try {
+      for (const { item, message } of active) {
+        const entry = this.#o.cache.peek(item.doc);
+        const doc = entry?.info ? entry.doc : undefined;
+        if (!doc || !A.hasHeads(doc, message.heads)) return undefined;
+        const changes = A.getChangesSince(doc, message.heads);
+        // No `have`: the peer then sends nothing back but its new heads.
+        const reply = { heads: A.getHeads(doc), need: [], have: [], changes };
+        items.push({ doc: item.doc, msg: A.encodeSyncMessage(reply) });
+      }
+    } catch {
+      return undefined; // a handle retired by a group under way: the full exchange waits for it
+    }
+    return { items };
   }
 
   /** Nothing to apply and nothing to tell: the peer has what we have. */

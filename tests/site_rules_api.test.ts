@@ -341,6 +341,7 @@ describe("rules API", () => {
       "GET /metrics",
       "POST /v1/enroll",
       "POST /v1/sync",
+      "GET /v1/sync/wait",
       "GET /v1/rules",
       "POST /v1/rules",
       "POST /v1/rules/auto",

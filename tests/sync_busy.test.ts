@@ -2,8 +2,10 @@
  * A server behind with its writes refuses more batches with changes at
  * once (`SyncBusy`, answered 429 `site_busy` by the site) instead of holding
  * them, while heartbeats are still answered; what waited is stored once the
- * writes catch up, and what was refused is not stored at all. The server's
- * write lock is held by the test to keep the writes behind.
+ * writes catch up, and what was refused is not stored at all. A batch that
+ * only reads, as every agent's after a rule changed, does not wait for the
+ * writes at all. The server's write lock is held by the tests to keep the
+ * writes behind.
  *
  * @module
  */
@@ -17,7 +19,8 @@ import { SyncStateStore } from "../store/sync_state_store.ts";
 import { DocCache } from "../store/doc_cache.ts";
 import { Mutex } from "../lib/mutex.ts";
 import type { Client } from "../store/db.ts";
-import { usageDocId } from "../model/doc_id.ts";
+import { rulesDocId, usageDocId } from "../model/doc_id.ts";
+import { primeSyncState } from "../store/sync_state_store.ts";
 import { itemFor, newRecordDoc } from "./helpers/fake_agent.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 
@@ -85,4 +88,62 @@ test("past maxQueued batches waiting, one more with changes is refused at once; 
     usageDocId("c1", "2026-12-01"),
     usageDocId("c1", "2026-12-02"),
   ]);
+});
+
+test("a batch that only reads, from heads the site knows, is answered while the writes are held", async () => {
+  const docs = new DocStore(db);
+  const cache = new DocCache(docs, 100);
+  const lock = new Mutex();
+  const handler = new SyncHandler({
+    db,
+    docs,
+    states: new SyncStateStore(db),
+    cache,
+    lock,
+    materialize: () => [],
+    maxQueued: 1,
+  });
+  // The site's rules: a replica the agent got, then two changes it has not.
+  const docId = rulesDocId("S01");
+  let rules = A.change(A.init<Record<string, string>>(), (d) => {
+    d.r1 = "first";
+  });
+  let replica = A.clone(rules);
+  rules = A.change(rules, (d) => {
+    d.r2 = "second";
+  });
+  rules = A.change(rules, (d) => {
+    d.r3 = "third";
+  });
+  const save = docs.prepareSave(docId, rules, undefined);
+  await db.batch(save.statements, "write");
+  cache.set(docId, { doc: rules, info: save.info });
+  const reader: SyncPeer = {
+    id: "client:c2",
+    actors: new Set(),
+    read: [docId],
+    access: () => "read",
+  };
+  // The agent's message, primed from the heads it shares, as the real client sends.
+  const primed = A.initSyncState() as A.SyncState & { sharedHeads: A.Heads };
+  primed.sharedHeads = A.getHeads(replica);
+  let [state, msg] = A.generateSyncMessage(replica, primeSyncState(primed));
+  let release = () => {};
+  const held = lock.run(() => new Promise<void>((resolve) => release = resolve));
+  const answered = await Promise.race([
+    handler.handle(reader, [{ doc: docId, msg: msg! }]),
+    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2_000)),
+  ]);
+  release();
+  await held;
+  expect(answered, "answered while the write lock was held").toBeDefined();
+  [replica, state] = A.receiveSyncMessage(replica, state, answered!.items[0].msg);
+  expect(replica).toEqual({ r1: "first", r2: "second", r3: "third" });
+  // The agent's next round carries no change: a heartbeat, answered with nothing.
+  [, msg] = A.generateSyncMessage(replica, state);
+  expect(A.decodeSyncMessage(msg!).changes).toEqual([]);
+  expect((await handler.handle(reader, [{ doc: docId, msg: msg! }])).items).toEqual([]);
+  // Nothing was written for it: no sync state stored.
+  const states = await db.execute("SELECT count(*) AS n FROM sync_states WHERE peer = 'client:c2'");
+  expect(states.rows[0].n).toBe(0);
 });
