@@ -144,7 +144,7 @@ export class SyncHandler {
       if (!(await this.#isHeartbeat(entry))) active.push(entry);
     }
     if (active.length === 0) return { items: [] };
-    const reads = this.#answerReads(active);
+    const reads = await this.#answerReads(active);
     if (reads) return reads;
     if (this.queued >= (this.#o.maxQueued ?? Infinity)) {
       throw new SyncBusy(this.queued);
@@ -161,16 +161,17 @@ export class SyncHandler {
    * document, without the write lock or a stored sync state. A fleet told of
    * a new rule then costs no writes; the peer's next round, at the new
    * heads, is a heartbeat. Undefined when an item needs the full exchange:
-   * a document not in the cache, heads it does not know, changes it needs
-   * by hash, or a handle a group is applying to right now.
+   * a document not stored, heads it does not know, changes it needs by
+   * hash, or a handle a group is applying to right now.
    */
-  #answerReads(active: Incoming[]): SyncHandled | undefined {
+  async #answerReads(active: Incoming[]): Promise<SyncHandled | undefined> {
     if (active.some((a) => a.write || a.message.need.length > 0)) return undefined;
+    // Loaded first: the hot document may have left the cache, pushed out by a fleet's usage.
+    const entries = await Promise.all(active.map((a) => this.#o.cache.get(a.item.doc)));
     const items: SyncItem[] = [];
     try {
-      for (const { item, message } of active) {
-        const entry = this.#o.cache.peek(item.doc);
-        const doc = entry?.info ? entry.doc : undefined;
+      for (const [i, { item, message }] of active.entries()) {
+        const doc = entries[i]?.info ? entries[i]!.doc : undefined;
         if (!doc || !A.hasHeads(doc, message.heads)) return undefined;
         const changes = A.getChangesSince(doc, message.heads);
         // No `have`: the peer then sends nothing back but its new heads.
