@@ -161,13 +161,17 @@ export class SyncHandler {
    * document, without the write lock or a stored sync state. A fleet told of
    * a new rule then costs no writes; the peer's next round, at the new
    * heads, is a heartbeat. Undefined when an item needs the full exchange:
-   * a document not stored, heads it does not know, changes it needs by
-   * hash, or a handle a group is applying to right now.
+   * a document not in the cache, heads it does not know, changes it needs
+   * by hash, or a handle a group is applying to right now.
    */
   async #answerReads(active: Incoming[]): Promise<SyncHandled | undefined> {
     if (active.some((a) => a.write || a.message.need.length > 0)) return undefined;
-    // Loaded first: the hot document may have left the cache, pushed out by a fleet's usage.
-    const entries = await Promise.all(active.map((a) => this.#o.cache.get(a.item.doc)));
+    // Only a cached document: loading one here, outside the lock, could race a writer. Each
+    // answer keeps it most recently used, so a fleet's usage does not push it out meanwhile;
+    // the first miss takes the full exchange, which loads it.
+    const cache = this.#o.cache;
+    if (active.some((a) => !cache.peek(a.item.doc))) return undefined;
+    const entries = await Promise.all(active.map((a) => cache.get(a.item.doc)));
     const items: SyncItem[] = [];
     try {
       for (const [i, { item, message }] of active.entries()) {
