@@ -153,6 +153,22 @@ describe("what a wait refuses", () => {
     }
   });
 
+  test("a registered child site's credential: 401, for waits are an agent's", async () => {
+    const registered = await fetch(new URL("/v1/sites/register", site.url), {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${await makeToken(site.db, "site")}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ code: "S02", actor: crypto.randomUUID().replaceAll("-", "") }),
+    });
+    expect(registered.status).toBe(201);
+    const { secret } = await registered.json();
+    const response = await wait("rules=0123456789abcdef&seconds=0", `Bearer S02.${secret}`);
+    expect(response.status).toBe(401);
+    expect((await response.json()).error.code).toBe("unauthenticated");
+  });
+
   test("a hostile or malformed query: 400 naming the field", async () => {
     const cases: [string, RegExp][] = [
       ["", /rules/],
