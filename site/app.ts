@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { ApiError, errorResponse } from "./http/api_error.ts";
 import { SyncBusy, SyncRefusal } from "../sync/mod.ts";
+import { randomSeconds } from "../lib/random_seconds.ts";
 import { isRefusal, refuse } from "./access/refusals.ts";
 import { auditRoutes } from "./routes/audit_routes.ts";
 import { tokensRoutes } from "./routes/tokens_routes.ts";
@@ -75,11 +76,10 @@ function asApiError(error: Error): Error {
 }
 
 /** When a sync refused for a busy site comes back: spread, so a fleet does not return at once. */
-const BUSY_RETRY_SECONDS = [10, 30];
+const BUSY_RETRY_SECONDS = [10, 30] as const;
 
 function busyError(): ApiError {
-  const [low, high] = BUSY_RETRY_SECONDS;
-  const seconds = Math.round(low + Math.random() * (high - low));
+  const seconds = randomSeconds(...BUSY_RETRY_SECONDS);
   return new ApiError(
     429,
     "site_busy",

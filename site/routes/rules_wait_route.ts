@@ -12,11 +12,12 @@ import { Hono } from "hono";
 import { rulesWaitQuerySchema, type RulesWaitReply } from "../../sync/mod.ts";
 import { ApiError } from "../http/api_error.ts";
 import { queryInput } from "../http/request_input.ts";
+import { randomSeconds } from "../../lib/random_seconds.ts";
 import type { SiteContext } from "../site_context.ts";
 import { authenticateClient, bearer, type SiteEnv } from "./auth.ts";
 
 /** When an agent not held asks again: within a minute, spread so the fleet does not come at once. */
-const ASK_AGAIN_SECONDS = [30, 55];
+const ASK_AGAIN_SECONDS = [30, 55] as const;
 
 export function rulesWaitRoute(site: SiteContext): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();
@@ -37,16 +38,11 @@ export function rulesWaitRoute(site: SiteContext): Hono<SiteEnv> {
     const reply: RulesWaitReply = {
       changed,
       rulesVersion: version,
-      waitAgainAfter: changed || held ? 0 : askAgainSeconds(),
+      waitAgainAfter: changed || held ? 0 : randomSeconds(...ASK_AGAIN_SECONDS),
     };
     // Not held, the agent is back in half a minute: its connection is not worth keeping open.
     if (!changed && !held) c.header("connection", "close");
     return c.json(reply);
   });
   return app;
-}
-
-function askAgainSeconds(): number {
-  const [low, high] = ASK_AGAIN_SECONDS;
-  return Math.round(low + Math.random() * (high - low));
 }

@@ -20,6 +20,7 @@ import { authenticateClient, bearer, type SiteEnv } from "./auth.ts";
 import type { SiteContext } from "../site_context.ts";
 import { countSync, readSyncBody, syncResponse } from "./sync_exchange.ts";
 import { tooLarge } from "./too_large.ts";
+import { randomSeconds } from "../../lib/random_seconds.ts";
 import { rulesWaitRoute } from "./rules_wait_route.ts";
 
 export function syncRoute(site: SiteContext): Hono<SiteEnv> {
@@ -63,7 +64,7 @@ export function syncRoute(site: SiteContext): Hono<SiteEnv> {
 async function agentSchedule(site: SiteContext) {
   const seconds = site.settings.agentSyncSeconds;
   return {
-    syncAfter: Math.max(1, Math.round(seconds * (0.9 + 0.2 * Math.random()))),
+    syncAfter: Math.max(1, randomSeconds(seconds * 0.9, seconds * 1.1)),
     rulesVersion: await site.rulesVersion.current(),
   };
 }
