@@ -114,20 +114,32 @@ async function migrationFigure(path: string, dir: string, size: string): Promise
   (await openSiteDatabase(old)).close();
   const migrateMs = performance.now() - started;
   return {
-    name: `opening an unversioned database (secrets in clients, no language), ${size}`,
+    name: `opening an unversioned database (secrets in clients, names in sessions), ${size}`,
     value: round(migrateMs, 0),
     unit: "ms",
     baseline: { name: "opening it at the latest version", value: round(openMs, 0) },
   };
 }
 
-/** Gives the copy the shape and version of a build before client secrets and languages. */
+/**
+ * Gives the copy the shape and version of a build before client secrets and
+ * languages, whose sessions held their names and program strings.
+ */
 async function makeUnversioned(file: string): Promise<void> {
   const db = createClient({ url: `file:${file}` });
   try {
     await db.batch([
       "DROP INDEX IF EXISTS client_actors_by_client",
-      "ALTER TABLE usage_sessions DROP COLUMN language",
+      `CREATE TABLE old_sessions AS SELECT s.client_id, s.session_id, s.rule_id, s.user_name,
+        p.exe, p.argv0, p.version, s.pid, s.start_ms, s.end_ms, s.start_not_captured,
+        s.end_not_captured, s.remote, s.updated_at, s.clock_offset_ms
+        FROM usage_sessions s JOIN session_programs p ON p.id = s.program_id`,
+      "DROP VIEW usage_sessions",
+      "DROP TABLE session_rows",
+      "DROP TABLE session_clients",
+      "DROP TABLE session_users",
+      "DROP TABLE session_programs",
+      "ALTER TABLE old_sessions RENAME TO usage_sessions",
       "ALTER TABLE clients ADD COLUMN secret_hash TEXT NOT NULL DEFAULT 'hash'",
       "DROP TABLE client_secrets",
       "PRAGMA user_version = 0",

@@ -209,24 +209,40 @@ async function generate(db: Client, clients: number, now: number): Promise<void>
   const licences = licenceRows(now);
   await db.batch(licences.statements, "write");
   // Raw sessions of the last 30 days for the concurrent pools' rules, one per daily row, from 08:00.
-  await db.batch([{
-    sql: `INSERT INTO usage_sessions (client_id, session_id, rule_id, user_name, exe, argv0,
-        version, pid, start_ms, end_ms, start_not_captured, end_not_captured, remote, updated_at,
-        clock_offset_ms, language)
-      SELECT client_id, day || '/' || rule_id, rule_id, user_name, '/usr/bin/x', 'x', '1.0', 1,
-        last_use_ms - 3600000 + (abs(random()) % 28800000) AS start_ms, NULL, 0, 0, 0, ?, 0, NULL
-      FROM daily_usage WHERE day >= ? AND rule_id IN (SELECT value FROM json_each(?))`,
-    args: [
-      now,
-      dayOf(now - (RAW_DAYS - 1) * DAY_MS),
-      JSON.stringify([...licences.concurrentRules]),
-    ],
-  }, {
-    sql: `UPDATE usage_sessions SET end_ms = start_ms + (SELECT run_ms FROM daily_usage d
-      WHERE d.client_id = usage_sessions.client_id AND d.rule_id = usage_sessions.rule_id
-      AND d.day = substr(usage_sessions.session_id, 1, 10))`,
-    args: [],
-  }], "write");
+  const program = `'["/usr/bin/x","x","1.0",null]'`;
+  const ofPools = "day >= ? AND rule_id IN (SELECT value FROM json_each(?))";
+  const poolArgs = [
+    dayOf(now - (RAW_DAYS - 1) * DAY_MS),
+    JSON.stringify([...licences.concurrentRules]),
+  ];
+  await db.batch([
+    `INSERT OR IGNORE INTO session_programs (key, exe, argv0, version, language)
+      VALUES (${program}, '/usr/bin/x', 'x', '1.0', NULL)`,
+    {
+      sql: `INSERT OR IGNORE INTO session_clients (client_id)
+        SELECT DISTINCT client_id FROM daily_usage WHERE ${ofPools}`,
+      args: poolArgs,
+    },
+    {
+      sql: `INSERT OR IGNORE INTO session_users (user_name)
+        SELECT DISTINCT user_name FROM daily_usage WHERE ${ofPools}`,
+      args: poolArgs,
+    },
+    {
+      sql: `INSERT INTO session_rows (client_key, session_id, rule_id, user_key, program_id, pid,
+          start_ms, end_ms, start_not_captured, end_not_captured, remote, updated_at,
+          clock_offset_ms)
+        SELECT c.id, d.day || '/' || d.rule_id, d.rule_id, u.id, p.id, 1, d.start_ms,
+          d.start_ms + d.run_ms, 0, 0, 0, ?, 0
+        FROM (SELECT client_id, day, rule_id, user_name, run_ms,
+            last_use_ms - 3600000 + (abs(random()) % 28800000) AS start_ms
+          FROM daily_usage WHERE ${ofPools}) d
+        JOIN session_clients c ON c.client_id = d.client_id
+        JOIN session_users u ON u.user_name = d.user_name
+        JOIN session_programs p ON p.key = ${program}`,
+      args: [now, ...poolArgs],
+    },
+  ], "write");
   const counts = await db.execute(
     `SELECT (SELECT count(*) FROM software) AS software, (SELECT count(*) FROM daily_usage) AS daily,
       (SELECT count(*) FROM monthly_usage) AS monthly, (SELECT count(*) FROM usage_sessions) AS sessions`,

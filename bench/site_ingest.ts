@@ -165,7 +165,8 @@ async function requestRate(
  */
 async function plainInsertRate(dir: string, total: number, perTransaction: number) {
   // The site's own columns, so the baseline writes what ingest writes; its SQL stays raw.
-  // The program is stored already: its id is in each row, as ingest finds it.
+  // The computer, user and program are named by ids, as ingest finds them (the names
+  // themselves are left out: the baseline is the rows alone).
   const columns = STORED_SESSION_COLUMNS;
   const program = `INSERT INTO session_programs (id, key, exe, argv0, version, language)
     VALUES (1, '["/usr/bin/python3.11","python3","3.11.2-1",null]', '/usr/bin/python3.11',
@@ -173,14 +174,14 @@ async function plainInsertRate(dir: string, total: number, perTransaction: numbe
   const row = (j: number) => {
     const start = 1_764_000_000_000 + j * 1000;
     // deno-fmt-ignore
-    return [`client${j % 400}`, `2026-11-27/${j}`, "S01-1", "alice", 1, j, start, start + 30_000,
+    return [j % 400 + 1, `2026-11-27/${j}`, "S01-1", 1, 1, j, start, start + 30_000,
       0, 0, 0, Date.now(), 0];
   };
   const width = columns.length;
-  const perRow = `INSERT INTO usage_sessions (${columns.join(", ")}) VALUES (${
+  const perRow = `INSERT INTO session_rows (${columns.join(", ")}) VALUES (${
     Array(width).fill("?").join(", ")
   })`;
-  const bulk = `INSERT INTO usage_sessions (${columns.join(", ")}) SELECT ${
+  const bulk = `INSERT INTO session_rows (${columns.join(", ")}) SELECT ${
     Array.from({ length: width }, (_, i) => `value ->> ${i}`).join(", ")
   } FROM json_each(?)`;
   const rate = async (name: string, statements: (from: number, to: number) => InStatement[]) => {

@@ -7,7 +7,7 @@
  *
  * 1. building every summary from scratch as the site does it (reading and
  *    computing on the summariser's worker thread, storing on the site's),
- *    next to one plain `SELECT count(*)` scan of `usage_sessions` (made to
+ *    next to one plain `SELECT count(*)` scan of `session_rows` (made to
  *    read the table, not an index);
  * 2. incremental summarisation (`Summarizer.run()`) of what reaches the site
  *    next, materialised the way sync does it (rows and `summary_pending`):
@@ -150,7 +150,7 @@ export async function benchSummaries(options: SummariesBenchOptions = {}): Promi
       value: round(rebuildSeconds, 1),
       unit: "s",
       baseline: {
-        name: "one SELECT count(updated_at) FROM usage_sessions (a plain scan), s",
+        name: "one SELECT count(updated_at) FROM session_rows (a plain scan), s",
         value: round(scan.seconds, 3),
       },
     }, {
@@ -279,15 +279,15 @@ interface Scan {
  * the table too but only counts the cells on it; its time is logged.)
  */
 async function plainScan(db: Client, path: string): Promise<Scan> {
-  const sql = "SELECT count(updated_at) AS n FROM usage_sessions";
-  const cellCount = "SELECT count(*) AS n FROM usage_sessions NOT INDEXED";
+  const sql = "SELECT count(updated_at) AS n FROM session_rows";
+  const cellCount = "SELECT count(*) AS n FROM session_rows NOT INDEXED";
   // Plans on a connection of their own: with libSQL, running a statement
   // after EXPLAINing it leaves the connection unable to checkpoint its WAL.
   const other = await openSiteDatabase(path);
   for (const query of [sql, cellCount]) {
     const plan = await other.execute(`EXPLAIN QUERY PLAN ${query}`);
     const detail = plan.rows.map((r) => String(r.detail)).join("; ");
-    if (detail !== "SCAN usage_sessions") throw new Error(`${query} does not scan: ${detail}`);
+    if (detail !== "SCAN session_rows") throw new Error(`${query} does not scan: ${detail}`);
   }
   other.close();
   const timed = async (query: string) => {
@@ -350,7 +350,7 @@ async function refreshRunning(
   );
   settings.runningRefreshSeconds = DEFAULT_SETTINGS.runningRefreshSeconds;
   const running = Number(
-    (await db.execute("SELECT count(*) AS n FROM usage_sessions WHERE end_ms IS NULL")).rows[0].n,
+    (await db.execute("SELECT count(*) AS n FROM session_rows WHERE end_ms IS NULL")).rows[0].n,
   );
   const run = await summarizer.run(lastRefresh + settings.runningRefreshSeconds * 1000);
   if (!run.refreshedRunning) throw new Error("the summariser did not refresh running sessions");

@@ -21,13 +21,19 @@
  *    `local_user_hours`; `daily_usage` is keyed by day first.
  * 5. `session_programs`: a session names its program (executable, argv[0],
  *    version, language) by id in `session_programs` instead of holding the
- *    four strings. Each step spells out the tables it makes,
+ *    four strings.
+ * 6. `session_names`: a session names its computer and user by id too
+ *    (`session_clients`, `session_users`); the rows move to `session_rows`,
+ *    and `usage_sessions` becomes the view that shows them with the names.
+ *
+ * Each step spells out the tables it makes,
  * so a later change to the current schema does not change what it does.
  *
  * @module
  */
 import type { Transaction } from "../store/db.ts";
 import { hasColumn, type Migration, tableExists } from "../store/schema_migrations.ts";
+import { log } from "../lib/log.ts";
 
 /** `[table, column, type]` as `ALTER TABLE ... ADD COLUMN` takes them. */
 const ADDED_COLUMNS = [
@@ -239,6 +245,79 @@ async function programsOfSessions(tx: Transaction): Promise<void> {
   ]);
 }
 
+/** The tables step 6 makes. */
+const SESSION_CLIENTS_6 = `CREATE TABLE session_clients (
+    id INTEGER PRIMARY KEY,
+    client_id TEXT NOT NULL UNIQUE
+  )`;
+const SESSION_USERS_6 = `CREATE TABLE session_users (
+    id INTEGER PRIMARY KEY,
+    user_name TEXT NOT NULL UNIQUE
+  )`;
+const SESSION_ROWS_6 = `CREATE TABLE session_rows (
+    client_key INTEGER NOT NULL,
+    session_id TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    user_key INTEGER NOT NULL,
+    program_id INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER,
+    start_not_captured INTEGER NOT NULL,
+    end_not_captured INTEGER NOT NULL,
+    remote INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    clock_offset_ms INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (client_key, session_id)
+  )`;
+/** The columns step 6 copies as they are, after the session id. */
+const KEPT_6 = ["session_id", "rule_id"];
+const KEPT_AFTER_6 = ["program_id", ...KEPT_AFTER_5];
+
+/** Rows step 6 copies per statement, between lines of progress. */
+const COPY_CHUNK = 500_000;
+
+/**
+ * Each session names its computer and user by id: the distinct names go into
+ * `session_clients` and `session_users`, and the rows into `session_rows`.
+ * The old table goes with its indexes; the current schema then makes the
+ * indexes on `session_rows` and the view `usage_sessions`. A large site
+ * copies millions of rows here, so the copy goes in chunks of rowids, each
+ * followed by a line of progress.
+ */
+async function namesOfSessions(tx: Transaction): Promise<void> {
+  if (!await tableExists(tx, "usage_sessions")) return;
+  const of = (columns: string[]) => columns.map((c) => `s.${c}`).join(", ");
+  await tx.batch([
+    SESSION_CLIENTS_6,
+    SESSION_USERS_6,
+    "INSERT INTO session_clients (client_id) SELECT DISTINCT client_id FROM usage_sessions",
+    "INSERT INTO session_users (user_name) SELECT DISTINCT user_name FROM usage_sessions",
+    SESSION_ROWS_6,
+  ]);
+  const last = Number((await tx.execute("SELECT max(rowid) FROM usage_sessions")).rows[0][0] ?? 0);
+  for (let from = 1; from <= last; from += COPY_CHUNK) {
+    await tx.execute({
+      sql: `INSERT INTO session_rows (client_key, ${KEPT_6.join(", ")}, user_key, ${
+        KEPT_AFTER_6.join(", ")
+      })
+        SELECT c.id, ${of(KEPT_6)}, u.id, ${of(KEPT_AFTER_6)} FROM usage_sessions s
+        JOIN session_clients c ON c.client_id = s.client_id
+        JOIN session_users u ON u.user_name = s.user_name
+        WHERE s.rowid >= ? AND s.rowid < ?`,
+      args: [from, from + COPY_CHUNK],
+    });
+    if (last > COPY_CHUNK) {
+      log.info("database migrating", {
+        step: "session_names",
+        done: Math.min(last, from + COPY_CHUNK - 1),
+        of: last,
+      });
+    }
+  }
+  await tx.execute("DROP TABLE usage_sessions");
+}
+
 /** Every step, in order: never reorder or edit one that was released. */
 export const SITE_MIGRATIONS: readonly Migration[] = [
   { name: "client_secrets", run: moveClientSecrets },
@@ -246,4 +325,5 @@ export const SITE_MIGRATIONS: readonly Migration[] = [
   { name: "zoned_cells", run: keyCellsByZone },
   { name: "hours_in_days", run: hoursIntoDays },
   { name: "session_programs", run: programsOfSessions },
+  { name: "session_names", run: namesOfSessions },
 ];

@@ -232,11 +232,11 @@ describe("collections", () => {
     await pending("S01-1", "beta", NOW - DAY_MS, NOW - DAY_MS + 60_000);
     await running("S01-1", "zeta", NOW - 1000, "z1");
     expect(await now()).toEqual(["alpha", "beta", "delta", "gamma", "zeta"]);
-    await exec("UPDATE usage_sessions SET end_ms = ? WHERE session_id = 'd1'", NOW - 20 * DAY_MS);
-    await exec("DELETE FROM usage_sessions WHERE session_id = 'z1'");
+    await exec("UPDATE session_rows SET end_ms = ? WHERE session_id = 'd1'", NOW - 20 * DAY_MS);
+    await exec("DELETE FROM session_rows WHERE session_id = 'z1'");
     await exec("DELETE FROM summary_pending WHERE client_id = 'beta'");
     expect(await now()).toEqual(["alpha", "gamma"]);
-    await exec("UPDATE usage_sessions SET end_ms = NULL WHERE session_id = 'd1'");
+    await exec("UPDATE session_rows SET end_ms = NULL WHERE session_id = 'd1'");
     expect(await now()).toEqual(["alpha", "delta", "gamma"]);
   });
 

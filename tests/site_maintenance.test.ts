@@ -78,6 +78,33 @@ describe("retention", () => {
     });
   });
 
+  test("a computer's or user's name goes with the last session that held it", async () => {
+    const old = NOW - 40 * DAY;
+    const recent = NOW - DAY;
+    await site.db.batch(
+      sessionRowsStatements([
+        { client: "gone-pc", id: "a/1", user: "gone.user", start: old, end: old + 1000 },
+        { client: "kept-pc", id: "a/2", user: "gone.user", start: old, end: old + 1000 },
+        { client: "kept-pc", id: "a/3", user: "kept.user", start: recent, end: recent + 1000 },
+      ]),
+      "write",
+    );
+    const names = async () => ({
+      clients: (await site.db.execute("SELECT client_id FROM session_clients ORDER BY 1")).rows
+        .map((r) => r.client_id),
+      users: (await site.db.execute("SELECT user_name FROM session_users ORDER BY 1")).rows
+        .map((r) => r.user_name),
+    });
+    expect(await names()).toEqual({
+      clients: ["c1", "gone-pc", "kept-pc"],
+      users: ["ann", "gone.user", "kept.user"],
+    });
+    await runMaintenance(site.db, site.lock, site.settings, NOW);
+    // c1 and ann still have the recent and running sessions of the test before.
+    expect(await names()).toEqual({ clients: ["c1", "kept-pc"], users: ["ann", "kept.user"] });
+    expect(await count("SELECT count(*) FROM usage_sessions WHERE client_id = 'kept-pc'")).toBe(1);
+  });
+
   test("summary documents past summary retention go, with their chunks and sync states", async () => {
     const doc = (day: string, shard: number) => summaryDocId("S01", day, shard);
     const old = [doc("2025-01-01", 0), doc("2025-01-01", 1), summaryDocId("CHA", "2025-06-30", 0)];

@@ -18,7 +18,13 @@ import { tempDir } from "./helpers/metered_program.ts";
  * (`MOVED_INTO`); each has a test of its own of where its rows went.
  */
 const MOVED = ["local_presence", "usage_sessions"];
-const MOVED_INTO = ["local_user_hours", "session_programs"];
+const MOVED_INTO = [
+  "local_user_hours",
+  "session_programs",
+  "session_clients",
+  "session_users",
+  "session_rows",
+];
 
 const FIXTURE = fileURLToPath(new URL("./data/schemas/site-0.1.0.db", import.meta.url));
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -201,8 +207,16 @@ describe("site database migrations", () => {
       ["/bin/ed", null, null],
       ["/bin/ed", "1", null],
     ]);
-    expect(sessions.usage_sessions.map((row) => JSON.parse(row).program_id).sort())
-      .toEqual(programs.map((p) => p.id).sort());
+    const rows = sessions.session_rows.map((row) => JSON.parse(row));
+    expect(rows.map((row) => row.program_id).sort()).toEqual(programs.map((p) => p.id).sort());
+    // Step 6: the computer and the users by id.
+    const clients = sessions.session_clients.map((row) => JSON.parse(row));
+    const users = sessions.session_users.map((row) => JSON.parse(row));
+    expect(clients.map((c) => c.client_id)).toEqual(["c1"]);
+    expect(users.map((u) => u.user_name).sort()).toEqual(["ann", "bob"]);
+    expect(rows.map((row) => row.client_key)).toEqual([clients[0].id, clients[0].id]);
+    expect(rows.map((row) => users.find((u) => u.id === row.user_key).user_name).sort())
+      .toEqual(["ann", "bob"]);
     expect(sessions.audit_log.map((row) => JSON.parse(row).count)).toEqual([1]);
   });
 

@@ -122,12 +122,14 @@ describe("query attacks", () => {
       "WHERE m.enrolled_with = 'tok1'",
       "SELECT max(updated_at) FROM main.usage_sessions",
       "SELECT * FROM main.usage_sessions",
+      "SELECT max(updated_at) FROM main.session_rows",
+      "SELECT s.* FROM main.session_rows s JOIN main.session_users u ON u.id = s.user_key",
     ];
     for (const sql of attacks) {
       const { status, body } = await q.query({ sql });
       expect(status, `${sql}: ${JSON.stringify(body).slice(0, 300)}`).toBe(400);
       expect(body.error.message, sql).toMatch(
-        /reads (clients\.enrolled_with|usage_sessions\.updated_at), which no view shows/,
+        /reads (clients\.enrolled_with|session_rows\.updated_at), which no view shows/,
       );
       expect(JSON.stringify(body)).not.toContain("tok1");
     }

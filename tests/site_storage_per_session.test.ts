@@ -18,8 +18,8 @@ import { Fleet } from "../bench/usage_fleet.ts";
 import { dataEnd } from "../bench/summaries_bench.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 
-/** Bytes per session this fleet takes now (340), with a little room. */
-const BOUND = 360;
+/** Bytes per session this fleet takes now (295), with a little room. */
+const BOUND = 310;
 
 describe("bytes stored per session", () => {
   let temp: Awaited<ReturnType<typeof tempDir>>;

@@ -59,10 +59,16 @@ export async function checkBackupContents(
 async function readContents(file: string, shown: string): Promise<BackupContents> {
   const db = createClient({ url: `file:${file}` });
   try {
-    if (!await tableExists(db, "usage_sessions") || !await tableExists(db, "site_meta")) {
+    // Sessions are in `session_rows` since schema version 6, in `usage_sessions` before.
+    const sessionTable = await tableExists(db, "session_rows")
+      ? "session_rows"
+      : await tableExists(db, "usage_sessions")
+      ? "usage_sessions"
+      : undefined;
+    if (!sessionTable || !await tableExists(db, "site_meta")) {
       throw new Error(`${shown} is not a Meter site database (it has no usage_sessions)`);
     }
-    const sessions = await db.execute("SELECT count(*) FROM usage_sessions");
+    const sessions = await db.execute(`SELECT count(*) FROM ${sessionTable}`);
     return {
       version: await userVersion(db),
       sessions: Number(sessions.rows[0][0]),

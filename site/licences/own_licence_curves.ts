@@ -11,6 +11,7 @@
 import type { Client } from "../../store/db.ts";
 import { DAY_MS, dayOf, dayStart } from "../../model/doc_id.ts";
 import { inOwnClients } from "../clients/clients_table.ts";
+import { sessionsFrom } from "../usage/sessions_table.ts";
 import { type Curve, type Run, usersCurve } from "./users_curve.ts";
 
 /** The curve of each of `days` (only days with any use), for the pool's rules. */
@@ -54,11 +55,11 @@ async function poolRuns(db: Client, ruleIds: readonly string[], from: number, to
   const runs: Run[] = [];
   for (const ruleId of ruleIds) {
     const result = await db.execute({
-      sql: `SELECT user_name, start_ms, end_ms FROM usage_sessions INDEXED BY usage_by_rule
+      sql: `SELECT user_name, start_ms, end_ms FROM ${sessionsFrom("usage_by_rule")}
           WHERE rule_id = ?1 AND start_ms >= ?2 - ${DAY_MS} AND start_ms < ?3
           AND end_ms - start_ms <= ${DAY_MS} AND (end_ms > ?2 OR start_ms >= ?2) AND ${own}
         UNION ALL
-        SELECT user_name, start_ms, end_ms FROM usage_sessions INDEXED BY usage_long
+        SELECT user_name, start_ms, end_ms FROM ${sessionsFrom("usage_long")}
           WHERE (end_ms IS NULL OR end_ms - start_ms > ${DAY_MS}) AND start_ms < ?3
           AND (end_ms IS NULL OR end_ms > ?2) AND rule_id = ?1 AND ${own}`,
       args: [ruleId, from, to],

@@ -6,7 +6,8 @@
  * the view. Each lists its columns explicitly.
  *
  * The tables behind them ({@linkcode QUERY_TABLES}) are the only ones a query
- * may open at all (`sessions` joins `session_programs` for what ran), and
+ * may open at all (`sessions` joins `session_programs` for what ran, and
+ * `session_clients` and `session_users` for the computer's and user's names), and
  * the columns listed here, with the keys the views join by, the only ones it
  * may read from them (a query naming `main.clients` still cannot read
  * `enrolled_with`); a query that opens any other table (tokens, secrets,
@@ -29,17 +30,17 @@ export interface QueryView {
   /** Column name and what it holds. */
   columns: readonly (readonly [string, string])[];
   /**
-   * A table whose row each row names by id (`key` of `table` = the joined
+   * Tables whose row each row names by id (`key` of `table` = the joined
    * table's `INTEGER PRIMARY KEY`), and which of the view's columns come
-   * from it.
+   * from each.
    */
-  join?: {
+  joins?: readonly {
     table: string;
     key: string;
     columns: readonly string[];
     /** Columns of the joined table only its indexes use, holding nothing the columns do not. */
     indexed?: readonly string[];
-  };
+  }[];
 }
 
 const ruleId = ["rule_id", "the rule's id, e.g. S01-7 (see `rules`)"] as const;
@@ -54,7 +55,7 @@ const lastUse = ["last_use_ms", "the last moment of use in it"] as const;
 export const QUERY_VIEWS: readonly QueryView[] = [
   {
     name: "sessions",
-    table: "usage_sessions",
+    table: "session_rows",
     description: "usage sessions: one run of a metered program (kept rawRetentionDays)",
     columns: [
       clientId,
@@ -73,13 +74,17 @@ export const QUERY_VIEWS: readonly QueryView[] = [
       ["remote", "1 if started in a remote login session"],
       ["clock_offset_ms", "added to the agent's times for its clock's error (0 within a minute)"],
     ],
-    join: {
-      table: "session_programs",
-      key: "program_id",
-      columns: ["exe", "argv0", "version", "language"],
-      // The four values as one JSON array: the key programs are found by.
-      indexed: ["key"],
-    },
+    joins: [
+      {
+        table: "session_programs",
+        key: "program_id",
+        columns: ["exe", "argv0", "version", "language"],
+        // The four values as one JSON array: the key programs are found by.
+        indexed: ["key"],
+      },
+      { table: "session_clients", key: "client_key", columns: ["client_id"] },
+      { table: "session_users", key: "user_key", columns: ["user_name"] },
+    ],
   },
   {
     name: "hourly_usage",
@@ -205,9 +210,10 @@ export const QUERY_VIEWS: readonly QueryView[] = [
 ];
 
 /** The site tables queries may open: the ones the views show. */
-export const QUERY_TABLES: readonly string[] = QUERY_VIEWS.flatMap((view) =>
-  view.join ? [view.table, view.join.table] : [view.table]
-);
+export const QUERY_TABLES: readonly string[] = QUERY_VIEWS.flatMap((view) => [
+  view.table,
+  ...(view.joins ?? []).map((join) => join.table),
+]);
 
 /**
  * The columns a query may read, per table: those its views show, and the
@@ -221,11 +227,12 @@ export function visibleColumns(): Map<string, Set<string>> {
     visible.set(table, set);
   };
   for (const view of QUERY_VIEWS) {
-    const joined = new Set(view.join?.columns ?? []);
+    const joins = view.joins ?? [];
+    const joined = new Set(joins.flatMap((join) => join.columns));
     add(view.table, view.columns.map(([column]) => column).filter((c) => !joined.has(c)));
-    if (view.join) {
-      add(view.table, [view.join.key]);
-      add(view.join.table, ["id", ...view.join.columns, ...view.join.indexed ?? []]);
+    for (const join of joins) {
+      add(view.table, [join.key]);
+      add(join.table, ["id", ...join.columns, ...join.indexed ?? []]);
     }
   }
   return visible;
@@ -234,11 +241,17 @@ export function visibleColumns(): Map<string, Set<string>> {
 /** The statements that create the views in a query connection. */
 export function viewStatements(): string[] {
   return QUERY_VIEWS.map((view) => {
-    const joined = new Set(view.join?.columns ?? []);
-    const columns = view.columns.map(([column]) => `${joined.has(column) ? "j" : "t"}.${column}`);
-    const from = view.join
-      ? `main.${view.table} t JOIN main.${view.join.table} j ON j.id = t.${view.join.key}`
-      : `main.${view.table} t`;
+    const joins = view.joins ?? [];
+    // Each column from the table that holds it: `t`, or the joined `j0`, `j1`, ...
+    const source = (column: string) => {
+      const index = joins.findIndex((join) => join.columns.includes(column));
+      return index < 0 ? "t" : `j${index}`;
+    };
+    const columns = view.columns.map(([column]) => `${source(column)}.${column}`);
+    const from = [
+      `main.${view.table} t`,
+      ...joins.map((join, i) => `JOIN main.${join.table} j${i} ON j${i}.id = t.${join.key}`),
+    ].join(" ");
     return `CREATE TEMP VIEW IF NOT EXISTS ${view.name} AS SELECT ${
       columns.join(", ")
     } FROM ${from}`;

@@ -16,7 +16,7 @@ import type { Client } from "../../store/db.ts";
 import { dayOf } from "../../model/doc_id.ts";
 import type { Mutex } from "../../lib/mutex.ts";
 import type { SiteSettings } from "../site_settings.ts";
-import { deleteEndedBeforeStatement } from "./sessions_table.ts";
+import { deleteEndedBeforeStatement, deleteUnusedNamesStatements } from "./sessions_table.ts";
 
 const BATCH = 5_000;
 const DAY_MS = 86_400_000;
@@ -122,6 +122,9 @@ export async function runMaintenance(
     if (index === 0) result.rawSessions += deleted;
     else result.summaryRows += deleted;
   }
+  // The names of computers and users no session names any more go too, so
+  // that a name is not kept longer than the sessions that held it.
+  for (const sql of deleteUnusedNamesStatements(BATCH)) await deleteInBatches(db, lock, sql, []);
   result.summaryDocs = await deleteOldSummaryDocs(db, lock, dayOf(kept), forget);
   return result;
 }

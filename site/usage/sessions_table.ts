@@ -4,11 +4,17 @@
  * upsert and delete, retention's delete, the API's listing, the summariser's
  * bounded reads, and counts.
  *
+ * A row names its computer, its user and its program by id
+ * (`session_clients`, `session_users`, `session_programs`): a fleet has a
+ * few thousand of each and a great many sessions, and the strings were a
+ * third of a session's bytes. The rows are `session_rows`; the view
+ * `usage_sessions` shows them with the computer's and user's names, and is
+ * what reports and tests read. Statements that must pick an index (a view
+ * cannot be `INDEXED BY`) read {@linkcode sessionsFrom}, the same join.
+ *
  * Every change to a session is also queued in `summary_pending`, in the same
  * statement list, so the summariser learns of it in the same transaction;
- * that is why the writes live together here. Read-only reports and the query
- * views may still read the table as a plain table, joining
- * `session_programs` for what ran.
+ * that is why the writes live together here.
  *
  * @module
  */
@@ -37,33 +43,66 @@ export const SESSION_PROGRAMS_TABLE = `CREATE TABLE IF NOT EXISTS session_progra
     language TEXT
   )`;
 
+/** Computers by id, as sessions name them: only ever added to, like programs. */
+export const SESSION_CLIENTS_TABLE = `CREATE TABLE IF NOT EXISTS session_clients (
+    id INTEGER PRIMARY KEY,
+    client_id TEXT NOT NULL UNIQUE
+  )`;
+
+/** Users by id, as sessions name them. */
+export const SESSION_USERS_TABLE = `CREATE TABLE IF NOT EXISTS session_users (
+    id INTEGER PRIMARY KEY,
+    user_name TEXT NOT NULL UNIQUE
+  )`;
+
+/** The sessions with their computer's and user's names: what everything but the writes reads. */
+const USAGE_SESSIONS_VIEW = `CREATE VIEW IF NOT EXISTS usage_sessions AS
+  SELECT c.client_id, s.session_id, s.rule_id, u.user_name, s.program_id, s.pid, s.start_ms,
+    s.end_ms, s.start_not_captured, s.end_not_captured, s.remote, s.updated_at,
+    s.clock_offset_ms
+  FROM session_rows s JOIN session_clients c ON c.id = s.client_key
+  JOIN session_users u ON u.id = s.user_key`;
+
 export const sessionsSchema = [
   SESSION_PROGRAMS_TABLE,
-  `CREATE TABLE IF NOT EXISTS usage_sessions (
-    client_id TEXT NOT NULL,
+  SESSION_CLIENTS_TABLE,
+  SESSION_USERS_TABLE,
+  `CREATE TABLE IF NOT EXISTS session_rows (
+    client_key INTEGER NOT NULL,
     session_id TEXT NOT NULL,
     rule_id TEXT NOT NULL,
-    user_name TEXT NOT NULL,
+    user_key INTEGER NOT NULL,
     program_id INTEGER NOT NULL,
     ${SESSION_RUN_COLUMNS_SQL},
     updated_at INTEGER NOT NULL,
     clock_offset_ms INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (client_id, session_id)
+    PRIMARY KEY (client_key, session_id)
   )`,
-  `CREATE INDEX IF NOT EXISTS usage_by_start ON usage_sessions (start_ms)`,
-  `CREATE INDEX IF NOT EXISTS usage_by_rule ON usage_sessions (rule_id, start_ms)`,
-  `CREATE INDEX IF NOT EXISTS usage_by_user ON usage_sessions (user_name, start_ms)`,
+  `CREATE INDEX IF NOT EXISTS usage_by_start ON session_rows (start_ms)`,
+  `CREATE INDEX IF NOT EXISTS usage_by_rule ON session_rows (rule_id, start_ms)`,
+  `CREATE INDEX IF NOT EXISTS usage_by_user ON session_rows (user_key, start_ms)`,
   // Sessions by duration, so that the sessions overlapping a time window are
   // found by bounded ranges: short ones (up to an hour) start at most an
   // hour before it, medium ones (up to a day) a day before; long and running
   // ones are few and indexed on their own.
-  `CREATE INDEX IF NOT EXISTS usage_medium ON usage_sessions (start_ms)
+  `CREATE INDEX IF NOT EXISTS usage_medium ON session_rows (start_ms)
     WHERE end_ms - start_ms > 3600000 AND end_ms - start_ms <= 86400000`,
-  `CREATE INDEX IF NOT EXISTS usage_long ON usage_sessions (start_ms)
+  `CREATE INDEX IF NOT EXISTS usage_long ON session_rows (start_ms)
     WHERE end_ms IS NULL OR end_ms - start_ms > 86400000`,
-  `CREATE INDEX IF NOT EXISTS usage_long_by_client ON usage_sessions (client_id, start_ms)
+  `CREATE INDEX IF NOT EXISTS usage_long_by_client ON session_rows (client_key, start_ms)
     WHERE end_ms IS NULL OR end_ms - start_ms > 86400000`,
+  USAGE_SESSIONS_VIEW,
 ] as const;
+
+/**
+ * The sessions as `usage_sessions` shows them, read through `index` of
+ * `session_rows` (aliased `s`): its columns by their names, the computer's
+ * `client_id` and the user's `user_name`.
+ */
+export function sessionsFrom(index?: string): string {
+  return `session_rows s ${index ? `INDEXED BY ${index}` : ""}
+    JOIN session_clients c ON c.id = s.client_key JOIN session_users u ON u.id = s.user_key`;
+}
 
 /** A statement on sessions with its bound values (a query may be wrapped by its reader). */
 export interface SessionQuery {
@@ -111,12 +150,12 @@ export type SessionRowValues = [
   language: string | null,
 ];
 
-/** The columns a row of `usage_sessions` holds, each as read from a row of `json_each` `j`. */
+/** The columns a row of `session_rows` holds, each as read from a row of `json_each` `j`. */
 const STORED = [
-  ["client_id", 0],
+  ["client_key", "c.id"],
   ["session_id", 1],
   ["rule_id", 2],
-  ["user_name", 3],
+  ["user_key", "n.id"],
   ["program_id", "p.id"],
   ["pid", 7],
   ["start_ms", 8],
@@ -127,22 +166,33 @@ const STORED = [
   ["updated_at", 13],
   ["clock_offset_ms", 14],
 ] as const;
-/** The columns of `usage_sessions`, in the order rows are written. */
+/** The columns of `session_rows`, in the order rows are written. */
 export const STORED_SESSION_COLUMNS: readonly string[] = STORED.map(([column]) => column);
 const STORED_COLUMNS = STORED_SESSION_COLUMNS.join(", ");
 
 /** A row's program as `session_programs.key` holds it. */
 const PROGRAM_KEY = "json_array(j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 15)";
 
-/** Each row's values as stored, its program found by its key. */
+/** Each row's values as stored, its computer, user and program found by name. */
 const FROM_JSON = `SELECT ${
   STORED.map(([, from]) => typeof from === "number" ? `j.value ->> ${from}` : from).join(", ")
-} FROM json_each(?) j JOIN session_programs p ON p.key = ${PROGRAM_KEY}`;
+} FROM json_each(?) j JOIN session_programs p ON p.key = ${PROGRAM_KEY}
+  JOIN session_clients c ON c.client_id = j.value ->> 0
+  JOIN session_users n ON n.user_name = j.value ->> 3`;
 
-/** Adds the programs of rows that are not there yet. */
-const PROGRAMS_SQL = `INSERT OR IGNORE INTO session_programs (key, exe, argv0, version, language)
-  SELECT DISTINCT ${PROGRAM_KEY}, j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 15
-  FROM json_each(?) j`;
+/** Adds the computers, users and programs of rows that are not there yet. */
+const NAMES_SQL = [
+  `INSERT OR IGNORE INTO session_clients (client_id)
+    SELECT DISTINCT j.value ->> 0 FROM json_each(?) j`,
+  `INSERT OR IGNORE INTO session_users (user_name)
+    SELECT DISTINCT j.value ->> 3 FROM json_each(?) j`,
+  `INSERT OR IGNORE INTO session_programs (key, exe, argv0, version, language)
+    SELECT DISTINCT ${PROGRAM_KEY}, j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 15
+    FROM json_each(?) j`,
+];
+
+/** The id of the computer named `name` (an expression), NULL when none has it. */
+const clientKeyOf = (name: string) => `(SELECT id FROM session_clients WHERE client_id = ${name})`;
 
 /**
  * Only this site's own clients are summarised here: sessions an agent of a
@@ -161,8 +211,8 @@ const PENDING_SQL = `WITH seen AS MATERIALIZED (
       j.value ->> 9 AS end_ms,
       u.session_id IS NOT NULL AND u.end_ms IS NULL AND u.rule_id IS j.value ->> 2 AS was_running,
       u.rule_id AS old_rule, u.start_ms AS old_start, u.end_ms AS old_end
-    FROM json_each(?) j LEFT JOIN usage_sessions u
-      ON u.client_id = j.value ->> 0 AND u.session_id = j.value ->> 1
+    FROM json_each(?) j LEFT JOIN session_rows u
+      ON u.client_key = ${clientKeyOf("j.value ->> 0")} AND u.session_id = j.value ->> 1
     WHERE ${isOwnClient("j.value ->> 0")})
   INSERT INTO summary_pending (rule_id, client_id, start_ms, end_ms, was_running)
   SELECT rule_id, client_id, start_ms, end_ms, was_running FROM seen
@@ -171,9 +221,9 @@ const PENDING_SQL = `WITH seen AS MATERIALIZED (
   WHERE old_rule IS NOT NULL AND (old_rule IS NOT rule_id
     OR (old_end IS NOT NULL AND (old_start IS NOT start_ms OR old_end IS NOT end_ms)))`;
 
-const UPSERT_SQL = `INSERT INTO usage_sessions (${STORED_COLUMNS})
+const UPSERT_SQL = `INSERT INTO session_rows (${STORED_COLUMNS})
   ${FROM_JSON} WHERE true
-  ON CONFLICT (client_id, session_id) DO UPDATE SET
+  ON CONFLICT (client_key, session_id) DO UPDATE SET
   ${STORED.slice(2).map(([c]) => `${c} = excluded.${c}`).join(", ")}`;
 
 /**
@@ -182,14 +232,14 @@ const UPSERT_SQL = `INSERT INTO usage_sessions (${STORED_COLUMNS})
  * statement with one parameter is cheaper to prepare and bind than one with
  * fifteen per row. The summaries learn of every change, and of whether the
  * session was known as running before (its summarised time then reached
- * further), so the queueing statement must run first; new programs are
- * added before the rows that name them.
+ * further), so the queueing statement must run first; new computers, users
+ * and programs are added before the rows that name them.
  */
 export function upsertSessionsStatements(rows: SessionRowValues[]): InStatement[] {
   if (rows.length === 0) return [];
   const json = JSON.stringify(rows);
   return [
-    { sql: PROGRAMS_SQL, args: [json] },
+    ...NAMES_SQL.map((sql) => ({ sql, args: [json] })),
     { sql: PENDING_SQL, args: [json] },
     { sql: UPSERT_SQL, args: [json] },
   ];
@@ -198,15 +248,16 @@ export function upsertSessionsStatements(rows: SessionRowValues[]): InStatement[
 /** Deletes a client's sessions, queueing them for the summaries first. */
 export function deleteSessionsStatements(clientId: string, sessionIds: string[]): InStatement[] {
   if (sessionIds.length === 0) return [];
-  const inGone = `client_id = ? AND session_id IN (${sessionIds.map(() => "?").join(",")})`;
+  const ids = sessionIds.map(() => "?").join(",");
+  const inGone = `client_key = ${clientKeyOf("?")} AND session_id IN (${ids})`;
   return [
     {
       sql: `INSERT INTO summary_pending (rule_id, client_id, start_ms, end_ms)
-          SELECT rule_id, client_id, start_ms, end_ms FROM usage_sessions WHERE ${inGone}
-            AND ${inOwnClients("client_id")}`,
-      args: [clientId, ...sessionIds],
+          SELECT rule_id, ?, start_ms, end_ms FROM session_rows WHERE ${inGone}
+            AND ${isOwnClient("?")}`,
+      args: [clientId, clientId, ...sessionIds, clientId],
     },
-    { sql: `DELETE FROM usage_sessions WHERE ${inGone}`, args: [clientId, ...sessionIds] },
+    { sql: `DELETE FROM session_rows WHERE ${inGone}`, args: [clientId, ...sessionIds] },
   ];
 }
 
@@ -217,8 +268,8 @@ export function deleteSessionsStatements(clientId: string, sessionIds: string[])
 export function insertSessionRowsStatements(rows: SessionRowValues[]): InStatement[] {
   const json = JSON.stringify(rows);
   return [
-    { sql: PROGRAMS_SQL, args: [json] },
-    { sql: `INSERT INTO usage_sessions (${STORED_COLUMNS}) ${FROM_JSON}`, args: [json] },
+    ...NAMES_SQL.map((sql) => ({ sql, args: [json] })),
+    { sql: `INSERT INTO session_rows (${STORED_COLUMNS}) ${FROM_JSON}`, args: [json] },
   ];
 }
 
@@ -229,10 +280,24 @@ export function insertSessionRowsStatements(rows: SessionRowValues[]): InStateme
  */
 export function deleteEndedBeforeStatement(cutoff: number, limit: number): SessionQuery {
   return {
-    sql: `DELETE FROM usage_sessions WHERE rowid IN (SELECT rowid FROM usage_sessions
+    sql: `DELETE FROM session_rows WHERE rowid IN (SELECT rowid FROM session_rows
         WHERE start_ms < ? AND end_ms < ? LIMIT ${limit})`,
     args: [cutoff, cutoff],
   };
+}
+
+/**
+ * Deletes up to `limit` computers' and users' names that no session names
+ * any more (retention left none of theirs): one statement each, each a
+ * lookup per name by the key's index. Programs stay: they name software,
+ * not people, and no index would find their sessions.
+ */
+export function deleteUnusedNamesStatements(limit: number): string[] {
+  return [["session_clients", "client_key"], ["session_users", "user_key"]].map(
+    ([table, key]) =>
+      `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} n
+        WHERE NOT EXISTS (SELECT 1 FROM session_rows s WHERE s.${key} = n.id) LIMIT ${limit})`,
+  );
 }
 
 /** Which sessions a page lists, and from where; a session overlapping `[from, to)` counts. */
@@ -346,15 +411,15 @@ export function windowSessionsQuery(
   const ruleArgs = ruleList === undefined ? [] : [ruleList];
   const shortIndex = ruleList === undefined ? "usage_by_start" : "usage_by_rule";
   return {
-    sql: `SELECT ${columns} FROM usage_sessions INDEXED BY ${shortIndex}
+    sql: `SELECT ${columns} FROM ${sessionsFrom(shortIndex)}
         WHERE start_ms >= ? AND start_ms < ? AND end_ms - start_ms <= ${HOUR_MS} AND ${overlaps}
         AND ${own} ${ofRules}
       UNION ALL
-      SELECT ${columns} FROM usage_sessions INDEXED BY usage_medium
+      SELECT ${columns} FROM ${sessionsFrom("usage_medium")}
         WHERE end_ms - start_ms > ${HOUR_MS} AND end_ms - start_ms <= ${DAY_MS}
         AND start_ms >= ? AND start_ms < ? AND ${overlaps} AND ${own} ${ofRules}
       UNION ALL
-      SELECT ${columns} FROM usage_sessions INDEXED BY usage_long
+      SELECT ${columns} FROM ${sessionsFrom("usage_long")}
         WHERE (end_ms IS NULL OR end_ms - start_ms > ${DAY_MS}) AND start_ms < ?
         AND (end_ms IS NULL OR end_ms > ?) AND ${own} ${ofRules}`,
     args: [
@@ -387,10 +452,10 @@ export function clientDaySessionsQuery(
 ): SessionQuery {
   const from = dayStart(day);
   return {
-    sql: `SELECT ${columns} FROM usage_sessions
+    sql: `SELECT ${columns} FROM ${sessionsFrom()}
         WHERE client_id = ? AND session_id > ? AND session_id < ?
       UNION
-      SELECT ${columns} FROM usage_sessions INDEXED BY usage_long_by_client
+      SELECT ${columns} FROM ${sessionsFrom("usage_long_by_client")}
         WHERE client_id = ? AND (end_ms IS NULL OR end_ms - start_ms > ${DAY_MS}) AND start_ms < ?`,
     args: [clientId, `${dayOf(from - DAY_MS)}/`, `${day}0`, clientId, from + DAY_MS],
   };
@@ -401,7 +466,7 @@ export async function runningSessionStarts(
   db: Client,
 ): Promise<{ clientId: string; ruleId: string; startMs: number }[]> {
   const running = await db.execute(
-    `SELECT client_id, rule_id, start_ms FROM usage_sessions INDEXED BY usage_long
+    `SELECT client_id, rule_id, start_ms FROM ${sessionsFrom("usage_long")}
       WHERE end_ms IS NULL AND ${inOwnClients("client_id")}`,
   );
   return running.rows.map((r) => ({
@@ -413,7 +478,7 @@ export async function runningSessionStarts(
 
 /** When the earliest session stored started; `null` when there is none. */
 export async function firstSessionStart(db: Client): Promise<number | null> {
-  return (await db.execute("SELECT min(start_ms) AS first FROM usage_sessions")).rows[0]
+  return (await db.execute("SELECT min(start_ms) AS first FROM session_rows")).rows[0]
     .first as number | null;
 }
 
@@ -433,7 +498,7 @@ export function runningClientsOfRule(rule: string): SessionQuery {
 /** Sessions that started at or after `since`. */
 export async function countSessionsSince(db: Client, since: number): Promise<number> {
   const result = await db.execute({
-    sql: "SELECT count(*) AS n FROM usage_sessions WHERE start_ms >= ?",
+    sql: "SELECT count(*) AS n FROM session_rows WHERE start_ms >= ?",
     args: [since],
   });
   return result.rows[0].n as number;
