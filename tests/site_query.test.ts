@@ -271,8 +271,10 @@ describe("queries", () => {
   });
 
   test("more queries than workers and queue are refused with 503", async () => {
-    // A grace long enough that even a loaded machine answers before a kill: this is about the queue.
-    const small = new QueryRunner(q.site.db, { workers: 1, queue: 1, graceMs: 5000 });
+    // A grace long enough that even a loaded machine answers before a kill: this is about the
+    // queue. 5 s was not, once, at the start of a CI run (Wine's prefix being made beside it):
+    // the process opens the database within its first query's time.
+    const small = new QueryRunner(q.site.db, { workers: 1, queue: 1, graceMs: 30_000 });
     try {
       const request = { sql: SLOW, limit: 10, timeoutMs: 600, format: "json" as const };
       const replies = await Promise.allSettled([
