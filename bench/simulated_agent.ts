@@ -218,7 +218,7 @@ export class SimulatedAgent {
     this.#acked = heads;
   }
 
-  /** The version of the rules the site last said this agent follows (`rulesVersion`). */
+  /** The version of the rules the site last said this agent follows (`rules`). */
   rulesVersion: string | undefined;
 
   /** Fetches the site's rules into the replica, as a first real sync does. */
@@ -241,7 +241,7 @@ export class SimulatedAgent {
         [this.#rules, state] = A.receiveSyncMessage(this.#rules, state, item.msg);
       }
     }
-    this.rulesVersion = reply.rulesVersion ?? this.rulesVersion;
+    this.rulesVersion = reply.rules ?? this.rulesVersion;
   }
 
   /** A sync with nothing new: the rules replica announces its heads. */

@@ -6,12 +6,13 @@
  * - request `{items: [{doc, msg}], now}`: the peer's clock in ms when it
  *   sent the batch, which the server compares with its own to measure the
  *   peer's clock offset (optional: older peers leave it out)
- * - reply `{items: [{doc, msg}], read: [docId], now, syncAfter?, rulesVersion?}`:
+ * - reply `{items: [{doc, msg}], read: [docId], now, syncAfter?, rules?}`:
  *   the server's messages, the documents the peer should follow read-only
  *   (its site's rules and its ancestors'), and the server's clock in ms. An
  *   agent's site adds when to sync next with nothing new (`syncAfter`,
  *   seconds) and the version of the rules it follows, to wait on
- *   (`rules_wait.ts`).
+ *   (`rules`, `rules_wait.ts`). Both ride on every answer, so they are kept
+ *   short: 8 hex digits tell one version from the next.
  *
  * @module
  */
@@ -39,10 +40,10 @@ export const syncRequestSchema = z.object({
   now: z.number().int().positive().optional(),
 }).strict();
 
-/** A rules version: 16 hex digits of a hash of the followed rules documents' heads. */
+/** A rules version: 8 hex digits of a hash of the followed rules documents' heads. */
 export const rulesVersionSchema = z.string().regex(
-  /^[0-9a-f]{16}$/,
-  "a rules version is the rulesVersion of a sync answer: 16 hex digits",
+  /^[0-9a-f]{8}$/,
+  "a rules version is the rules of a sync answer: 8 hex digits",
 );
 
 export const syncReplySchema = z.object({
@@ -50,7 +51,7 @@ export const syncReplySchema = z.object({
   read: z.array(docIdSchema),
   now: z.number(),
   syncAfter: z.number().int().min(1).max(86_400).optional(),
-  rulesVersion: rulesVersionSchema.optional(),
+  rules: rulesVersionSchema.optional(),
 });
 
 export type SyncItem = z.infer<typeof itemSchema>;

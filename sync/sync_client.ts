@@ -154,7 +154,7 @@ export class SyncClient {
         outcome.read = reply.read;
         outcome.serverNow = reply.now;
         outcome.syncAfterSeconds = reply.syncAfter;
-        outcome.rulesVersion = reply.rulesVersion;
+        outcome.rulesVersion = reply.rules;
       }
       pending = await this.#receive(work, replies, outcome);
     }

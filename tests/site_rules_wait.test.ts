@@ -59,7 +59,7 @@ describe("the answer to a sync", () => {
     for (const answer of answers) {
       expect(answer.syncAfter).toBeGreaterThanOrEqual(90);
       expect(answer.syncAfter).toBeLessThanOrEqual(110);
-      expect(answer.rulesVersion).toMatch(/^[0-9a-f]{16}$/);
+      expect(answer.rules).toMatch(/^[0-9a-f]{8}$/);
     }
     await settings({ agentSyncSeconds: 300 });
   });
@@ -67,7 +67,7 @@ describe("the answer to a sync", () => {
 
 describe("a wait for new rules", () => {
   test("is held until a rule is added, then says the rules changed", async () => {
-    const { rulesVersion } = await syncOnce();
+    const { rules: rulesVersion } = await syncOnce();
     const started = performance.now();
     const waiting = wait(`rules=${rulesVersion}&seconds=30`);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -82,17 +82,17 @@ describe("a wait for new rules", () => {
     expect(performance.now() - started).toBeGreaterThan(1_400);
     expect(performance.now() - started).toBeLessThan(15_000);
     // The next sync gives the new version.
-    expect((await syncOnce()).rulesVersion).toBe(answer.rulesVersion);
+    expect((await syncOnce()).rules).toBe(answer.rulesVersion);
   });
 
   test("is answered at once when the version asked about is gone", async () => {
-    const response = await wait("rules=0123456789abcdef&seconds=30");
+    const response = await wait("rules=01234567&seconds=30");
     const answer = await response.json();
     expect(answer).toEqual({ changed: true, rulesVersion: expect.any(String), waitAgainAfter: 0 });
   });
 
   test("with nothing new, ends after the seconds asked and says to ask again at once", async () => {
-    const { rulesVersion } = await syncOnce();
+    const { rules: rulesVersion } = await syncOnce();
     const started = performance.now();
     const answer = await (await wait(`rules=${rulesVersion}&seconds=1`)).json();
     expect(answer).toEqual({ changed: false, rulesVersion, waitAgainAfter: 0 });
@@ -100,7 +100,7 @@ describe("a wait for new rules", () => {
   });
 
   test("is answered at once while the site holds maxWaitingAgents, with when to ask again", async () => {
-    const { rulesVersion } = await syncOnce();
+    const { rules: rulesVersion } = await syncOnce();
     await settings({ maxWaitingAgents: 1 });
     try {
       const held = wait(`rules=${rulesVersion}&seconds=5`);
@@ -122,7 +122,7 @@ describe("a wait for new rules", () => {
     const other = await startSite(own.dir);
     try {
       const client = await enrollFakeAgent(other.url, await makeToken(other.db, "enroll"));
-      const url = new URL("/v1/sync/wait?rules=0000000000000000&seconds=1", other.url);
+      const url = new URL("/v1/sync/wait?rules=00000000&seconds=1", other.url);
       const { rulesVersion } = await (await fetch(url, {
         headers: { authorization: client.authorization },
       })).json();
@@ -147,7 +147,7 @@ describe("what a wait refuses", () => {
     for (
       const authorization of ["", `Bearer ${viewer}`, `Bearer ${admin}`, `${agent.authorization}x`]
     ) {
-      const response = await wait("rules=0123456789abcdef", authorization);
+      const response = await wait("rules=01234567", authorization);
       expect(response.status, authorization).toBe(401);
       expect((await response.json()).error).toBeTruthy();
     }
@@ -164,7 +164,7 @@ describe("what a wait refuses", () => {
     });
     expect(registered.status).toBe(201);
     const { secret } = await registered.json();
-    const response = await wait("rules=0123456789abcdef&seconds=0", `Bearer S02.${secret}`);
+    const response = await wait("rules=01234567&seconds=0", `Bearer S02.${secret}`);
     expect(response.status).toBe(401);
     expect((await response.json()).error.code).toBe("unauthenticated");
   });
@@ -173,16 +173,17 @@ describe("what a wait refuses", () => {
     const cases: [string, RegExp][] = [
       ["", /rules/],
       ["rules=", /rules/],
-      ["rules=0123456789ABCDEF", /rules/],
-      ["rules=0123456789abcdef0", /rules/],
+      ["rules=0123ABCD", /rules/],
+      ["rules=012345678", /rules/],
+      ["rules=0123456789abcdef", /rules/],
       ["rules=%27%3B%20DROP%20TABLE%20docs%3B--", /rules/],
       ["rules=../../etc/passwd", /rules/],
-      ["rules=0123456789abcdef&seconds=61", /seconds/],
-      ["rules=0123456789abcdef&seconds=-1", /seconds/],
-      ["rules=0123456789abcdef&seconds=1e9", /seconds/],
-      ["rules=0123456789abcdef&seconds=abc", /seconds/],
-      ["rules=0123456789abcdef&seconds=1.5", /seconds/],
-      ["rules=0123456789abcdef&wait=5", /wait/],
+      ["rules=01234567&seconds=61", /seconds/],
+      ["rules=01234567&seconds=-1", /seconds/],
+      ["rules=01234567&seconds=1e9", /seconds/],
+      ["rules=01234567&seconds=abc", /seconds/],
+      ["rules=01234567&seconds=1.5", /seconds/],
+      ["rules=01234567&wait=5", /wait/],
     ];
     for (const [query, field] of cases) {
       const response = await wait(query);
@@ -200,7 +201,7 @@ describe("what a wait refuses", () => {
       const statuses: number[] = [];
       let retryAfter: string | null = null;
       for (let i = 0; i < 5; i++) {
-        const response = await wait("rules=0123456789abcdef&seconds=0");
+        const response = await wait("rules=01234567&seconds=0");
         statuses.push(response.status);
         if (response.status === 429) retryAfter = response.headers.get("retry-after");
         await response.body?.cancel();

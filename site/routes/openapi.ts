@@ -169,9 +169,9 @@ export function openApiDocument(version: string) {
             "batch {items: [{doc, msg}], now} of " +
             "Automerge sync messages and the agent's clock in ms (which measures its offset), " +
             "optionally Content-Encoding: deflate; the reply is " +
-            "{items, read, now, syncAfter, rulesVersion}, deflated when the request sends " +
+            "{items, read, now, syncAfter, rules}, deflated when the request sends " +
             "Accept-Encoding: deflate; syncAfter says in how many seconds to sync again with " +
-            "nothing new, rulesVersion is what /v1/sync/wait waits on",
+            "nothing new, rules is the version /v1/sync/wait waits on",
         ),
       },
       "/v1/sync/wait": {

@@ -65,6 +65,6 @@ async function agentSchedule(site: SiteContext) {
   const seconds = site.settings.agentSyncSeconds;
   return {
     syncAfter: Math.max(1, randomSeconds(seconds * 0.9, seconds * 1.1)),
-    rulesVersion: await site.rulesVersion.current(),
+    rules: await site.rulesVersion.current(),
   };
 }

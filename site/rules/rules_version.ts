@@ -85,7 +85,7 @@ export class RulesVersion {
     });
     const known = new Map(result.rows.map((r) => [String(r.doc_id), String(r.heads)]));
     const text = ids.map((id) => `${id} ${known.get(id) ?? ""}`).join("\n");
-    this.#version = createHash("sha256").update(text).digest("hex").slice(0, 16);
+    this.#version = createHash("sha256").update(text).digest("hex").slice(0, 8);
     this.#readAt = performance.now();
     return this.#version;
   }
