@@ -82,15 +82,24 @@ export class DocCache {
     return this.#entries.get(docId);
   }
 
-  /** The document from the cache or the store; `undefined` if none is stored. */
-  async get(docId: string): Promise<CachedDoc | undefined> {
+  /**
+   * The cached entry, kept as the most recently used, or `undefined` without
+   * touching the database: for callers that must not load a document.
+   */
+  use(docId: string): CachedDoc | undefined {
     const cached = this.#entries.get(docId);
     if (cached) {
       this.hits++;
       this.#entries.delete(docId); // re-insert: most recently used last
       this.#entries.set(docId, cached);
-      return cached;
     }
+    return cached;
+  }
+
+  /** The document from the cache or the store; `undefined` if none is stored. */
+  async get(docId: string): Promise<CachedDoc | undefined> {
+    const cached = this.use(docId);
+    if (cached) return cached;
     this.misses++;
     const info = await this.#store.info(docId);
     if (!info) return undefined;

@@ -144,7 +144,7 @@ export class SyncHandler {
       if (!(await this.#isHeartbeat(entry))) active.push(entry);
     }
     if (active.length === 0) return { items: [] };
-    const reads = await this.#answerReads(active);
+    const reads = this.#answerReads(active);
     if (reads) return reads;
     if (this.queued >= (this.#o.maxQueued ?? Infinity)) {
       throw new SyncBusy(this.queued);
@@ -164,14 +164,13 @@ export class SyncHandler {
    * a document not in the cache, heads it does not know, changes it needs
    * by hash, or a handle a group is applying to right now.
    */
-  async #answerReads(active: Incoming[]): Promise<SyncHandled | undefined> {
+  #answerReads(active: Incoming[]): SyncHandled | undefined {
     if (active.some((a) => a.write || a.message.need.length > 0)) return undefined;
     // Only a cached document: loading one here, outside the lock, could race a writer. Each
     // answer keeps it most recently used, so a fleet's usage does not push it out meanwhile;
     // the first miss takes the full exchange, which loads it.
-    const cache = this.#o.cache;
-    if (active.some((a) => !cache.peek(a.item.doc))) return undefined;
-    const entries = await Promise.all(active.map((a) => cache.get(a.item.doc)));
+    const entries = active.map((a) => this.#o.cache.use(a.item.doc));
+    if (entries.some((entry) => entry === undefined)) return undefined;
     const items: SyncItem[] = [];
     try {
       for (const [i, { item, message }] of active.entries()) {
