@@ -10,6 +10,7 @@ import {
   DEFAULT_SETTINGS,
   openSiteDatabase,
   saveSettings,
+  SITE_V8_FLAGS,
   type SiteSettings,
 } from "../site/mod.ts";
 import { newActorId } from "../lib/secret.ts";
@@ -62,6 +63,8 @@ export async function startBenchSite(
     args: [
       "run",
       "-A",
+      // As the packaged unit runs it.
+      `--v8-flags=${SITE_V8_FLAGS}`,
       ...(Deno.env.get("BENCH_SITE_PROFILE")
         ? ["--cpu-prof", "--cpu-prof-dir=" + Deno.env.get("BENCH_SITE_PROFILE")]
         : []),

@@ -46,6 +46,8 @@ export interface LoadTestResult {
   warmUpMs: number;
   siteCpuSeconds: number;
   driverCpuSeconds: number;
+  /** How late the driver's own timers ran during the load, ms: a delay its timings carry. */
+  driverDelayMs: number[];
   /** The site's hot document cache during the load. */
   cache: { hits: number; misses: number };
   /** Sessions waiting for the summariser, most seen during the load. */

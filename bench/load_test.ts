@@ -29,11 +29,13 @@ import { type BenchFigure, progress, round } from "./bench_figure.ts";
 import { loadFigures } from "./load_figures.ts";
 import type { HeapSample, LoadTestResult, StoredSessions } from "./load_result.ts";
 import { type BenchSite, enrollClients, runConcurrently, startBenchSite } from "./bench_site.ts";
-import { type FleetRun, runFleet } from "./load_fleet.ts";
+import { type FleetRun, type LatencySample, runFleet } from "./load_fleet.ts";
 import { type BusyFleetOptions, type RuleWaits, runBusyFleet } from "./busy_fleet.ts";
 import { sampleReportLag } from "./report_lag.ts";
 import { cpuSeconds, openFiles, type ProcessSample, sampleProcess } from "./process_stats.ts";
-import { measureGet, sampleGetLatency } from "./request_latency.ts";
+import { measureGet, percentile } from "./request_latency.ts";
+import { sampleHealthApart } from "./health_probe.ts";
+import { sampleEventLoopDelay } from "./event_loop_delay.ts";
 import { IDLE_SHARE, SimulatedAgent } from "./simulated_agent.ts";
 import { beginDays, type FleetDays } from "./fleet_days.ts";
 import { SeededRandom } from "../lib/seeded_random.ts";
@@ -75,6 +77,8 @@ export const FAST_DAY_SECONDS = 864;
 
 const SAMPLE_EVERY_MS = 2_000;
 const HEALTH_EVERY_MS = 250;
+/** How often the driver checks how late its own timers run. */
+const DRIVER_DELAY_EVERY_MS = 50;
 const BACKLOG_EVERY_MS = 5_000;
 /** How often a probe measures how soon a session reaches the reports (busy fleets). */
 const REPORT_PROBE_EVERY_MS = 10_000;
@@ -183,7 +187,8 @@ async function underLoad(
   const counters = await siteCounters(site);
   const samplers = {
     site: sampleProcess(site.pid, SAMPLE_EVERY_MS),
-    health: sampleGetLatency(`${site.url}/v1/health`, HEALTH_EVERY_MS),
+    health: sampleHealthApart(site.url, HEALTH_EVERY_MS),
+    driverDelay: sampleEventLoopDelay(DRIVER_DELAY_EVERY_MS),
     backlog: sampleBacklog(site, BACKLOG_EVERY_MS),
     heap: sampleHeap(site, SAMPLE_EVERY_MS * 5),
     reportLag: sampleReportLag(site, probes, PROBE_RULE, REPORT_PROBE_EVERY_MS),
@@ -192,6 +197,7 @@ async function underLoad(
   const siteCpuSeconds = site.cpuSeconds() - cpu.site;
   const driverCpuSeconds = cpuSeconds(Deno.pid) - cpu.driver;
   const health = await samplers.health.stop();
+  const driverDelayMs = samplers.driverDelay.stop();
   const after = await siteCounters(site);
   const during = (name: keyof typeof after) => after[name] - counters[name];
   return {
@@ -206,6 +212,7 @@ async function underLoad(
     heap: await samplers.heap.stop(),
     siteCpuSeconds,
     driverCpuSeconds,
+    driverDelayMs,
   };
 }
 
@@ -398,5 +405,13 @@ export async function benchLoad(options: LoadTestOptions = {}): Promise<BenchFig
   progress(`load: ... of which the native heap, MB: ${mb(every10s, (s) => s.nativeHeapBytes)}`);
   const heap = r.heap.map((h) => round(h.heapBytes / 1e6, 0)).join(" ");
   progress(`load: site JavaScript heap in use every ${SAMPLE_EVERY_MS * 5 / 1000} s, MB: ${heap}`);
+  progress(`load: sync latency p99 every 30 s, ms: ${p99Every(r.fleet.latencies, 30_000)}`);
   return loadFigures(r);
+}
+
+/** The 99th percentile of the syncs sent in each `windowMs` of the load, in order. */
+function p99Every(latencies: LatencySample[], windowMs: number): string {
+  const windows: number[][] = [];
+  for (const l of latencies) (windows[Math.floor(l.atMs / windowMs)] ??= []).push(l.ms);
+  return windows.map((w) => w ? round(percentile(w, 0.99), 0) : "-").join(" ");
 }

@@ -10,7 +10,7 @@
  */
 import { backgroundLoop } from "./background_loop.ts";
 import type { BenchSite } from "./bench_site.ts";
-import { post, type SimulatedAgent } from "./simulated_agent.ts";
+import { postSync, type SimulatedAgent } from "./simulated_agent.ts";
 
 const GIVE_UP_MS = 120_000;
 
@@ -32,7 +32,7 @@ export function sampleReportLag(
 
 async function probeOnce(site: BenchSite, probe: SimulatedAgent, ruleId: string): Promise<number> {
   probe.record({ ended: 1, started: 0, ending: 0 }, Date.now());
-  await post(site.url, probe.authorization, probe.usageBody());
+  await postUntilTaken(site.url, probe);
   const stored = performance.now();
   const month = probe.day.slice(0, 7);
   const url = `${site.url}/v1/reports/users-ran?rule=${ruleId}&month=${month}`;
@@ -45,4 +45,16 @@ async function probeOnce(site: BenchSite, probe: SimulatedAgent, ruleId: string)
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   return GIVE_UP_MS;
+}
+
+/** Sends the probe's session, again a second later while the site answers 429, as an agent would. */
+async function postUntilTaken(url: string, probe: SimulatedAgent): Promise<void> {
+  while (true) {
+    const { status, reply } = await postSync(url, probe.authorization, probe.usageBody());
+    if (status === 200) return;
+    if (status !== 429) {
+      throw new Error(`sync answered ${status}: ${new TextDecoder().decode(reply)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
 }

@@ -66,6 +66,7 @@ export {
   REPORTS,
 } from "./reports/mod.ts";
 export { SITE_SCHEMA_VERSION } from "./site_db.ts";
+export { SITE_V8_FLAGS } from "./site_v8_flags.ts";
 export { type BackupOptions, type BackupResult, backupSiteDatabase } from "./backup/site_backup.ts";
 export {
   type RestoreOptions,

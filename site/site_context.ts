@@ -11,6 +11,7 @@
 import type { Store } from "../store/store.ts";
 import type { AuditLog } from "./access/audit_log.ts";
 import type { LastSeen } from "./clients/last_seen.ts";
+import type { CredentialCache } from "./clients/credential_cache.ts";
 import type { Lineage } from "./hierarchy/lineage.ts";
 import type { Metrics } from "./http/metrics.ts";
 import type { RateLimits } from "./http/rate_limits.ts";
@@ -25,6 +26,8 @@ import type { SyncHandler } from "../sync/mod.ts";
 export interface SiteContext extends Store, Lineage {
   sync: SyncHandler;
   lastSeen: LastSeen;
+  /** The site's own agents' credentials, read once and kept; revoked through it. */
+  credentials: CredentialCache;
   metrics: Metrics;
   startedAt: number;
   /** The settings in force; `PATCH /v1/settings` replaces them. */

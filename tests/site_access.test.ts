@@ -63,15 +63,26 @@ describe("tokens, credentials and the audit log", () => {
     expect(JSON.stringify(entries)).not.toContain(doomed.token);
   });
 
-  test("a revoked agent credential is refused at its next sync", async () => {
+  test("a revoked agent credential is refused at its next sync and rule wait", async () => {
     const agent = await enrollFakeAgent(r.url, r.enroll);
     const doc = newRecordDoc(agent.actor);
+    const wait = () =>
+      fetch(`${r.url}/v1/sync/wait?rules=00000000&seconds=0`, {
+        headers: { authorization: agent.authorization },
+      });
+    // Both requests authenticated once before: the site now keeps the credential in memory.
     expect((await sendBatch(r.url, agent, [itemFor(inventoryDocId(agent.clientId), doc)])).status)
       .toBe(200);
+    const before = await wait();
+    expect(before.status).toBe(200);
+    await before.body?.cancel();
     const revoked = await api(r.url, r.admin, "DELETE", `/v1/clients/${agent.clientId}/credential`);
     expect(revoked.status).toBe(204);
     const after = await sendBatch(r.url, agent, [itemFor(inventoryDocId(agent.clientId), doc)]);
     expect(after.status).toBe(401);
+    const waitAfter = await wait();
+    expect(waitAfter.status).toBe(401);
+    await waitAfter.body?.cancel();
     const entries = await audit();
     expect(entries.find((e) => e.path === "/v1/sync" && e.status === 401)).toBeDefined();
     expect(JSON.stringify(entries)).not.toContain(agent.secret);

@@ -7,6 +7,7 @@
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { authenticateClient } from "../site/routes/auth.ts";
+import { CredentialCache } from "../site/clients/credential_cache.ts";
 import { openSiteDatabase } from "../site/site_db.ts";
 import { hashSecret } from "../lib/secret.ts";
 import { tempDir } from "./helpers/metered_program.ts";
@@ -81,18 +82,21 @@ describe("client secrets", () => {
       expect(secrets.rows.map((r) => [r.client_id, r.secret_hash])).toEqual([
         ["c1", hashSecret("sesame")],
       ]);
-      const client = await authenticateClient(db, "c1.sesame");
+      const client = await authenticateClient(new CredentialCache(db), db, "c1.sesame");
       expect(client.clientId).toBe("c1");
       expect([...client.actors].sort()).toEqual(["a1", "a2"]);
-      await expect(authenticateClient(db, "c1.wrong")).rejects.toMatchObject({ status: 401 });
-      await expect(authenticateClient(db, "c2.sesame")).rejects.toMatchObject({ status: 401 });
+      await expect(authenticateClient(new CredentialCache(db), db, "c1.wrong")).rejects
+        .toMatchObject({ status: 401 });
+      await expect(authenticateClient(new CredentialCache(db), db, "c2.sesame")).rejects
+        .toMatchObject({ status: 401 });
     } finally {
       db.close();
     }
     // Opening it again changes nothing more.
     const again = await openSiteDatabase(path);
     try {
-      expect((await authenticateClient(again, "c1.sesame")).clientId).toBe("c1");
+      expect((await authenticateClient(new CredentialCache(again), again, "c1.sesame")).clientId)
+        .toBe("c1");
     } finally {
       again.close();
     }

@@ -2,7 +2,8 @@
  * The site's hot document cache is bounded by documents and by their stored
  * bytes: a cached document costs tens of times its stored size in memory,
  * so a few large documents evict the least recently used ones, and the
- * cache's byte count follows every insert, replacement and eviction.
+ * cache's byte count follows every insert, replacement and eviction. A
+ * large site's cache admits a document only when it is used again soon.
  */
 import * as A from "@automerge/automerge";
 import { describe, expect, test } from "vitest";
@@ -75,6 +76,45 @@ describe("hot document cache", () => {
     expect(() => A.getHeads(first.doc)).toThrow();
     expect(A.getHeads(changed)).toHaveLength(1); // still usable
     expect(cache.freeReleased()).toBe(0);
+    db.close();
+  });
+
+  test("admitting on reuse, a document enters only when used again soon, and the rest are freed", async () => {
+    const db = await openDatabase(":memory:", docStoreSchema);
+    const docs = new DocStore(db);
+    await storeDocs(docs, db, 5);
+    const cache = new DocCache(docs, 100, undefined, 1e9, { admitOnReuseWithin: 2 });
+    expect(cache.size).toBe(0);
+    // First use: loaded, not kept, freed once its user is done.
+    const once = (await cache.get("rules/S00"))!;
+    expect(cache.peek("rules/S00")).toBeUndefined();
+    expect(cache.freeReleased()).toBe(1);
+    expect(() => A.getHeads(once.doc)).toThrow();
+    // Used again among the last two: kept.
+    await cache.get("rules/S00");
+    expect(cache.peek("rules/S00")).toBeDefined();
+    // Stored anew by a sync that loaded it: one use, not two, so still not kept.
+    const loaded = (await cache.get("rules/S01"))!;
+    const changed = A.change(loaded.doc as A.Doc<Record<string, string>>, (d) => {
+      d.more = "x";
+    });
+    cache.update("rules/S01", { doc: changed, info: loaded.info });
+    expect(cache.peek("rules/S01")).toBeUndefined();
+    await cache.get("rules/S01"); // used again at once: kept now
+    expect(cache.peek("rules/S01")).toBeDefined();
+    // Two others used since S02's first use: too long ago, so its second use is a first.
+    await cache.get("rules/S02");
+    await cache.get("rules/S03");
+    await cache.get("rules/S04");
+    await cache.get("rules/S02");
+    expect(cache.peek("rules/S02")).toBeUndefined();
+    await cache.get("rules/S04"); // within two: kept
+    expect(cache.peek("rules/S04")).toBeDefined();
+    // A cached document's new version replaces it.
+    const cached = cache.peek("rules/S00")!;
+    cache.update("rules/S00", { doc: A.clone(cached.doc), info: cached.info });
+    expect(cache.peek("rules/S00")!.doc).not.toBe(cached.doc);
+    cache.freeReleased();
     db.close();
   });
 });

@@ -147,3 +147,59 @@ test("a batch that only reads, from heads the site knows, is answered while the 
   const states = await db.execute("SELECT count(*) AS n FROM sync_states WHERE peer = 'client:c2'");
   expect(states.rows[0].n).toBe(0);
 });
+
+test("a group past its time budget is stored as it is, the rest in the next group", async () => {
+  const docs = new DocStore(db);
+  const actor = crypto.randomUUID().replaceAll("-", "");
+  const peer: SyncPeer = {
+    id: "client:c3",
+    actors: new Set([actor]),
+    read: [],
+    access: () => "write",
+  };
+  const transactions = async (groupBudgetMs: number, days: string[]) => {
+    let batches = 0;
+    // The handler's connection, counting its transactions.
+    const counted = new Proxy(db, {
+      get(target, key) {
+        if (key === "batch") {
+          return (...args: Parameters<Client["batch"]>) => (batches++, target.batch(...args));
+        }
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const lock = new Mutex();
+    const handler = new SyncHandler({
+      db: counted,
+      docs,
+      states: new SyncStateStore(db),
+      cache: new DocCache(docs, 100),
+      lock,
+      materialize: () => [],
+      groupBudgetMs,
+    });
+    let release = () => {};
+    const held = lock.run(() => new Promise<void>((resolve) => release = resolve));
+    const answers = days.map((day) => {
+      const doc = A.change(newRecordDoc(actor), (d) => {
+        d.x = new Uint8Array([1]);
+      });
+      return handler.handle(peer, [itemFor(usageDocId("c3", day), doc)]);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(handler.queued).toBe(days.length);
+    release();
+    await held;
+    await Promise.all(answers);
+    return batches;
+  };
+  // Without a budget the three wait for the lock and are stored together; with none left after
+  // the first batch, each group stores one. Every batch is stored either way.
+  expect(await transactions(Infinity, ["2026-11-01", "2026-11-02", "2026-11-03"])).toBe(1);
+  expect(await transactions(0, ["2026-11-04", "2026-11-05", "2026-11-06"])).toBe(3);
+  const stored = await db.execute(
+    "SELECT count(*) AS n FROM docs WHERE doc_id LIKE 'usage/c3/%'",
+  );
+  expect(stored.rows[0].n).toBe(6);
+});

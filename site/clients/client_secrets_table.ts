@@ -58,11 +58,18 @@ export async function revokeCredential(db: Client, clientId: string): Promise<bo
   return removed.rowsAffected > 0;
 }
 
+/** What a client of this site authenticates with. */
+export interface OwnCredential {
+  secretHash: string;
+  /** The actors whose changes its documents accept. */
+  actors: ReadonlySet<string>;
+}
+
 /** A client of this site's secret hash and actors; `undefined` when it has no secret. */
 export async function ownCredential(
   db: Client,
   clientId: string,
-): Promise<{ secretHash: string; actors: Set<string> } | undefined> {
+): Promise<OwnCredential | undefined> {
   const result = await db.execute({
     sql: `SELECT s.secret_hash, a.actor FROM client_secrets s
       LEFT JOIN client_actors a ON a.client_id = s.client_id WHERE s.client_id = ?`,

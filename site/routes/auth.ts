@@ -13,7 +13,7 @@ import { hashSecret, sameHash } from "../../lib/secret.ts";
 import { ApiError } from "../http/api_error.ts";
 import { descendantCredential } from "../hierarchy/client_credentials.ts";
 import { tokenRefused } from "../access/token_refusal.ts";
-import { ownCredential } from "../clients/client_secrets_table.ts";
+import type { CredentialCache } from "../clients/credential_cache.ts";
 import { checkToken, type TokenRecord, type TokenRole } from "../access/tokens.ts";
 
 export type SiteEnv = { Variables: { token: TokenRecord } };
@@ -42,13 +42,17 @@ export function requireRole(db: Client, ...roles: TokenRole[]): MiddlewareHandle
 
 export interface AuthenticatedClient {
   clientId: string;
-  actors: Set<string>;
+  actors: ReadonlySet<string>;
   /** Set for an agent of a site below, falling back here while its own site is away. */
   homeSite?: string;
 }
 
-/** Checks an agent's `<clientId>.<secret>` credential; throws 401. */
+/**
+ * Checks an agent's `<clientId>.<secret>` credential against the site's own
+ * clients (`credentials`), then those of the sites below (`db`); throws 401.
+ */
 export async function authenticateClient(
+  credentials: CredentialCache,
   db: Client,
   credential: string,
 ): Promise<AuthenticatedClient> {
@@ -57,7 +61,7 @@ export async function authenticateClient(
   const refused = () =>
     new ApiError(401, "unauthenticated", "unknown client credential; enrol again");
   if (dot < 1) throw refused();
-  const stored = await ownCredential(db, clientId);
+  const stored = await credentials.get(clientId);
   if (!stored) return await descendantClient(db, clientId, credential.slice(dot + 1), refused);
   if (!sameHash(stored.secretHash, hashSecret(credential.slice(dot + 1)))) throw refused();
   return { clientId, actors: stored.actors };

@@ -17,7 +17,6 @@ import { listResponse } from "../http/list_response.ts";
 import type { SiteContext } from "../site_context.ts";
 import { iso } from "../http/time_param.ts";
 import { listClientRows } from "../clients/clients_table.ts";
-import { revokeCredential } from "../clients/client_secrets_table.ts";
 
 export const clientOutputSchema = z.object({
   clientId: z.string(),
@@ -47,7 +46,7 @@ export function clientsRoutes(site: SiteContext): Hono<SiteEnv> {
   });
   app.delete("/:id/credential", requireRole(site.db, "admin"), async (c) => {
     const id = c.req.param("id");
-    const removed = await site.lock.run(() => revokeCredential(site.db, id));
+    const removed = await site.lock.run(() => site.credentials.revoke(id));
     if (!removed) throw notFound(`no client ${id} with a credential`);
     log.info("client credential revoked", { clientId: id });
     return c.body(null, 204);

@@ -22,7 +22,7 @@ const ASK_AGAIN_SECONDS = [30, 55] as const;
 export function rulesWaitRoute(site: SiteContext): Hono<SiteEnv> {
   const app = new Hono<SiteEnv>();
   app.get("/", async (c) => {
-    const client = await authenticateClient(site.db, bearer(c));
+    const client = await authenticateClient(site.credentials, site.db, bearer(c));
     if (client.homeSite) {
       throw new ApiError(403, "forbidden", "wait for rules at your own site");
     }

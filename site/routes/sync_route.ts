@@ -32,7 +32,7 @@ export function syncRoute(site: SiteContext): Hono<SiteEnv> {
     async (c) => {
       const started = performance.now();
       const arrived = Date.now();
-      const client = await authenticateClient(site.db, bearer(c));
+      const client = await authenticateClient(site.credentials, site.db, bearer(c));
       const perMinute = site.settings.syncRequestsPerMinute;
       site.limits.take(`client:${client.clientId}`, perMinute, "sync requests from this agent");
       const { request, wireBytes } = await readSyncBody(c);
