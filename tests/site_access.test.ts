@@ -76,6 +76,12 @@ describe("tokens, credentials and the audit log", () => {
     const before = await wait();
     expect(before.status).toBe(200);
     await before.body?.cancel();
+    // Kept in memory, the credential still refuses a wrong secret for the same client.
+    const forged = { ...agent, authorization: `Bearer ${agent.clientId}.not-the-secret` };
+    const forgedSync = await sendBatch(r.url, forged, [
+      itemFor(inventoryDocId(agent.clientId), doc),
+    ]);
+    expect(forgedSync.status).toBe(401);
     const revoked = await api(r.url, r.admin, "DELETE", `/v1/clients/${agent.clientId}/credential`);
     expect(revoked.status).toBe(204);
     const after = await sendBatch(r.url, agent, [itemFor(inventoryDocId(agent.clientId), doc)]);
