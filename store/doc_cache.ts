@@ -24,8 +24,8 @@
  * of cached documents holds. A document's newer versions share its memory,
  * so one that is back in the cache (stored again after a change) is kept.
  *
- * A large site can ask it to admit a document only when it is used again
- * soon (`admitOnReuseWithin`): among that many documents used since. With
+ * The site asks it to admit a document only when it is used again soon
+ * (`admitOnReuseWithin`): among that many documents used since. With
  * 50,000 agents each syncing every minute or two, a document's next use
  * comes after some 40,000 others, long after a 2 MB cache let it go: the
  * cache then hit 2 % of syncs, and every document it held only lived long
