@@ -76,8 +76,13 @@ function isSqliteError(error: unknown): error is Error & { code: string } {
   return error instanceof Error && typeof code === "string" && code.startsWith("SQLITE_");
 }
 
-/** SQLite's errors for a value or an allocation over the heap cap. */
-const OUT_OF_MEMORY = new Set(["SQLITE_NOMEM", "SQLITE_TOOBIG"]);
+/**
+ * SQLite's errors for a value or an allocation over the heap cap. The third
+ * is libSQL's when a call failed with no error recorded ("not an error"):
+ * SQLite's value accessors fail without one when their allocation does, and
+ * two greedy queries at once met it now and then instead of `SQLITE_NOMEM`.
+ */
+const OUT_OF_MEMORY = new Set(["SQLITE_NOMEM", "SQLITE_TOOBIG", "SQLITE_OK"]);
 
 /**
  * Opens `file` read-only, keeps `temp` in memory (so the heap cap bounds it)
