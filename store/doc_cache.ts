@@ -38,6 +38,7 @@
 import * as A from "@automerge/automerge";
 import type { DocStore, StoredDocInfo } from "./doc_store.ts";
 import { sameHeads } from "../lib/heads.ts";
+import { RecentMap } from "../lib/recent_map.ts";
 
 export interface CachedDoc {
   doc: A.Doc<unknown>;
@@ -59,9 +60,8 @@ export interface DocCacheOptions {
 
 export class DocCache {
   readonly #entries = new Map<string, CachedDoc>();
-  /** Documents used and not admitted, most recent last, when admission is asked for. */
-  readonly #recent?: Map<string, true>;
-  readonly #recentLimit: number;
+  /** Documents used and not admitted, when admission is asked for. */
+  readonly #recent?: RecentMap<string, true>;
   readonly #store: DocStore;
   readonly #capacity: number;
   readonly #maxBytes: number;
@@ -88,8 +88,7 @@ export class DocCache {
     this.#capacity = capacity;
     this.#actorFor = actorFor;
     this.#maxBytes = maxBytes;
-    this.#recentLimit = admitOnReuseWithin ?? 0;
-    if (admitOnReuseWithin !== undefined) this.#recent = new Map();
+    if (admitOnReuseWithin !== undefined) this.#recent = new RecentMap(admitOnReuseWithin);
   }
 
   /** The stored bytes of the cached documents. */
@@ -146,7 +145,7 @@ export class DocCache {
       return;
     }
     // A use, but not a second one: the `get` that loaded it, if any, was this use.
-    this.#usedNow(docId);
+    this.#recent.set(docId, true);
     this.#released.push([docId, entry.doc]);
   }
 
@@ -154,15 +153,8 @@ export class DocCache {
   #admits(docId: string): boolean {
     if (!this.#recent) return true;
     if (this.#recent.delete(docId)) return true;
-    this.#usedNow(docId);
+    this.#recent.set(docId, true);
     return false;
-  }
-
-  #usedNow(docId: string): void {
-    const recent = this.#recent!;
-    recent.delete(docId); // re-insert: most recent last
-    recent.set(docId, true);
-    if (recent.size > this.#recentLimit) recent.delete(recent.keys().next().value!);
   }
 
   /**

@@ -23,6 +23,7 @@
  * @module
  */
 import Database from "libsql";
+import { RecentMap } from "../lib/recent_map.ts";
 
 /** Statement texts kept per connection, the least recently used dropped first. */
 export const STATEMENTS_PER_CONNECTION = 500;
@@ -35,7 +36,7 @@ interface Statement {
 
 type Prepare = (this: object, sql: string) => Statement;
 
-const statements = new WeakMap<object, Map<string, Statement>>();
+const statements = new WeakMap<object, RecentMap<string, Statement>>();
 /** Statements prepared (not reused) in this process, for tests and figures. */
 let prepared = 0;
 let installed = false;
@@ -48,18 +49,12 @@ export function reusePreparedStatements(): void {
   const prepare = prototype.prepare;
   prototype.prepare = function (sql: string): Statement {
     let cache = statements.get(this);
-    if (!cache) statements.set(this, cache = new Map());
+    if (!cache) statements.set(this, cache = new RecentMap(STATEMENTS_PER_CONNECTION));
     const cached = cache.get(sql);
-    if (cached) {
-      // Most recently used last: a Map keeps insertion order.
-      cache.delete(sql);
-      cache.set(sql, cached);
-      return cached;
-    }
+    if (cached) return cached;
     const statement = dropOnFailure(prepare.call(this, sql), () => cache.delete(sql));
     prepared++;
     cache.set(sql, statement);
-    if (cache.size > STATEMENTS_PER_CONNECTION) cache.delete(cache.keys().next().value!);
     return statement;
   };
 }

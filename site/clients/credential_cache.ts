@@ -17,6 +17,7 @@
  * @module
  */
 import type { Client } from "../../store/db.ts";
+import { RecentMap } from "../../lib/recent_map.ts";
 import { type OwnCredential, ownCredential, revokeCredential } from "./client_secrets_table.ts";
 
 /** About 15 MB of heap when full: a large site's whole fleet. */
@@ -24,27 +25,19 @@ export const CREDENTIALS_KEPT = 100_000;
 
 export class CredentialCache {
   readonly #db: Client;
-  readonly #kept: number;
-  readonly #entries = new Map<string, OwnCredential>();
+  readonly #entries: RecentMap<string, OwnCredential>;
 
   constructor(db: Client, kept = CREDENTIALS_KEPT) {
     this.#db = db;
-    this.#kept = kept;
+    this.#entries = new RecentMap(kept);
   }
 
   /** The client's credential, from memory or the database; `undefined` when it has none. */
   async get(clientId: string): Promise<OwnCredential | undefined> {
     const cached = this.#entries.get(clientId);
-    if (cached) {
-      // Most recently used last: a Map keeps insertion order.
-      this.#entries.delete(clientId);
-      this.#entries.set(clientId, cached);
-      return cached;
-    }
+    if (cached) return cached;
     const stored = await ownCredential(this.#db, clientId);
-    if (!stored) return undefined;
-    this.#entries.set(clientId, stored);
-    if (this.#entries.size > this.#kept) this.#entries.delete(this.#entries.keys().next().value!);
+    if (stored) this.#entries.set(clientId, stored);
     return stored;
   }
 
