@@ -33,10 +33,14 @@ function crowdedSessions(random: SeededRandom, count: number): OracleSession[] {
 }
 
 function sweep(sessions: OracleSession[]) {
+  const keys = new Map<string, number>();
+  const keyOf = (name: string) => keys.get(name) ?? keys.set(name, keys.size + 1).get(name)!;
   const asRead: SummarySession[] = sessions.map((s) => ({
     clientId: s.client,
+    clientKey: keyOf(`client ${s.client}`),
     ruleId: s.rule,
     user: s.user,
+    userKey: keyOf(`user ${s.user}`),
     start: s.start,
     end: s.end,
     remote: s.remote,

@@ -8,7 +8,7 @@
  * @module
  */
 import { dayStart } from "../../model/doc_id.ts";
-import { LocalClock } from "./local_clock.ts";
+import { LocalClock, type LocalHour } from "./local_clock.ts";
 import { localHourBit, withBit } from "./local_hours_mask.ts";
 import { DAY_MS, endOf, type SummarySession } from "./summary_session.ts";
 
@@ -39,29 +39,28 @@ export function clientDayFigures(
   const from = dayStart(day);
   const to = from + DAY_MS;
   const clock = LocalClock.of(timeZone);
-  const cells = new Map<string, DayCell>();
+  // Cells by rule, then by user key: no key string to build per session.
+  const byRule = new Map<string, Map<number, DayCell>>();
+  const cells: DayCell[] = [];
+  // The clock hands out one object per local hour: its bit is worked out once.
+  const bits = new Map<LocalHour, number | null>();
+  const bitOf = (hour: LocalHour) => {
+    let bit = bits.get(hour);
+    if (bit === undefined) bits.set(hour, bit = localHourBit(day, hour.date, hour.hour));
+    return bit;
+  };
   for (const s of sessions) {
     const end = endOf(s, now);
     const startsToday = s.start >= from && s.start < to;
     if (!startsToday && (end <= from || s.start >= to)) continue;
     const within = [Math.max(s.start, from), Math.min(end, to)] as const;
     const ran = Math.max(0, within[1] - within[0]);
-    const key = `${s.ruleId}\u0000${s.user}`;
-    let cell = cells.get(key);
+    let ofRule = byRule.get(s.ruleId);
+    if (!ofRule) byRule.set(s.ruleId, ofRule = new Map());
+    let cell = ofRule.get(s.userKey);
     if (!cell) {
-      cells.set(
-        key,
-        cell = {
-          ruleId: s.ruleId,
-          user: s.user,
-          runs: 0,
-          runMs: 0,
-          lastUseMs: 0,
-          remoteRuns: 0,
-          remoteRunMs: 0,
-          localHours: 0,
-        },
-      );
+      ofRule.set(s.userKey, cell = emptyCell(s.ruleId, s.user));
+      cells.push(cell);
     }
     cell.runs += startsToday ? 1 : 0;
     cell.runMs += ran;
@@ -75,9 +74,20 @@ export function clientDayFigures(
       ? clock.hoursOverlapping(within[0], within[1])
       : [clock.hourOf(within[0])];
     for (const hour of hours) {
-      const bit = localHourBit(day, hour.date, hour.hour);
+      const bit = bitOf(hour);
       if (bit !== null) cell.localHours = withBit(cell.localHours, bit);
     }
   }
-  return { cells: [...cells.values()], timeZone };
+  return { cells, timeZone };
 }
+
+const emptyCell = (ruleId: string, user: string): DayCell => ({
+  ruleId,
+  user,
+  runs: 0,
+  runMs: 0,
+  lastUseMs: 0,
+  remoteRuns: 0,
+  remoteRunMs: 0,
+  localHours: 0,
+});

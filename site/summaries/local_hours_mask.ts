@@ -46,15 +46,23 @@ export function hasBit(mask: number, bit: number): boolean {
 export function hoursByLocalDate(utcDay: string, mask: number): Map<string, number> {
   const dates = new Map<string, number>();
   const start = dayStart(utcDay);
-  for (const k of [-1, 0, 1]) {
-    const shift = 24 * k + 12;
-    // The date before holds only its hours 12-23 (bits 0-11): shifted up, not down.
-    const hours = shift < 0
-      ? (mask % 2 ** (24 + shift)) * 2 ** -shift
-      : Math.floor(mask / 2 ** shift) % 2 ** 24;
+  for (const k of LOCAL_DATES) {
+    const hours = hoursOnLocalDate(mask, k);
     if (hours !== 0) dates.set(dayOf(start + k * DAY_MS), hours);
   }
   return dates;
+}
+
+/** A UTC day's mask holds hours of the local dates before (-1), of (0) and after (1) it. */
+export const LOCAL_DATES = [-1, 0, 1] as const;
+
+/** The hours of local date `k` (-1, 0, 1: before, of, after the UTC day) in a day's mask, as 24 bits. */
+export function hoursOnLocalDate(mask: number, k: -1 | 0 | 1): number {
+  const shift = 24 * k + 12;
+  // The date before holds only its hours 12-23 (bits 0-11): shifted up, not down.
+  return shift < 0
+    ? (mask % 2 ** (24 + shift)) * 2 ** -shift
+    : Math.floor(mask / 2 ** shift) % 2 ** 24;
 }
 
 /** The hours (0–23) set in a 24-bit mask. */

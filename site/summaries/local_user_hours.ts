@@ -19,8 +19,9 @@
  */
 import type { Client, InStatement } from "../../store/db.ts";
 import { weekdayOf } from "./local_clock.ts";
-import { hoursByLocalDate, hoursOf } from "./local_hours_mask.ts";
+import { hoursByLocalDate } from "./local_hours_mask.ts";
 import { inOwnClients } from "../clients/clients_table.ts";
+import { JSON_ROWS, jsonFields, withJsonRows } from "../../store/json_rows.ts";
 
 /** A rule, local date, time zone and user whose hours may have changed. */
 export type UserHoursKey = readonly [
@@ -130,37 +131,60 @@ export function userHoursChangeStatements(
 ): InStatement[] {
   const kept: (string | number)[][] = [];
   const gone: UserHoursKey[] = [];
-  const cells = new Map<string, [string, string, number, number, number, string]>();
+  // Per rule, local date and zone, how each hour's count of users changes:
+  // one entry per key rather than one per key and hour.
+  const counts = new Map<string, { key: UserHoursKey; change: Int32Array }>();
   keys.forEach((key, i) => {
-    if (now[i] === stored[i]) return;
+    const flipped = now[i] ^ stored[i];
+    if (flipped === 0) return;
     if (now[i] === 0) gone.push(key);
     else kept.push([...key, now[i]]);
     const [ruleId, date, zone] = key;
-    for (const hour of hoursOf(now[i] ^ stored[i])) {
-      const id = `${ruleId}\u0000${date}\u0000${hour}\u0000${zone}`;
-      let cell = cells.get(id);
-      if (!cell) cells.set(id, cell = [ruleId, date, hour, weekdayOf(date), 0, zone]);
-      cell[4] += (now[i] >>> hour) & 1 ? 1 : -1;
+    const id = `${ruleId}\u0000${date}\u0000${zone}`;
+    let entry = counts.get(id);
+    if (!entry) counts.set(id, entry = { key, change: new Int32Array(24) });
+    for (let hour = 0; hour < 24; hour++) {
+      if ((flipped >>> hour) & 1) entry.change[hour] += (now[i] >>> hour) & 1 ? 1 : -1;
     }
   });
   if (kept.length === 0 && gone.length === 0) return [];
-  const changed = [...cells.values()].filter((cell) => cell[4] !== 0);
+  const changed: [string, string, number, number, number, string][] = [];
+  for (const { key: [ruleId, date, zone], change } of counts.values()) {
+    const weekday = weekdayOf(date);
+    change.forEach((n, hour) => {
+      if (n !== 0) changed.push([ruleId, date, hour, weekday, n, zone]);
+    });
+  }
   const json = JSON.stringify(changed);
-  return [
-    {
-      sql: `INSERT INTO local_user_hours (rule_id, local_date, time_zone, user_name, hours)
-        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?)
+  const statements: InStatement[] = [];
+  if (kept.length > 0) {
+    statements.push({
+      sql: `${withJsonRows()}
+        INSERT INTO local_user_hours (rule_id, local_date, time_zone, user_name, hours)
+        SELECT ${jsonFields(5)} FROM ${JSON_ROWS}
         WHERE true ON CONFLICT DO UPDATE SET hours = excluded.hours`,
       args: [JSON.stringify(kept)],
-    },
-    { sql: `DELETE FROM local_user_hours WHERE ${KEY_IN_JSON}`, args: [JSON.stringify(gone)] },
-    {
-      sql:
-        `INSERT INTO local_hour_users (rule_id, local_date, local_hour, weekday, users, time_zone)
-        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5
-        FROM json_each(?) WHERE true ON CONFLICT DO UPDATE SET users = users + excluded.users`,
+    });
+  }
+  if (gone.length > 0) {
+    statements.push({
+      sql: `DELETE FROM local_user_hours WHERE ${KEY_IN_JSON}`,
+      args: [JSON.stringify(gone)],
+    });
+  }
+  statements.push({
+    sql: `${withJsonRows()}
+        INSERT INTO local_hour_users (rule_id, local_date, local_hour, weekday, users, time_zone)
+        SELECT ${jsonFields(6)} FROM ${JSON_ROWS}
+        WHERE true ON CONFLICT DO UPDATE SET users = users + excluded.users`,
+    args: [json],
+  });
+  // Only a count that went down can reach 0 (a rebuild only adds).
+  if (changed.some((cell) => cell[4] < 0)) {
+    statements.push({
+      sql: `DELETE FROM local_hour_users WHERE users <= 0 AND ${CELL_IN_JSON}`,
       args: [json],
-    },
-    { sql: `DELETE FROM local_hour_users WHERE users <= 0 AND ${CELL_IN_JSON}`, args: [json] },
-  ];
+    });
+  }
+  return statements;
 }

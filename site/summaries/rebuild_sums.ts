@@ -14,7 +14,8 @@
  */
 import type { InStatement } from "../../store/db.ts";
 import type { ClientDayFigures } from "./client_day_figures.ts";
-import { hoursByLocalDate } from "./local_hours_mask.ts";
+import { hoursOnLocalDate, LOCAL_DATES } from "./local_hours_mask.ts";
+import { DAY_MS, dayOf, dayStart } from "../../model/doc_id.ts";
 import { userHoursChangeStatements } from "./local_user_hours.ts";
 import { bulkInsert } from "./summary_statements.ts";
 
@@ -39,12 +40,17 @@ export class RebuildSums {
     const month = day.slice(0, 7);
     const done = month === this.#month ? [] : this.#monthStatements();
     this.#month = month;
+    // The local dates a cell's hours can fall on, named once for the day.
+    const dates = LOCAL_DATES.map((k) => dayOf(dayStart(day) + k * DAY_MS));
     for (const { clientId, figures } of entries) {
       for (const cell of figures.cells) {
         this.#addMonthly(month, clientId, cell);
-        for (const [date, hours] of hoursByLocalDate(day, cell.localHours)) {
-          this.#addHours(cell.ruleId, date, figures.timeZone, cell.user, hours);
-        }
+        LOCAL_DATES.forEach((k, i) => {
+          const hours = hoursOnLocalDate(cell.localHours, k);
+          if (hours !== 0) {
+            this.#addHours(cell.ruleId, dates[i], figures.timeZone, cell.user, hours);
+          }
+        });
       }
     }
     const complete = [...this.#hours.keys()].filter((date) => date < day);

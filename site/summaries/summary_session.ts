@@ -7,8 +7,12 @@ import { DAY_MS } from "../../model/doc_id.ts";
 
 export interface SummarySession {
   clientId: string;
+  /** The computer's key in `session_clients`: distinct computers are counted by it. */
+  clientKey: number;
   ruleId: string;
   user: string;
+  /** The user's key in `session_users`: distinct users are counted by it. */
+  userKey: number;
   start: number;
   /** `null` while it runs: the summariser counts it up to "now". */
   end: number | null;

@@ -11,15 +11,12 @@
  * @module
  */
 import type { InStatement } from "../../store/db.ts";
+import { JSON_ROWS, jsonFields, withJsonRows } from "../../store/json_rows.ts";
 import type { ClientDayFigures } from "./client_day_figures.ts";
 import type { HourFigures } from "./hour_figures.ts";
 
 /** Rows per bulk statement: keeps each JSON parameter to a few megabytes. */
 const ROWS_PER_STATEMENT = 20_000;
-
-/** `SELECT` of the rows of the JSON array parameter, one column per field. */
-const fromJsonRows = (columns: string[]) =>
-  `SELECT ${columns.map((_, i) => `value ->> ${i}`).join(", ")} FROM json_each(?)`;
 
 /** `sql` once per {@linkcode ROWS_PER_STATEMENT} rows, given as its JSON array parameter. */
 function perRows(sql: string, rows: unknown[][]): InStatement[] {
@@ -32,7 +29,9 @@ function perRows(sql: string, rows: unknown[][]): InStatement[] {
 
 /** Inserts rows, given in `columns`' order, a bounded JSON parameter at a time. */
 export function bulkInsert(table: string, columns: string[], rows: unknown[][]): InStatement[] {
-  return perRows(`INSERT INTO ${table} (${columns.join(", ")}) ${fromJsonRows(columns)}`, rows);
+  const sql = `${withJsonRows()} INSERT INTO ${table} (${columns.join(", ")})
+    SELECT ${jsonFields(columns.length)} FROM ${JSON_ROWS}`;
+  return perRows(sql, rows);
 }
 
 /** Replaces the hourly rows of the hours `[from, to)`: of `rules`, or of every rule. */

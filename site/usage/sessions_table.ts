@@ -389,6 +389,9 @@ function sessionConditions(filter: SessionFilter): { sql: string[]; args: InValu
   return { sql, args };
 }
 
+/** This site's own clients' keys in `session_clients`, as a subquery for `client_key IN (...)`. */
+const OWN_CLIENT_KEYS = `SELECT id FROM session_clients WHERE ${inOwnClients("client_id")}`;
+
 /**
  * This site's own clients' sessions that overlap `[from, to)` (a zero-length
  * one, if its instant is in it), by bounded index ranges: sessions of up to
@@ -397,6 +400,10 @@ function sessionConditions(filter: SessionFilter): { sql: string[]; args: InValu
  * still-running ones are few and indexed on their own (`usage_long`).
  * Given `rules`, only their sessions: the short ones by `usage_by_rule`,
  * a range per rule, so a few rules of a large fleet's hour read only theirs.
+ *
+ * `columns` are columns of `session_rows` itself: computers and users by
+ * key. Joining their names to each of a large fleet's rows took more time
+ * than the rest of the read.
  */
 export function windowSessionsQuery(
   columns: string,
@@ -405,21 +412,21 @@ export function windowSessionsQuery(
   rules?: Iterable<string>,
 ): SessionQuery {
   const overlaps = "(end_ms > ? OR start_ms >= ?)";
-  const own = inOwnClients("client_id");
+  const own = `client_key IN (${OWN_CLIENT_KEYS})`;
   const ruleList = rules === undefined ? undefined : JSON.stringify([...rules]);
   const ofRules = ruleList === undefined ? "" : "AND rule_id IN (SELECT value FROM json_each(?))";
   const ruleArgs = ruleList === undefined ? [] : [ruleList];
   const shortIndex = ruleList === undefined ? "usage_by_start" : "usage_by_rule";
   return {
-    sql: `SELECT ${columns} FROM ${sessionsFrom(shortIndex)}
+    sql: `SELECT ${columns} FROM session_rows INDEXED BY ${shortIndex}
         WHERE start_ms >= ? AND start_ms < ? AND end_ms - start_ms <= ${HOUR_MS} AND ${overlaps}
         AND ${own} ${ofRules}
       UNION ALL
-      SELECT ${columns} FROM ${sessionsFrom("usage_medium")}
+      SELECT ${columns} FROM session_rows INDEXED BY usage_medium
         WHERE end_ms - start_ms > ${HOUR_MS} AND end_ms - start_ms <= ${DAY_MS}
         AND start_ms >= ? AND start_ms < ? AND ${overlaps} AND ${own} ${ofRules}
       UNION ALL
-      SELECT ${columns} FROM ${sessionsFrom("usage_long")}
+      SELECT ${columns} FROM session_rows INDEXED BY usage_long
         WHERE (end_ms IS NULL OR end_ms - start_ms > ${DAY_MS}) AND start_ms < ?
         AND (end_ms IS NULL OR end_ms > ?) AND ${own} ${ofRules}`,
     args: [
@@ -444,6 +451,7 @@ export function windowSessionsQuery(
  * One computer's sessions that may overlap a UTC day: those that started
  * that day or the day before (the primary key, whose session ids begin with
  * the day), and its long or running ones (`usage_long_by_client`).
+ * `columns` are columns of `session_rows`, as for {@linkcode windowSessionsQuery}.
  */
 export function clientDaySessionsQuery(
   columns: string,
@@ -451,12 +459,14 @@ export function clientDaySessionsQuery(
   day: string,
 ): SessionQuery {
   const from = dayStart(day);
+  const key = "(SELECT id FROM session_clients WHERE client_id = ?)";
   return {
-    sql: `SELECT ${columns} FROM ${sessionsFrom()}
-        WHERE client_id = ? AND session_id > ? AND session_id < ?
+    sql: `SELECT ${columns} FROM session_rows
+        WHERE client_key = ${key} AND session_id > ? AND session_id < ?
       UNION
-      SELECT ${columns} FROM ${sessionsFrom("usage_long_by_client")}
-        WHERE client_id = ? AND (end_ms IS NULL OR end_ms - start_ms > ${DAY_MS}) AND start_ms < ?`,
+      SELECT ${columns} FROM session_rows INDEXED BY usage_long_by_client
+        WHERE client_key = ${key} AND (end_ms IS NULL OR end_ms - start_ms > ${DAY_MS})
+        AND start_ms < ?`,
     args: [clientId, `${dayOf(from - DAY_MS)}/`, `${day}0`, clientId, from + DAY_MS],
   };
 }
