@@ -1,6 +1,6 @@
 /**
  * Running a site: opens its database and puts its services together (the one
- * place they are wired), serves the app with `Deno.serve`, and runs its
+ * place they are wired), serves the app (`http/lasting_server.ts`), and runs its
  * background work (flushing last-sync times and refusal counts).
  * `stop()` finishes the requests under way, flushes and closes the database.
  *
@@ -39,6 +39,7 @@ import { RateLimits } from "./http/rate_limits.ts";
 import { AuditLog } from "./access/audit_log.ts";
 import { QueryRunner } from "./query/query_runner.ts";
 import { DEFAULT_SETTINGS, loadSettings, type SiteSettings } from "./site_settings.ts";
+import { LastingServer } from "./http/lasting_server.ts";
 
 export interface SiteOptions {
   /** libSQL URL or file path. */
@@ -230,7 +231,7 @@ async function parentSync(site: SiteContext, options: SiteServerOptions): Promis
 function listen(
   options: SiteServerOptions,
   tls: { cert: string; key: string } | undefined,
-): { server: Deno.HttpServer<Deno.NetAddr>; serve(handler: Deno.ServeHandler): void } {
+): { server: LastingServer; serve(handler: Deno.ServeHandler): void } {
   const hostname = options.hostname ?? "0.0.0.0";
   let handler: Deno.ServeHandler = () =>
     Response.json({ error: { code: "starting", message: "the site is starting" } }, {
@@ -238,7 +239,7 @@ function listen(
       headers: { "retry-after": "1" },
     });
   try {
-    const server = Deno.serve(
+    const server = new LastingServer(
       { port: options.port, hostname, onListen: () => {}, ...tls },
       (request, info) => handler(request, info),
     );

@@ -1,0 +1,78 @@
+/**
+ * A site that runs out of open files keeps running (`http/lasting_server.ts`).
+ *
+ * A real `meter site` process is started with a low limit of open files
+ * (`prlimit`), and a stranger without a token opens more bare TCP
+ * connections than it may accept. Deno's own server then stops listening
+ * and, with nobody handling that, the process exits. Here the site must
+ * say it ran out, listen again once the connections are gone, and answer
+ * `GET /v1/health` on the same port, with nothing stored lost.
+ */
+import { afterAll, expect, test } from "vitest";
+import { join } from "node:path";
+import { MeterProcess } from "./helpers/meter_process.ts";
+import { sleep, waitFor } from "./helpers/wait_for.ts";
+import { tempDir } from "./helpers/metered_program.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+/** Enough for the site's own files, far fewer than the connections below. */
+const OPEN_FILES = 200;
+const CONNECTIONS = 400;
+
+let temp: Awaited<ReturnType<typeof tempDir>>;
+let site: MeterProcess | undefined;
+
+afterAll(async () => {
+  await site?.kill();
+  await temp?.remove();
+});
+
+test("a site out of open files listens again once connections close", async () => {
+  temp = await tempDir();
+  const db = join(temp.dir, "site.db");
+  const args = ["site", "--db", db, "--port", "0", "--hostname", "127.0.0.1", "--code", "S01"];
+  site = new MeterProcess(args, {}, (all, env) =>
+    new Deno.Command("prlimit", {
+      args: [`--nofile=${OPEN_FILES}:${OPEN_FILES}`, Deno.execPath(), "run", "-A", MAIN, ...all],
+      stdout: "piped",
+      stderr: "piped",
+      env,
+    }).spawn());
+  const running = site;
+  const line = await waitFor(`the site to start\n${running.tail()}`, () => {
+    if (running.exited) throw new Error(`site exited:\n${running.tail()}`);
+    return running.stdout.find((l) => /https?:\/\//.test(l));
+  }, { timeoutMs: 30_000 });
+  const url = /(https?:\/\/\S+)/.exec(line)![1];
+  const port = Number(new URL(url).port);
+  expect(await fetch(`${url}/v1/health`).then((r) => r.status)).toBe(200);
+
+  const connections: Deno.TcpConn[] = [];
+  for (let i = 0; i < CONNECTIONS; i++) {
+    try {
+      connections.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+    } catch {
+      break; // refused: the site is not listening for now
+    }
+  }
+  await waitFor(`the site to say it ran out of open files\n${running.tail()}`, () => {
+    if (running.exited) throw new Error(`site exited:\n${running.tail()}`);
+    return running.logged("the site ran out of open files; listening again shortly").length > 0;
+  }, { timeoutMs: 20_000 });
+  for (const connection of connections) connection.close();
+
+  const status = await waitFor(`the site to answer again\n${running.tail()}`, async () => {
+    if (running.exited) throw new Error(`site exited:\n${running.tail()}`);
+    try {
+      const response = await fetch(`${url}/v1/health`);
+      await response.body?.cancel();
+      return response.status;
+    } catch {
+      await sleep(100);
+      return undefined;
+    }
+  }, { timeoutMs: 30_000 });
+  expect(status).toBe(200);
+  expect(running.logged("the site listens again")[0]).toMatchObject({ port });
+  expect(running.exited).toBe(false);
+}, 90_000);
