@@ -175,8 +175,6 @@ function heapFigures(r: LoadTestResult): BenchFigure[] {
 
 function memoryFigures(r: LoadTestResult): BenchFigure[] {
   const mb = (bytes: number) => round(bytes / 1e6, 0);
-  const mean = (samples: ProcessSample[], bytes = (s: ProcessSample) => s.rssBytes) =>
-    samples.reduce((sum, s) => sum + bytes(s), 0) / Math.max(1, samples.length);
   const native = (s: ProcessSample) => s.nativeHeapBytes;
   const [first, last] = thirds(r.site, (s) => s.atMs, r);
   return [
@@ -291,8 +289,6 @@ function busyFigures(r: LoadTestResult): BenchFigure[] {
   const ms = (values: number[], p: number) => round(percentile(values, p), 1);
   const sync = r.fleet.latencies.map((l) => l.ms);
   const [first, last] = thirds(r.site, (s) => s.atMs, r);
-  const mean = (samples: ProcessSample[]) =>
-    samples.reduce((sum, s) => sum + s.rssBytes, 0) / Math.max(1, samples.length);
   const waits = r.waits;
   const lag = r.reportLagMs ?? [];
   const figures: BenchFigure[] = [
@@ -323,7 +319,7 @@ function busyFigures(r: LoadTestResult): BenchFigure[] {
     },
     {
       name: "fleet: site resident memory growth, last third over first",
-      value: round((mean(last) / Math.max(1, mean(first)) - 1) * 100, 1),
+      value: round((mean(last) / mean(first) - 1) * 100, 1),
       unit: "%",
       target: "<= 5",
     },
@@ -366,6 +362,18 @@ function busyFigures(r: LoadTestResult): BenchFigure[] {
     });
   }
   return figures;
+}
+
+/**
+ * The mean of some samples' bytes (resident memory unless told); NaN for
+ * none, so that a third with no sample (the sampler could not read the
+ * site's /proc files) shows as missing and misses its target, instead of
+ * passing as 0 MB.
+ */
+function mean(samples: ProcessSample[], bytes = (s: ProcessSample) => s.rssBytes): number {
+  return samples.length === 0
+    ? NaN
+    : samples.reduce((sum, s) => sum + bytes(s), 0) / samples.length;
 }
 
 /** The items in the first and in the last third of the load after its warm-up. */

@@ -55,7 +55,9 @@ export function openFiles(pid: number): number {
 /**
  * Samples the resident memory and open files of `pid` every `everyMs` in
  * the background (and once at once); `stop` ends it and gives the samples.
- * A process that went away ends the sampling.
+ * A process that went away ends the sampling. A sample that cannot be read
+ * otherwise is left out: a driver holding tens of thousands of connections
+ * can itself run out of open files for a moment.
  */
 export function sampleProcess(pid: number, everyMs: number): { stop(): ProcessSample[] } {
   const samples: ProcessSample[] = [];
@@ -70,8 +72,8 @@ export function sampleProcess(pid: number, everyMs: number): { stop(): ProcessSa
         nativeHeapBytes: nativeHeap(pid),
         fds: openFiles(pid),
       });
-    } catch {
-      clearInterval(timer);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) clearInterval(timer);
     }
   };
   const timer = setInterval(sample, everyMs);
