@@ -11,13 +11,28 @@
 import { afterAll, expect, test } from "vitest";
 import { join } from "node:path";
 import { MeterProcess } from "./helpers/meter_process.ts";
-import { sleep, waitFor } from "./helpers/wait_for.ts";
+import { waitFor } from "./helpers/wait_for.ts";
 import { tempDir } from "./helpers/metered_program.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /** Enough for the site's own files, far fewer than the connections below. */
 const OPEN_FILES = 200;
 const CONNECTIONS = 400;
+
+/**
+ * `GET /v1/health` on a connection of its own: one kept alive from before
+ * would be answered even while the site does not listen.
+ */
+async function healthOnNewConnection(url: string): Promise<number> {
+  const client = Deno.createHttpClient({});
+  try {
+    const response = await fetch(`${url}/v1/health`, { client });
+    await response.body?.cancel();
+    return response.status;
+  } finally {
+    client.close();
+  }
+}
 
 let temp: Awaited<ReturnType<typeof tempDir>>;
 let site: MeterProcess | undefined;
@@ -61,18 +76,15 @@ test("a site out of open files listens again once connections close", async () =
   }, { timeoutMs: 20_000 });
   for (const connection of connections) connection.close();
 
-  const status = await waitFor(`the site to answer again\n${running.tail()}`, async () => {
+  const again = await waitFor(`the site to listen again\n${running.tail()}`, () => {
     if (running.exited) throw new Error(`site exited:\n${running.tail()}`);
-    try {
-      const response = await fetch(`${url}/v1/health`);
-      await response.body?.cancel();
-      return response.status;
-    } catch {
-      await sleep(100);
-      return undefined;
-    }
+    return running.logged("the site listens again")[0];
   }, { timeoutMs: 30_000 });
-  expect(status).toBe(200);
-  expect(running.logged("the site listens again")[0]).toMatchObject({ port });
+  expect(again).toMatchObject({ port });
+  expect(await healthOnNewConnection(url)).toBe(200);
   expect(running.exited).toBe(false);
+  // And it still stops as a service manager stops it.
+  await running.stop();
+  expect((await running.status).code).toBe(0);
+  expect(running.logged("site stopped")).toHaveLength(1);
 }, 90_000);

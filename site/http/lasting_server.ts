@@ -28,6 +28,7 @@ export class LastingServer {
   readonly #handler: Deno.ServeHandler<Deno.NetAddr>;
   readonly #backoff: Backoff;
   #server: Deno.HttpServer<Deno.NetAddr>;
+  /** Set while the listener is down, until it listens again. */
   #retry?: ReturnType<typeof setTimeout>;
   #stopping = false;
   #relistened = 0;
@@ -58,7 +59,8 @@ export class LastingServer {
   async shutdown(): Promise<void> {
     this.#stopping = true;
     clearTimeout(this.#retry);
-    await this.#server.shutdown();
+    // A listener that failed has stopped already; its shutdown would report that failure again.
+    if (this.#retry === undefined) await this.#server.shutdown();
   }
 
   #listen(port: number | undefined): Deno.HttpServer<Deno.NetAddr> {
@@ -91,6 +93,7 @@ export class LastingServer {
       if (this.#stopping) return;
       try {
         this.#server = this.#listen(this.#server.addr.port);
+        this.#retry = undefined;
         this.#backoff.succeed();
         this.#relistened++;
         log.info("the site listens again", { port: this.#server.addr.port });
