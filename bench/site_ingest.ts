@@ -101,7 +101,8 @@ export async function benchSiteLoad(options: SiteLoadOptions = {}): Promise<Benc
           name: `plain bulk INSERT, ${sessionsPerAgent} rows per transaction, rows/s`,
           value: round(plain.bulk, 0),
         },
-        target: ">= 0.25",
+        // The large-organisation issue asks for half of plain bulk inserts (0.25 before it).
+        target: ">= 0.5",
       },
       {
         name: "site CPU per ingested session",
