@@ -60,7 +60,7 @@ test("a site out of open files listens again once connections close", async () =
   }, { timeoutMs: 30_000 });
   const url = /(https?:\/\/\S+)/.exec(line)![1];
   const port = Number(new URL(url).port);
-  expect(await fetch(`${url}/v1/health`).then((r) => r.status)).toBe(200);
+  expect(await healthOnNewConnection(url)).toBe(200);
 
   const connections: Deno.TcpConn[] = [];
   for (let i = 0; i < CONNECTIONS; i++) {
@@ -76,12 +76,14 @@ test("a site out of open files listens again once connections close", async () =
   }, { timeoutMs: 20_000 });
   for (const connection of connections) connection.close();
 
-  const again = await waitFor(`the site to listen again\n${running.tail()}`, () => {
+  // It may listen again while it still holds the connections it accepted,
+  // and run out once more: what counts is that it answers once they close.
+  const status = await waitFor(`the site to answer again\n${running.tail()}`, () => {
     if (running.exited) throw new Error(`site exited:\n${running.tail()}`);
-    return running.logged("the site listens again")[0];
+    return healthOnNewConnection(url).then((code) => code === 200 && code, () => undefined);
   }, { timeoutMs: 30_000 });
-  expect(again).toMatchObject({ port });
-  expect(await healthOnNewConnection(url)).toBe(200);
+  expect(status).toBe(200);
+  expect(running.logged("the site listens again")[0]).toMatchObject({ port });
   expect(running.exited).toBe(false);
   // And it still stops as a service manager stops it.
   await running.stop();
