@@ -31,7 +31,6 @@ export class LastingServer {
   /** Set while the listener is down, until it listens again. */
   #retry?: ReturnType<typeof setTimeout>;
   #stopping = false;
-  #relistened = 0;
 
   /** Listens at once: a port in use or not allowed throws here, as `Deno.serve` does. */
   constructor(
@@ -48,11 +47,6 @@ export class LastingServer {
   /** The address listened on (a port of 0 asked is the one given). */
   get addr(): Deno.NetAddr {
     return this.#server.addr;
-  }
-
-  /** Times the listener came back after the open files ran out. */
-  get relistened(): number {
-    return this.#relistened;
   }
 
   /** Stops listening and waits for the connections open to finish. */
@@ -95,7 +89,6 @@ export class LastingServer {
         this.#server = this.#listen(this.#server.addr.port);
         this.#retry = undefined;
         this.#backoff.succeed();
-        this.#relistened++;
         log.info("the site listens again", { port: this.#server.addr.port });
       } catch (retryError) {
         this.#again(retryError);

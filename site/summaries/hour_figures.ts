@@ -111,8 +111,8 @@ function figuresOf(ruleId: string, hour: number, { all, ends, bucket }: Bucket):
 
 /** At one instant: ends, then starts, then zero-length runs (which see both). */
 const END = 0, START = 1, INSTANT = 2;
-/** Events per hour stay below this; an event's index takes the low bits of its sort key. */
-const EVENT_BITS = 2 ** 28;
+/** Events per hour stay below this many; an event's index is its sort key modulo it. */
+const EVENT_INDEXES = 2 ** 28;
 
 /**
  * The sweep: every session is an interval clipped to the hour; at equal
@@ -129,7 +129,7 @@ function peaks(hour: number, { all, ends, bucket }: Bucket) {
   const keys = new Float64Array(bucket.length * 2);
   let count = 0;
   const event = (at: number, kind: number, index: number) =>
-    keys[count++] = ((at - hour) * 4 + kind) * EVENT_BITS + index;
+    keys[count++] = ((at - hour) * 4 + kind) * EVENT_INDEXES + index;
   bucket.forEach((i, index) => {
     const from = Math.max(all[i].start, hour);
     const to = Math.min(ends[i], hourEnd);
@@ -175,8 +175,8 @@ function peaks(hour: number, { all, ends, bucket }: Bucket) {
 
 /** An event's instant, kind and index in its bucket, from its sort key. */
 function decode(key: number, hour: number) {
-  const index = key % EVENT_BITS;
-  const rest = (key - index) / EVENT_BITS;
+  const index = key % EVENT_INDEXES;
+  const rest = (key - index) / EVENT_INDEXES;
   const kind = rest % 4;
   return { at: hour + (rest - kind) / 4, kind, index };
 }

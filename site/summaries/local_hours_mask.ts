@@ -45,12 +45,18 @@ export function hasBit(mask: number, bit: number): boolean {
  */
 export function hoursByLocalDate(utcDay: string, mask: number): Map<string, number> {
   const dates = new Map<string, number>();
-  const start = dayStart(utcDay);
-  for (const k of LOCAL_DATES) {
+  const names = localDatesAround(utcDay);
+  LOCAL_DATES.forEach((k, i) => {
     const hours = hoursOnLocalDate(mask, k);
-    if (hours !== 0) dates.set(dayOf(start + k * DAY_MS), hours);
-  }
+    if (hours !== 0) dates.set(names[i], hours);
+  });
   return dates;
+}
+
+/** The dates of {@linkcode LOCAL_DATES} for a UTC day: the day before, the day, the day after. */
+export function localDatesAround(utcDay: string): string[] {
+  const start = dayStart(utcDay);
+  return LOCAL_DATES.map((k) => dayOf(start + k * DAY_MS));
 }
 
 /** A UTC day's mask holds hours of the local dates before (-1), of (0) and after (1) it. */

@@ -14,8 +14,7 @@
  */
 import type { InStatement } from "../../store/db.ts";
 import type { ClientDayFigures } from "./client_day_figures.ts";
-import { hoursOnLocalDate, LOCAL_DATES } from "./local_hours_mask.ts";
-import { DAY_MS, dayOf, dayStart } from "../../model/doc_id.ts";
+import { hoursOnLocalDate, LOCAL_DATES, localDatesAround } from "./local_hours_mask.ts";
 import { userHoursChangeStatements } from "./local_user_hours.ts";
 import { bulkInsert } from "./summary_statements.ts";
 
@@ -41,7 +40,7 @@ export class RebuildSums {
     const done = month === this.#month ? [] : this.#monthStatements();
     this.#month = month;
     // The local dates a cell's hours can fall on, named once for the day.
-    const dates = LOCAL_DATES.map((k) => dayOf(dayStart(day) + k * DAY_MS));
+    const dates = localDatesAround(day);
     for (const { clientId, figures } of entries) {
       for (const cell of figures.cells) {
         this.#addMonthly(month, clientId, cell);

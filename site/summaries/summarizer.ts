@@ -64,6 +64,8 @@ const BYTES_PER_TRANSACTION = 64 * 1024;
  * of them still took 25 ms.
  */
 const STATEMENTS_PER_TRANSACTION = 8;
+/** A rebuild's statements per transaction, whatever their size (see `#store`). */
+const REBUILD_STATEMENTS_PER_TRANSACTION = 200;
 /**
  * More computers than this on one day are read with one window query over
  * the whole fleet's day; fewer, one computer at a time (cheaper until then).
@@ -317,7 +319,9 @@ export class Summarizer {
    * thread, and the small ones of a run took a rebuild from 13 to 20 s.
    */
   async #store(groups: InStatement[][], bulk = false): Promise<void> {
-    const limit = bulk ? 200 : this.#o.statementsPerTransaction ?? STATEMENTS_PER_TRANSACTION;
+    const limit = bulk
+      ? REBUILD_STATEMENTS_PER_TRANSACTION
+      : this.#o.statementsPerTransaction ?? STATEMENTS_PER_TRANSACTION;
     const byteLimit = bulk ? Infinity : this.#o.bytesPerTransaction ?? BYTES_PER_TRANSACTION;
     let batch: InStatement[] = [];
     let bytes = 0;
