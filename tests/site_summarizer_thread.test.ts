@@ -3,7 +3,9 @@
  * database file it runs in a worker that hands its writes back to the
  * site's connection; stopped, it starts a new worker for the next run; on a
  * database that is not a file it runs on the site's thread. Each way, the
- * sessions waiting are summarised into the same tables.
+ * sessions waiting are summarised into the same tables. A rebuild shared
+ * between two workers, by rule, gives the tables one summariser gives alone,
+ * and a run asked meanwhile waits for it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { join } from "node:path";
@@ -11,6 +13,8 @@ import { databaseFile } from "../store/database_file.ts";
 import { openSiteDatabase } from "../site/site_db.ts";
 import { DEFAULT_SETTINGS } from "../site/site_settings.ts";
 import { SummarizerThread } from "../site/summaries/summarizer_thread.ts";
+import { Summarizer } from "../site/summaries/summarizer.ts";
+import { SeededRandom } from "../lib/seeded_random.ts";
 import type { Client } from "../store/db.ts";
 import { Mutex } from "../lib/mutex.ts";
 import { tempDir } from "./helpers/metered_program.ts";
@@ -36,6 +40,55 @@ async function addSessions(db: Client, from: number, n: number): Promise<void> {
       },
     ], "write");
   }
+}
+
+/**
+ * Four computers in three zones, a week of sessions of five rules (one
+ * far busier than the others), some running, a few zero-length.
+ */
+async function addFleet(db: Client): Promise<void> {
+  const random = new SeededRandom(11);
+  const zones = ["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"];
+  await db.batch(
+    zones.map((zone, i) => ({
+      sql: "INSERT INTO clients (client_id, host_name, time_zone, enrolled_at, enrolled_with) " +
+        "VALUES (?, ?, ?, 0, 't')",
+      args: [`c${i}`, `host${i}`, zone],
+    })),
+    "write",
+  );
+  const sessions = Array.from({ length: 400 }, (_, i) => {
+    const start = NOW - 7 * 24 * HOUR + random.below(7 * 24 * 60) * 60_000;
+    const length = i % 50 === 0 ? 0 : random.below(300) * 60_000;
+    return {
+      client: `c${random.below(4)}`,
+      id: `s${i}`,
+      rule: i % 2 === 0 ? "S01-1" : `S01-${2 + random.below(4)}`,
+      user: `u${random.below(6)}`,
+      start,
+      end: i % 97 === 0 ? null : Math.min(start + length, NOW),
+    };
+  });
+  await db.batch(sessionRowsStatements(sessions), "write");
+}
+
+/** Every summary table's rows, in order. */
+async function summaryTables(db: Client): Promise<Record<string, unknown[]>> {
+  const tables: Record<string, unknown[]> = {};
+  for (
+    const table of [
+      "hourly_usage",
+      "daily_usage",
+      "monthly_usage",
+      "monthly_totals",
+      "local_user_hours",
+      "local_hour_users",
+    ]
+  ) {
+    const result = await db.execute(`SELECT * FROM ${table} ORDER BY 1, 2, 3, 4`);
+    tables[table] = result.rows.map((row) => result.columns.map((_, i) => row[i]));
+  }
+  return tables;
 }
 
 async function hourlyRows(db: Client): Promise<number> {
@@ -88,6 +141,48 @@ describe("the summariser's thread", () => {
       await addSessions(db, NOW - 6 * HOUR, 3);
       expect((await thread.run(NOW)).sessions).toBe(3);
       expect(await hourlyRows(db)).toBe(3);
+    });
+  });
+
+  test("a rebuild shared between two workers gives the tables one summariser gives", async () => {
+    const alone = await openSiteDatabase(join(temp.dir, "alone.db"));
+    try {
+      await addFleet(alone);
+      const summarizer = new Summarizer({
+        db: alone,
+        lock: new Mutex(),
+        settings: () => DEFAULT_SETTINGS,
+      });
+      const once = await summarizer.rebuild(NOW);
+      await withThread(join(temp.dir, "shared.db"), async (db, thread) => {
+        await addFleet(db);
+        const shared = await thread.rebuild(NOW);
+        expect(shared.sessions).toBe(once.sessions);
+        expect(shared.hours).toBe(once.hours);
+        const tables = await summaryTables(db);
+        expect(tables.hourly_usage.length).toBeGreaterThan(100);
+        expect(tables).toEqual(await summaryTables(alone));
+      });
+    } finally {
+      alone.close();
+    }
+  });
+
+  test("a run asked during a rebuild waits for it", async () => {
+    await withThread(join(temp.dir, "waits.db"), async (db, thread) => {
+      await addFleet(db);
+      const finished: string[] = [];
+      const rebuilt = thread.rebuild(NOW).then(() => finished.push("rebuild"));
+      await addSessions(db, NOW - 3 * HOUR, 2);
+      const ran = thread.run(NOW).then((run) => {
+        finished.push("run");
+        return run;
+      });
+      await Promise.all([rebuilt, ran]);
+      expect(finished).toEqual(["rebuild", "run"]);
+      // Whichever took the two sessions added meanwhile, none is left waiting.
+      const waiting = await db.execute("SELECT count(*) AS n FROM summary_pending");
+      expect(waiting.rows[0].n).toBe(0);
     });
   });
 });

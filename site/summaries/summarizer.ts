@@ -38,8 +38,10 @@ import { firstSessionStart, runningSessionStarts } from "../usage/sessions_table
 import { allClientIds, inOwnClients, timeZonesOf } from "../clients/clients_table.ts";
 import {
   allTotalsStatements,
+  clientDaysInserts,
   clientDaysStatements,
   clientMonthsStatements,
+  hourInserts,
   hourStatements,
   ruleMonthStatements,
 } from "./summary_statements.ts";
@@ -98,6 +100,10 @@ export interface SummarizerOptions {
 export interface SummaryRun {
   sessions: number;
   hours: number;
+  /**
+   * Computers' days summarised. A rebuild shared among threads counts a
+   * computer's day once in each share of the rules its sessions ran.
+   */
   clientDays: number;
   refreshedRunning: boolean;
   ms: number;
@@ -345,9 +351,36 @@ export class Summarizer {
 
   async #rebuild(now: number, progress: (day: string) => void): Promise<SummaryRun> {
     const started = performance.now();
+    const begun = await this.#beginRebuild();
+    const total = await this.#rebuildRules(now, undefined, progress);
+    await this.#finishRebuild(now, begun);
+    total.ms = Math.round(performance.now() - started);
+    log.info("summaries rebuilt", { ...total });
+    return total;
+  }
+
+  /**
+   * The steps of a rebuild shared among summarisers on several threads
+   * (`summarizer_thread.ts`): one begins it, each computes the summaries of
+   * its share of the rules, one finishes it. Every summary table is keyed by
+   * rule, so the shares never write the same row.
+   */
+  beginRebuild(): Promise<RebuildStart> {
+    return this.#serial(() => this.#beginRebuild());
+  }
+
+  /** Computes the summaries of `rules` (every rule when absent) into tables a rebuild emptied. */
+  rebuildRules(now: number, rules?: readonly string[]): Promise<SummaryRun> {
+    return this.#serial(() => this.#rebuildRules(now, rules, () => {}));
+  }
+
+  finishRebuild(now: number, begun: RebuildStart): Promise<void> {
+    return this.#serial(() => this.#finishRebuild(now, begun));
+  }
+
+  async #beginRebuild(): Promise<RebuildStart> {
     const { db } = this.#o;
     const pendingMax = await db.execute("SELECT coalesce(max(id), 0) AS id FROM summary_pending");
-    const first = await firstSessionStart(db);
     // Only this site's clients: a parent's rows of the sites below stay.
     await this.#store([
       ["DELETE FROM hourly_usage", "DELETE FROM local_user_hours", "DELETE FROM local_hour_users"]
@@ -357,6 +390,17 @@ export class Summarizer {
         { sql: `DELETE FROM monthly_usage WHERE ${inOwnClients("client_id")}`, args: [] },
       ],
     ]);
+    return { pendingMax: pendingMax.rows[0].id as number };
+  }
+
+  async #rebuildRules(
+    now: number,
+    rules: readonly string[] | undefined,
+    progress: (day: string) => void,
+  ): Promise<SummaryRun> {
+    const started = performance.now();
+    const { db } = this.#o;
+    const first = await firstSessionStart(db);
     const zones = await timeZonesOf(db, await allClientIds(db));
     const total = emptyRun(true);
     const sums = new RebuildSums();
@@ -364,15 +408,19 @@ export class Summarizer {
     let storing = Promise.resolve();
     for (let day = firstDay; day <= now; day += DAY_MS) {
       await this.#share.turn();
-      const sessions = await sessionsInWindow(db, day, day + DAY_MS);
+      const sessions = await sessionsInWindow(db, day, day + DAY_MS, rules);
       const hours = new Set(Array.from({ length: 24 }, (_, i) => day + i * HOUR_MS));
       const entries = [...byClient(sessions)].map(([clientId, own]) => ({
         clientId,
         figures: clientDayFigures(own, dayOf(day), zone(zones, clientId), now),
       }));
+      // Inserts only: the tables were emptied, and another thread may be
+      // writing the other rules' rows of the same hours and days.
       const writes = [
-        hourStatements(day, day + DAY_MS, hourFigures(sessions, hours, now), now),
-        ...dayWrites(dayOf(day), entries),
+        hourInserts(hourFigures(sessions, hours, now), now),
+        ...chunks(entries, CLIENTS_PER_TRANSACTION).map((part) =>
+          clientDaysInserts(dayOf(day), part)
+        ),
         sums.addDay(dayOf(day), entries),
       ];
       // One day's writes are stored while the next is read and computed: on
@@ -387,19 +435,27 @@ export class Summarizer {
       progress(dayOf(day));
     }
     await storing;
-    await this.#store([sums.finish(), allTotalsStatements, [
+    await this.#store([sums.finish()], true);
+    total.ms = Math.round(performance.now() - started);
+    return total;
+  }
+
+  async #finishRebuild(now: number, begun: RebuildStart): Promise<void> {
+    await this.#store([allTotalsStatements, [
       markAllDaysStatement,
-      { sql: "DELETE FROM summary_pending WHERE id <= ?", args: [pendingMax.rows[0].id] },
-      ...summaryStateStatements(db, {
+      { sql: "DELETE FROM summary_pending WHERE id <= ?", args: [begun.pendingMax] },
+      ...summaryStateStatements(this.#o.db, {
         summarizedUntil: now,
         runningRefreshedAt: now,
         lastRunAt: now,
       }),
     ]], true);
-    total.ms = Math.round(performance.now() - started);
-    log.info("summaries rebuilt", { ...total });
-    return total;
   }
+}
+
+/** What a rebuild's last step needs from its first: the pending sessions it covers. */
+export interface RebuildStart {
+  pendingMax: number;
 }
 
 /** One transaction of summary writes on the site's connection, under its write lock. */

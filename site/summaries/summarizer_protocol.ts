@@ -15,11 +15,14 @@ export type ToSummarizer =
   | {
     type: "run";
     id: number;
-    op: "run" | "rebuild";
+    /** `rebuild-rules`: a share of a rebuild another thread began (`Summarizer.rebuildRules`). */
+    op: "run" | "rebuild" | "rebuild-rules";
     /** The site's database file. */
     file: string;
     now: number;
     settings: SiteSettings;
+    /** The rules of a `rebuild-rules`. */
+    rules?: string[];
   }
   | { type: "stored"; id: number; error?: string };
 

@@ -12,6 +12,12 @@
  * from the worker's own connection made the site's fail with `SQLITE_BUSY`
  * under load).
  *
+ * A rebuild from scratch is shared between this worker and a second one
+ * started for it, each taking about half of the rules (`rule_shares.ts`):
+ * reading and sweeping a fleet's sessions is most of a rebuild, and the
+ * site's thread, which stores for both, had half a core to spare. Runs wait
+ * until the rebuild is done.
+ *
  * A database that is not a local file (a libSQL server, memory) keeps the
  * summariser on the site's thread.
  *
@@ -22,6 +28,7 @@ import type { Mutex } from "../../lib/mutex.ts";
 import { databaseFile } from "../../store/database_file.ts";
 import type { SiteSettings } from "../site_settings.ts";
 import { storeUnderLock, Summarizer, type SummaryRun } from "./summarizer.ts";
+import { ruleShares } from "./rule_shares.ts";
 import type { FromSummarizer, ToSummarizer } from "./summarizer_protocol.ts";
 
 export interface SummarizerThreadOptions {
@@ -30,6 +37,9 @@ export interface SummarizerThreadOptions {
   lock: Mutex;
   settings: () => SiteSettings;
 }
+
+/** Threads a rebuild is shared among (the site's two cores: its own thread stores). */
+const REBUILD_THREADS = 2;
 
 interface Waiting {
   resolve(run: SummaryRun): void;
@@ -40,9 +50,12 @@ export class SummarizerThread {
   readonly #o: SummarizerThreadOptions;
   #file?: Promise<string | undefined>;
   #worker?: Worker;
+  /** Every worker alive: the summariser's, and a rebuild's helper while it runs. */
+  readonly #alive = new Set<Worker>();
   #onThisThread?: Summarizer;
   readonly #waiting = new Map<number, Waiting>();
   #nextId = 1;
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: SummarizerThreadOptions) {
     this.#o = options;
@@ -50,34 +63,85 @@ export class SummarizerThread {
 
   /** Summarises what changed (see {@linkcode Summarizer.run}). */
   run(now = Date.now()): Promise<SummaryRun> {
-    return this.#ask("run", now);
+    return this.#serial(async () => {
+      const file = await this.#databaseFile();
+      if (!file) return await this.#here().run(now);
+      return await this.#ask(this.#worker ??= this.#spawn(), { op: "run", file, now });
+    });
   }
 
   /** Computes every summary again from the raw sessions (see {@linkcode Summarizer.rebuild}). */
   rebuild(now = Date.now()): Promise<SummaryRun> {
-    return this.#ask("rebuild", now);
+    return this.#serial(async () => {
+      const file = await this.#databaseFile();
+      if (!file) return await this.#here().rebuild(now);
+      return await this.#sharedRebuild(file, now);
+    });
   }
 
-  /** Stops the worker; runs not finished are refused (what they stored stays consistent). */
+  /** Stops the workers; runs not finished are refused (what they stored stays consistent). */
   close(): void {
-    this.#worker?.terminate();
+    for (const worker of this.#alive) worker.terminate();
+    this.#alive.clear();
     this.#worker = undefined;
     this.#failAll(new Error("the site is stopping"));
   }
 
-  async #ask(op: "run" | "rebuild", now: number): Promise<SummaryRun> {
-    this.#file ??= databaseFile(this.#o.db);
-    const file = await this.#file;
-    if (!file) {
-      this.#onThisThread ??= new Summarizer(this.#o);
-      return op === "rebuild" ? this.#onThisThread.rebuild(now) : this.#onThisThread.run(now);
+  /** One run or rebuild at a time, in the order asked. */
+  #serial<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#queue.catch(() => {}).then(work);
+    this.#queue = result;
+    return result;
+  }
+
+  #databaseFile(): Promise<string | undefined> {
+    return this.#file ??= databaseFile(this.#o.db);
+  }
+
+  /** A summariser on the site's thread: all of it for a database not in a file. */
+  #here(): Summarizer {
+    return this.#onThisThread ??= new Summarizer(this.#o);
+  }
+
+  /**
+   * A rebuild begun and finished here (a few statements), its rules' days
+   * computed on two workers at once.
+   */
+  async #sharedRebuild(file: string, now: number): Promise<SummaryRun> {
+    const started = performance.now();
+    const here = this.#here();
+    const begun = await here.beginRebuild();
+    const shares = await ruleShares(this.#o.db, REBUILD_THREADS);
+    const main = this.#worker ??= this.#spawn();
+    const helper = this.#spawn();
+    try {
+      const parts = await Promise.all(
+        shares.map((rules, i) =>
+          this.#ask(i === 0 ? main : helper, { op: "rebuild-rules", file, now, rules })
+        ),
+      );
+      await here.finishRebuild(now, begun);
+      return {
+        sessions: sum(parts.map((p) => p.sessions)),
+        hours: Math.max(...parts.map((p) => p.hours)),
+        clientDays: sum(parts.map((p) => p.clientDays)),
+        refreshedRunning: true,
+        ms: Math.round(performance.now() - started),
+      };
+    } finally {
+      helper.terminate();
+      this.#alive.delete(helper);
     }
-    const worker = this.#worker ??= this.#spawn();
+  }
+
+  async #ask(
+    worker: Worker,
+    request: { op: "run" | "rebuild-rules"; file: string; now: number; rules?: string[] },
+  ): Promise<SummaryRun> {
     const id = this.#nextId++;
     return await new Promise<SummaryRun>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      // The worker's summariser takes runs one after another, as here.
-      this.#send(worker, { type: "run", id, op, file, now, settings: this.#o.settings() });
+      this.#send(worker, { type: "run", id, ...request, settings: this.#o.settings() });
     });
   }
 
@@ -85,6 +149,7 @@ export class SummarizerThread {
     const worker = new Worker(new URL("./summarizer_worker.ts", import.meta.url), {
       type: "module",
     });
+    this.#alive.add(worker);
     worker.onmessage = ({ data }: MessageEvent<FromSummarizer>) => {
       if (data.type === "store") this.#store(worker, data.id, data.statements);
       else {
@@ -99,6 +164,7 @@ export class SummarizerThread {
       // A run cut short left nothing half done (its pending entries go last);
       // the next run starts a new worker and does it again.
       worker.terminate();
+      this.#alive.delete(worker);
       if (this.#worker === worker) this.#worker = undefined;
       this.#failAll(new Error(`the summariser's worker failed: ${event.message}`));
     };
@@ -117,7 +183,7 @@ export class SummarizerThread {
     } catch (e) {
       error = e instanceof Error ? e.message : `${e}`;
     }
-    if (this.#worker === worker) this.#send(worker, { type: "stored", id, error });
+    if (this.#alive.has(worker)) this.#send(worker, { type: "stored", id, error });
   }
 
   #failAll(error: Error): void {
@@ -125,3 +191,5 @@ export class SummarizerThread {
     this.#waiting.clear();
   }
 }
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);

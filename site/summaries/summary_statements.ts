@@ -49,44 +49,46 @@ export function hourStatements(
         AND hour_ms >= ? AND hour_ms < ?`,
       args: [JSON.stringify([...rules]), from, to],
     };
-  return [
-    remove,
-    ...bulkInsert(
-      "hourly_usage",
-      [
-        "rule_id",
-        "hour_ms",
-        "pairs",
-        "users",
-        "computers",
-        "runs",
-        "run_ms",
-        "peak_sessions",
-        "peak_sessions_at",
-        "peak_users",
-        "peak_users_at",
-        "remote_runs",
-        "remote_run_ms",
-        "updated_at",
-      ],
-      figures.map((f) => [
-        f.ruleId,
-        f.hour,
-        f.pairs,
-        f.users,
-        f.computers,
-        f.runs,
-        f.runMs,
-        f.peakSessions,
-        f.peakSessionsAt,
-        f.peakUsers,
-        f.peakUsersAt,
-        f.remoteRuns,
-        f.remoteRunMs,
-        now,
-      ]),
-    ),
-  ];
+  return [remove, ...hourInserts(figures, now)];
+}
+
+/** Inserts hourly rows (where none of theirs are stored: a rebuild's emptied table). */
+export function hourInserts(figures: HourFigures[], now: number): InStatement[] {
+  return bulkInsert(
+    "hourly_usage",
+    [
+      "rule_id",
+      "hour_ms",
+      "pairs",
+      "users",
+      "computers",
+      "runs",
+      "run_ms",
+      "peak_sessions",
+      "peak_sessions_at",
+      "peak_users",
+      "peak_users_at",
+      "remote_runs",
+      "remote_run_ms",
+      "updated_at",
+    ],
+    figures.map((f) => [
+      f.ruleId,
+      f.hour,
+      f.pairs,
+      f.users,
+      f.computers,
+      f.runs,
+      f.runMs,
+      f.peakSessions,
+      f.peakSessionsAt,
+      f.peakUsers,
+      f.peakUsersAt,
+      f.remoteRuns,
+      f.remoteRunMs,
+      now,
+    ]),
+  );
 }
 
 /** Replaces the daily cells of some computers for one UTC day. */
@@ -98,40 +100,48 @@ export function clientDaysStatements(
   const ofClients = "client_id IN (SELECT value FROM json_each(?))";
   return [
     { sql: `DELETE FROM daily_usage WHERE day = ? AND ${ofClients}`, args: [day, ids] },
-    ...bulkInsert(
-      "daily_usage",
-      [
-        "client_id",
-        "day",
-        "rule_id",
-        "user_name",
-        "runs",
-        "run_ms",
-        "last_use_ms",
-        "remote_runs",
-        "remote_run_ms",
-        "time_zone",
-        "local_hours",
-      ],
-      clients.flatMap(({ clientId, figures }) =>
-        figures.cells.map((
-          c,
-        ) => [
-          clientId,
-          day,
-          c.ruleId,
-          c.user,
-          c.runs,
-          c.runMs,
-          c.lastUseMs,
-          c.remoteRuns,
-          c.remoteRunMs,
-          figures.timeZone,
-          c.localHours,
-        ])
-      ),
-    ),
+    ...clientDaysInserts(day, clients),
   ];
+}
+
+/** Inserts some computers' daily cells of one UTC day (where none of theirs are stored). */
+export function clientDaysInserts(
+  day: string,
+  clients: { clientId: string; figures: ClientDayFigures }[],
+): InStatement[] {
+  return bulkInsert(
+    "daily_usage",
+    [
+      "client_id",
+      "day",
+      "rule_id",
+      "user_name",
+      "runs",
+      "run_ms",
+      "last_use_ms",
+      "remote_runs",
+      "remote_run_ms",
+      "time_zone",
+      "local_hours",
+    ],
+    clients.flatMap(({ clientId, figures }) =>
+      figures.cells.map((
+        c,
+      ) => [
+        clientId,
+        day,
+        c.ruleId,
+        c.user,
+        c.runs,
+        c.runMs,
+        c.lastUseMs,
+        c.remoteRuns,
+        c.remoteRunMs,
+        figures.timeZone,
+        c.localHours,
+      ])
+    ),
+  );
 }
 
 const MONTHLY_FROM_DAILY = `SELECT rule_id, substr(day, 1, 7), user_name, client_id, sum(runs),
