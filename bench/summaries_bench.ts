@@ -132,8 +132,8 @@ export async function benchSummaries(options: SummariesBenchOptions = {}): Promi
     const scan = await plainScan(db, path);
     const lock = new Mutex();
     const summarizer = new Summarizer({ db, lock, settings: () => settings });
-    // As the site rebuilds: reading and computing on the summariser's worker
-    // thread, storing on this one.
+    // As the site rebuilds: reading and computing on workers, each with a
+    // share of the rules, storing on this thread.
     const thread = new SummarizerThread({ db, lock, settings: () => settings });
     const ticker = setInterval(async () => {
       const last = await db.execute("SELECT max(day) AS day FROM daily_usage");
@@ -146,7 +146,7 @@ export async function benchSummaries(options: SummariesBenchOptions = {}): Promi
     const rebuildSeconds = rebuilt.ms / 1000;
     progress(`rebuild: ${rebuilt.clientDays} computer-days in ${round(rebuildSeconds, 1)} s`);
     figures.push({
-      name: `summaries built from scratch (worker thread), ${round(million, 1)}M sessions`,
+      name: `summaries built from scratch (workers by rule), ${round(million, 1)}M sessions`,
       value: round(rebuildSeconds, 1),
       unit: "s",
       baseline: {

@@ -4,15 +4,15 @@
  * site's connection; stopped, it starts a new worker for the next run; on a
  * database that is not a file it runs on the site's thread. Each way, the
  * sessions waiting are summarised into the same tables. A rebuild shared
- * between two workers, by rule, gives the tables one summariser gives alone,
- * and a run asked meanwhile waits for it.
+ * among workers, by rule, gives the tables one summariser gives alone, and a
+ * run asked meanwhile waits for it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { join } from "node:path";
 import { databaseFile } from "../store/database_file.ts";
 import { openSiteDatabase } from "../site/site_db.ts";
 import { DEFAULT_SETTINGS } from "../site/site_settings.ts";
-import { SummarizerThread } from "../site/summaries/summarizer_thread.ts";
+import { rebuildWorkers, SummarizerThread } from "../site/summaries/summarizer_thread.ts";
 import { Summarizer } from "../site/summaries/summarizer.ts";
 import { SeededRandom } from "../lib/seeded_random.ts";
 import type { Client } from "../store/db.ts";
@@ -100,9 +100,15 @@ async function hourlyRows(db: Client): Promise<number> {
 async function withThread(
   path: string,
   body: (db: Client, thread: SummarizerThread) => Promise<void>,
+  rebuildWorkers?: number,
 ): Promise<void> {
   const db = await openSiteDatabase(path);
-  const thread = new SummarizerThread({ db, lock: new Mutex(), settings: () => DEFAULT_SETTINGS });
+  const thread = new SummarizerThread({
+    db,
+    lock: new Mutex(),
+    settings: () => DEFAULT_SETTINGS,
+    rebuildWorkers,
+  });
   try {
     await body(db, thread);
   } finally {
@@ -144,28 +150,35 @@ describe("the summariser's thread", () => {
     });
   });
 
-  test("a rebuild shared between two workers gives the tables one summariser gives", async () => {
-    const alone = await openSiteDatabase(join(temp.dir, "alone.db"));
-    try {
-      await addFleet(alone);
-      const summarizer = new Summarizer({
-        db: alone,
-        lock: new Mutex(),
-        settings: () => DEFAULT_SETTINGS,
-      });
-      const once = await summarizer.rebuild(NOW);
-      await withThread(join(temp.dir, "shared.db"), async (db, thread) => {
-        await addFleet(db);
-        const shared = await thread.rebuild(NOW);
-        expect(shared.sessions).toBe(once.sessions);
-        expect(shared.hours).toBe(once.hours);
-        const tables = await summaryTables(db);
-        expect(tables.hourly_usage.length).toBeGreaterThan(100);
-        expect(tables).toEqual(await summaryTables(alone));
-      });
-    } finally {
-      alone.close();
-    }
+  test.each([2, 3])(
+    "a rebuild shared among %i workers gives the tables one summariser gives",
+    async (workers) => {
+      const alone = await openSiteDatabase(join(temp.dir, `alone${workers}.db`));
+      try {
+        await addFleet(alone);
+        const summarizer = new Summarizer({
+          db: alone,
+          lock: new Mutex(),
+          settings: () => DEFAULT_SETTINGS,
+        });
+        const once = await summarizer.rebuild(NOW);
+        await withThread(join(temp.dir, `shared${workers}.db`), async (db, thread) => {
+          await addFleet(db);
+          const shared = await thread.rebuild(NOW);
+          expect(shared.sessions).toBe(once.sessions);
+          expect(shared.hours).toBe(once.hours);
+          const tables = await summaryTables(db);
+          expect(tables.hourly_usage.length).toBeGreaterThan(100);
+          expect(tables).toEqual(await summaryTables(alone));
+        }, workers);
+      } finally {
+        alone.close();
+      }
+    },
+  );
+
+  test("a rebuild takes a worker per core but the site's, from two to four", () => {
+    expect([1, 2, 3, 4, 8, 64].map((cores) => rebuildWorkers(cores))).toEqual([2, 2, 2, 3, 4, 4]);
   });
 
   test("a run asked during a rebuild waits for it", async () => {

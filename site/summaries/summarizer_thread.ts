@@ -12,11 +12,12 @@
  * from the worker's own connection made the site's fail with `SQLITE_BUSY`
  * under load).
  *
- * A rebuild from scratch is shared between this worker and a second one
- * started for it, each taking about half of the rules (`rule_shares.ts`):
- * reading and sweeping a fleet's sessions is most of a rebuild, and the
- * site's thread, which stores for both, had half a core to spare. Runs wait
- * until the rebuild is done.
+ * A rebuild from scratch is shared between this worker and others started
+ * for it ({@linkcode rebuildWorkers}), each taking a share of the rules of
+ * about equal work (`rule_shares.ts`): reading and sweeping a fleet's
+ * sessions is most of a rebuild, and on two cores the site's thread, which
+ * stores for all of them, had half a core to spare. Runs wait until the
+ * rebuild is done.
  *
  * A database that is not a local file (a libSQL server, memory) keeps the
  * summariser on the site's thread.
@@ -36,10 +37,19 @@ export interface SummarizerThreadOptions {
   /** The site's write lock, held while the worker's transactions are stored. */
   lock: Mutex;
   settings: () => SiteSettings;
+  /** Workers a rebuild is shared among ({@linkcode rebuildWorkers} by default). */
+  rebuildWorkers?: number;
 }
 
-/** Threads a rebuild is shared among (the site's two cores: its own thread stores). */
-const REBUILD_THREADS = 2;
+/**
+ * Workers a rebuild is shared among: one per core but the one the site's
+ * thread stores on, and at least two (on two cores that thread had half a
+ * core to spare). At most four: past that the site's thread, storing for
+ * all, sets the pace, and each worker holds a day of its rules' sessions.
+ */
+export function rebuildWorkers(cores = navigator.hardwareConcurrency): number {
+  return Math.min(4, Math.max(2, cores - 1));
+}
 
 interface Waiting {
   resolve(run: SummaryRun): void;
@@ -50,7 +60,7 @@ export class SummarizerThread {
   readonly #o: SummarizerThreadOptions;
   #file?: Promise<string | undefined>;
   #worker?: Worker;
-  /** Every worker alive: the summariser's, and a rebuild's helper while it runs. */
+  /** Every worker alive: the summariser's, and a rebuild's helpers while it runs. */
   readonly #alive = new Set<Worker>();
   #onThisThread?: Summarizer;
   readonly #waiting = new Map<number, Waiting>();
@@ -105,19 +115,19 @@ export class SummarizerThread {
 
   /**
    * A rebuild begun and finished here (a few statements), its rules' days
-   * computed on two workers at once.
+   * computed on several workers at once.
    */
   async #sharedRebuild(file: string, now: number): Promise<SummaryRun> {
     const started = performance.now();
     const here = this.#here();
     const begun = await here.beginRebuild();
-    const shares = await ruleShares(this.#o.db, REBUILD_THREADS);
+    const shares = await ruleShares(this.#o.db, this.#o.rebuildWorkers ?? rebuildWorkers());
     const main = this.#worker ??= this.#spawn();
-    const helper = this.#spawn();
+    const helpers = shares.slice(1).map(() => this.#spawn());
     try {
       const parts = await Promise.all(
         shares.map((rules, i) =>
-          this.#ask(i === 0 ? main : helper, { op: "rebuild-rules", file, now, rules })
+          this.#ask(i === 0 ? main : helpers[i - 1], { op: "rebuild-rules", file, now, rules })
         ),
       );
       await here.finishRebuild(now, begun);
@@ -129,8 +139,10 @@ export class SummarizerThread {
         ms: Math.round(performance.now() - started),
       };
     } finally {
-      helper.terminate();
-      this.#alive.delete(helper);
+      for (const helper of helpers) {
+        helper.terminate();
+        this.#alive.delete(helper);
+      }
     }
   }
 
