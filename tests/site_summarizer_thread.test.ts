@@ -43,8 +43,9 @@ async function addSessions(db: Client, from: number, n: number): Promise<void> {
 }
 
 /**
- * Four computers in three zones, a week of sessions of five rules (one
- * far busier than the others), some running, a few zero-length.
+ * Four computers in four zones, a week of sessions of six rules (one far
+ * busier than the others, one with a hostile id), some running, a few
+ * zero-length.
  */
 async function addFleet(db: Client): Promise<void> {
   const random = new SeededRandom(11);
@@ -63,7 +64,8 @@ async function addFleet(db: Client): Promise<void> {
     return {
       client: `c${random.below(4)}`,
       id: `s${i}`,
-      rule: i % 2 === 0 ? "S01-1" : `S01-${2 + random.below(4)}`,
+      // One rule's id carries quotes, a backslash and a non-ASCII letter.
+      rule: i % 2 === 0 ? "S01-1" : i % 7 === 0 ? `S01-'"\\é` : `S01-${2 + random.below(4)}`,
       user: `u${random.below(6)}`,
       start,
       end: i % 97 === 0 ? null : Math.min(start + length, NOW),
@@ -73,8 +75,8 @@ async function addFleet(db: Client): Promise<void> {
 }
 
 /** Every summary table's rows, in order. */
-async function summaryTables(db: Client): Promise<Record<string, unknown[]>> {
-  const tables: Record<string, unknown[]> = {};
+async function summaryTables(db: Client): Promise<Record<string, unknown[][]>> {
+  const tables: Record<string, unknown[][]> = {};
   for (
     const table of [
       "hourly_usage",
@@ -169,6 +171,7 @@ describe("the summariser's thread", () => {
           expect(shared.hours).toBe(once.hours);
           const tables = await summaryTables(db);
           expect(tables.hourly_usage.length).toBeGreaterThan(100);
+          expect(tables.monthly_totals.map((row) => row[0])).toContain(`S01-'"\\é`);
           expect(tables).toEqual(await summaryTables(alone));
         }, workers);
       } finally {

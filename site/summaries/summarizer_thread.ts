@@ -27,6 +27,7 @@
 import type { Client, InStatement } from "../../store/db.ts";
 import type { Mutex } from "../../lib/mutex.ts";
 import { databaseFile } from "../../store/database_file.ts";
+import { log } from "../../lib/log.ts";
 import type { SiteSettings } from "../site_settings.ts";
 import { storeUnderLock, Summarizer, type SummaryRun } from "./summarizer.ts";
 import { ruleShares } from "./rule_shares.ts";
@@ -131,13 +132,15 @@ export class SummarizerThread {
         ),
       );
       await here.finishRebuild(now, begun);
-      return {
+      const total: SummaryRun = {
         sessions: sum(parts.map((p) => p.sessions)),
         hours: Math.max(...parts.map((p) => p.hours)),
         clientDays: sum(parts.map((p) => p.clientDays)),
         refreshedRunning: true,
         ms: Math.round(performance.now() - started),
       };
+      log.info("summaries rebuilt", { ...total, workers: shares.length });
+      return total;
     } finally {
       for (const helper of helpers) {
         helper.terminate();
