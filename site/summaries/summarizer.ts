@@ -418,9 +418,9 @@ export class Summarizer {
       // writing the other rules' rows of the same hours and days.
       const writes = [
         hourInserts(hourFigures(sessions, hours, now), now),
-        ...chunks(entries, CLIENTS_PER_TRANSACTION).map((part) =>
-          clientDaysInserts(dayOf(day), part)
-        ),
+        // A rebuild's transactions are not bounded by computers: the bulk
+        // insert bounds each statement's rows itself.
+        clientDaysInserts(dayOf(day), entries),
         sums.addDay(dayOf(day), entries),
       ];
       // One day's writes are stored while the next is read and computed: on

@@ -15,8 +15,11 @@ export type ToSummarizer =
   | {
     type: "run";
     id: number;
-    /** `rebuild-rules`: a share of a rebuild another thread began (`Summarizer.rebuildRules`). */
-    op: "run" | "rebuild" | "rebuild-rules";
+    /**
+     * `rebuild-rules`: a share of a rebuild the site's thread began and
+     * finishes (`Summarizer.rebuildRules`).
+     */
+    op: "run" | "rebuild-rules";
     /** The site's database file. */
     file: string;
     now: number;

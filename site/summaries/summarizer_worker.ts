@@ -61,9 +61,7 @@ async function run(request: Extract<ToSummarizer, { type: "run" }>): Promise<Fro
   try {
     settings = request.settings;
     const s = await open(request.file);
-    const done = request.op === "rebuild"
-      ? await s.rebuild(request.now)
-      : request.op === "rebuild-rules"
+    const done = request.op === "rebuild-rules"
       ? await s.rebuildRules(request.now, request.rules ?? [])
       : await s.run(request.now);
     // A run's garbage is a fleet's day of sessions; V8 would keep it for a
