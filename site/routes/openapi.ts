@@ -80,6 +80,10 @@ function syncOperation(summary: string) {
       ...errors,
       "413": errorReply("Body too large, or inflates past the limit"),
       "415": errorReply("Not application/cbor, or an encoding other than deflate"),
+      "429": errorReply(
+        "Too many syncs from this peer, or the site is behind with its writes or its " +
+          "requests (site_busy); Retry-After says when to come back",
+      ),
     },
   };
 }
