@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { ApiError, errorResponse } from "./http/api_error.ts";
 import { SyncBusy, SyncRefusal } from "../sync/mod.ts";
-import { siteBusy } from "./http/site_busy.ts";
+import { randomSeconds } from "../lib/random_seconds.ts";
 import { isRefusal, refuse } from "./access/refusals.ts";
 import { auditRoutes } from "./routes/audit_routes.ts";
 import { tokensRoutes } from "./routes/tokens_routes.ts";
@@ -69,8 +69,23 @@ export function createApp(site: SiteContext): Hono<SiteEnv> {
 
 /** A refusal of the sync protocol as the API error it stands for; anything else as it is. */
 function asApiError(error: Error): Error {
-  if (error instanceof SyncBusy) return siteBusy("writes");
+  if (error instanceof SyncBusy) return busyError();
   return error instanceof SyncRefusal
     ? new ApiError(error.status, error.code, error.message)
     : error;
+}
+
+/** When a sync refused for a busy site comes back: spread, so a fleet does not return at once. */
+const BUSY_RETRY_SECONDS = [10, 30] as const;
+
+function busyError(): ApiError {
+  const seconds = randomSeconds(...BUSY_RETRY_SECONDS);
+  return new ApiError(
+    429,
+    "site_busy",
+    `the site is behind with its writes; retry in ${seconds} s`,
+    {
+      "retry-after": String(seconds),
+    },
+  );
 }

@@ -13,7 +13,6 @@ import type { AuditLog } from "./access/audit_log.ts";
 import type { LastSeen } from "./clients/last_seen.ts";
 import type { CredentialCache } from "./clients/credential_cache.ts";
 import type { Lineage } from "./hierarchy/lineage.ts";
-import type { LoopLag } from "./http/loop_lag.ts";
 import type { Metrics } from "./http/metrics.ts";
 import type { RateLimits } from "./http/rate_limits.ts";
 import type { RulesVersion } from "./rules/rules_version.ts";
@@ -49,6 +48,4 @@ export interface SiteContext extends Store, Lineage {
   audit: AuditLog;
   /** The version of the rules the site's agents follow, and their waits for it to change. */
   rulesVersion: RulesVersion;
-  /** How far behind the site's thread is with its requests; past a point syncs get 429. */
-  lag: LoopLag;
 }

@@ -28,7 +28,6 @@ import { LastSeen } from "./clients/last_seen.ts";
 import { materialize } from "./materialize.ts";
 import { RulesVersion } from "./rules/rules_version.ts";
 import { Metrics } from "./http/metrics.ts";
-import { LoopLag } from "./http/loop_lag.ts";
 import { openSiteDatabase } from "./site_db.ts";
 import { followedRules, SyncHandler } from "../sync/mod.ts";
 import { SummarizerThread } from "./summaries/summarizer_thread.ts";
@@ -107,7 +106,6 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
     audit: new AuditLog(db),
     ancestors,
     rulesVersion: new RulesVersion(db, () => followedRules(options.code, context.ancestors)),
-    lag: new LoopLag().start(),
   };
   return context;
 }
@@ -122,7 +120,6 @@ const ADMIT_ON_REUSE_WITHIN = 8_000;
 
 /** Stops the site's workers and closes its database. */
 export function closeSite(site: SiteContext): void {
-  site.lag.stop();
   site.rulesVersion.close();
   site.queries.close();
   site.summarizer.close();

@@ -81,8 +81,8 @@ function syncOperation(summary: string) {
       "413": errorReply("Body too large, or inflates past the limit"),
       "415": errorReply("Not application/cbor, or an encoding other than deflate"),
       "429": errorReply(
-        "Too many syncs from this peer, or the site is behind with its writes or its " +
-          "requests (site_busy); Retry-After says when to come back",
+        "Too many syncs from this peer, or a sync with changes while the site is behind " +
+          "with its writes (site_busy); Retry-After says when to come back",
       ),
     },
   };

@@ -10,8 +10,6 @@
  * The answer to one of the site's own agents says when to sync next with
  * nothing new (`agentSyncSeconds`, varied by up to 10 %) and the version of
  * its rules, which `GET /v1/sync/wait` (`rules_wait_route.ts`) waits on.
- * While the site is behind with its requests (`loop_lag.ts`), a sync is
- * answered 429 `site_busy` before its body is read.
  *
  * @module
  */
@@ -22,7 +20,6 @@ import { authenticateClient, bearer, type SiteEnv } from "./auth.ts";
 import type { SiteContext } from "../site_context.ts";
 import { countSync, readSyncBody, syncResponse } from "./sync_exchange.ts";
 import { tooLarge } from "./too_large.ts";
-import { siteBusy } from "../http/site_busy.ts";
 import { randomSeconds } from "../../lib/random_seconds.ts";
 import { rulesWaitRoute } from "./rules_wait_route.ts";
 
@@ -38,8 +35,6 @@ export function syncRoute(site: SiteContext): Hono<SiteEnv> {
       const client = await authenticateClient(site.credentials, site.db, bearer(c));
       const perMinute = site.settings.syncRequestsPerMinute;
       site.limits.take(`client:${client.clientId}`, perMinute, "sync requests from this agent");
-      // Before the body is read: past this point a sync costs a hundred times the refusal.
-      if (site.lag.behind) throw siteBusy("requests");
       const { request, wireBytes } = await readSyncBody(c);
       const offset = request.now === undefined ? undefined : clockOffset(request.now, arrived);
       const peer = {
