@@ -224,6 +224,18 @@ async function parentSync(site: SiteContext, options: SiteServerOptions): Promis
 }
 
 /**
+ * Connections the kernel may hold for the site before it accepts them. The
+ * site accepts on the thread that answers requests, so connections queue
+ * while it works; 50,000 agents open about 1,500 a second (each rule wait
+ * not held is a new one), and Deno's default of 511 overflowed within a
+ * pause of a third of a second. The kernel then drops the connection, and
+ * the agent's system tries again after 1, 3, 7 s: syncs took seconds while
+ * the site itself was not behind. Linux caps it at `net.core.somaxconn`
+ * (4,096 by default since 5.4).
+ */
+const LISTEN_BACKLOG = 4096;
+
+/**
  * The port is taken before the database is opened, so that a port in use
  * stops the start before it has created or changed anything. Requests that
  * come meanwhile get 503 with `Retry-After`, which agents honour.
@@ -240,7 +252,7 @@ function listen(
     });
   try {
     const server = new LastingServer(
-      { port: options.port, hostname, onListen: () => {}, ...tls },
+      { port: options.port, hostname, onListen: () => {}, tcpBacklog: LISTEN_BACKLOG, ...tls },
       (request, info) => handler(request, info),
     );
     return { server, serve: (app) => handler = app };
