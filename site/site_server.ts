@@ -227,11 +227,12 @@ async function parentSync(site: SiteContext, options: SiteServerOptions): Promis
  * Connections the kernel may hold for the site before it accepts them. The
  * site accepts on the thread that answers requests, so connections queue
  * while it works; 50,000 agents open about 1,500 a second (each rule wait
- * not held is a new one), and Deno's default of 511 overflowed within a
- * pause of a third of a second. The kernel then drops the connection, and
- * the agent's system tries again after 1, 3, 7 s: syncs took seconds while
- * the site itself was not behind. Linux caps it at `net.core.somaxconn`
- * (4,096 by default since 5.4).
+ * not held is a new one), so a pause of a third of a second fills Deno's
+ * default of 511: in a 600 s run it overflowed 3,972 times. Each time the
+ * kernel drops a connection, which the agent's system tries again a second
+ * or more later: syncs took seconds while health checks, on a connection
+ * kept open, took 25 ms. Linux caps it at `net.core.somaxconn` (4,096 by
+ * default since 5.4).
  */
 const LISTEN_BACKLOG = 4096;
 
