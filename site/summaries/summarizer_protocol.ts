@@ -11,22 +11,22 @@ import type { InStatement } from "../../store/db.ts";
 import type { SiteSettings } from "../site_settings.ts";
 import type { SummaryRun } from "./summarizer.ts";
 
+/**
+ * What a worker is asked to do: summarise what changed, or compute its share
+ * of a rebuild the site's thread began and finishes
+ * (`Summarizer.rebuildRules`).
+ */
+export type SummaryWork = { op: "run" } | { op: "rebuild-rules"; rules: string[] };
+
 export type ToSummarizer =
-  | {
+  | (SummaryWork & {
     type: "run";
     id: number;
-    /**
-     * `rebuild-rules`: a share of a rebuild the site's thread began and
-     * finishes (`Summarizer.rebuildRules`).
-     */
-    op: "run" | "rebuild-rules";
     /** The site's database file. */
     file: string;
     now: number;
     settings: SiteSettings;
-    /** The rules of a `rebuild-rules`. */
-    rules?: string[];
-  }
+  })
   | { type: "stored"; id: number; error?: string };
 
 export type FromSummarizer =

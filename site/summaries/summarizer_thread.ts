@@ -31,7 +31,7 @@ import { log } from "../../lib/log.ts";
 import type { SiteSettings } from "../site_settings.ts";
 import { storeUnderLock, Summarizer, type SummaryRun } from "./summarizer.ts";
 import { ruleShares } from "./rule_shares.ts";
-import type { FromSummarizer, ToSummarizer } from "./summarizer_protocol.ts";
+import type { FromSummarizer, SummaryWork, ToSummarizer } from "./summarizer_protocol.ts";
 
 export interface SummarizerThreadOptions {
   db: Client;
@@ -151,7 +151,7 @@ export class SummarizerThread {
 
   async #ask(
     worker: Worker,
-    request: { op: "run" | "rebuild-rules"; file: string; now: number; rules?: string[] },
+    request: SummaryWork & { file: string; now: number },
   ): Promise<SummaryRun> {
     const id = this.#nextId++;
     return await new Promise<SummaryRun>((resolve, reject) => {

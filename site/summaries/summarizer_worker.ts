@@ -62,7 +62,7 @@ async function run(request: Extract<ToSummarizer, { type: "run" }>): Promise<Fro
     settings = request.settings;
     const s = await open(request.file);
     const done = request.op === "rebuild-rules"
-      ? await s.rebuildRules(request.now, request.rules ?? [])
+      ? await s.rebuildRules(request.now, request.rules)
       : await s.run(request.now);
     // A run's garbage is a fleet's day of sessions; V8 would keep it for a
     // while. Collecting it here holds no one up but this thread.
