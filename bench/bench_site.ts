@@ -77,6 +77,8 @@ export async function startBenchSite(
       "--hostname",
       "127.0.0.1",
       ...(options.asShipped ? [] : ["--doc-cache", "20000"]),
+      // More flags for the site, to compare its settings: e.g. `--sync-threads 0`.
+      ...(Deno.env.get("BENCH_SITE_ARGS")?.split(" ").filter(Boolean) ?? []),
     ],
     stdout: "piped",
     stderr: options.onLog ? "piped" : "null",

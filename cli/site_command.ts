@@ -38,6 +38,10 @@ Options:
                      if missing). The database file is made readable by its
                      owner only (0600), as are its -wal and -shm files
   --doc-cache N      documents kept in the hot cache (default 2000)
+  --sync-threads N   threads that answer syncs beside the one that serves
+                     HTTP (default half the cores, 1 to 4; 0 answers them on
+                     that one). A database that is not a local file is always
+                     synced on that one
   --parent URL       the parent site: this site follows the rules its ancestors
                      apply to child sites, and passes them to its agents
   --parent-token-file FILE
@@ -52,7 +56,7 @@ Options:
   --cert FILE        serve HTTPS with this PEM certificate (with --key)
   --key FILE         ... and this PEM private key
   --config FILE      JSON file with any of: code, port, hostname, db,
-                     dataDir, docCacheSize, parent, parentToken,
+                     dataDir, docCacheSize, syncThreads, parent, parentToken,
                      parentIntervalSeconds (flags and METER_PARENT_TOKEN win
                      over the file; a key it does not know is refused), and the
                      defaults of rawRetentionDays (30), summaryRetentionDays
@@ -74,6 +78,7 @@ Make the first admin token with 'meter token create --role admin' and the same
     db: { type: "string" },
     "data-dir": { type: "string" },
     "doc-cache": { type: "string" },
+    "sync-threads": { type: "string" },
     parent: { type: "string" },
     ...secretOptions("parent-token"),
     "parent-interval": { type: "string" },
@@ -100,6 +105,7 @@ Make the first admin token with 'meter token create --role admin' and the same
       db: stringOption(values, "db"),
       dataDir: stringOption(values, "data-dir"),
       docCacheSize: intOption(values, "doc-cache", 10),
+      syncThreads: intOption(values, "sync-threads", 0, 16),
       parent: parentUrl === undefined ? undefined : siteUrl(parentUrl, "parent"),
       parentToken: secretOption(values, "parent-token", "METER_PARENT_TOKEN"),
       parentIntervalSeconds: numberOption(values, "parent-interval", 0.1, 86_400),

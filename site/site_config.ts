@@ -44,6 +44,11 @@ export const siteConfigSchema = z.object({
     description: "documents kept in the hot cache",
     flag: "`--doc-cache`",
   }),
+  syncThreads: z.number().int().min(0).max(16).optional().meta({
+    description: "threads that answer agents' and child sites' syncs (0: the site's own thread)",
+    flag: "`--sync-threads N`",
+    shownDefault: "half the cores, 1 to 4",
+  }),
   parent: z.url({
     protocol: /^https?$/,
     error: "parent is the parent site's URL with http:// or https://, e.g. http://hq:8080",

@@ -21,10 +21,11 @@ import type { LicenceRefreshTask } from "./licences/licence_refresh_task.ts";
 import type { QueryRunner } from "./query/query_runner.ts";
 import type { SiteSettings } from "./site_settings.ts";
 import type { SummarizerThread } from "./summaries/summarizer_thread.ts";
-import type { SyncHandler } from "../sync/mod.ts";
+import type { SyncThreads } from "./sync_threads/sync_threads.ts";
 
 export interface SiteContext extends Store, Lineage {
-  sync: SyncHandler;
+  /** Answers sync batches, on threads of their own when the database is a file. */
+  sync: SyncThreads;
   lastSeen: LastSeen;
   /** The site's own agents' credentials, read once and kept; revoked through it. */
   credentials: CredentialCache;

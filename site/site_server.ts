@@ -21,15 +21,15 @@ import { Mutex } from "../lib/mutex.ts";
 import { newActorId } from "../lib/secret.ts";
 import { SyncStateStore } from "../store/sync_state_store.ts";
 import type { Store } from "../store/store.ts";
-import { DEFAULT_CACHE_BYTES, DocCache } from "../store/doc_cache.ts";
+import { DEFAULT_CACHE_BYTES, DEFAULT_CACHE_DOCS, DocCache } from "../store/doc_cache.ts";
 import { KeyValueTable } from "../store/key_value_table.ts";
 import { CredentialCache } from "./clients/credential_cache.ts";
 import { LastSeen } from "./clients/last_seen.ts";
-import { materialize } from "./materialize.ts";
 import { RulesVersion } from "./rules/rules_version.ts";
 import { Metrics } from "./http/metrics.ts";
 import { openSiteDatabase } from "./site_db.ts";
-import { followedRules, SyncHandler } from "../sync/mod.ts";
+import { followedRules } from "../sync/mod.ts";
+import { SyncThreads } from "./sync_threads/sync_threads.ts";
 import { SummarizerThread } from "./summaries/summarizer_thread.ts";
 import { selfAndAncestorsStatements } from "./hierarchy/known_sites.ts";
 import { AutoRules } from "./inventory/auto_rules.ts";
@@ -47,6 +47,8 @@ export interface SiteOptions {
   dbAuthToken?: string;
   code: string;
   docCacheSize?: number;
+  /** Threads that answer syncs (`syncThreads()` by default; 0: the site's thread). */
+  syncThreads?: number;
   /** Defaults for the settings an administrator can change later. */
   settings?: Partial<SiteSettings>;
 }
@@ -90,8 +92,14 @@ export async function openSite(options: SiteOptions): Promise<SiteContext> {
   const store: Store = { db, docs, states, cache, lock: new Mutex(), code: options.code, actor };
   const context: SiteContext = {
     ...store,
-    // About a second of writes at the measured rate: more waiting only holds connections.
-    sync: new SyncHandler({ ...store, materialize, maxQueued: 256 }),
+    sync: new SyncThreads({
+      store,
+      threads: options.syncThreads,
+      docCacheSize: options.docCacheSize ?? DEFAULT_CACHE_DOCS,
+      admitOnReuseWithin: ADMIT_ON_REUSE_WITHIN,
+      // About a second of writes at the measured rate: more waiting only holds connections.
+      maxQueued: 256,
+    }),
     lastSeen: new LastSeen(db),
     credentials: new CredentialCache(db),
     metrics: new Metrics(),
@@ -121,6 +129,7 @@ const ADMIT_ON_REUSE_WITHIN = 8_000;
 /** Stops the site's workers and closes its database. */
 export function closeSite(site: SiteContext): void {
   site.rulesVersion.close();
+  site.sync.close();
   site.queries.close();
   site.summarizer.close();
   site.db.close();

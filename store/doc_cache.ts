@@ -46,6 +46,9 @@ export interface CachedDoc {
   info: StoredDocInfo | undefined;
 }
 
+/** Documents cached, at most. */
+export const DEFAULT_CACHE_DOCS = 2_000;
+
 /** Stored bytes of cached documents: about 150 MB of memory at the measured ratio. */
 export const DEFAULT_CACHE_BYTES = 2 * 1024 * 1024;
 
@@ -79,7 +82,7 @@ export class DocCache {
    */
   constructor(
     store: DocStore,
-    capacity = 2_000,
+    capacity = DEFAULT_CACHE_DOCS,
     actorFor: (docId: string) => string | undefined = () => undefined,
     maxBytes = DEFAULT_CACHE_BYTES,
     { admitOnReuseWithin }: DocCacheOptions = {},
@@ -123,8 +126,25 @@ export class DocCache {
   async get(docId: string): Promise<CachedDoc | undefined> {
     const cached = this.use(docId);
     if (cached) return cached;
-    this.misses++;
+    return await this.#load(docId, await this.#store.info(docId));
+  }
+
+  /**
+   * The document as stored now: the cached one if it is that version, else
+   * loaded (a cached version that is not goes). For a cache that not every
+   * writer goes through (a sync thread's, beside the site's own writers): it
+   * costs a read of the document's row, not a load.
+   */
+  async getStored(docId: string): Promise<CachedDoc | undefined> {
     const info = await this.#store.info(docId);
+    const cached = this.#entries.get(docId);
+    if (cached?.info && info && sameHeads(cached.info.heads, info.heads)) return this.use(docId);
+    if (cached) this.delete(docId);
+    return await this.#load(docId, info);
+  }
+
+  async #load(docId: string, info: StoredDocInfo | undefined): Promise<CachedDoc | undefined> {
+    this.misses++;
     if (!info) return undefined;
     const doc = await this.#store.load(docId, this.#actorFor(docId));
     if (!doc) return undefined;

@@ -95,6 +95,13 @@ export class DocStore {
    * The statements that store `doc`, given what is stored now (`stored`, from
    * {@linkcode info}, or `undefined` for a new document), and the info that
    * will hold once they commit. No statements when the heads are unchanged.
+   *
+   * They fail, and with them their transaction, when what is stored is no
+   * longer `stored` (another writer stored the document, or deleted it,
+   * since): a chunk saved since `stored` would then miss what that writer
+   * added, and a compaction would erase it. Writers that share no lock (the
+   * site's sync threads) rely on it; the one that failed loads the document
+   * again and retries.
    */
   prepareSave(
     docId: string,
@@ -119,12 +126,11 @@ export class DocStore {
     if (compact) statements.push({ sql: "DELETE FROM doc_chunks WHERE doc_id = ?", args: [docId] });
     statements.push(
       { sql: "INSERT INTO doc_chunks (doc_id, bytes) VALUES (?, ?)", args: [docId, bytes] },
-      {
-        sql: `INSERT INTO docs (doc_id, heads, chunks, bytes, updated_at) VALUES (?, ?, ?, ?, ?)
-          ON CONFLICT (doc_id) DO UPDATE SET heads = excluded.heads, chunks = excluded.chunks,
-          bytes = excluded.bytes, updated_at = excluded.updated_at`,
+      ...(stored ? guardedUpdate(docId, stored, info) : [{
+        // A plain insert: a row stored meanwhile fails it.
+        sql: "INSERT INTO docs (doc_id, heads, chunks, bytes, updated_at) VALUES (?, ?, ?, ?, ?)",
         args: [docId, headsKey(heads), info.chunks, info.bytes, now],
-      },
+      }]),
     );
     return { statements, info };
   }
@@ -142,6 +148,33 @@ export class DocStore {
     const { statements } = this.prepareSave(docId, doc, await this.info(docId));
     if (statements.length > 0) await this.#db.batch(statements, "write");
   }
+}
+
+/**
+ * The document's row moved from `stored` to `info`, or a failed transaction:
+ * when the row is missing or at other heads, the update changes nothing and
+ * the insert after it puts a NULL into the NOT NULL heads.
+ */
+function guardedUpdate(docId: string, stored: StoredDocInfo, info: StoredDocInfo): InStatement[] {
+  return [
+    {
+      sql: `UPDATE docs SET heads = ?, chunks = ?, bytes = ?, updated_at = ?
+        WHERE doc_id = ? AND heads = ?`,
+      args: [
+        headsKey(info.heads),
+        info.chunks,
+        info.bytes,
+        info.updatedAt,
+        docId,
+        headsKey(stored.heads),
+      ],
+    },
+    {
+      sql: "INSERT INTO docs (doc_id, heads, chunks, bytes, updated_at) " +
+        "SELECT ?, NULL, 0, 0, 0 WHERE changes() = 0",
+      args: [docId],
+    },
+  ];
 }
 
 function toInfo(row: Record<string, unknown>): StoredDocInfo {

@@ -47,7 +47,9 @@ export {
   fallbackAgentPeer,
   followedLicences,
   followedRules,
+  peerOf,
+  type PeerSpec,
   type SyncPeer,
 } from "./sync_peer.ts";
 export { readSyncRequest, type SyncBodyHeaders, writeSyncReply } from "./sync_body.ts";
-export { SyncRefusal } from "./sync_refusal.ts";
+export { SyncRefusal, type SyncRefusalStatus } from "./sync_refusal.ts";

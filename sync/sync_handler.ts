@@ -56,8 +56,22 @@ export interface SyncHandlerOptions {
   docs: DocStore;
   states: SyncStateStore;
   cache: DocCache;
-  lock: Mutex;
+  /** Held while a group is applied and stored. */
+  lock: Pick<Mutex, "run">;
   materialize: Materializer;
+  /**
+   * Stores a group's transaction: on `db` by default. A sync thread hands
+   * it to the site's thread, whose connection is the database's one writer.
+   */
+  store?: (statements: InStatement[]) => Promise<void>;
+  /**
+   * Other writers store documents without going through `cache` (the site's
+   * thread, other sync threads): a cached document is then used only while
+   * it is the stored version, which costs a read of its row.
+   */
+  checkStored?: boolean;
+  /** Told, under the lock, which documents a group stored, once it committed. */
+  written?: (docIds: string[]) => void;
   /** The most batches stored in one transaction. */
   maxGroup?: number;
   /**
@@ -100,6 +114,8 @@ interface Incoming {
   item: SyncItem;
   message: A.DecodedSyncMessage;
   write: boolean;
+  /** The stored heads, when read to tell a heartbeat. */
+  stored?: A.Heads;
 }
 
 export interface SyncHandled {
@@ -121,6 +137,8 @@ interface Pending {
 interface Applied {
   statements: InStatement[];
   updated: Map<string, CachedDoc>;
+  /** The documents it stores a new version of. */
+  written: string[];
   reply: SyncItem[];
 }
 
@@ -192,6 +210,9 @@ export class SyncHandler {
       for (const [i, { item, message }] of active.entries()) {
         const doc = entries[i]?.info ? entries[i]!.doc : undefined;
         if (!doc || !A.hasHeads(doc, message.heads)) return undefined;
+        if (this.#o.checkStored && !sameHeads(entries[i]!.info!.heads, active[i].stored ?? [])) {
+          return undefined; // another writer stored a newer version: the full exchange loads it
+        }
         const changes = A.getChangesSince(doc, message.heads);
         // No `have`: the peer then sends nothing back but its new heads.
         const reply = { heads: A.getHeads(doc), need: [], have: [], changes };
@@ -204,10 +225,13 @@ export class SyncHandler {
   }
 
   /** Nothing to apply and nothing to tell: the peer has what we have. */
-  async #isHeartbeat({ item, message }: Incoming): Promise<boolean> {
+  async #isHeartbeat(incoming: Incoming): Promise<boolean> {
+    const { item, message } = incoming;
     if (message.changes.length > 0) return false;
-    const info = this.#o.cache.peek(item.doc)?.info ?? await this.#o.docs.info(item.doc);
-    return sameHeads(message.heads, info?.heads ?? []);
+    const cached = this.#o.checkStored ? undefined : this.#o.cache.peek(item.doc)?.info;
+    const info = cached ?? await this.#o.docs.info(item.doc);
+    incoming.stored = info?.heads ?? [];
+    return sameHeads(message.heads, incoming.stored);
   }
 
   /** Stores queued batches, a group per transaction, until none wait. */
@@ -283,7 +307,7 @@ export class SyncHandler {
     }
     if (done.length === 0) return;
     try {
-      await this.#o.db.batch(done.flatMap(([, a]) => a.statements), "write");
+      await this.#store(done.flatMap(([, a]) => a.statements));
     } catch (error) {
       this.#failed(done.map(([pending]) => pending), error);
       return;
@@ -292,6 +316,12 @@ export class SyncHandler {
       for (const [docId, entry] of applied.updated) this.#o.cache.update(docId, entry);
       pending.resolve({ items: applied.reply });
     }
+    this.#o.written?.(done.flatMap(([, applied]) => applied.written));
+  }
+
+  async #store(statements: InStatement[]): Promise<void> {
+    if (this.#o.store) await this.#o.store(statements);
+    else await this.#o.db.batch(statements, "write");
   }
 
   /**
@@ -321,17 +351,22 @@ export class SyncHandler {
     }
   }
 
+  /** The document to apply to, checked against what is stored when others write too. */
+  #cached(docId: string): Promise<CachedDoc | undefined> {
+    return this.#o.checkStored ? this.#o.cache.getStored(docId) : this.#o.cache.get(docId);
+  }
+
   /** Applies one batch in memory and returns what storing it takes. */
   async #apply(peer: SyncPeer, active: Incoming[], working: Working): Promise<Applied> {
-    const { docs, states, cache, materialize } = this.#o;
+    const { docs, states, materialize } = this.#o;
     const syncStates = await states.load(
       peer.id,
       active.map((a) => a.item.doc),
       (docId) => peer.access(docId) === "read",
     );
-    const applied: Applied = { statements: [], updated: new Map(), reply: [] };
+    const applied: Applied = { statements: [], updated: new Map(), written: [], reply: [] };
     for (const { item, write } of active) {
-      const entry = working.get(item.doc) ?? await cache.get(item.doc) ??
+      const entry = working.get(item.doc) ?? await this.#cached(item.doc) ??
         { doc: A.init(), info: undefined };
       const before = A.getHeads(entry.doc);
       const { doc, state, patches } = receiveOr400(entry.doc, syncStates.get(item.doc)!, item);
@@ -347,6 +382,7 @@ export class SyncHandler {
         );
         const save = docs.prepareSave(item.doc, doc, entry.info);
         applied.statements.push(...save.statements);
+        applied.written.push(item.doc);
         updated = { doc, info: save.info };
       }
       working.set(item.doc, updated);

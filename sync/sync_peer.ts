@@ -21,6 +21,42 @@ export interface SyncPeer {
   clockCorrectionMs?: number;
   /** For an agent of this site: the sites whose rules it follows, so may name in its usage. */
   ruleSites?: ReadonlySet<string>;
+  /**
+   * How the peer was made, so that another thread can make it again
+   * (`access` is a function, which a message cannot carry). Set by the
+   * functions below; {@linkcode peerOf} turns it back into the peer.
+   */
+  spec?: PeerSpec;
+}
+
+/** The arguments of one of the functions below, named by its kind. */
+export type PeerSpec =
+  | {
+    kind: "agent";
+    clientId: string;
+    actors: ReadonlySet<string>;
+    siteCode: string;
+    ancestors: readonly string[];
+  }
+  | { kind: "fallback-agent"; clientId: string; actors: ReadonlySet<string> }
+  | {
+    kind: "child-site";
+    code: string;
+    subtree: { codes: ReadonlySet<string>; actors: ReadonlySet<string> };
+    siteCode: string;
+    ancestors: readonly string[];
+  };
+
+/** The peer a {@linkcode PeerSpec} describes. */
+export function peerOf(spec: PeerSpec): SyncPeer {
+  switch (spec.kind) {
+    case "agent":
+      return agentPeer(spec.clientId, spec.actors, spec.siteCode, spec.ancestors);
+    case "fallback-agent":
+      return fallbackAgentPeer(spec.clientId, spec.actors);
+    case "child-site":
+      return childSitePeer(spec.code, spec.subtree, spec.siteCode, spec.ancestors);
+  }
 }
 
 /**
@@ -48,6 +84,7 @@ export function agentPeer(
     actors,
     read,
     ruleSites: new Set([siteCode, ...ancestors]),
+    spec: { kind: "agent", clientId, actors, siteCode, ancestors },
     access(docId) {
       if (read.includes(docId)) return "read";
       const id = parseDocId(docId);
@@ -89,6 +126,7 @@ export function childSitePeer(
     id: `site:${code}`,
     actors: subtree.actors,
     read,
+    spec: { kind: "child-site", code, subtree, siteCode, ancestors },
     access(docId) {
       if (read.includes(docId)) return "read";
       const id = parseDocId(docId);
@@ -111,6 +149,7 @@ export function fallbackAgentPeer(clientId: string, actors: ReadonlySet<string>)
     id: `client:${clientId}`,
     actors,
     read: [],
+    spec: { kind: "fallback-agent", clientId, actors },
     access(docId) {
       const id = parseDocId(docId);
       return id?.kind === "usage" && id.client === clientId ? "write" : "none";

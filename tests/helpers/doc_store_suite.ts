@@ -89,6 +89,48 @@ export function runDocStoreSuite(name: string, makeDb: () => Promise<Client>): v
       expect(meta.actor).toBe(ACTOR_A);
     });
 
+    test("a save prepared from a version stored no longer fails its transaction", async () => {
+      const docId = "usage/abcd/2026-01-01";
+      const first = makeDoc(ACTOR_A, 2);
+      await store.save(docId, first);
+      const read = await store.info(docId);
+      // Another writer stores a change after this one read the row.
+      const theirs = A.change(A.clone(first), (d) => {
+        d.theirs = "kept";
+      });
+      await store.save(docId, theirs);
+      const ours = A.change(A.clone(first, { actor: ACTOR_B }), (d) => {
+        d.ours = "late";
+      });
+      const stale = store.prepareSave(docId, ours, read);
+      await expect(db.batch(stale.statements, "write")).rejects.toThrow(/NOT NULL/);
+      expect(plain(await store.load(docId))).toEqual(plain(theirs));
+      // Prepared again from what is stored now, it goes through and keeps both changes.
+      const merged = A.merge(A.clone(theirs), ours);
+      await db.batch(store.prepareSave(docId, merged, await store.info(docId)).statements, "write");
+      expect(plain(await store.load(docId))).toMatchObject({ theirs: "kept", ours: "late" });
+    });
+
+    test("a save prepared before the document was deleted, or for a new one stored since, fails", async () => {
+      const docId = "usage/abcd/2026-01-02";
+      const doc = makeDoc(ACTOR_A, 2);
+      await store.save(docId, doc);
+      const read = await store.info(docId);
+      await db.batch(store.deleteStatements(docId), "write");
+      const next = A.change(A.clone(doc), (d) => {
+        d.more = "x";
+      });
+      await expect(db.batch(store.prepareSave(docId, next, read).statements, "write")).rejects
+        .toThrow(/NOT NULL/);
+      expect(await store.info(docId)).toBeUndefined();
+      expect(await chunkRows(db, docId)).toEqual({ n: 0, bytes: 0 });
+
+      await store.save(docId, doc);
+      await expect(db.batch(store.prepareSave(docId, next, undefined).statements, "write"))
+        .rejects.toThrow(/UNIQUE/);
+      expect(plain(await store.load(docId))).toEqual(plain(doc));
+    });
+
     test("an empty document round-trips", async () => {
       const doc = A.init<Records>();
       await store.save("inventory/abcd", doc);
