@@ -42,6 +42,8 @@ export interface BenchSiteOptions {
   settings?: Partial<SiteSettings>;
   /** Called with each line the site logs (warnings and errors) on stderr. */
   onLog?: (line: string) => void;
+  /** More flags for `meter site`, e.g. `["--sync-threads", "1"]`. */
+  args?: string[];
 }
 
 export async function startBenchSite(
@@ -77,7 +79,8 @@ export async function startBenchSite(
       "--hostname",
       "127.0.0.1",
       ...(options.asShipped ? [] : ["--doc-cache", "20000"]),
-      // More flags for the site, to compare its settings: e.g. `--sync-threads 0`.
+      ...(options.args ?? []),
+      // More flags from whoever runs the benchmark, to compare settings: `--sync-threads 1`.
       ...(Deno.env.get("BENCH_SITE_ARGS")?.split(" ").filter(Boolean) ?? []),
     ],
     stdout: "piped",

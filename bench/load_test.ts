@@ -53,6 +53,8 @@ export interface LoadTestOptions {
   idleShare?: number;
   /** Site settings other than the defaults, for an experiment (e.g. the summariser idle). */
   siteSettings?: Partial<SiteSettings>;
+  /** More flags for `meter site`. */
+  siteArgs?: string[];
   /**
    * How long a day of usage lasts (`fleet_days.ts`), {@linkcode FAST_DAY_SECONDS}
    * by default; 0 makes the whole load part of today, and documents grow
@@ -99,6 +101,7 @@ export async function runLoadTest(options: LoadTestOptions = {}): Promise<LoadTe
     // Enrolling the fleet from one address is set-up, not the load under test.
     settings: { enrollRequestsPerMinute: 1_000_000, ...options.siteSettings },
     onLog: (line) => keepLogLine(siteLog, line),
+    args: options.siteArgs,
   });
   try {
     const fleet = await prepareFleet(site, agents);

@@ -38,10 +38,10 @@ Options:
                      if missing). The database file is made readable by its
                      owner only (0600), as are its -wal and -shm files
   --doc-cache N      documents kept in the hot cache (default 2000)
-  --sync-threads N   threads that answer syncs beside the one that serves
-                     HTTP (default half the cores, 1 to 4; 0 answers them on
-                     that one). A database that is not a local file is always
-                     synced on that one
+  --sync-threads N   threads that apply agents' and child sites' syncs beside
+                     the one that serves HTTP (default 0: that one applies
+                     them, as it always does for a database that is not a
+                     local file). For a site with a core to spare
   --parent URL       the parent site: this site follows the rules its ancestors
                      apply to child sites, and passes them to its agents
   --parent-token-file FILE

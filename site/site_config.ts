@@ -47,7 +47,7 @@ export const siteConfigSchema = z.object({
   syncThreads: z.number().int().min(0).max(16).optional().meta({
     description: "threads that answer agents' and child sites' syncs (0: the site's own thread)",
     flag: "`--sync-threads N`",
-    shownDefault: "half the cores, 1 to 4",
+    shownDefault: "0",
   }),
   parent: z.url({
     protocol: /^https?$/,

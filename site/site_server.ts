@@ -47,7 +47,7 @@ export interface SiteOptions {
   dbAuthToken?: string;
   code: string;
   docCacheSize?: number;
-  /** Threads that answer syncs (`syncThreads()` by default; 0: the site's thread). */
+  /** Threads that answer syncs (`DEFAULT_SYNC_THREADS`; 0: the site's thread). */
   syncThreads?: number;
   /** Defaults for the settings an administrator can change later. */
   settings?: Partial<SiteSettings>;

@@ -108,6 +108,21 @@ describe("meter's operational errors", () => {
     }
   });
 
+  test("a number of sync threads out of range, as a flag or in the config file", async () => {
+    for (const threads of ["17", "two", "1.5"]) {
+      const result = await meter(["site", "--sync-threads", threads, "--port", "0"]);
+      expect(result.code, threads).toBe(2);
+      expect(expectOneLine(result, "site")).toContain(
+        `--sync-threads must be a whole number from 0 to 16, not ${threads}`,
+      );
+    }
+    const config = join(temp.dir, "threads.json");
+    await Deno.writeTextFile(config, JSON.stringify({ syncThreads: -1 }));
+    const result = await meter(["site", "--config", config, "--port", "0"]);
+    expect(result.code).toBe(1);
+    expect(expectOneLine(result, "site")).toContain("syncThreads");
+  });
+
   test("a config file with an unknown key names the key", async () => {
     const config = join(temp.dir, "site.json");
     await Deno.writeTextFile(config, JSON.stringify({ code: "S01", prot: 8080 }));

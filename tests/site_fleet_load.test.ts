@@ -7,7 +7,8 @@
  * checked, never timing (the machine is shared): no request fails except by
  * rate limit, every session sent is stored exactly once and as sent, the
  * site held waits and answered the rest at once, and a session reaches the
- * reports.
+ * reports. The same load, smaller, runs with the syncs applied on a sync
+ * thread (`--sync-threads 1`).
  *
  * @module
  */
@@ -37,6 +38,25 @@ test(
     // Sessions reached the reports while the load went on.
     expect(r.reportLagMs!.length).toBeGreaterThan(0);
     expect(Math.max(...r.reportLagMs!)).toBeLessThan(120_000);
+    expectSiteClean(r);
+  },
+  600_000,
+);
+
+test(
+  "10,000 agents for a minute with syncs applied on a sync thread: every session is stored once",
+  async () => {
+    setPriority(19);
+    const r = await runLoadTest({
+      agents: 10_000,
+      seconds: 60,
+      waitForSummaries: false,
+      busy: {},
+      siteArgs: ["--sync-threads", "1"],
+    });
+    expectEverySessionStoredOnce(r);
+    expect(r.fleet.latencies.length).toBeGreaterThan(1_000);
+    expect(r.sent.sessions).toBeGreaterThan(1_000);
     expectSiteClean(r);
   },
   600_000,

@@ -44,7 +44,7 @@ import type { FromSyncThread, SyncThreadFailure, ToSyncThread } from "./sync_thr
 
 export interface SyncThreadsOptions {
   store: Store;
-  /** Threads to answer on; 0 answers on the site's thread ({@linkcode syncThreads} by default). */
+  /** Threads to answer on; 0 answers on the site's thread ({@linkcode DEFAULT_SYNC_THREADS}). */
   threads?: number;
   /** Hot documents, shared among the threads. */
   docCacheSize: number;
@@ -58,13 +58,13 @@ export interface SyncThreadsOptions {
 }
 
 /**
- * Threads to answer syncs on: half the cores, one at least and four at
- * most. The site's thread and the summariser need the rest, and past four
- * the site's thread, storing for all, sets the pace.
+ * Threads to answer syncs on: none, the site's thread. On two cores with
+ * 50,000 simulated agents on the same machine, one sync thread halved sync
+ * and health p99 over 300 s, but over 600 s the machine ran out of CPU and
+ * the site fell over, which it did not without the thread; two threads
+ * stalled for seconds. A machine with a core to spare is not measured.
  */
-export function syncThreads(cores = navigator.hardwareConcurrency): number {
-  return Math.min(4, Math.max(1, Math.floor(cores / 2)));
-}
+export const DEFAULT_SYNC_THREADS = 0;
 
 interface Waiting {
   resolve(handled: SyncHandled): void;
@@ -87,7 +87,7 @@ export class SyncThreads {
 
   constructor(options: SyncThreadsOptions) {
     this.#o = options;
-    this.#threads = new Array(options.threads ?? syncThreads()).fill(undefined);
+    this.#threads = new Array(options.threads ?? DEFAULT_SYNC_THREADS).fill(undefined);
   }
 
   /** Answers a peer's batch (see {@linkcode SyncHandler.handle}). */

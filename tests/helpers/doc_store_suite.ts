@@ -104,11 +104,11 @@ export function runDocStoreSuite(name: string, makeDb: () => Promise<Client>): v
       });
       const stale = store.prepareSave(docId, ours, read);
       await expect(db.batch(stale.statements, "write")).rejects.toThrow(/NOT NULL/);
-      expect(plain(await store.load(docId))).toEqual(plain(theirs));
+      expect(plain((await store.load(docId))!)).toEqual(plain(theirs));
       // Prepared again from what is stored now, it goes through and keeps both changes.
       const merged = A.merge(A.clone(theirs), ours);
       await db.batch(store.prepareSave(docId, merged, await store.info(docId)).statements, "write");
-      expect(plain(await store.load(docId))).toMatchObject({ theirs: "kept", ours: "late" });
+      expect(plain((await store.load(docId))!)).toMatchObject({ theirs: "kept", ours: "late" });
     });
 
     test("a save prepared before the document was deleted, or for a new one stored since, fails", async () => {
@@ -128,7 +128,7 @@ export function runDocStoreSuite(name: string, makeDb: () => Promise<Client>): v
       await store.save(docId, doc);
       await expect(db.batch(store.prepareSave(docId, next, undefined).statements, "write"))
         .rejects.toThrow(/UNIQUE/);
-      expect(plain(await store.load(docId))).toEqual(plain(doc));
+      expect(plain((await store.load(docId))!)).toEqual(plain(doc));
     });
 
     test("an empty document round-trips", async () => {
