@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { InStatement } from "../../store/db.ts";
+import type { StoredMessage, StoreMessage } from "../worker_transactions.ts";
 import type { SiteSettings } from "../site_settings.ts";
 import type { SummaryRun } from "./summarizer.ts";
 
@@ -27,9 +27,9 @@ export type ToSummarizer =
     now: number;
     settings: SiteSettings;
   })
-  | { type: "stored"; id: number; error?: string };
+  | StoredMessage;
 
 export type FromSummarizer =
   | { type: "done"; id: number; ok: true; run: SummaryRun }
   | { type: "done"; id: number; ok: false; message: string }
-  | { type: "store"; id: number; statements: InStatement[] };
+  | StoreMessage;

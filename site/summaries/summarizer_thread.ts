@@ -24,12 +24,13 @@
  *
  * @module
  */
-import type { Client, InStatement } from "../../store/db.ts";
+import type { Client } from "../../store/db.ts";
 import type { Mutex } from "../../lib/mutex.ts";
 import { databaseFile } from "../../store/database_file.ts";
 import { log } from "../../lib/log.ts";
 import type { SiteSettings } from "../site_settings.ts";
-import { storeUnderLock, Summarizer, type SummaryRun } from "./summarizer.ts";
+import { Summarizer, type SummaryRun } from "./summarizer.ts";
+import { storeForWorker, type StoreMessage } from "../worker_transactions.ts";
 import { ruleShares } from "./rule_shares.ts";
 import type { FromSummarizer, SummaryWork, ToSummarizer } from "./summarizer_protocol.ts";
 
@@ -166,7 +167,7 @@ export class SummarizerThread {
     });
     this.#alive.add(worker);
     worker.onmessage = ({ data }: MessageEvent<FromSummarizer>) => {
-      if (data.type === "store") this.#store(worker, data.id, data.statements);
+      if (data.type === "store") this.#store(worker, data);
       else {
         const waiting = this.#waiting.get(data.id);
         this.#waiting.delete(data.id);
@@ -191,14 +192,9 @@ export class SummarizerThread {
   }
 
   /** Stores one of the worker's transactions and tells it how that went. */
-  async #store(worker: Worker, id: number, statements: InStatement[]): Promise<void> {
-    let error: string | undefined;
-    try {
-      await storeUnderLock(this.#o.db, this.#o.lock, statements);
-    } catch (e) {
-      error = e instanceof Error ? e.message : `${e}`;
-    }
-    if (this.#alive.has(worker)) this.#send(worker, { type: "stored", id, error });
+  async #store(worker: Worker, message: StoreMessage): Promise<void> {
+    const stored = await storeForWorker(this.#o.db, this.#o.lock, message);
+    if (this.#alive.has(worker)) this.#send(worker, stored);
   }
 
   #failAll(error: Error): void {

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { type InStatement, openDatabase } from "../../store/db.ts";
+import { openDatabase } from "../../store/db.ts";
+import { WorkerTransactions } from "../worker_transactions.ts";
 import { Mutex } from "../../lib/mutex.ts";
 import { collectGarbage } from "../../lib/collect_garbage.ts";
 import type { SiteSettings } from "../site_settings.ts";
@@ -24,17 +25,8 @@ const scope = self as unknown as WorkerScope;
 /** Its own page cache: the summariser reads a day at a time, the site's cache keeps documents. */
 const CACHE_MIB = 16;
 
-/** Transactions sent to the site's thread, waiting for its answer, by id. */
-const storing = new Map<number, { resolve(): void; reject(error: Error): void }>();
-let nextStore = 1;
-
-function storeOnSiteThread(statements: InStatement[]): Promise<void> {
-  const id = nextStore++;
-  return new Promise<void>((resolve, reject) => {
-    storing.set(id, { resolve, reject });
-    scope.postMessage({ type: "store", id, statements });
-  });
-}
+/** Each transaction of a run, stored by the site's thread. */
+const transactions = new WorkerTransactions((message) => scope.postMessage(message));
 
 /** The settings of the latest request: the site's, as they were when it asked. */
 let settings: SiteSettings;
@@ -46,7 +38,7 @@ function open(file: string): Promise<Summarizer> {
     new Summarizer({
       db,
       lock: new Mutex(),
-      store: storeOnSiteThread,
+      store: (statements) => transactions.store(statements),
       settings: () => settings,
       eventLoopBudgetMs: 1e9,
     })
@@ -76,10 +68,7 @@ async function run(request: Extract<ToSummarizer, { type: "run" }>): Promise<Fro
 
 scope.onmessage = async ({ data }) => {
   if (data.type === "stored") {
-    const waiting = storing.get(data.id);
-    storing.delete(data.id);
-    if (data.error === undefined) waiting?.resolve();
-    else waiting?.reject(new Error(data.error));
+    transactions.stored(data);
     // The summariser takes runs one after another however they arrive.
   } else scope.postMessage(await run(data));
 };

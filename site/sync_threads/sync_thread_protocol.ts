@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { InStatement } from "../../store/db.ts";
+import type { StoredMessage, StoreMessage } from "../worker_transactions.ts";
 import type { PeerSpec, SyncItem, SyncRefusalStatus } from "../../sync/mod.ts";
 
 /** What a sync thread is set up with, in its first message. */
@@ -34,7 +34,7 @@ export type ToSyncThread =
     clockCorrectionMs?: number;
     items: SyncItem[];
   }
-  | { type: "stored"; id: number; error?: string };
+  | StoredMessage;
 
 /** Why a batch was not handled, in a form a message carries. */
 export type SyncThreadFailure =
@@ -45,5 +45,5 @@ export type SyncThreadFailure =
 export type FromSyncThread =
   | { type: "handled"; id: number; items: SyncItem[] }
   | { type: "failed"; id: number; failure: SyncThreadFailure }
-  | { type: "store"; id: number; statements: InStatement[] }
+  | StoreMessage
   | { type: "written"; docIds: string[] };

@@ -27,7 +27,6 @@
  * @module
  */
 import type { Store } from "../../store/store.ts";
-import type { InStatement } from "../../store/db.ts";
 import { databaseFile } from "../../store/database_file.ts";
 import { DEFAULT_CACHE_BYTES } from "../../store/doc_cache.ts";
 import { log } from "../../lib/log.ts";
@@ -40,6 +39,7 @@ import {
   SyncRefusal,
 } from "../../sync/mod.ts";
 import { materialize } from "../materialize.ts";
+import { storeForWorker } from "../worker_transactions.ts";
 import type { FromSyncThread, SyncThreadFailure, ToSyncThread } from "./sync_thread_protocol.ts";
 
 export interface SyncThreadsOptions {
@@ -167,22 +167,13 @@ export class SyncThreads {
         return;
       }
       case "store":
-        this.#store(thread, message.id, message.statements);
+        storeForWorker(this.#o.store.db, this.#o.store.lock, message).then((stored) =>
+          this.#send(thread, stored)
+        );
         return;
       case "written":
         this.#forget(message.docIds);
     }
-  }
-
-  /** Stores a group's transaction under the site's write lock, and tells the thread how it went. */
-  async #store(thread: Thread, id: number, statements: InStatement[]): Promise<void> {
-    let error: string | undefined;
-    try {
-      await this.#o.store.lock.run(() => this.#o.store.db.batch(statements, "write"));
-    } catch (e) {
-      error = e instanceof Error ? e.message : `${e}`;
-    }
-    this.#send(thread, { type: "stored", id, error });
   }
 
   /** Versions of documents a thread stored anew, which this thread's cache may hold, go. */

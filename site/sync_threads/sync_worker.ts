@@ -15,7 +15,8 @@
  *
  * @module
  */
-import { type InStatement, openDatabase } from "../../store/db.ts";
+import { openDatabase } from "../../store/db.ts";
+import { WorkerTransactions } from "../worker_transactions.ts";
 import { DocStore } from "../../store/doc_store.ts";
 import { Mutex } from "../../lib/mutex.ts";
 import { DocCache } from "../../store/doc_cache.ts";
@@ -38,17 +39,8 @@ const scope = self as unknown as WorkerScope;
 /** Its page cache: documents' rows and chunks, and sync states, for the batches it applies. */
 const CACHE_MIB = 32;
 
-/** Transactions sent to the site's thread, waiting for its answer, by id. */
-const storing = new Map<number, { resolve(): void; reject(error: Error): void }>();
-let nextStore = 1;
-
-function storeOnSiteThread(statements: InStatement[]): Promise<void> {
-  const id = nextStore++;
-  return new Promise<void>((resolve, reject) => {
-    storing.set(id, { resolve, reject });
-    scope.postMessage({ type: "store", id, statements });
-  });
-}
+/** Each group's transaction, stored by the site's thread. */
+const transactions = new WorkerTransactions((message) => scope.postMessage(message));
 
 let setup: SyncThreadSetup | undefined;
 let handler: Promise<SyncHandler> | undefined;
@@ -83,7 +75,7 @@ async function open(setup: SyncThreadSetup): Promise<SyncHandler> {
     // a longer apply holds up here is only this thread's heartbeats, not the site's requests.
     maxGroup: 128,
     groupBudgetMs: 50,
-    store: storeOnSiteThread,
+    store: (statements) => transactions.store(statements),
     checkStored: true,
     written: (docIds) => {
       if (docIds.length > 0) scope.postMessage({ type: "written", docIds });
@@ -117,11 +109,7 @@ scope.onmessage = ({ data }) => {
     case "handle":
       handle(data);
       return;
-    case "stored": {
-      const waiting = storing.get(data.id);
-      storing.delete(data.id);
-      if (data.error === undefined) waiting?.resolve();
-      else waiting?.reject(new Error(data.error));
-    }
+    case "stored":
+      transactions.stored(data);
   }
 };
