@@ -137,10 +137,8 @@ export class DocCache {
    */
   async getStored(docId: string): Promise<CachedDoc | undefined> {
     const info = await this.#store.info(docId);
-    const cached = this.#entries.get(docId);
-    if (cached?.info && info && sameHeads(cached.info.heads, info.heads)) return this.use(docId);
-    if (cached) this.delete(docId);
-    return await this.#load(docId, info);
+    const doc = this.current(docId, info);
+    return doc ? { doc, info } : await this.#load(docId, info);
   }
 
   async #load(docId: string, info: StoredDocInfo | undefined): Promise<CachedDoc | undefined> {
