@@ -40,6 +40,11 @@ export const siteConfigSchema = z.object({
     description: "folder for the default database (created if missing)",
     flag: "`--data-dir`",
   }),
+  dbCacheMiB: z.number().int().min(2).max(65_536).optional().meta({
+    description: "SQLite page cache of the site's database connection, in MiB (embedded file)",
+    flag: "`--db-cache-mib N`",
+    shownDefault: "`64`",
+  }),
   docCacheSize: z.number().int().min(10).default(2000).meta({
     description: "documents kept in the hot cache",
     flag: "`--doc-cache`",

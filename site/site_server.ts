@@ -46,6 +46,8 @@ export interface SiteOptions {
   db: string;
   dbAuthToken?: string;
   code: string;
+  /** SQLite's page cache of the site's connection, in MiB (`DEFAULT_SITE_CACHE_MIB`). */
+  dbCacheMiB?: number;
   docCacheSize?: number;
   /** Threads that answer syncs (`DEFAULT_SYNC_THREADS`; 0: the site's thread). */
   syncThreads?: number;
@@ -58,7 +60,7 @@ export interface SiteOptions {
  * one site refuses to start as another.
  */
 export async function openSite(options: SiteOptions): Promise<SiteContext> {
-  const db = await openSiteDatabase(options.db, options.dbAuthToken);
+  const db = await openSiteDatabase(options.db, options.dbAuthToken, options.dbCacheMiB);
   const meta = new KeyValueTable(db, "site_meta");
   const storedCode = await meta.get("code");
   if (storedCode && storedCode !== options.code) {

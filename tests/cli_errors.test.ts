@@ -108,20 +108,36 @@ describe("meter's operational errors", () => {
     }
   });
 
-  test("a number of sync threads out of range, as a flag or in the config file", async () => {
-    for (const threads of ["17", "two", "1.5"]) {
-      const result = await meter(["site", "--sync-threads", threads, "--port", "0"]);
-      expect(result.code, threads).toBe(2);
-      expect(expectOneLine(result, "site")).toContain(
-        `--sync-threads must be a whole number from 0 to 16, not ${threads}`,
-      );
-    }
-    const config = join(temp.dir, "threads.json");
-    await Deno.writeTextFile(config, JSON.stringify({ syncThreads: -1 }));
-    const result = await meter(["site", "--config", config, "--port", "0"]);
-    expect(result.code).toBe(1);
-    expect(expectOneLine(result, "site")).toContain("syncThreads");
-  });
+  const numbers = [
+    {
+      flag: "--sync-threads",
+      key: "syncThreads",
+      range: "from 0 to 16",
+      bad: ["17", "two", "1.5"],
+    },
+    {
+      flag: "--db-cache-mib",
+      key: "dbCacheMiB",
+      range: "from 2 to 65536",
+      bad: ["1", "lots", "8.5"],
+    },
+  ];
+  for (const { flag, key, range, bad } of numbers) {
+    test(`${flag} out of range, as a flag or in the config file`, async () => {
+      for (const value of bad) {
+        const result = await meter(["site", flag, value, "--port", "0"]);
+        expect(result.code, value).toBe(2);
+        expect(expectOneLine(result, "site")).toContain(
+          `${flag} must be a whole number ${range}, not ${value}`,
+        );
+      }
+      const config = join(temp.dir, `${key}.json`);
+      await Deno.writeTextFile(config, JSON.stringify({ [key]: -1 }));
+      const result = await meter(["site", "--config", config, "--port", "0"]);
+      expect(result.code).toBe(1);
+      expect(expectOneLine(result, "site")).toContain(key);
+    });
+  }
 
   test("a config file with an unknown key names the key", async () => {
     const config = join(temp.dir, "site.json");
