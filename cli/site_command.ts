@@ -60,12 +60,12 @@ Options:
   --key FILE         ... and this PEM private key
   --config FILE      JSON file with any of: code, port, hostname, db,
                      dataDir, dbCacheMiB, docCacheSize, syncThreads, parent,
-                     parentToken, parentIntervalSeconds (flags and METER_PARENT_TOKEN win
-                     over the file; a key it does not know is refused), and the
-                     defaults of rawRetentionDays (30), summaryRetentionDays
-                     (400), summarizeIntervalSeconds (15) and
-                     runningRefreshSeconds (300), which an admin can change
-                     later with PATCH /v1/settings
+                     parentToken, parentIntervalSeconds (flags and
+                     METER_PARENT_TOKEN win over the file; a key it does not
+                     know is refused), and the defaults of rawRetentionDays
+                     (30), summaryRetentionDays (400), summarizeIntervalSeconds
+                     (15) and runningRefreshSeconds (300), which an admin can
+                     change later with PATCH /v1/settings
   --log-level LEVEL  debug, info, warn or error (default info; logs are
                      JSON lines on stderr)
   -h, --help         show this help
