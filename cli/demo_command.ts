@@ -49,7 +49,8 @@ Starts a site (embedded libSQL file) and an agent enrolled with it, adds
 rules for programs found on this machine (bash, python3, node, deno, git,
 vim, sleep), and prints the usage sessions as they reach the site. Run a
 metered program (for example 'sleep 5') and watch it appear. Ctrl-C stops
-both processes; their logs are in the data folder.
+both processes; their logs are in the data folder. If one of them stops on
+its own, the demo stops the other and exits 1, naming the log to read.
 
 Options:
   --port N          the site's port (default 8080, or a free one if 8080 is taken)
@@ -99,13 +100,23 @@ Options:
     ], join(dataDir, "agent.log"));
     const adminFile = await saveSecret(join(dataDir, "admin.token"), admin);
     printIntro(siteUrl, admin, adminFile, rules, dataDir);
-    const stop = stopSignal(duration);
-    while (!(await Promise.race([stop.then(() => true), delay(5000).then(() => false)]))) {
+    // A child that stops on its own ends the demo, saying which and where its log is,
+    // rather than printing that the site cannot be reached every five seconds.
+    const ending = Promise.race([
+      stopSignal(duration).then(() => ({ died: undefined })),
+      firstToExit({ site, agent }, dataDir).then((died) => ({ died })),
+    ]);
+    let ended: { died?: string } | null;
+    while (!(ended = await Promise.race([ending, delay(5000).then(() => null)]))) {
       await showUsage(target).catch((error) => console.error(`(${(error as Error).message})`));
     }
-    await showUsage(target).catch(() => {});
-    for (const child of [agent, site]) child.process.kill("SIGTERM");
+    if (!ended.died) await showUsage(target).catch(() => {});
+    for (const child of [agent, site]) stopChild(child);
     await Promise.all([agent.process.status, site.process.status]);
+    if (ended.died) {
+      console.error(ended.died);
+      return 1;
+    }
     console.log("stopped the agent and the site");
   },
 };
@@ -128,6 +139,26 @@ interface Child {
   process: Deno.ChildProcess;
   /** The first line the command prints on stdout. */
   firstLine: Promise<string>;
+}
+
+/** Says which of the demo's processes stopped first, with its exit code and log. */
+function firstToExit(children: Record<string, Child>, dataDir: string): Promise<string> {
+  return Promise.race(
+    Object.entries(children).map(([name, child]) =>
+      child.process.status.then(({ code }) =>
+        `the ${name} stopped (exit code ${code}); see ${join(dataDir, `${name}.log`)}`
+      )
+    ),
+  );
+}
+
+/** Asks a child to stop, unless it already has. */
+function stopChild(child: Child): void {
+  try {
+    child.process.kill("SIGTERM");
+  } catch {
+    // Already exited: Deno refuses to signal a process it has reaped.
+  }
 }
 
 async function startChild(command: string, args: string[], logFile: string): Promise<Child> {

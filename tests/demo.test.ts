@@ -1,7 +1,8 @@
 /**
  * `meter demo`, Meter's main job on one machine: it starts a site and an
  * agent as processes, adds example rules, and shows a metered program run
- * on this machine as a session at the site.
+ * on this machine as a session at the site. A site that stops on its own
+ * ends the demo with a line naming it and its log.
  */
 import { afterAll, describe, expect, test } from "vitest";
 import { join } from "node:path";
@@ -53,5 +54,31 @@ describe("meter demo", () => {
     expect(output()).toContain("stopped the agent and the site");
     const logs = await Deno.readTextFile(join(dataDir, "agent.log"));
     expect(logs).toContain('"msg":"agent stopped"');
+  });
+
+  test("a site that stops on its own ends the demo, naming it and its log", async () => {
+    const own = await tempDir();
+    const dataDir = join(own.dir, "demo");
+    const alone = new MeterProcess(["demo", "--port", "0", "--data-dir", dataDir]);
+    try {
+      await waitFor("the demo to start", () => alone.stdout.join("\n").includes("Ctrl-C stops"), {
+        timeoutMs: 60_000,
+      });
+      const siteDb = join(dataDir, "site.db");
+      const found = await new Deno.Command("pgrep", { args: ["-f", `site --db ${siteDb}`] })
+        .output();
+      const pids = new TextDecoder().decode(found.stdout).trim().split("\n").map(Number);
+      expect(pids).toHaveLength(1);
+      Deno.kill(pids[0], "SIGKILL");
+      const status = await alone.status;
+      expect(status.code).toBe(1);
+      expect(alone.logs.join("\n")).toContain(
+        `the site stopped (exit code 137); see ${join(dataDir, "site.log")}`,
+      );
+      expect(alone.stdout.join("\n")).not.toContain("stopped the agent and the site");
+    } finally {
+      await alone.stop();
+      await own.remove();
+    }
   });
 });
