@@ -102,9 +102,14 @@ Options:
     printIntro(siteUrl, admin, adminFile, rules, dataDir);
     // A child that stops on its own ends the demo, saying which and where its log is,
     // rather than printing that the site cannot be reached every five seconds.
+    const stop = stopSignal(duration);
     const ending = Promise.race([
-      stopSignal(duration).then(() => ({ died: undefined })),
-      firstToExit({ site, agent }, dataDir).then((died) => ({ died })),
+      stop.then(() => ({ died: undefined })),
+      firstToExit({ site, agent }, dataDir).then(async (died) => ({
+        // Ctrl-C in a terminal reaches the children too: one may be seen
+        // exiting a moment before this process handles its own signal.
+        died: await Promise.race([stop.then(() => undefined), delay(250).then(() => died)]),
+      })),
     ]);
     let ended: { died?: string } | null;
     while (!(ended = await Promise.race([ending, delay(5000).then(() => null)]))) {
