@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { apiRequest, type ApiTarget } from "./api_client.ts";
 import { type Command, intOption, stringOption } from "./command.ts";
 import { renderTable } from "./output.ts";
+import { firstToExit, startChild, stopChild } from "./demo_child.ts";
 import type { SessionOutput } from "../model/session_output.ts";
 import type { Rule } from "../model/rule.ts";
 
@@ -23,22 +24,6 @@ const EXAMPLES: [string, string][] = [
   ["Vim", "vim*"],
   ["sleep (try: sleep 5)", "sleep"],
 ];
-
-/**
- * The site runs with just what it needs; the agent needs `--allow-all`,
- * because Deno opens `/proc` to nothing less.
- */
-const PERMISSIONS: Record<string, string[]> = {
-  site: [
-    "--allow-read",
-    "--allow-write",
-    "--allow-net",
-    "--allow-env",
-    "--allow-ffi",
-    "--allow-sys",
-  ],
-  agent: ["--allow-all"],
-};
 
 export const demoCommand: Command = {
   name: "demo",
@@ -138,55 +123,6 @@ async function demoTokens(siteDb: string) {
   } finally {
     db.close();
   }
-}
-
-interface Child {
-  process: Deno.ChildProcess;
-  /** The first line the command prints on stdout. */
-  firstLine: Promise<string>;
-}
-
-/** Says which of the demo's processes stopped first, with its exit code and log. */
-function firstToExit(children: Record<string, Child>, dataDir: string): Promise<string> {
-  return Promise.race(
-    Object.entries(children).map(([name, child]) =>
-      child.process.status.then(({ code }) =>
-        `the ${name} stopped (exit code ${code}); see ${join(dataDir, `${name}.log`)}`
-      )
-    ),
-  );
-}
-
-/** Asks a child to stop, unless it already has. */
-function stopChild(child: Child): void {
-  try {
-    child.process.kill("SIGTERM");
-  } catch {
-    // Already exited: Deno refuses to signal a process it has reaped.
-  }
-}
-
-async function startChild(command: string, args: string[], logFile: string): Promise<Child> {
-  const main = new URL("../main.ts", import.meta.url).pathname;
-  const log = await Deno.open(logFile, { create: true, write: true, append: true });
-  const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS[command], main, command, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  (async () => {
-    for await (const chunk of process.stderr) await log.write(chunk);
-  })().catch(() => {});
-  const firstLine = (async () => {
-    const decoder = new TextDecoder();
-    let text = "";
-    for await (const chunk of process.stdout) {
-      text += decoder.decode(chunk);
-      if (text.includes("\n")) break;
-    }
-    return text.split("\n")[0];
-  })();
-  return { process, firstLine };
 }
 
 /** Adds a rule for each example program found on the PATH, unless one exists. */
