@@ -30,6 +30,7 @@ import type { Store } from "../../store/store.ts";
 import { databaseFile } from "../../store/database_file.ts";
 import { DEFAULT_CACHE_BYTES } from "../../store/doc_cache.ts";
 import { log } from "../../lib/log.ts";
+import { fnv1a } from "../../lib/fnv1a.ts";
 import {
   SyncBusy,
   type SyncHandled,
@@ -214,9 +215,5 @@ function errorOf(failure: SyncThreadFailure): Error {
 
 /** The thread of a peer: FNV-1a of its id, so its batches always meet the same cache. */
 export function shardOf(peerId: string, shares: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < peerId.length; i++) {
-    hash = Math.imul(hash ^ peerId.charCodeAt(i), 0x01000193);
-  }
-  return (hash >>> 0) % shares;
+  return fnv1a(peerId) % shares;
 }
